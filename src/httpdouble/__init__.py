@@ -1,0 +1,76 @@
+"""pytest-httpdouble: a real HTTP server on loopback for testing HTTP clients.
+
+The public API is declared here, once. Modules starting with ``_`` are private.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from ._dispatch import RequestDispatcher, Waiting, WaitingSettings
+from ._errors import (
+    Error,
+    HTTPDoubleFailure,
+    HTTPDoubleUsageError,
+    HTTPServerError,
+    NoHandlerError,
+    ServerStartError,
+)
+from ._expectations import HandlerType, RequestHandler
+from ._findings import Finding, Kind, RequestSummary
+from ._log import LogEntry, Outcome, Stamp
+from ._matching import (
+    METHOD_ALL,
+    UNDEFINED,
+    URI_DEFAULT,
+    BooleanQueryMatcher,
+    HeaderValueMatcher,
+    MappingQueryMatcher,
+    Mismatch,
+    QueryMatcher,
+    RequestMatcher,
+    StringQueryMatcher,
+    URIPattern,
+)
+from ._server import HTTPServer, NonLoopbackWarning
+from ._wire import Limits
+
+try:
+    __version__ = version("pytest-httpdouble")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "METHOD_ALL",
+    "UNDEFINED",
+    "URI_DEFAULT",
+    "BooleanQueryMatcher",
+    "Error",
+    "Finding",
+    "HTTPDoubleFailure",
+    "HTTPDoubleUsageError",
+    "HTTPServer",
+    "HTTPServerError",
+    "HandlerType",
+    "HeaderValueMatcher",
+    "Kind",
+    "Limits",
+    "LogEntry",
+    "MappingQueryMatcher",
+    "Mismatch",
+    "NoHandlerError",
+    "NonLoopbackWarning",
+    "Outcome",
+    "QueryMatcher",
+    "RequestDispatcher",
+    "RequestHandler",
+    "RequestMatcher",
+    "RequestSummary",
+    "ServerStartError",
+    "Stamp",
+    "StringQueryMatcher",
+    "URIPattern",
+    "Waiting",
+    "WaitingSettings",
+    "__version__",
+]

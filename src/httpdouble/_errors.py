@@ -1,0 +1,65 @@
+"""Exceptions: misuse raises an ``...Error`` of ours, test outcomes raise ``AssertionError``."""
+
+from __future__ import annotations
+
+
+def _short(value: object, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class Error(Exception):
+    """Base class of every exception raised by httpdouble for misuse or failure to run."""
+
+
+class HTTPDoubleUsageError(Error, TypeError):
+    """An argument or setting has the wrong type or value.
+
+    The message says, one fact per line, what was expected, what was given and
+    what to do. It is a :class:`TypeError` too, so code that catches the
+    built-in kind of error for bad arguments keeps working.
+    """
+
+    def __init__(self, argument: str, *, expected: str, got: object, remedy: str) -> None:
+        self.argument = argument
+        self.expected = expected
+        self.got = got
+        self.remedy = remedy
+        super().__init__(
+            f"invalid {argument}\n"
+            f"  expected: {expected}\n"
+            f"  got:      {_short(got)} ({type(got).__name__})\n"
+            f"  to fix:   {remedy}"
+        )
+
+
+class HTTPServerError(Error):
+    """The server cannot do what was asked (start twice, stop when not running, ...)."""
+
+
+class ServerStartError(HTTPServerError):
+    """The listening socket could not be bound.
+
+    :ivar host: the host that was asked for.
+    :ivar port: the port that was asked for (``0`` for any).
+    :ivar os_error: the :class:`OSError` the operating system raised.
+    """
+
+    def __init__(self, host: str, port: int, os_error: OSError, remedy: str) -> None:
+        self.host = host
+        self.port = port
+        self.os_error = os_error
+        super().__init__(
+            f"cannot listen on {host}:{port}\n"
+            f"  operating system said: {os_error.strerror or os_error} "
+            f"(errno {os_error.errno})\n"
+            f"  to fix: {remedy}"
+        )
+
+
+class NoHandlerError(Error):
+    """Raised by :meth:`HTTPServer.dispatch` hooks when no handler matches (kept for API parity)."""
+
+
+class HTTPDoubleFailure(AssertionError):
+    """A test's HTTP traffic went wrong: raised at teardown and by ``check_*`` methods."""

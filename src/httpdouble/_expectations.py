@@ -1,0 +1,332 @@
+"""Handlers and the registry that finds one for a request.
+
+Lookup order (documented in the user's guide):
+
+1. if ordered handlers are registered, the head of that list;
+2. oneshot handlers, oldest first (the one used is removed);
+3. permanent handlers, oldest first.
+
+A request that matches an ordered handler other than the head is out of
+order: from then on every request is refused until ``clear()``. A request that
+matches no ordered handler at all goes on to steps 2 and 3.
+
+Oneshot and permanent handlers are indexed by (method, exact path), so the
+cost of a lookup does not grow with the number of handlers on other paths;
+regex, pattern and any-path matchers are scanned, and the oldest match across
+index and scan wins, so the documented order holds.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import json as _json
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from werkzeug.datastructures import Headers
+from werkzeug.wrappers import Request, Response
+
+from ._errors import HTTPDoubleUsageError
+from ._matching import RequestMatcher
+
+ResponseHandler = Callable[[Request], Response]
+HeadersType = Mapping[str, str] | Headers | list[tuple[str, str]] | None
+
+
+class HandlerType(enum.Enum):
+    """How long a handler lives."""
+
+    PERMANENT = "permanent"
+    """Serves any number of matching requests."""
+    ONESHOT = "oneshot"
+    """Serves one matching request, then is removed."""
+    ORDERED = "ordered"
+    """Serves one request, and only after every ordered handler registered before it."""
+
+
+_sequence = itertools.count()
+
+
+def _check_status(status: object) -> int:
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 999:
+        raise HTTPDoubleUsageError(
+            "status",
+            expected="an int HTTP status from 100 to 999",
+            got=status,
+            remedy="pass e.g. status=404",
+        )
+    return status
+
+
+class RequestHandler:
+    """A matcher and the response it gives; returned by every ``expect_*`` call.
+
+    Call exactly one ``respond_with_*`` method on it. Every request gets a fresh
+    :class:`~werkzeug.wrappers.Response`, so a handler can serve many requests.
+    """
+
+    __slots__ = ("handler_type", "matcher", "request_handler", "seq")
+
+    def __init__(
+        self, matcher: RequestMatcher, handler_type: HandlerType = HandlerType.PERMANENT
+    ) -> None:
+        self.matcher = matcher
+        self.handler_type = handler_type
+        self.request_handler: ResponseHandler | None = None
+        self.seq = next(_sequence)
+
+    def respond_with_data(
+        self,
+        response_data: str | bytes = "",
+        status: int = 200,
+        headers: HeadersType = None,
+        mimetype: str | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        """Answer with a fixed body.
+
+        :param response_data: the body (``str`` is encoded as UTF-8).
+        :param status: the HTTP status code.
+        :param headers: extra response headers.
+        :param mimetype: the mimetype (``text/plain`` when neither this nor
+            ``content_type`` is given).
+        :param content_type: the full ``Content-Type`` value.
+        """
+        if not isinstance(response_data, (str, bytes)):
+            raise HTTPDoubleUsageError(
+                "response_data",
+                expected="str or bytes",
+                got=response_data,
+                remedy="use respond_with_json() for objects",
+            )
+        _check_status(status)
+        body = response_data.encode() if isinstance(response_data, str) else response_data
+        header_list = list(Headers(headers).items()) if headers else []
+        if mimetype is None and content_type is None:
+            mimetype = "text/plain"
+
+        def make_response(request: Request) -> Response:
+            return Response(body, status, header_list, mimetype, content_type)
+
+        self.request_handler = make_response
+
+    def respond_with_json(
+        self,
+        response_json: Any,
+        status: int = 200,
+        headers: HeadersType = None,
+        content_type: str = "application/json",
+    ) -> None:
+        """Answer with ``response_json`` encoded as JSON (encoded once, here)."""
+        try:
+            body = _json.dumps(response_json)
+        except (TypeError, ValueError) as exc:
+            raise HTTPDoubleUsageError(
+                "response_json",
+                expected="a JSON-serialisable value",
+                got=response_json,
+                remedy=f"use dicts, lists, str, numbers, bool and None ({exc})",
+            ) from None
+        self.respond_with_data(body, status, headers, content_type=content_type)
+
+    def respond_with_response(self, response: Response) -> None:
+        """Answer with a copy of ``response`` (status, headers and body), fresh per request."""
+        if not isinstance(response, Response):
+            raise HTTPDoubleUsageError(
+                "response",
+                expected="a werkzeug.wrappers.Response",
+                got=response,
+                remedy="build one with werkzeug.Response(body, status, headers)",
+            )
+        body = response.get_data()
+        status = response.status
+        header_list = list(response.headers.items())
+
+        def make_response(request: Request) -> Response:
+            return Response(body, status, header_list)
+
+        self.request_handler = make_response
+
+    def respond_with_handler(self, func: ResponseHandler) -> None:
+        """Answer with whatever ``func(request)`` returns: a werkzeug ``Response``.
+
+        An exception from ``func`` becomes a 500 response and a finding that
+        keeps the exception.
+        """
+        if not callable(func):
+            raise HTTPDoubleUsageError(
+                "func",
+                expected="a callable taking the werkzeug Request and returning a Response",
+                got=func,
+                remedy="pass a function, e.g. respond_with_handler(lambda req: Response('ok'))",
+            )
+        self.request_handler = func
+
+    def respond(self, request: Request) -> Response:
+        """Build the response for ``request``.
+
+        :raises TypeError: when the handler function returned something else than a Response.
+        :raises LookupError: when no ``respond_with_*`` was called.
+        """
+        if self.request_handler is None:
+            raise LookupError(
+                f"the handler for {self.matcher.describe()} has no response;"
+                " call respond_with_data/json/response/handler on it"
+            )
+        response = self.request_handler(request)
+        if not isinstance(response, Response):
+            raise TypeError(
+                "handler function returned "
+                f"{type(response).__name__} {response!r:.80}, expected a werkzeug Response"
+            )
+        return response
+
+    def __repr__(self) -> str:
+        return f"<RequestHandler {self.handler_type.value} {self.matcher!r}>"
+
+
+class HandlerList:
+    """Handlers of one lifetime, oldest first, indexed by (method, exact path)."""
+
+    __slots__ = ("_all", "_index", "_scan")
+
+    def __init__(self) -> None:
+        self._all: dict[int, RequestHandler] = {}
+        self._index: dict[tuple[str | None, str], list[RequestHandler]] = {}
+        self._scan: list[RequestHandler] = []
+
+    def add(self, handler: RequestHandler) -> None:
+        self._all[handler.seq] = handler
+        path = handler.matcher.exact_path
+        if path is None:
+            self._scan.append(handler)
+        else:
+            self._index.setdefault((handler.matcher.exact_method, path), []).append(handler)
+
+    def remove(self, handler: RequestHandler) -> None:
+        del self._all[handler.seq]
+        path = handler.matcher.exact_path
+        if path is None:
+            self._scan.remove(handler)
+        else:
+            key = (handler.matcher.exact_method, path)
+            bucket = self._index[key]
+            bucket.remove(handler)
+            if not bucket:
+                del self._index[key]
+
+    def find(self, request: Request) -> RequestHandler | None:
+        """Return the oldest handler whose matcher matches ``request``."""
+        path = request.path
+        best: RequestHandler | None = None
+        for candidates in (
+            self._index.get((request.method.upper(), path)),
+            self._index.get((None, path)),
+            self._scan,
+        ):
+            if not candidates:
+                continue
+            for handler in candidates:
+                if best is not None and handler.seq > best.seq:
+                    break
+                if handler.matcher.match(request):
+                    best = handler
+                    break
+        return best
+
+    def __iter__(self) -> Iterator[RequestHandler]:
+        return iter(list(self._all.values()))
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+    def __bool__(self) -> bool:
+        return bool(self._all)
+
+    def clear(self) -> None:
+        self._all.clear()
+        self._index.clear()
+        self._scan.clear()
+
+
+class Lookup(enum.Enum):
+    """Result of :meth:`Registry.lookup`, besides the handler."""
+
+    FOUND = "found"
+    NO_HANDLER = "no handler"
+    OUT_OF_ORDER = "out of order"
+    REFUSED = "refused"
+
+
+class Registry:
+    """Every registered handler, by lifetime. Not locked: the caller holds the lock."""
+
+    def __init__(self) -> None:
+        self.ordered: list[RequestHandler] = []
+        self.oneshot = HandlerList()
+        self.permanent = HandlerList()
+        self.permanently_failed = False
+
+    def add(self, handler: RequestHandler) -> None:
+        if handler.handler_type is HandlerType.ORDERED:
+            self.ordered.append(handler)
+        elif handler.handler_type is HandlerType.ONESHOT:
+            self.oneshot.add(handler)
+        else:
+            self.permanent.add(handler)
+
+    def lookup(self, request: Request) -> tuple[Lookup, RequestHandler | None]:
+        """Find the handler for ``request`` and use it up if it is oneshot or ordered.
+
+        For ``OUT_OF_ORDER`` the handler returned is the one the request matched.
+        """
+        if self.permanently_failed:
+            return Lookup.REFUSED, None
+        if self.ordered:
+            head = self.ordered[0]
+            if head.matcher.match(request):
+                del self.ordered[0]
+                return Lookup.FOUND, head
+            for later in self.ordered[1:]:
+                if later.matcher.match(request):
+                    self.permanently_failed = True
+                    return Lookup.OUT_OF_ORDER, later
+        handler = self.oneshot.find(request)
+        if handler is not None:
+            self.oneshot.remove(handler)
+            return Lookup.FOUND, handler
+        handler = self.permanent.find(request)
+        if handler is not None:
+            return Lookup.FOUND, handler
+        return Lookup.NO_HANDLER, None
+
+    def pending(self) -> list[RequestHandler]:
+        """Return the oneshot and ordered handlers not used yet."""
+        return [*self.ordered, *self.oneshot]
+
+    def all_matchers(self) -> list[RequestMatcher]:
+        """Return every registered matcher: ordered, oneshot, permanent."""
+        return [h.matcher for h in (*self.ordered, *self.oneshot, *self.permanent)]
+
+    def clear(self) -> None:
+        self.ordered.clear()
+        self.oneshot.clear()
+        self.permanent.clear()
+        self.permanently_failed = False
+
+    def format(self) -> str:
+        """Return every matcher, by kind, as readable text."""
+        lines: list[str] = []
+        for title, handlers in (
+            ("Ordered matchers (next first)", list(self.ordered)),
+            ("Oneshot matchers", list(self.oneshot)),
+            ("Permanent matchers", list(self.permanent)),
+        ):
+            lines.append(f"{title}:")
+            lines.extend(f"    {h.matcher!r}" for h in handlers)
+            if not handlers:
+                lines.append("    none")
+        if self.permanently_failed:
+            lines.append("The server refuses every request: an ordered request was out of order.")
+        return "\n".join(lines)

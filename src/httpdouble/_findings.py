@@ -1,0 +1,222 @@
+"""Findings: what went wrong with a test's HTTP traffic, as small values.
+
+A finding renders itself as the multi-line text users read (no-handler
+response, teardown failure, end-of-run report) and converts to and from plain
+builtins, the only form that crosses an xdist process boundary.
+"""
+
+from __future__ import annotations
+
+import enum
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.wrappers import Request
+
+from ._log import Stamp
+from ._matching import Mismatch
+
+BODY_LIMIT = 300
+HEADER_VALUE_LIMIT = 120
+MAX_HEADERS_SHOWN = 10
+_BORING_HEADERS = frozenset(
+    {"host", "user-agent", "accept-encoding", "connection", "accept", "content-length"}
+)
+
+
+class Kind(enum.Enum):
+    """The kinds of finding, with the words the report uses."""
+
+    NO_HANDLER = "no handler matched"
+    OUT_OF_ORDER = "ordered request out of order"
+    REFUSED = "refused: an ordered request was out of order earlier"
+    HANDLER_ERROR = "handler raised"
+    UNUSED = "expectation never used"
+    MALFORMED = "malformed request"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSummary:
+    """The parts of a request a person needs to recognise it, cut to a readable size."""
+
+    method: str
+    path: str
+    query: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str = ""
+
+    @classmethod
+    def of(cls, request: Request) -> RequestSummary:
+        headers = tuple(
+            (name, _cut(value, HEADER_VALUE_LIMIT))
+            for name, value in request.headers.items()
+            if name.lower() not in _BORING_HEADERS
+        )[:MAX_HEADERS_SHOWN]
+        raw = request.get_data()
+        body = _cut(raw.decode("utf-8", "replace"), BODY_LIMIT) if raw else ""
+        return cls(
+            method=request.method,
+            path=request.path,
+            query=request.query_string.decode("latin-1"),
+            headers=headers,
+            body=body,
+        )
+
+    def line(self) -> str:
+        """Return ``METHOD /path?query``."""
+        return f"{self.method} {self.path}" + (f"?{self.query}" if self.query else "")
+
+    def lines(self) -> list[str]:
+        out = [self.line()]
+        out.extend(f"  {name}: {value}" for name, value in self.headers)
+        if self.body:
+            out.append(f"  body: {self.body!r}")
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing that went wrong.
+
+    :ivar kind: what happened.
+    :ivar stamp: when, in which test, on which worker.
+    :ivar request: the request, when there was one.
+    :ivar expected: what was expected (a matcher's summary or a rule), as text.
+    :ivar closest: the closest registered matcher, as text, if any.
+    :ivar differences: that matcher's fields that differ from the request.
+    :ivar detail: anything else (a traceback, a parse error).
+    :ivar cause: the user's exception, in the process where it happened (never
+        sent across processes).
+    """
+
+    kind: Kind
+    stamp: Stamp
+    request: RequestSummary | None = None
+    expected: str = ""
+    closest: str = ""
+    differences: tuple[Mismatch, ...] = ()
+    detail: str = ""
+    cause: BaseException | None = field(default=None, compare=False)
+
+    # -- rendering
+
+    def headline(self) -> str:
+        what = self.kind.value
+        if self.request is not None:
+            return f"{what}: {self.request.line()}"
+        return f"{what}: {self.expected}" if self.expected else what
+
+    def lines(self) -> list[str]:
+        """Return the finding as indented lines: request, expected, closest, differences."""
+        out = [self.headline()]
+        if self.request is not None:
+            req = self.request.lines()
+            out.append(f"  request:  {req[0]}")
+            out.extend(f"          {line}" for line in req[1:])
+        if self.expected and (self.request is not None or self.kind is not Kind.UNUSED):
+            out.append(f"  expected: {self.expected}")
+        if self.closest:
+            out.append(f"  closest:  {self.closest}")
+            out.extend(f"    - {m}" for m in self.differences)
+        elif self.request is not None and self.kind is Kind.NO_HANDLER:
+            out.append("  closest:  none (no handler was registered)")
+        if self.detail:
+            out.extend(f"  {line}" for line in self.detail.rstrip().splitlines())
+        return out
+
+    def render(self) -> str:
+        return "\n".join(self.lines())
+
+    # -- plain builtins (the one place where conversion happens)
+
+    def to_builtins(self) -> dict[str, Any]:
+        """Return the finding as a dict of str, float, list and None only."""
+        return {
+            "kind": self.kind.name,
+            "test": self.stamp.test,
+            "after_test": self.stamp.after_test,
+            "worker": self.stamp.worker,
+            "time": self.stamp.time,
+            "request": None
+            if self.request is None
+            else {
+                "method": self.request.method,
+                "path": self.request.path,
+                "query": self.request.query,
+                "headers": [[k, v] for k, v in self.request.headers],
+                "body": self.request.body,
+            },
+            "expected": self.expected,
+            "closest": self.closest,
+            "differences": [[m.field, m.expected, m.actual] for m in self.differences],
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_builtins(cls, data: dict[str, Any]) -> Finding:
+        """Rebuild a finding from :meth:`to_builtins` output (``cause`` is not carried)."""
+        req = data["request"]
+        return cls(
+            kind=Kind[data["kind"]],
+            stamp=Stamp(data["test"], data["after_test"], data["worker"], data["time"]),
+            request=None
+            if req is None
+            else RequestSummary(
+                method=req["method"],
+                path=req["path"],
+                query=req["query"],
+                headers=tuple((k, v) for k, v in req["headers"]),
+                body=req["body"],
+            ),
+            expected=data["expected"],
+            closest=data["closest"],
+            differences=tuple(Mismatch(*d) for d in data["differences"]),
+            detail=data["detail"],
+        )
+
+
+def format_exception(exc: BaseException) -> str:
+    """Return the traceback of a user's exception, for a finding's ``detail``."""
+    return "".join(traceback.format_exception(exc)).rstrip()
+
+
+TEARDOWN_CHECK_INI = "httpserver_teardown_check"
+NO_CHECK_MARKER = "httpserver_nocheck"
+
+
+def failure_message(findings: list[Finding], *, at_teardown: bool) -> str:
+    """Return one multi-line message for several findings: what went wrong, then what to do."""
+    count = len(findings)
+    noun = "problem" if count == 1 else "problems"
+    lines = [f"httpserver: {count} HTTP {noun} in this test"]
+    for number, finding in enumerate(findings, 1):
+        body = finding.lines()
+        lines.append(f"{number}. {body[0]}")
+        lines.extend(f"   {line}" for line in body[1:])
+    lines.append("to do:")
+    kinds = {f.kind for f in findings}
+    if kinds & {Kind.NO_HANDLER, Kind.OUT_OF_ORDER, Kind.REFUSED}:
+        lines.append(
+            "  - register a handler for the request, or fix the request your code sends;"
+            " httpserver.format_matchers() lists what is registered"
+        )
+    if Kind.UNUSED in kinds:
+        lines.append(
+            "  - send the expected request, or remove the expectation"
+            " (or make it permanent with expect_request)"
+        )
+    if Kind.HANDLER_ERROR in kinds:
+        lines.append("  - fix the handler function: its exception is chained below as the cause")
+    if Kind.MALFORMED in kinds:
+        lines.append("  - the client sent bytes that are not valid HTTP; see the detail above")
+    if at_teardown:
+        lines.append(
+            f"  - to turn this check off: @pytest.mark.{NO_CHECK_MARKER} on the test,"
+            f" or '{TEARDOWN_CHECK_INI} = false' in the pytest ini file"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,546 @@
+"""Request matching: what a request must look like, and why it did not.
+
+Every matcher can do two things: answer "does this request match?" as fast as
+possible (that runs on every request), and explain, field by field, what it
+expected and what arrived (that runs only when something went wrong).
+"""
+
+from __future__ import annotations
+
+import abc
+import json as _json
+import re
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Union
+
+from werkzeug.datastructures import Authorization, MultiDict
+from werkzeug.wrappers import Request
+
+from ._errors import HTTPDoubleUsageError
+
+URI_DEFAULT: Final = ""
+"""Pass as ``uri`` to match any path."""
+
+METHOD_ALL: Final = "__ALL"
+"""Pass as ``method`` to match any HTTP method."""
+
+
+class _Undefined:
+    """The type of :data:`UNDEFINED`: "no value given", distinct from ``None``."""
+
+    _instance: _Undefined | None = None
+
+    def __new__(cls) -> _Undefined:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNDEFINED"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNDEFINED: Final = _Undefined()
+"""Default of ``json=``: the body is not compared as JSON. (``None`` is JSON ``null``.)"""
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """One field of a request that did not meet a matcher's expectation.
+
+    :param field: the part of the request (``uri``, ``method``, ``query_string``,
+        ``header:<name>``, ``data``, ``json``).
+    :param expected: what the matcher wanted, as readable text.
+    :param actual: what the request had, as readable text.
+    """
+
+    field: str
+    expected: str
+    actual: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: expected {self.expected}, got {self.actual}"
+
+
+def _short(value: object, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class URIPattern(abc.ABC):
+    """Subclass to match paths with your own rule.
+
+    Implement :meth:`match`; it gets the request path (without query string).
+    """
+
+    @abc.abstractmethod
+    def match(self, uri: str) -> bool:
+        """Return whether ``uri`` (the request path) matches."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+URIType = Union[str, URIPattern, "re.Pattern[str]"]
+
+
+# ---------------------------------------------------------------- query strings
+
+
+class QueryMatcher(abc.ABC):
+    """Compares a request's query string with an expectation.
+
+    Subclasses implement :meth:`get_comparing_values`, returning
+    ``(expected, actual)``; the query matches when they are equal.
+    """
+
+    def match(self, request_query_string: bytes) -> bool:
+        """Return whether the raw query string matches."""
+        expected, actual = self.get_comparing_values(request_query_string)
+        return bool(expected == actual)
+
+    @abc.abstractmethod
+    def get_comparing_values(self, request_query_string: bytes) -> tuple[Any, Any]:
+        """Return ``(expected, actual)`` for the raw query string of a request."""
+
+    def describe(self) -> str:
+        """Return the expectation as readable text."""
+        return repr(self)
+
+
+class StringQueryMatcher(QueryMatcher):
+    """Matches the query string exactly, as text or bytes (no decoding, order matters)."""
+
+    def __init__(self, query_string: str | bytes) -> None:
+        if not isinstance(query_string, (str, bytes)):
+            raise HTTPDoubleUsageError(
+                "query_string",
+                expected="str or bytes",
+                got=query_string,
+                remedy="pass the raw query string, e.g. 'a=1&b=2'",
+            )
+        self.query_string = (
+            query_string.encode() if isinstance(query_string, str) else query_string
+        )
+
+    def get_comparing_values(self, request_query_string: bytes) -> tuple[bytes, bytes]:
+        return self.query_string, request_query_string
+
+    def __repr__(self) -> str:
+        return repr(self.query_string.decode("utf-8", "replace"))
+
+
+class MappingQueryMatcher(QueryMatcher):
+    """Matches the decoded query arguments, in any order.
+
+    A value that is a list matches a repeated key (``{"a": ["1", "2"]}`` for
+    ``a=1&a=2``); a plain string matches a key given exactly once. A werkzeug
+    ``MultiDict`` is compared with all its values.
+    """
+
+    def __init__(self, query_dict: Mapping[str, str | list[str]] | MultiDict[str, str]) -> None:
+        expected: dict[str, list[str]] = {}
+        if isinstance(query_dict, MultiDict):
+            for key in query_dict:
+                expected[key] = list(query_dict.getlist(key))
+        else:
+            for key, value in query_dict.items():
+                expected[key] = list(value) if isinstance(value, (list, tuple)) else [value]
+        for key, values in expected.items():
+            if not isinstance(key, str) or not all(isinstance(v, str) for v in values):
+                raise HTTPDoubleUsageError(
+                    "query_string",
+                    expected="a mapping of str to str (or to a list of str)",
+                    got=dict(query_dict),
+                    remedy="write numbers as strings, e.g. {'page': '2'}",
+                )
+        self.query_dict = expected
+
+    def get_comparing_values(
+        self, request_query_string: bytes
+    ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        actual: dict[str, list[str]] = {}
+        text = request_query_string.decode("utf-8", "replace")
+        for key, value in urllib.parse.parse_qsl(text, keep_blank_values=True):
+            actual.setdefault(key, []).append(value)
+        return self.query_dict, actual
+
+    def __repr__(self) -> str:
+        return repr(
+            {k: (v[0] if len(v) == 1 else v) for k, v in self.query_dict.items()}
+        )
+
+
+class BooleanQueryMatcher(QueryMatcher):
+    """Matches every query string (``True``) or none (``False``)."""
+
+    def __init__(self, result: bool) -> None:
+        self.result = result
+
+    def get_comparing_values(self, request_query_string: bytes) -> tuple[bool, bool]:
+        return True, self.result
+
+    def __repr__(self) -> str:
+        return "any query string" if self.result else "no query string at all"
+
+
+QueryStringType = Union[str, bytes, Mapping[str, Any], MultiDict[str, str], QueryMatcher, None]
+
+
+def _to_query_matcher(query_string: QueryStringType) -> QueryMatcher | None:
+    if query_string is None:
+        return None
+    if isinstance(query_string, QueryMatcher):
+        return query_string
+    if isinstance(query_string, (str, bytes)):
+        return StringQueryMatcher(query_string)
+    if isinstance(query_string, Mapping):
+        return MappingQueryMatcher(query_string)
+    raise HTTPDoubleUsageError(
+        "query_string",
+        expected="str, bytes, a mapping, a QueryMatcher or None",
+        got=query_string,
+        remedy="pass e.g. 'a=1' or {'a': '1'}",
+    )
+
+
+# ---------------------------------------------------------------------- headers
+
+
+HeaderComparator = Callable[[str, str], bool]
+
+
+class HeaderValueMatcher:
+    """Compares one header's value with the expected one.
+
+    By default values are compared as strings, except ``Authorization``,
+    which is compared by meaning (scheme case-insensitive, parameters parsed).
+    Pass ``matchers`` to add or replace comparators by header name (names are
+    case-insensitive); a comparator gets ``(actual, expected)``.
+    """
+
+    DEFAULT_MATCHERS: Mapping[str, HeaderComparator] = {}
+
+    def __init__(self, matchers: Mapping[str, HeaderComparator] | None = None) -> None:
+        merged = {k.lower(): v for k, v in self.default_header_value_matchers().items()}
+        if matchers:
+            merged.update({k.lower(): v for k, v in matchers.items()})
+        self.matchers = merged
+
+    @staticmethod
+    def authorization_header_value_matcher(actual: str | None, expected: str) -> bool:
+        """Compare two ``Authorization`` values by meaning, not by spelling."""
+        if actual is None:
+            return False
+        parsed_actual = Authorization.from_header(actual)
+        parsed_expected = Authorization.from_header(expected)
+        if parsed_actual is None or parsed_expected is None:
+            return actual == expected
+        return bool(parsed_actual == parsed_expected)
+
+    @staticmethod
+    def default_header_value_matcher(actual: str | None, expected: str) -> bool:
+        """Compare two header values as strings."""
+        return actual == expected
+
+    @classmethod
+    def default_header_value_matchers(cls) -> dict[str, HeaderComparator]:
+        """Return the built-in comparators by lower-case header name."""
+        return {"authorization": cls.authorization_header_value_matcher, **cls.DEFAULT_MATCHERS}
+
+    def __call__(self, header_name: str, actual: str | None, expected: str) -> bool:
+        comparator = self.matchers.get(header_name.lower(), self.default_header_value_matcher)
+        return comparator(actual, expected)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------- JSON
+
+
+def json_equal(expected: Any, actual: Any) -> bool:
+    """Compare decoded JSON values strictly: ``true`` is not ``1``, ``1`` is ``1.0``."""
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return type(expected) is type(actual) and expected == actual
+    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
+        return expected == actual
+    if isinstance(expected, dict):
+        return (
+            isinstance(actual, dict)
+            and expected.keys() == actual.keys()
+            and all(json_equal(expected[k], actual[k]) for k in expected)
+        )
+    if isinstance(expected, (list, tuple)):
+        return (
+            isinstance(actual, list)
+            and len(expected) == len(actual)
+            and all(json_equal(e, a) for e, a in zip(expected, actual, strict=True))
+        )
+    return type(expected) is type(actual) and bool(expected == actual)
+
+
+# --------------------------------------------------------------------- matcher
+
+
+class RequestMatcher:
+    """What a request must look like to be served by a handler.
+
+    Only the fields given are compared; every other part of the request is free.
+
+    :param uri: the exact path (``str``), :data:`URI_DEFAULT` for any path, a
+        compiled regular expression (must match the whole path) or a
+        :class:`URIPattern`.
+    :param method: the HTTP method, case-insensitive; :data:`METHOD_ALL` for any.
+    :param data: the exact body, as ``bytes`` or ``str`` (encoded with
+        ``data_encoding``); ``None`` for any body.
+    :param data_encoding: how a ``str`` ``data`` is encoded.
+    :param headers: header values that must be present; other headers are free.
+    :param query_string: ``str``/``bytes`` (exact), a mapping (decoded, any
+        order), a :class:`QueryMatcher`, or ``None`` for any.
+    :param header_value_matcher: compares header values; defaults to
+        :class:`HeaderValueMatcher`.
+    :param json: a JSON value the decoded body must equal (types compared
+        strictly); :data:`UNDEFINED` to not compare.
+    :raises HTTPDoubleUsageError: when an argument has the wrong type; the
+        message names the argument, what was expected and what was given.
+    """
+
+    __slots__ = (
+        "_data_bytes",
+        "_method_upper",
+        "data",
+        "data_encoding",
+        "header_value_matcher",
+        "headers",
+        "json",
+        "method",
+        "query_matcher",
+        "query_string",
+        "uri",
+    )
+
+    def __init__(
+        self,
+        uri: URIType,
+        method: str = METHOD_ALL,
+        data: str | bytes | None = None,
+        data_encoding: str = "utf-8",
+        headers: Mapping[str, str] | None = None,
+        query_string: QueryStringType = None,
+        header_value_matcher: HeaderValueMatcher | None = None,
+        json: Any = UNDEFINED,
+    ) -> None:
+        if not isinstance(uri, (str, URIPattern, re.Pattern)):
+            raise HTTPDoubleUsageError(
+                "uri",
+                expected="a path str, URI_DEFAULT, a compiled regex or a URIPattern",
+                got=uri,
+                remedy="pass e.g. '/users' or re.compile('/users/[0-9]+')",
+            )
+        if not isinstance(method, str) or not method:
+            raise HTTPDoubleUsageError(
+                "method",
+                expected="an HTTP method name such as 'GET', or METHOD_ALL",
+                got=method,
+                remedy="pass the method as a non-empty string",
+            )
+        if data is not None and not isinstance(data, (str, bytes)):
+            raise HTTPDoubleUsageError(
+                "data",
+                expected="str, bytes or None",
+                got=data,
+                remedy="use json= to compare a decoded JSON body",
+            )
+        if data is not None and json is not UNDEFINED:
+            raise HTTPDoubleUsageError(
+                "data/json",
+                expected="at most one of data= and json=",
+                got=f"data={_short(data)}, json={_short(json)}",
+                remedy="compare the body either as bytes (data=) or as JSON (json=)",
+            )
+        if headers is not None and (
+            not isinstance(headers, Mapping)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
+        ):
+            raise HTTPDoubleUsageError(
+                "headers",
+                expected="a mapping of header name to str value",
+                got=headers,
+                remedy="write every value as a string, e.g. {'X-Count': '3'}",
+            )
+        if json is not UNDEFINED:
+            try:
+                _json.dumps(json)
+            except (TypeError, ValueError) as exc:
+                raise HTTPDoubleUsageError(
+                    "json",
+                    expected="a JSON-serialisable value",
+                    got=json,
+                    remedy=f"use dicts, lists, str, numbers, bool and None ({exc})",
+                ) from None
+        self.uri = uri
+        self.method = method
+        self._method_upper = method.upper()
+        self.data = data
+        self.data_encoding = data_encoding
+        self._data_bytes = data.encode(data_encoding) if isinstance(data, str) else data
+        self.headers: Mapping[str, str] = dict(headers) if headers else {}
+        self.query_string = query_string
+        self.query_matcher = _to_query_matcher(query_string)
+        self.header_value_matcher = header_value_matcher or _DEFAULT_HEADER_VALUE_MATCHER
+        self.json = json
+
+    # -- what the registry indexes on
+
+    @property
+    def exact_path(self) -> str | None:
+        """The path if ``uri`` is a plain path, else ``None`` (pattern, regex, any)."""
+        uri = self.uri
+        return uri if isinstance(uri, str) and uri != URI_DEFAULT else None
+
+    @property
+    def exact_method(self) -> str | None:
+        """The upper-case method, or ``None`` when any method matches."""
+        return None if self.method == METHOD_ALL else self._method_upper
+
+    # -- matching
+
+    def match_uri(self, request: Request) -> bool:
+        """Return whether the request path meets ``uri``."""
+        uri = self.uri
+        if isinstance(uri, str):
+            return uri == URI_DEFAULT or uri == request.path
+        if isinstance(uri, URIPattern):
+            return uri.match(request.path)
+        return uri.fullmatch(request.path) is not None
+
+    def match(self, request: Request) -> bool:
+        """Return whether ``request`` meets every expectation."""
+        if self.method != METHOD_ALL and self._method_upper != request.method.upper():
+            return False
+        if not self.match_uri(request):
+            return False
+        if self.query_matcher is not None and not self.query_matcher.match(
+            request.query_string
+        ):
+            return False
+        for name, expected in self.headers.items():
+            if not self.header_value_matcher(name, request.headers.get(name), expected):
+                return False
+        if self._data_bytes is not None and request.get_data() != self._data_bytes:
+            return False
+        return self.json is UNDEFINED or self._json_matches(request)
+
+    def _json_matches(self, request: Request) -> bool:
+        try:
+            decoded = _json.loads(request.get_data())
+        except ValueError:
+            return False
+        return json_equal(self.json, decoded)
+
+    def difference(self, request: Request) -> list[Mismatch]:
+        """Explain the match: every field that differs, with expected and actual values.
+
+        An empty list means the request matches.
+        """
+        found: list[Mismatch] = []
+        if self.method != METHOD_ALL and self._method_upper != request.method.upper():
+            found.append(Mismatch("method", repr(self._method_upper), repr(request.method)))
+        if not self.match_uri(request):
+            found.append(Mismatch("uri", self.describe_uri(), repr(request.path)))
+        if self.query_matcher is not None and not self.query_matcher.match(
+            request.query_string
+        ):
+            _, actual = self.query_matcher.get_comparing_values(request.query_string)
+            if isinstance(self.query_matcher, MappingQueryMatcher):
+                actual = {k: (v[0] if len(v) == 1 else v) for k, v in actual.items()}
+            elif isinstance(actual, bytes):
+                actual = actual.decode("utf-8", "replace")
+            found.append(
+                Mismatch("query_string", self.query_matcher.describe(), _short(actual))
+            )
+        for name, expected in self.headers.items():
+            actual_value = request.headers.get(name)
+            if not self.header_value_matcher(name, actual_value, expected):
+                found.append(
+                    Mismatch(
+                        f"header {name}",
+                        repr(expected),
+                        "no such header" if actual_value is None else repr(actual_value),
+                    )
+                )
+        if self._data_bytes is not None and request.get_data() != self._data_bytes:
+            found.append(Mismatch("data", _short(self._data_bytes), _short(request.get_data())))
+        if self.json is not UNDEFINED and not self._json_matches(request):
+            body = request.get_data()
+            try:
+                actual_json: Any = _json.loads(body)
+                shown = _short(actual_json)
+            except ValueError as exc:
+                shown = f"a body that is not valid JSON ({exc.args[0]}): {_short(body)}"
+            found.append(Mismatch("json", _short(self.json), shown))
+        return found
+
+    # -- describing
+
+    def describe_uri(self) -> str:
+        """Return the ``uri`` expectation as readable text."""
+        uri = self.uri
+        if isinstance(uri, str):
+            return "any path" if uri == URI_DEFAULT else repr(uri)
+        if isinstance(uri, URIPattern):
+            return repr(uri)
+        return f"regex {uri.pattern!r}"
+
+    def describe(self) -> str:
+        """Return a one-line readable summary of every expectation."""
+        parts = [
+            "any method" if self.method == METHOD_ALL else self._method_upper,
+            self.describe_uri(),
+        ]
+        if self.query_matcher is not None:
+            parts.append(f"query {self.query_matcher.describe()}")
+        for name, value in self.headers.items():
+            parts.append(f"header {name}={value!r}")
+        if self._data_bytes is not None:
+            parts.append(f"data {_short(self._data_bytes, 80)}")
+        if self.json is not UNDEFINED:
+            parts.append(f"json {_short(self.json, 80)}")
+        return " ".join(parts)
+
+    def __repr__(self) -> str:
+        fields = [f"uri={self.uri!r}", f"method={self.method!r}"]
+        if self.query_string is not None:
+            fields.append(f"query_string={self.query_string!r}")
+        if self.headers:
+            fields.append(f"headers={self.headers!r}")
+        if self.data is not None:
+            fields.append(f"data={self.data!r}")
+        if self.json is not UNDEFINED:
+            fields.append(f"json={self.json!r}")
+        return f"<RequestMatcher {' '.join(fields)}>"
+
+
+_DEFAULT_HEADER_VALUE_MATCHER = HeaderValueMatcher()
+
+
+def closest(
+    matchers: Iterable[RequestMatcher], request: Request
+) -> tuple[RequestMatcher, list[Mismatch]] | None:
+    """Return the matcher that differs from ``request`` in the fewest fields.
+
+    Ties go to the first one (registration order). ``None`` when there are none.
+    """
+    best: tuple[RequestMatcher, list[Mismatch]] | None = None
+    for matcher in matchers:
+        diff = matcher.difference(request)
+        if best is None or _weight(diff) < _weight(best[1]):
+            best = (matcher, diff)
+    return best
+
+
+def _weight(diff: list[Mismatch]) -> int:
+    # A different path is a bigger miss than a different header value.
+    return sum(3 if m.field == "uri" else 2 if m.field == "method" else 1 for m in diff)

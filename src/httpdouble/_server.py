@@ -1,0 +1,394 @@
+"""The server: listening sockets, the accept thread, connection threads, the lifecycle.
+
+Everything about requests and responses lives in :mod:`._dispatch` (what to
+answer) and :mod:`._wire` (HTTP/1.1 on a connection); this module only owns
+sockets and threads. Sockets are bound here, not by werkzeug, so a bind
+failure raises :class:`ServerStartError` instead of exiting the process, and
+``stop()`` wakes the accept loop through a socket pair instead of polling.
+"""
+
+from __future__ import annotations
+
+import enum
+import errno
+import ipaddress
+import selectors
+import socket
+import ssl
+import threading
+import warnings
+from collections.abc import Callable
+from types import TracebackType
+
+from werkzeug.wrappers import Response
+
+from ._dispatch import RequestDispatcher, WaitingSettings
+from ._errors import HTTPDoubleUsageError, HTTPServerError, ServerStartError
+from ._findings import Finding, Kind, format_exception
+from ._log import Stamp
+from ._wire import ConnectionInfo, Limits, error_response, serve_connection
+
+DEFAULT_LISTEN_HOST = "localhost"
+DEFAULT_LISTEN_PORT = 0
+_PORT_ATTEMPTS = 20
+
+
+class NonLoopbackWarning(UserWarning):
+    """The server listens on an address other machines can reach."""
+
+
+class State(enum.Enum):
+    """Lifecycle of a server."""
+
+    STOPPED = "stopped"
+    RUNNING = "running"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class HTTPServer(RequestDispatcher):
+    """A real HTTP/1.1 server on loopback that answers as its handlers say.
+
+    :param host: the address to listen on; ``"localhost"`` listens on both
+        ``127.0.0.1`` and ``::1`` (when the machine has IPv6).
+    :param port: the port; ``0`` lets the system (or ``port_source``) choose.
+    :param ssl_context: serve HTTPS with this server-side context.
+    :param default_waiting_settings: defaults for :meth:`wait`.
+    :param threaded: accepted for compatibility; every connection is always
+        served on a thread of its own.
+    :param no_handler_status_code: status of the answer when no handler matches.
+    :param limits: bounds on request line, headers and body.
+    :param port_source: called to propose a port when ``port`` is ``0``
+        (the pytest plugin passes portpicker); a proposal that cannot be bound
+        is retried, then the system chooses.
+    :param allow_non_loopback: must be ``True`` to listen on a non-loopback
+        address (it warns even then).
+    """
+
+    DEFAULT_LISTEN_HOST = DEFAULT_LISTEN_HOST
+    DEFAULT_LISTEN_PORT = DEFAULT_LISTEN_PORT
+
+    def __init__(
+        self,
+        host: str = DEFAULT_LISTEN_HOST,
+        port: int = DEFAULT_LISTEN_PORT,
+        ssl_context: ssl.SSLContext | None = None,
+        default_waiting_settings: WaitingSettings | None = None,
+        *,
+        threaded: bool = True,
+        no_handler_status_code: int = 500,
+        limits: Limits | None = None,
+        port_source: Callable[[], int] | None = None,
+        allow_non_loopback: bool = False,
+    ) -> None:
+        super().__init__(
+            no_handler_status_code=no_handler_status_code,
+            default_waiting_settings=default_waiting_settings,
+        )
+        if not isinstance(host, str) or not host:
+            raise HTTPDoubleUsageError(
+                "host", expected="a host name or IP address", got=host, remedy="pass 'localhost'"
+            )
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+            raise HTTPDoubleUsageError(
+                "port",
+                expected="an int from 0 to 65535 (0: chosen for you)",
+                got=port,
+                remedy="pass port=0 unless the code under test needs a fixed port",
+            )
+        if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
+            raise HTTPDoubleUsageError(
+                "ssl_context",
+                expected="an ssl.SSLContext for the server side, or None",
+                got=ssl_context,
+                remedy="build one with ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)",
+            )
+        if not _is_loopback(host):
+            if not allow_non_loopback:
+                raise HTTPDoubleUsageError(
+                    "host",
+                    expected="a loopback address (localhost, 127.0.0.1, ::1)",
+                    got=host,
+                    remedy="pass allow_non_loopback=True if other machines must reach it",
+                )
+            warnings.warn(
+                f"httpdouble listens on {host}, which other machines may reach",
+                NonLoopbackWarning,
+                stacklevel=2,
+            )
+        self.host = host
+        self.port = port
+        self.ssl_context = ssl_context
+        self.threaded = threaded
+        self.limits = limits or Limits()
+        self.port_source = port_source
+        self._requested_port = port
+        self._state = State.STOPPED
+        self._listeners: list[socket.socket] = []
+        self._connections: dict[socket.socket, threading.Thread] = {}
+        self._conn_lock = threading.Lock()
+        self._accept_thread: threading.Thread | None = None
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
+        self._thread_error: BaseException | None = None
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def is_running(self) -> bool:
+        """Return whether the server accepts connections."""
+        return self._state is State.RUNNING
+
+    def start(self) -> None:
+        """Bind, then serve on a background thread; returns once connections are accepted.
+
+        :raises HTTPServerError: when already running.
+        :raises ServerStartError: when the address cannot be bound.
+        """
+        if self._state is State.RUNNING:
+            raise HTTPServerError(
+                f"server is already running on {self.host}:{self.port}\n"
+                "  to fix: call stop() first, or use a second HTTPServer"
+            )
+        self._listeners = self._bind()
+        self.port = self._listeners[0].getsockname()[1]
+        self._wake_r, self._wake_w = socket.socketpair()
+        ready = threading.Event()
+        self._thread_error = None
+        self._accept_thread = threading.Thread(
+            target=self._accept_loop, args=(ready,), name=f"httpdouble:{self.port}", daemon=True
+        )
+        self._state = State.RUNNING
+        self._accept_thread.start()
+        if not ready.wait(5):
+            self.stop()
+            raise HTTPServerError("the accept thread did not start within 5 seconds")
+
+    def stop(self) -> None:
+        """Stop accepting, close every connection, and join the threads.
+
+        Returns within milliseconds, idle keep-alive connections included.
+
+        :raises HTTPServerError: when not running, or when the accept thread
+            failed (its exception is the cause).
+        """
+        if self._state is not State.RUNNING:
+            raise HTTPServerError(
+                "server is not running\n  to fix: call start() first, or check is_running()"
+            )
+        self._state = State.STOPPED
+        assert self._wake_w is not None and self._accept_thread is not None
+        self._wake_w.send(b"x")
+        self._accept_thread.join()
+        for listener in self._listeners:
+            listener.close()
+        self._listeners = []
+        with self._conn_lock:
+            connections = list(self._connections.items())
+        for conn, _ in connections:
+            try:
+                socket.socket.shutdown(conn, socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for _, thread in connections:
+            thread.join(1.0)
+        for sock in (self._wake_r, self._wake_w):
+            if sock is not None:
+                sock.close()
+        self._wake_r = self._wake_w = None
+        self.port = self._requested_port if self._requested_port else self.port
+        error, self._thread_error = self._thread_error, None
+        if error is not None:
+            raise HTTPServerError(f"the server thread failed: {error!r}") from error
+
+    def __enter__(self) -> HTTPServer:
+        if not self.is_running():
+            self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.is_running():
+            self.stop()
+
+    # ----------------------------------------------------------------- addresses
+
+    @staticmethod
+    def format_host(host: str) -> str:
+        """Return ``host`` ready for a URL (IPv6 addresses in brackets)."""
+        return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+    def url_for(self, suffix: str) -> str:
+        """Return the full URL of ``suffix`` on this server, e.g. ``http://localhost:PORT/x``."""
+        if not suffix.startswith("/"):
+            suffix = "/" + suffix
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.format_host(self.host)}:{self.port}{suffix}"
+
+    def _addresses(self) -> list[tuple[socket.AddressFamily, str]]:
+        if self.host == "localhost":
+            return [(socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")]
+        host = self.host.strip("[]")
+        try:
+            family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+        except ValueError:
+            family = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0][0]
+        return [(family, host)]
+
+    def _bind(self) -> list[socket.socket]:
+        fixed = self._requested_port
+        attempts = 1 if fixed else _PORT_ATTEMPTS
+        last_error: OSError | None = None
+        for attempt in range(attempts):
+            if fixed:
+                port = fixed
+            elif self.port_source is not None and attempt < attempts - 1:
+                port = self.port_source()
+            else:
+                port = 0
+            try:
+                return self._bind_all(port)
+            except OSError as exc:
+                last_error = exc
+                if exc.errno != errno.EADDRINUSE:
+                    break
+        assert last_error is not None
+        remedy = (
+            "choose another port, or port=0 to let one be chosen"
+            if last_error.errno == errno.EADDRINUSE
+            else "check the host name; tests should listen on localhost"
+        )
+        raise ServerStartError(self.host, fixed, last_error, remedy) from last_error
+
+    def _bind_all(self, port: int) -> list[socket.socket]:
+        bound: list[socket.socket] = []
+        try:
+            for index, (family, address) in enumerate(self._addresses()):
+                try:
+                    sock = socket.socket(family, socket.SOCK_STREAM)
+                except OSError:
+                    if index == 0:
+                        raise
+                    continue  # No IPv6 on this machine: IPv4 alone serves localhost.
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    if family == socket.AF_INET6:
+                        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                    sock.bind((address, port))
+                except OSError as exc:
+                    sock.close()
+                    if index > 0 and exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+                        continue
+                    raise
+                bound.append(sock)
+                sock.listen(128)
+                sock.setblocking(False)
+                port = sock.getsockname()[1]
+        except OSError:
+            for sock in bound:
+                sock.close()
+            raise
+        return bound
+
+    # ------------------------------------------------------------------ threads
+
+    def _accept_loop(self, ready: threading.Event) -> None:
+        assert self._wake_r is not None
+        try:
+            with selectors.DefaultSelector() as selector:
+                for listener in self._listeners:
+                    selector.register(listener, selectors.EVENT_READ)
+                selector.register(self._wake_r, selectors.EVENT_READ)
+                ready.set()
+                while True:
+                    for key, _ in selector.select():
+                        if key.fileobj is self._wake_r:
+                            return
+                        self._accept(key.fileobj)  # type: ignore[arg-type]
+        except BaseException as exc:  # Re-raised by stop(), never lost.
+            self._thread_error = exc
+            ready.set()
+
+    def _accept(self, listener: socket.socket) -> None:
+        try:
+            conn, address = listener.accept()
+        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+            return
+        conn.setblocking(True)
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        thread = threading.Thread(
+            target=self._serve, args=(conn, address), name="httpdouble-conn", daemon=True
+        )
+        with self._conn_lock:
+            self._connections[conn] = thread
+        thread.start()
+
+    def _serve(self, conn: socket.socket, address: tuple[str, int]) -> None:
+        sock = conn
+        try:
+            if self.ssl_context is not None:
+                try:
+                    sock = self.ssl_context.wrap_socket(conn, server_side=True)
+                except (ssl.SSLError, OSError) as exc:
+                    if self._state is State.RUNNING:
+                        self._tls_failed(exc)
+                    return
+                with self._conn_lock:
+                    self._connections[sock] = self._connections.pop(conn)
+            info = ConnectionInfo(
+                server_name=self.host,
+                server_port=self.port,
+                scheme="https" if self.ssl_context is not None else "http",
+                remote_addr=address[0],
+                remote_port=address[1],
+            )
+            serve_connection(sock, info, self, self.limits, self._malformed)
+        except Exception as exc:  # A bug of ours: the test hears of it, the server goes on.
+            self._record_internal(exc)
+            try:
+                sock.sendall(error_response(500, "internal error in httpdouble"))
+            except OSError:
+                pass
+        finally:
+            with self._conn_lock:
+                self._connections.pop(sock, None)
+                self._connections.pop(conn, None)
+            sock.close()
+
+    def _malformed(self, status: int, reason: str, request_line: str, payload: bytes) -> None:
+        response = Response(payload.split(b"\r\n\r\n", 1)[1], status, mimetype="text/plain")
+        detail = f"answered {status}: {reason}"
+        self.record_malformed(response, detail, request_line or "(no request line)")
+
+    def _tls_failed(self, exc: BaseException) -> None:
+        response = Response(b"", 400)
+        detail = (
+            f"TLS handshake failed: {exc}\n"
+            "a client may have spoken plain HTTP to this HTTPS server; use server.url_for()"
+        )
+        self.record_malformed(response, detail, "(TLS handshake)")
+
+    def _record_internal(self, exc: Exception) -> None:
+        finding = Finding(
+            Kind.MALFORMED,
+            Stamp.now(),
+            expected="(server error)",
+            detail=format_exception(exc),
+            cause=exc,
+        )
+        with self._lock:
+            self._findings.append(finding)
+            self._unraised.append(finding)
+
+    def __repr__(self) -> str:
+        return f"<HTTPServer {self.url_for('/')} {self._state.value}>"
