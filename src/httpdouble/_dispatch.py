@@ -163,9 +163,7 @@ class RequestDispatcher:
 
     # ---------------------------------------------------------------- dispatch
 
-    def __call__(
-        self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """The WSGI entry point."""
         request = Request(environ)
         return self.dispatch(request)(environ, start_response)
@@ -257,8 +255,7 @@ class RequestDispatcher:
                 self._unraised.append(finding)
             wake = self._wake
             if wake is not None and (
-                not self._registry.pending()
-                or (finding is not None and self._wake_on_nohandler)
+                not self._registry.pending() or (finding is not None and self._wake_on_nohandler)
             ):
                 wake.set()
 
@@ -268,6 +265,11 @@ class RequestDispatcher:
     def log(self) -> list[tuple[Request, Response]]:
         """``(request, response)`` for every parsed request since the last clear, oldest first."""
         return self._log.pairs()
+
+    @property
+    def total_requests(self) -> int:
+        """How many requests this server answered since it was created (clearing keeps it)."""
+        return self._log.total
 
     @property
     def log_entries(self) -> list[LogEntry]:
@@ -353,7 +355,9 @@ class RequestDispatcher:
                 )
             return taken
 
-    def iter_matching_requests(self, matcher: RequestMatcher) -> Iterator[tuple[Request, Response]]:
+    def iter_matching_requests(
+        self, matcher: RequestMatcher
+    ) -> Iterator[tuple[Request, Response]]:
         """Yield ``(request, response)`` from the log for requests that ``matcher`` matches."""
         for request, response in self._log.pairs():
             if matcher.match(request):
@@ -436,7 +440,9 @@ class RequestDispatcher:
         """
         __tracebackhide__ = True
         defaults = self.default_waiting_settings
-        raise_assertions = defaults.raise_assertions if raise_assertions is None else raise_assertions
+        raise_assertions = (
+            defaults.raise_assertions if raise_assertions is None else raise_assertions
+        )
         stop_on_nohandler = (
             defaults.stop_on_nohandler if stop_on_nohandler is None else stop_on_nohandler
         )

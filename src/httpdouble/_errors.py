@@ -58,7 +58,7 @@ class ServerStartError(HTTPServerError):
 
 
 class NoHandlerError(Error):
-    """Raised by :meth:`HTTPServer.dispatch` hooks when no handler matches (kept for API parity)."""
+    """No handler matched a request (kept for API parity with pytest-httpserver)."""
 
 
 class HTTPDoubleFailure(AssertionError):

@@ -170,9 +170,7 @@ class MappingQueryMatcher(QueryMatcher):
         return self.query_dict, actual
 
     def __repr__(self) -> str:
-        return repr(
-            {k: (v[0] if len(v) == 1 else v) for k, v in self.query_dict.items()}
-        )
+        return repr({k: (v[0] if len(v) == 1 else v) for k, v in self.query_dict.items()})
 
 
 class BooleanQueryMatcher(QueryMatcher):
@@ -188,7 +186,7 @@ class BooleanQueryMatcher(QueryMatcher):
         return "any query string" if self.result else "no query string at all"
 
 
-QueryStringType = Union[str, bytes, Mapping[str, Any], MultiDict[str, str], QueryMatcher, None]
+QueryStringType = str | bytes | Mapping[str, Any] | MultiDict[str, str] | QueryMatcher | None
 
 
 def _to_query_matcher(query_string: QueryStringType) -> QueryMatcher | None:
@@ -422,9 +420,7 @@ class RequestMatcher:
             return False
         if not self.match_uri(request):
             return False
-        if self.query_matcher is not None and not self.query_matcher.match(
-            request.query_string
-        ):
+        if self.query_matcher is not None and not self.query_matcher.match(request.query_string):
             return False
         for name, expected in self.headers.items():
             if not self.header_value_matcher(name, request.headers.get(name), expected):
@@ -450,17 +446,13 @@ class RequestMatcher:
             found.append(Mismatch("method", repr(self._method_upper), repr(request.method)))
         if not self.match_uri(request):
             found.append(Mismatch("uri", self.describe_uri(), repr(request.path)))
-        if self.query_matcher is not None and not self.query_matcher.match(
-            request.query_string
-        ):
+        if self.query_matcher is not None and not self.query_matcher.match(request.query_string):
             _, actual = self.query_matcher.get_comparing_values(request.query_string)
             if isinstance(self.query_matcher, MappingQueryMatcher):
                 actual = {k: (v[0] if len(v) == 1 else v) for k, v in actual.items()}
             elif isinstance(actual, bytes):
                 actual = actual.decode("utf-8", "replace")
-            found.append(
-                Mismatch("query_string", self.query_matcher.describe(), _short(actual))
-            )
+            found.append(Mismatch("query_string", self.query_matcher.describe(), _short(actual)))
         for name, expected in self.headers.items():
             actual_value = request.headers.get(name)
             if not self.header_value_matcher(name, actual_value, expected):

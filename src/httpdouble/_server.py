@@ -9,6 +9,7 @@ failure raises :class:`ServerStartError` instead of exiting the process, and
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import errno
 import ipaddress
@@ -183,7 +184,8 @@ class HTTPServer(RequestDispatcher):
                 "server is not running\n  to fix: call start() first, or check is_running()"
             )
         self._state = State.STOPPED
-        assert self._wake_w is not None and self._accept_thread is not None
+        assert self._wake_w is not None
+        assert self._accept_thread is not None
         self._wake_w.send(b"x")
         self._accept_thread.join()
         for listener in self._listeners:
@@ -192,10 +194,8 @@ class HTTPServer(RequestDispatcher):
         with self._conn_lock:
             connections = list(self._connections.items())
         for conn, _ in connections:
-            try:
+            with contextlib.suppress(OSError):
                 socket.socket.shutdown(conn, socket.SHUT_RDWR)
-            except OSError:
-                pass
         for _, thread in connections:
             thread.join(1.0)
         for sock in (self._wake_r, self._wake_w):
@@ -355,10 +355,8 @@ class HTTPServer(RequestDispatcher):
             serve_connection(sock, info, self, self.limits, self._malformed)
         except Exception as exc:  # A bug of ours: the test hears of it, the server goes on.
             self._record_internal(exc)
-            try:
+            with contextlib.suppress(OSError):
                 sock.sendall(error_response(500, "internal error in httpdouble"))
-            except OSError:
-                pass
         finally:
             with self._conn_lock:
                 self._connections.pop(sock, None)

@@ -9,6 +9,7 @@ every malformed one gets a 4xx answer, is recorded, and closes the connection.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import socket
@@ -138,10 +139,8 @@ def serve_connection(
 
 
 def _send_quietly(sock: socket.socket, payload: bytes) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.sendall(payload)
-    except OSError:
-        pass
 
 
 def _read_request_line(rfile: IO[bytes], limits: Limits) -> bytes:

@@ -1,0 +1,404 @@
+"""The pytest plugin: thin glue between pytest events and the library.
+
+Importing this module binds no socket and starts no thread: servers start when
+a test first asks for one, and the portserver only when xdist starts local
+workers.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import _hooks
+from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError
+from ._findings import NO_CHECK_MARKER, TEARDOWN_CHECK_INI, Finding, failure_message
+from ._log import CONTEXT
+from ._report import Report, ReportMode, session_data, test_data
+from ._server import DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, HTTPServer
+from ._xdist import (
+    WORKEROUTPUT_KEY,
+    PortServer,
+    is_local_popen,
+    use_portserver_in_worker,
+)
+
+REPORT_ATTR = "httpdouble"
+REPORT_INI = "httpserver_report"
+HOST_ENV = "PYTEST_HTTPSERVER_HOST"
+PORT_ENV = "PYTEST_HTTPSERVER_PORT"
+
+
+class Role(enum.Enum):
+    """What this process is in the run."""
+
+    STANDALONE = "standalone"
+    CONTROLLER = "controller"
+    WORKER = "worker"
+
+
+@dataclass
+class State:
+    """Per-process plugin state, kept in ``config.stash``."""
+
+    role: Role
+    worker: str
+    mode: ReportMode
+    json_path: Path | None
+    report: Report = field(default_factory=Report)
+    portserver: PortServer | None = None
+    portserver_address: str = ""
+    server: HTTPServer | None = None
+    tests: int = 0
+    outside: list[Finding] = field(default_factory=list)
+
+
+STATE = pytest.StashKey[State]()
+TEST_DATA = pytest.StashKey[dict[str, Any]]()
+
+
+def _state(config: pytest.Config) -> State:
+    return config.stash[STATE]
+
+
+# ------------------------------------------------------------------ configuration
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(_hooks)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("httpserver", "pytest-httpdouble (HTTP test server)")
+    group.addoption(
+        "--httpserver-report",
+        choices=[m.value for m in ReportMode],
+        default=None,
+        help="end-of-run HTTP report: none, problems (default) or all requests."
+        f" Ini: {REPORT_INI}.",
+    )
+    group.addoption(
+        "--httpserver-report-json",
+        metavar="PATH",
+        default=None,
+        help="also write the end-of-run HTTP report as JSON to PATH.",
+    )
+    group.addoption(
+        "--httpserver-host",
+        default=None,
+        help=f"host the server listens on (default: ${HOST_ENV} or localhost).",
+    )
+    group.addoption(
+        "--httpserver-port",
+        type=int,
+        default=None,
+        help=f"fixed port of the server (default: ${PORT_ENV} or a free port per worker).",
+    )
+    parser.addini(REPORT_INI, "end-of-run HTTP report: none, problems or all.", default="problems")
+    parser.addini(
+        TEARDOWN_CHECK_INI,
+        "fail a test at teardown when its HTTP traffic went wrong (default true).",
+        type="bool",
+        default=True,
+    )
+
+
+def _report_mode(config: pytest.Config) -> ReportMode:
+    option = config.getoption("httpserver_report")
+    value, source = (
+        (option, "--httpserver-report")
+        if option
+        else (
+            config.getini(REPORT_INI),
+            f"ini option {REPORT_INI}",
+        )
+    )
+    try:
+        return ReportMode(str(value).strip().lower())
+    except ValueError:
+        raise HTTPDoubleUsageError(
+            source,
+            expected="one of: none, problems, all",
+            got=value,
+            remedy=f"set {source} to 'problems' (the default)",
+        ) from None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{NO_CHECK_MARKER}: do not fail this test at teardown for its HTTP problems"
+        " (they still appear in the end-of-run report).",
+    )
+    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        role, worker = Role.WORKER, str(workerinput.get("workerid", "gw?"))
+    elif config.pluginmanager.has_plugin("dsession"):
+        role, worker = Role.CONTROLLER, "controller"
+    else:
+        role, worker = Role.STANDALONE, "main"
+    json_option = config.getoption("httpserver_report_json")
+    state = State(
+        role=role,
+        worker=worker,
+        mode=_report_mode(config),
+        json_path=Path(json_option) if json_option else None,
+    )
+    if workerinput is not None:
+        state.portserver_address = use_portserver_in_worker(workerinput) or ""
+    CONTEXT.worker = worker
+    config.stash[STATE] = state
+    if role is not Role.WORKER:
+        config.pluginmanager.register(_Collector(state.report), "httpdouble-collector")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is not None and state.portserver is not None:
+        state.portserver.stop()
+
+
+# -------------------------------------------------------------------- xdist hooks
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config: pytest.Config, specs: list[Any]) -> None:
+    state = _state(config)
+    if state.portserver is None and any(getattr(s, "popen", False) for s in specs):
+        state.portserver = PortServer()
+        state.portserver.start()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    state = _state(node.config)
+    if state.portserver is not None and state.portserver.address and is_local_popen(node):
+        node.workerinput["httpdouble_portserver"] = state.portserver.address
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    state = _state(node.config)
+    output = getattr(node, "workeroutput", None) or {}
+    data = output.get(WORKEROUTPUT_KEY)
+    if data is not None:
+        state.report.add_session(data)
+    else:
+        state.report.worker_down(str(node.gateway.id), error)
+
+
+# ---------------------------------------------------------------------- per test
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    CONTEXT.enter_test(item.nodeid)
+    try:
+        return (yield)
+    finally:
+        CONTEXT.leave_test(item.nodeid)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report: Any = yield
+    if call.when == "teardown":
+        data = item.stash.get(TEST_DATA, None)
+        if data is not None:
+            setattr(report, REPORT_ATTR, data)
+    return report  # type: ignore[no-any-return]
+
+
+class _Collector:
+    """Feeds test reports to the report (controller and single process only)."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, REPORT_ATTR, None)
+        if report.when == "teardown" and isinstance(data, dict):
+            self.report.add_test(data)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # trylast: session fixtures (the server) are torn down by then.
+    state = _state(session.config)
+    if state.role is Role.CONTROLLER:
+        _write_json(state)
+        return
+    server = state.server
+    data = session_data(
+        worker=state.worker,
+        url=server.url_for("/").rstrip("/") if server is not None else "",
+        requests=server.total_requests if server is not None else 0,
+        tests=state.tests,
+        outside=state.outside,
+        portserver=state.portserver_address,
+    )
+    if state.role is Role.WORKER:
+        session.config.workeroutput[WORKEROUTPUT_KEY] = data  # type: ignore[attr-defined]
+    else:
+        if server is not None or state.outside:
+            state.report.add_session(data)
+        _write_json(state)
+
+
+def _write_json(state: State) -> None:
+    if state.json_path is not None:
+        state.json_path.parent.mkdir(parents=True, exist_ok=True)
+        state.json_path.write_text(json.dumps(state.report.to_builtins(), indent=2) + "\n")
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is None or state.role is Role.WORKER:
+        return
+    lines = state.report.render(state.mode)
+    if not lines:
+        return
+    if len(lines) == 1:
+        terminalreporter.write_line(lines[0])
+        return
+    terminalreporter.write_sep("=", "httpdouble report")
+    for line in lines:
+        terminalreporter.write_line(line)
+
+
+# ----------------------------------------------------------------------- fixtures
+
+
+def _listen_address(config: pytest.Config, worker: str) -> tuple[str, int]:
+    chosen = config.hook.pytest_httpdouble_listen_address(config=config, worker_id=worker)
+    if chosen is not None:
+        host, port = chosen
+        return str(host), _port(port, "the pytest_httpdouble_listen_address hook")
+    host = config.getoption("httpserver_host") or os.environ.get(HOST_ENV) or DEFAULT_LISTEN_HOST
+    option_port = config.getoption("httpserver_port")
+    if option_port is not None:
+        return host, _port(option_port, "--httpserver-port")
+    env_port = os.environ.get(PORT_ENV)
+    if env_port:
+        return host, _port(env_port, f"environment variable {PORT_ENV}")
+    return host, DEFAULT_LISTEN_PORT
+
+
+def _port(value: object, source: str) -> int:
+    try:
+        port = int(str(value))
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise HTTPDoubleUsageError(
+            f"port from {source}",
+            expected="an integer from 0 to 65535 (0: a free port is chosen)",
+            got=value,
+            remedy=f"fix {source}, or remove it to let each worker get a free port",
+        )
+    return port
+
+
+def _pick_port() -> int:
+    import portpicker  # imported late: the plugin module stays import-light
+
+    try:
+        return int(portpicker.pick_unused_port())
+    except portpicker.NoFreePortFoundError:
+        return 0
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address(pytestconfig: pytest.Config) -> tuple[str, int]:
+    """``(host, port)`` the server listens on; port ``0`` means a free port.
+
+    Override it in a conftest, or implement the ``pytest_httpdouble_listen_address``
+    hook to choose per xdist worker.
+    """
+    return _listen_address(pytestconfig, _state(pytestconfig).worker)
+
+
+@pytest.fixture(scope="session")
+def httpserver_ssl_context() -> None:
+    """Server-side ``ssl.SSLContext`` for HTTPS; ``None`` (plain HTTP) unless overridden."""
+    return None
+
+
+@pytest.fixture(scope="session")
+def make_httpserver(
+    pytestconfig: pytest.Config,
+    httpserver_listen_address: tuple[str, int],
+    httpserver_ssl_context: Any,
+) -> Iterator[HTTPServer]:
+    """The server of this process (one per xdist worker), started once per session."""
+    __tracebackhide__ = True
+    state = _state(pytestconfig)
+    host, port = httpserver_listen_address
+    server = HTTPServer(
+        host,
+        port,
+        ssl_context=httpserver_ssl_context,
+        port_source=_pick_port if port == 0 else None,
+    )
+    try:
+        server.start()
+    except ServerStartError as exc:
+        if state.role is not Role.WORKER or not port:
+            raise
+        raise ServerStartError(
+            host,
+            port,
+            exc.os_error,
+            f"xdist worker {state.worker} asked for fixed port {port}, which is taken,"
+            " maybe by another worker: every worker needs a port of its own; use port 0,"
+            " or choose per worker with the pytest_httpdouble_listen_address hook",
+        ) from exc.os_error
+    state.server = server
+    try:
+        yield server
+    finally:
+        state.outside.extend(server.take_findings(include_unused=True))
+        server.clear()
+        server.stop()
+
+
+@pytest.fixture
+def httpserver(
+    make_httpserver: HTTPServer, request: pytest.FixtureRequest
+) -> Iterator[HTTPServer]:
+    """The process's server, cleared, for one test; its HTTP problems fail the test at teardown."""
+    __tracebackhide__ = True
+    server = make_httpserver
+    state = _state(request.config)
+    # What arrived since the last test ended belongs to no test: keep it for the report.
+    state.outside.extend(server.take_findings(include_unused=False))
+    server.clear()
+    yield server
+    entries = server.log_entries
+    findings = server.take_findings(include_unused=True)
+    server.clear()
+    state.tests += 1
+    request.node.stash[TEST_DATA] = test_data(
+        nodeid=request.node.nodeid,
+        worker=state.worker,
+        url=server.url_for("/").rstrip("/"),
+        findings=findings,
+        entries=entries,
+        keep_requests=state.mode is ReportMode.ALL,
+    )
+    if findings and _teardown_check(request):
+        cause = next((f.cause for f in findings if f.cause is not None), None)
+        raise HTTPDoubleFailure(failure_message(findings, at_teardown=True)) from cause
+
+
+def _teardown_check(request: pytest.FixtureRequest) -> bool:
+    if request.node.get_closest_marker(NO_CHECK_MARKER) is not None:
+        return False
+    return bool(request.config.getini(TEARDOWN_CHECK_INI))
