@@ -63,3 +63,14 @@ class NoHandlerError(Error):
 
 class HTTPDoubleFailure(AssertionError):
     """A test's HTTP traffic went wrong: raised at teardown and by ``check_*`` methods."""
+
+
+for _public in (
+    Error,
+    HTTPDoubleUsageError,
+    HTTPServerError,
+    ServerStartError,
+    NoHandlerError,
+    HTTPDoubleFailure,
+):
+    _public.__module__ = "httpdouble"  # tracebacks name the public import path

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import traceback
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,9 +181,16 @@ class Finding:
         )
 
 
+_OUR_DIR = str(Path(__file__).parent)
+
+
 def format_exception(exc: BaseException) -> str:
-    """Return the traceback of a user's exception, for a finding's ``detail``."""
-    return "".join(traceback.format_exception(exc)).rstrip()
+    """Return the traceback of a user's exception without our own frames, for ``detail``."""
+    tb = traceback.TracebackException.from_exception(exc)
+    tb.stack = traceback.StackSummary.from_list(
+        [frame for frame in tb.stack if not frame.filename.startswith(_OUR_DIR)]
+    )
+    return "".join(tb.format()).rstrip()
 
 
 TEARDOWN_CHECK_INI = "httpserver_teardown_check"

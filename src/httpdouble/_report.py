@@ -171,8 +171,9 @@ class Report:
         requests = sum(w.requests for w in self.workers.values())
         tests = sum(w.tests for w in self.workers.values())
         crashed = [w for w in self.workers.values() if w.crash]
+        servers = sum(1 for w in self.workers.values() if w.url)
         headline = (
-            f"{len(self.workers)} server(s), {tests} test(s) used httpserver,"
+            f"{servers} server(s), {tests} test(s) used httpserver,"
             f" {requests} request(s)"
         )
         if not groups and not crashed and mode is ReportMode.PROBLEMS:

@@ -1,0 +1,74 @@
+"""Developer and CI sessions. ``nox -s tests`` is what CI runs (see ``.ci/run``)."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = False
+
+COVERAGE_FAIL_UNDER = "90"
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite under coverage (workers and subprocesses included)."""
+    session.install(".[test]")
+    session.run("coverage", "erase")
+    session.run("coverage", "run", "-m", "pytest", "-n", "auto", *session.posargs)
+    session.run("coverage", "combine", "--quiet")
+    session.run("coverage", "report", f"--fail-under={COVERAGE_FAIL_UNDER}")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    session.install("mypy", ".")
+    session.run("mypy", "--strict")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Run the example suite under ``pytest -n auto``; ``-- --broken`` runs the broken one."""
+    session.install(".", "requests")
+    broken = "--broken" in session.posargs
+    rest = [arg for arg in session.posargs if arg != "--broken"]
+    folder = "examples/broken" if broken else "examples/demo"
+    session.run(
+        "pytest",
+        "-n",
+        "auto",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        folder,
+        "-c",
+        f"{folder}/pytest.ini",
+        folder,
+        *rest,
+        # The broken suite fails on purpose: its exit status 1 is the expected outcome.
+        success_codes=[1] if broken else [0],
+    )
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the Sphinx docs with warnings as errors."""
+    session.install(".[docs]")
+    session.run("sphinx-build", "-n", "-W", "--keep-going", "-b", "html", "docs", "docs/_build")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks against pytest-httpserver and plain werkzeug (prints a table, writes JSON)."""
+    session.install(".", "requests", "httpx")
+    session.run("python", "benchmarks/run.py", *session.posargs)
