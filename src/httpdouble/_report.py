@@ -172,10 +172,7 @@ class Report:
         tests = sum(w.tests for w in self.workers.values())
         crashed = [w for w in self.workers.values() if w.crash]
         servers = sum(1 for w in self.workers.values() if w.url)
-        headline = (
-            f"{servers} server(s), {tests} test(s) used httpserver,"
-            f" {requests} request(s)"
-        )
+        headline = f"{servers} server(s), {tests} test(s) used httpserver, {requests} request(s)"
         if not groups and not crashed and mode is ReportMode.PROBLEMS:
             return [f"httpdouble: {headline}, no HTTP problems"]
         lines = [f"httpdouble: {headline}"]

@@ -1,0 +1,54 @@
+"""Deliberate HTTP mistakes: run with ``nox -s demo -- --broken`` to see the problem report."""
+
+from __future__ import annotations
+
+import pytest
+from forecast import ForecastClient
+
+
+@pytest.fixture
+def client(httpserver):
+    return ForecastClient(httpserver.url_for("/"), token="s3cret")
+
+
+def test_wrong_query_parameter(httpserver, client):
+    # The client sends city=Oslo; the test expects city=Bergen.
+    httpserver.expect_request("/v1/forecast", query_string={"city": "Bergen"}).respond_with_json(
+        {}
+    )
+    with pytest.raises(Exception):  # noqa: B017, PT011 - the 500 makes the client raise
+        client.today("Oslo")
+
+
+def test_wrong_json_body(httpserver, client):
+    httpserver.expect_request(
+        "/v1/observations", method="POST", json={"city": "Oslo", "t": "-3.5"}
+    ).respond_with_data("", status=201)
+    assert client.report("Oslo", -3.5) == 500
+
+
+def test_expected_request_never_sent(httpserver, client):
+    httpserver.expect_oneshot_request("/v1/login", method="POST").respond_with_data("ok")
+    httpserver.expect_request("/v1/forecast").respond_with_json({"high": 1})
+    client.today("Lima")
+
+
+def test_out_of_order(httpserver, client):
+    httpserver.expect_ordered_request("/v1/forecast").respond_with_json({"high": 9})
+    httpserver.expect_ordered_request("/v1/login", method="POST").respond_with_data("ok")
+    with pytest.raises(Exception):  # noqa: B017, PT011
+        client.login_then_fetch("Lima")
+
+
+def test_handler_that_crashes(httpserver, client):
+    def handler(request):
+        return {"high": request.args["days"]}  # KeyError: the client sent no 'days'
+
+    httpserver.expect_request("/v1/forecast").respond_with_handler(handler)
+    with pytest.raises(Exception):  # noqa: B017, PT011
+        client.today("Turin")
+
+
+def test_all_good(httpserver, client):
+    httpserver.expect_request("/v1/forecast").respond_with_json({"high": 3})
+    assert client.today("Kyiv") == {"high": 3}
