@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import enum
 import traceback
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from werkzeug.wrappers import Request
