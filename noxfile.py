@@ -32,7 +32,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package."""
-    session.install("mypy", ".")
+    session.install("mypy", ".[tls]")
     session.run("mypy", "--strict")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import json
 import os
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from ._findings import NO_CHECK_MARKER, TEARDOWN_CHECK_INI, Finding, failure_mes
 from ._log import CONTEXT
 from ._report import Report, ReportMode, session_data, test_data
 from ._server import DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, HTTPServer
+from ._tls import TLSCertificates
 from ._xdist import (
     WORKEROUTPUT_KEY,
     PortServer,
@@ -31,6 +33,7 @@ from ._xdist import (
 )
 
 REPORT_ATTR = "httpdouble"
+JUNIT_PROPERTY = "httpdouble"
 REPORT_INI = "httpserver_report"
 HOST_ENV = "PYTEST_HTTPSERVER_HOST"
 PORT_ENV = "PYTEST_HTTPSERVER_PORT"
@@ -55,7 +58,8 @@ class State:
     report: Report = field(default_factory=Report)
     portserver: PortServer | None = None
     portserver_address: str = ""
-    server: HTTPServer | None = None
+    servers: list[HTTPServer] = field(default_factory=list)
+    requests: int = 0
     tests: int = 0
     outside: list[Finding] = field(default_factory=list)
 
@@ -131,7 +135,17 @@ def _report_mode(config: pytest.Config) -> ReportMode:
         ) from None
 
 
+INCUMBENT_PLUGIN = "pytest_httpserver"
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.has_plugin(INCUMBENT_PLUGIN):
+        raise pytest.UsageError(
+            "pytest-httpdouble and pytest-httpserver are both active\n"
+            "  both define the 'httpserver' fixture, so which one a test gets is unclear\n"
+            "  to fix: uninstall one of them (pip uninstall pytest-httpserver), or turn one"
+            f" off for this run: -p no:{INCUMBENT_PLUGIN} or -p no:httpdouble"
+        )
     config.addinivalue_line(
         "markers",
         f"{NO_CHECK_MARKER}: do not fail this test at teardown for its HTTP problems"
@@ -235,11 +249,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if state.role is Role.CONTROLLER:
         _write_json(state)
         return
-    server = state.server
     data = session_data(
         worker=state.worker,
-        url=server.url_for("/").rstrip("/") if server is not None else "",
-        requests=server.total_requests if server is not None else 0,
+        url=" ".join(server.url_for("/").rstrip("/") for server in state.servers),
+        requests=state.requests + sum(s.total_requests for s in state.servers if s.is_running()),
         tests=state.tests,
         outside=state.outside,
         portserver=state.portserver_address,
@@ -247,7 +260,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if state.role is Role.WORKER:
         session.config.workeroutput[WORKEROUTPUT_KEY] = data  # type: ignore[attr-defined]
     else:
-        if server is not None or state.outside:
+        if state.servers or state.outside:
             state.report.add_session(data)
         _write_json(state)
 
@@ -326,26 +339,18 @@ def httpserver_listen_address(pytestconfig: pytest.Config) -> tuple[str, int]:
 
 
 @pytest.fixture(scope="session")
-def httpserver_ssl_context() -> None:
+def httpserver_ssl_context() -> ssl.SSLContext | None:
     """Server-side ``ssl.SSLContext`` for HTTPS; ``None`` (plain HTTP) unless overridden."""
     return None
 
 
-@pytest.fixture(scope="session")
-def make_httpserver(
-    pytestconfig: pytest.Config,
-    httpserver_listen_address: tuple[str, int],
-    httpserver_ssl_context: Any,
-) -> Iterator[HTTPServer]:
-    """The server of this process (one per xdist worker), started once per session."""
+def _start_server(
+    state: State, address: tuple[str, int], ssl_context: ssl.SSLContext | None
+) -> HTTPServer:
     __tracebackhide__ = True
-    state = _state(pytestconfig)
-    host, port = httpserver_listen_address
+    host, port = address
     server = HTTPServer(
-        host,
-        port,
-        ssl_context=httpserver_ssl_context,
-        port_source=_pick_port if port == 0 else None,
+        host, port, ssl_context=ssl_context, port_source=_pick_port if port == 0 else None
     )
     try:
         server.start()
@@ -360,22 +365,20 @@ def make_httpserver(
             " maybe by another worker: every worker needs a port of its own; use port 0,"
             " or choose per worker with the pytest_httpdouble_listen_address hook",
         ) from exc.os_error
-    state.server = server
-    try:
-        yield server
-    finally:
-        state.outside.extend(server.take_findings(include_unused=True))
-        server.clear()
-        server.stop()
+    state.servers.append(server)
+    return server
 
 
-@pytest.fixture
-def httpserver(
-    make_httpserver: HTTPServer, request: pytest.FixtureRequest
-) -> Iterator[HTTPServer]:
-    """The process's server, cleared, for one test; its HTTP problems fail the test at teardown."""
+def _finish_server(state: State, server: HTTPServer) -> None:
+    state.outside.extend(server.take_findings(include_unused=True))
+    state.requests += server.total_requests
+    server.clear()
+    server.stop()
+
+
+def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HTTPServer]:
+    """Hand a cleared server to one test; turn its HTTP problems into a teardown failure."""
     __tracebackhide__ = True
-    server = make_httpserver
     state = _state(request.config)
     # What arrived since the last test ended belongs to no test: keep it for the report.
     state.outside.extend(server.take_findings(include_unused=False))
@@ -385,17 +388,75 @@ def httpserver(
     findings = server.take_findings(include_unused=True)
     server.clear()
     state.tests += 1
-    request.node.stash[TEST_DATA] = test_data(
-        nodeid=request.node.nodeid,
+    item = request.node
+    item.stash[TEST_DATA] = test_data(
+        nodeid=item.nodeid,
         worker=state.worker,
         url=server.url_for("/").rstrip("/"),
         findings=findings,
         entries=entries,
         keep_requests=state.mode is ReportMode.ALL,
     )
+    for finding in findings:
+        item.user_properties.append((JUNIT_PROPERTY, finding.render()))
     if findings and _teardown_check(request):
         cause = next((f.cause for f in findings if f.cause is not None), None)
         raise HTTPDoubleFailure(failure_message(findings, at_teardown=True)) from cause
+
+
+@pytest.fixture(scope="session")
+def make_httpserver(
+    pytestconfig: pytest.Config,
+    httpserver_listen_address: tuple[str, int],
+    httpserver_ssl_context: ssl.SSLContext | None,
+) -> Iterator[HTTPServer]:
+    """The server of this process (one per xdist worker), started once per session."""
+    state = _state(pytestconfig)
+    server = _start_server(state, httpserver_listen_address, httpserver_ssl_context)
+    yield server
+    _finish_server(state, server)
+
+
+@pytest.fixture
+def httpserver(
+    make_httpserver: HTTPServer, request: pytest.FixtureRequest
+) -> Iterator[HTTPServer]:
+    """The process's server, cleared, for one test; its HTTP problems fail the test at teardown."""
+    __tracebackhide__ = True
+    yield from _run_test(make_httpserver, request)
+
+
+@pytest.fixture(scope="session")
+def httpsserver_certificates(tmp_path_factory: pytest.TempPathFactory) -> TLSCertificates:
+    """A CA made for this run and a certificate for localhost, 127.0.0.1 and ::1 (needs trustme).
+
+    Clients trust the server with ``httpsserver_certificates.ca_bundle`` (a PEM
+    path) or ``httpsserver_certificates.client_context()``.
+    """
+    return TLSCertificates(tmp_path_factory.mktemp("httpdouble-tls"))
+
+
+@pytest.fixture(scope="session")
+def make_httpsserver(
+    pytestconfig: pytest.Config,
+    httpserver_listen_address: tuple[str, int],
+    httpsserver_certificates: TLSCertificates,
+) -> Iterator[HTTPServer]:
+    """The HTTPS server of this process, started once per session on a port of its own."""
+    state = _state(pytestconfig)
+    host, _ = httpserver_listen_address
+    server = _start_server(state, (host, 0), httpsserver_certificates.server_context)
+    yield server
+    _finish_server(state, server)
+
+
+@pytest.fixture
+def httpsserver(
+    make_httpsserver: HTTPServer, request: pytest.FixtureRequest
+) -> Iterator[HTTPServer]:
+    """Like ``httpserver``, over HTTPS; trust it with ``httpsserver_certificates``."""
+    __tracebackhide__ = True
+    yield from _run_test(make_httpsserver, request)
 
 
 def _teardown_check(request: pytest.FixtureRequest) -> bool:
