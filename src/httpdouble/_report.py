@@ -174,6 +174,8 @@ class Report:
         servers = sum(1 for w in self.workers.values() if w.url)
         headline = f"{servers} server(s), {tests} test(s) used httpserver, {requests} request(s)"
         if not groups and not crashed and mode is ReportMode.PROBLEMS:
+            if not servers and not tests:
+                return []  # the plugin is installed but nothing used it
             return [f"httpdouble: {headline}, no HTTP problems"]
         lines = [f"httpdouble: {headline}"]
         for record in sorted(self.workers.values(), key=lambda w: _worker_key(w.worker)):

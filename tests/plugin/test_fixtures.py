@@ -1,0 +1,209 @@
+"""The fixtures: a cleared server per test, one server per process, overridable settings."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Runner
+
+
+def test_httpserver_fixture_serves_registered_responses(
+    suite: pytest.Pytester, run: Runner
+) -> None:
+    suite.makepyfile(
+        """
+        from client import get
+
+        def test_one(httpserver):
+            httpserver.expect_request("/a").respond_with_data("alpha")
+            assert get(httpserver.url_for("/a")) == (200, "alpha")
+        """
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_each_test_gets_the_same_server_cleared(suite: pytest.Pytester, run: Runner) -> None:
+    suite.makepyfile(
+        """
+        from client import get
+        ports = []
+
+        def test_first(httpserver):
+            ports.append(httpserver.port)
+            httpserver.expect_request("/a").respond_with_data("alpha")
+            assert get(httpserver.url_for("/a"))[0] == 200
+
+        def test_second_sees_no_handler_and_no_log(httpserver):
+            assert httpserver.port == ports[0]
+            assert httpserver.log == []
+            assert httpserver.format_matchers().count("/a") == 0
+            httpserver.expect_request("/b").respond_with_data("beta")
+            assert get(httpserver.url_for("/b")) == (200, "beta")
+        """
+    )
+    run().assert_outcomes(passed=2)
+
+
+def test_listen_address_fixture_can_be_overridden(suite: pytest.Pytester, run: Runner) -> None:
+    suite.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def httpserver_listen_address():
+            return ("127.0.0.1", 0)
+        """
+    )
+    suite.makepyfile(
+        """
+        def test_host(httpserver):
+            assert httpserver.host == "127.0.0.1"
+            assert httpserver.url_for("/x").startswith("http://127.0.0.1:")
+        """
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_port_option_and_environment_variable_fix_the_port(
+    suite: pytest.Pytester, run: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import portpicker
+
+    option_port = portpicker.pick_unused_port()
+    env_port = portpicker.pick_unused_port()
+    suite.makepyfile(
+        f"""
+        import os
+
+        def test_port(httpserver):
+            expected = {option_port} if os.environ.get("USE_OPTION") else {env_port}
+            assert httpserver.port == expected
+        """
+    )
+    monkeypatch.setenv("PYTEST_HTTPSERVER_PORT", str(env_port))
+    run().assert_outcomes(passed=1)
+    monkeypatch.setenv("USE_OPTION", "1")
+    run(f"--httpserver-port={option_port}").assert_outcomes(passed=1)
+
+
+def test_bad_port_in_environment_names_the_variable(
+    suite: pytest.Pytester, run: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite.makepyfile("def test_port(httpserver):\n    pass\n")
+    monkeypatch.setenv("PYTEST_HTTPSERVER_PORT", "eighty")
+    result = run()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*invalid port from environment variable PYTEST_HTTPSERVER_PORT*",
+            "*expected: an integer from 0 to 65535*",
+            "*got:      'eighty'*",
+            "*to fix:*",
+        ]
+    )
+
+
+def test_listen_address_hook_chooses_per_worker(suite: pytest.Pytester, run: Runner) -> None:
+    suite.makeconftest(
+        """
+        def pytest_httpdouble_listen_address(config, worker_id):
+            return ("127.0.0.1", 0)
+        """
+    )
+    suite.makepyfile(
+        """
+        def test_host(httpserver):
+            assert httpserver.host == "127.0.0.1"
+        """
+    )
+    run().assert_outcomes(passed=1)
+    run("-n", "2").assert_outcomes(passed=1)
+
+
+def test_make_httpserver_is_one_server_for_the_session(
+    suite: pytest.Pytester, run: Runner
+) -> None:
+    suite.makepyfile(
+        """
+        seen = set()
+
+        def test_a(make_httpserver, httpserver):
+            assert make_httpserver is httpserver
+            seen.add(id(make_httpserver))
+
+        def test_b(make_httpserver):
+            seen.add(id(make_httpserver))
+            assert len(seen) == 1
+            assert make_httpserver.is_running()
+        """
+    )
+    run().assert_outcomes(passed=2)
+
+
+def test_httpsserver_serves_tls_that_clients_can_verify(
+    suite: pytest.Pytester, run: Runner
+) -> None:
+    suite.makepyfile(
+        """
+        import requests
+        import urllib3
+
+        def test_tls(httpsserver, httpsserver_certificates):
+            httpsserver.expect_request("/s").respond_with_json({"tls": True})
+            url = httpsserver.url_for("/s")
+            assert url.startswith("https://")
+            with requests.Session() as session:
+                response = session.get(url, verify=httpsserver_certificates.ca_bundle)
+                assert response.json() == {"tls": True}
+            with urllib3.PoolManager(ca_certs=httpsserver_certificates.ca_bundle) as pool:
+                assert pool.request("GET", url).json() == {"tls": True}
+        """
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_plugin_can_be_disabled_with_p_no(suite: pytest.Pytester, run: Runner) -> None:
+    suite.makepyfile(
+        """
+        def test_plain():
+            pass
+
+        def test_uses_fixture(httpserver):
+            pass
+        """
+    )
+    result = run("-p", "no:httpdouble")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'httpserver' not found*"])
+    result.stdout.no_fnmatch_line("*httpdouble:*")
+
+
+def test_plugin_works_without_xdist(suite: pytest.Pytester, run: Runner) -> None:
+    suite.makepyfile(
+        """
+        from client import get
+
+        def test_one(httpserver):
+            httpserver.expect_request("/a").respond_with_data("alpha")
+            assert get(httpserver.url_for("/a")) == (200, "alpha")
+        """
+    )
+    for args in (["-p", "no:xdist"], ["-n", "0"]):
+        result = run(*args)
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines(["httpdouble: 1 server(s), 1 test(s)*no HTTP problems"])
+
+
+def test_pytest_httpserver_installed_too_is_a_clear_error(
+    suite: pytest.Pytester, run: Runner
+) -> None:
+    # A module of that name, loaded as a plugin, is what an installed pytest-httpserver does.
+    suite.makepyfile(pytest_httpserver="import pytest\n")
+    suite.makepyfile("def test_plain():\n    pass\n")
+    result = run("-p", "pytest_httpserver")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*pytest-httpdouble and pytest-httpserver are both active*",
+            "*to fix: uninstall one of them*-p no:pytest_httpserver or -p no:httpdouble*",
+        ]
+    )
