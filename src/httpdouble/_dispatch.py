@@ -40,6 +40,16 @@ _OUTCOME_KIND = {
 }
 
 
+def _check_matcher(matcher: object) -> None:
+    if not isinstance(matcher, RequestMatcher):
+        raise HTTPDoubleUsageError(
+            "matcher",
+            expected="a RequestMatcher",
+            got=matcher,
+            remedy="build one with RequestMatcher('/path', method='GET')",
+        )
+
+
 @dataclass(frozen=True)
 class WaitingSettings:
     """Defaults for :meth:`RequestDispatcher.wait`."""
@@ -74,6 +84,26 @@ class RequestDispatcher:
         no_handler_status_code: int = 500,
         default_waiting_settings: WaitingSettings | None = None,
     ) -> None:
+        if (
+            not isinstance(no_handler_status_code, int)
+            or isinstance(no_handler_status_code, bool)
+            or not 100 <= no_handler_status_code <= 999
+        ):
+            raise HTTPDoubleUsageError(
+                "no_handler_status_code",
+                expected="an int HTTP status from 100 to 999",
+                got=no_handler_status_code,
+                remedy="pass e.g. no_handler_status_code=404, or leave the default 500",
+            )
+        if default_waiting_settings is not None and not isinstance(
+            default_waiting_settings, WaitingSettings
+        ):
+            raise HTTPDoubleUsageError(
+                "default_waiting_settings",
+                expected="a WaitingSettings or None",
+                got=default_waiting_settings,
+                remedy="pass WaitingSettings(timeout=2.0) or None",
+            )
         self.no_handler_status_code = no_handler_status_code
         self.default_waiting_settings = default_waiting_settings or WaitingSettings()
         self._lock = threading.RLock()
@@ -359,6 +389,7 @@ class RequestDispatcher:
         self, matcher: RequestMatcher
     ) -> Iterator[tuple[Request, Response]]:
         """Yield ``(request, response)`` from the log for requests that ``matcher`` matches."""
+        _check_matcher(matcher)
         for request, response in self._log.pairs():
             if matcher.match(request):
                 yield request, response
@@ -370,6 +401,14 @@ class RequestDispatcher:
     def assert_request_made(self, matcher: RequestMatcher, count: int = 1) -> None:
         """Raise ``AssertionError`` unless exactly ``count`` logged requests match ``matcher``."""
         __tracebackhide__ = True
+        _check_matcher(matcher)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise HTTPDoubleUsageError(
+                "count",
+                expected="an int of 0 or more",
+                got=count,
+                remedy="pass how many matching requests the log must hold, e.g. count=2",
+            )
         found = self.get_matching_requests_count(matcher)
         if found == count:
             return
@@ -447,6 +486,13 @@ class RequestDispatcher:
             defaults.stop_on_nohandler if stop_on_nohandler is None else stop_on_nohandler
         )
         timeout = defaults.timeout if timeout is None else timeout
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout >= 0:
+            raise HTTPDoubleUsageError(
+                "timeout",
+                expected="a number of seconds, 0 or more",
+                got=timeout,
+                remedy="pass e.g. timeout=2.0",
+            )
         waiting = Waiting()
         event = threading.Event()
         with self._lock:

@@ -8,6 +8,7 @@ expected and what arrived (that runs only when something went wrong).
 from __future__ import annotations
 
 import abc
+import codecs
 import json as _json
 import re
 import urllib.parse
@@ -69,6 +70,14 @@ class Mismatch:
 def _short(value: object, limit: int = 200) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _is_codec(name: str) -> bool:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return False
+    return True
 
 
 class URIPattern(abc.ABC):
@@ -367,6 +376,20 @@ class RequestMatcher:
                 expected="a mapping of header name to str value",
                 got=headers,
                 remedy="write every value as a string, e.g. {'X-Count': '3'}",
+            )
+        if not isinstance(data_encoding, str) or not _is_codec(data_encoding):
+            raise HTTPDoubleUsageError(
+                "data_encoding",
+                expected="the name of a text encoding known to Python",
+                got=data_encoding,
+                remedy="pass e.g. 'utf-8' or 'latin-1'",
+            )
+        if header_value_matcher is not None and not callable(header_value_matcher):
+            raise HTTPDoubleUsageError(
+                "header_value_matcher",
+                expected="a HeaderValueMatcher (or a callable (name, actual, expected) -> bool)",
+                got=header_value_matcher,
+                remedy="pass HeaderValueMatcher({'X-Name': comparator}) or None",
             )
         if json is not UNDEFINED:
             try:
