@@ -1,0 +1,234 @@
+"""The xdist pool: a server per worker, race-free ports, one report from the controller."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import Runner, load_json
+
+BAD_REQUESTS = """
+import json
+import os
+from pathlib import Path
+
+import pytest
+from client import get
+
+NUMBERS = range({count})
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_sends_one_wrong_request(httpserver, number, request):
+    httpserver.expect_request("/expected").respond_with_data("ok")
+    status, _ = get(httpserver.url_for(f"/wrong/{{number}}"))
+    assert status == 500
+    record = {{
+        "nodeid": request.node.nodeid,
+        "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
+        "port": httpserver.port,
+        "log": [req.path for req, _ in httpserver.log],
+    }}
+    out = Path(os.environ["SEEN_DIR"]) / f"{{number}}.json"
+    out.write_text(json.dumps(record))
+"""
+
+
+def _glob(text: str) -> str:
+    """Escape text for ``fnmatch_lines`` (node ids contain brackets)."""
+    return re.sub(r"([\[\]*?])", r"[\1]", text)
+
+
+def _seen(directory: Path) -> list[dict[str, object]]:
+    return [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_each_worker_has_its_own_server_and_the_report_names_test_and_worker(
+    suite: pytest.Pytester,
+    run: Runner,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    workers: int,
+) -> None:
+    monkeypatch.setenv("SEEN_DIR", str(tmp_path))
+    suite.makepyfile(test_pool=BAD_REQUESTS.format(count=4 * workers))
+    report_path = tmp_path / "report" / "httpdouble.json"
+    result = run("-n", str(workers), f"--httpserver-report-json={report_path}")
+    result.assert_outcomes(passed=4 * workers, errors=4 * workers)
+
+    seen = _seen(tmp_path)
+    port_of: dict[object, set[object]] = {}
+    for record in seen:
+        port_of.setdefault(record["worker"], set()).add(record["port"])
+        # Each test's log holds its own request only: the server was cleared for it.
+        assert record["log"] == [f"/wrong/{str(record['nodeid']).split('[')[1][:-1]}"]
+    assert sorted(port_of) == [f"gw{i}" for i in range(workers)]
+    assert all(len(ports) == 1 for ports in port_of.values())
+    assert len({next(iter(ports)) for ports in port_of.values()}) == workers
+
+    report = load_json(report_path)
+    where = {(p["where"], p["worker"]) for p in report["problems"]}
+    assert where == {(r["nodeid"], r["worker"]) for r in seen}
+    for worker in report["workers"]:
+        assert worker["url"].endswith(f":{next(iter(port_of[worker['worker']]))}")
+        assert worker["portserver"].startswith("@httpdouble-")
+    for record in seen:
+        number = str(record["nodeid"]).split("[")[1][:-1]
+        result.stdout.fnmatch_lines(
+            [
+                _glob(f"{record['nodeid']} [{record['worker']}]"),
+                f"  1. no handler matched: GET /wrong/{number}",
+                "*closest:  any method '/expected'",
+                f"*- uri: expected '/expected', got '/wrong/{number}'",
+            ]
+        )
+
+
+def _problems_without_places(report: dict[str, object]) -> list[tuple[str, str, str]]:
+    problems = report["problems"]
+    assert isinstance(problems, list)
+    return sorted(
+        (p["where"], f["kind"], json.dumps(f["request"])) for p in problems for f in p["findings"]
+    )
+
+
+def test_report_content_is_the_same_with_and_without_xdist(
+    suite: pytest.Pytester, run: Runner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SEEN_DIR", str(tmp_path))
+    suite.makepyfile(test_pool=BAD_REQUESTS.format(count=4))
+    contents = []
+    for name, args in {
+        "standalone": [],
+        "n0": ["-n", "0"],
+        "noxdist": ["-p", "no:xdist"],
+        "n2": ["-n", "2"],
+    }.items():
+        path = tmp_path / f"{name}.json"
+        run(*args, f"--httpserver-report-json={path}").assert_outcomes(passed=4, errors=4)
+        contents.append(_problems_without_places(load_json(path)))
+    assert contents[0]
+    assert all(content == contents[0] for content in contents)
+
+
+def test_crashed_worker_is_named_and_other_findings_survive(
+    suite: pytest.Pytester, run: Runner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    suite.makepyfile(
+        test_crash="""
+        import os
+        import pytest
+        from client import get
+
+        @pytest.mark.parametrize("number", range(6))
+        def test_wrong(httpserver, number):
+            get(httpserver.url_for(f"/wrong/{number}"))
+
+        def test_dies(httpserver):
+            get(httpserver.url_for("/before-dying"))
+            os._exit(3)
+        """
+    )
+    path = tmp_path / "report.json"
+    result = run("-n", "2", f"--httpserver-report-json={path}")
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    result.stdout.fnmatch_lines(["*CRASHED*"])
+    report = load_json(path)
+    crashed = [w for w in report["workers"] if w["crashed"]]
+    assert len(crashed) == 1
+    reported = {p["where"] for p in report["problems"]}
+    assert {f"test_crash.py::test_wrong[{n}]" for n in range(6)} <= reported
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["-n", "2", "-x"], ["-n", "2", "--dist", "each"], ["-n", "2", "--dist", "loadscope"]],
+    ids=["exitfirst", "each", "loadscope"],
+)
+def test_json_report_matches_the_terminal_report(
+    suite: pytest.Pytester, run: Runner, tmp_path: Path, args: list[str]
+) -> None:
+    suite.makepyfile(
+        test_mixed="""
+        from client import get
+
+        def test_good(httpserver):
+            httpserver.expect_request("/ok").respond_with_data("ok")
+            assert get(httpserver.url_for("/ok")) == (200, "ok")
+
+        def test_bad(httpserver):
+            get(httpserver.url_for("/bad"))
+        """
+    )
+    path = tmp_path / "report.json"
+    result = run(*args, f"--httpserver-report-json={path}")
+    report = load_json(path)
+    assert report["problem_count"] >= 1
+    output = result.stdout.str()
+    assert f"{report['problem_count']} HTTP problem(s)" in output
+    for problem in report["problems"]:
+        assert f"{problem['where']} [{problem['worker']}]" in output
+        for finding in problem["findings"]:
+            assert f"GET {finding['request']['path']}" in output
+    for worker in report["workers"]:
+        assert worker["worker"] in output
+        assert worker["url"] in output
+    if "each" in args:
+        # Every worker runs every test: both report test_bad.
+        assert {p["worker"] for p in report["problems"]} == {"gw0", "gw1"}
+
+
+def test_portpicker_in_user_code_is_collision_free_across_workers(
+    suite: pytest.Pytester, run: Runner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SEEN_DIR", str(tmp_path))
+    suite.makepyfile(
+        test_picks="""
+        import json
+        import os
+        from pathlib import Path
+
+        import portpicker
+        import pytest
+
+        @pytest.mark.parametrize("batch", range(4))
+        def test_pick(batch):
+            assert os.environ["PORTSERVER_ADDRESS"].startswith("@httpdouble-")
+            ports = [portpicker.pick_unused_port() for _ in range(50)]
+            out = Path(os.environ["SEEN_DIR"]) / f"{batch}.json"
+            out.write_text(json.dumps(ports))
+        """
+    )
+    run("-n", "4", "--dist", "load").assert_outcomes(passed=4)
+    picks = [port for p in tmp_path.glob("*.json") for port in json.loads(p.read_text())]
+    assert len(picks) == 200
+    assert len(set(picks)) == 200
+
+
+def test_same_fixed_port_for_two_workers_is_a_clear_error(
+    suite: pytest.Pytester, run: Runner
+) -> None:
+    import portpicker
+
+    port = portpicker.pick_unused_port()
+    suite.makepyfile(
+        test_fixed="""
+        import threading
+        import pytest
+
+        @pytest.mark.parametrize("number", range(4))
+        def test_uses_server(httpserver, number):
+            pass
+        """
+    )
+    result = run("-n", "2", f"--httpserver-port={port}")
+    # One worker binds the port; the other gets our error, quickly, not a hang.
+    result.stdout.fnmatch_lines(
+        [
+            f"*ServerStartError: cannot listen on localhost:{port}*",
+            "*to fix: xdist worker gw* asked for fixed port*every worker needs a port of its own*",
+        ]
+    )
