@@ -1,0 +1,3 @@
+"""The how-to examples; ``snippets/`` holds files the tests copy into pytester runs."""
+
+collect_ignore = ["snippets"]
