@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -176,7 +177,9 @@ def test_header_value_matcher_takes_comparators_by_case_insensitive_name() -> No
 
 def test_header_value_matcher_subclass_can_add_default_comparators() -> None:
     class Lenient(HeaderValueMatcher):
-        DEFAULT_MATCHERS = {"x-tag": lambda actual, expected: (actual or "").lower() == expected}
+        DEFAULT_MATCHERS: Mapping[str, Callable[[str, str], bool]] = MappingProxyType(
+            {"x-tag": lambda actual, expected: (actual or "").lower() == expected}
+        )
 
     matcher = RequestMatcher("/", headers={"X-Tag": "blue"}, header_value_matcher=Lenient())
     assert matcher.match(make_request(headers={"X-Tag": "BLUE"}))

@@ -1,0 +1,355 @@
+"""Verification: check_*, the log, counting requests, clearing, and wait()."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.test import Client
+from werkzeug.wrappers import Request, Response
+
+from httpdouble import (
+    HTTPDoubleFailure,
+    Kind,
+    LogEntry,
+    Outcome,
+    RequestDispatcher,
+    RequestMatcher,
+    Waiting,
+    WaitingSettings,
+)
+
+
+def _fail(request: Request) -> Response:
+    raise KeyError("in handler")
+
+
+# ------------------------------------------------------------ check_assertions
+
+
+def test_check_assertions_raises_once_for_everything_that_went_wrong(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_request("/known").respond_with_data("")
+    client.get("/unknown")
+    client.delete("/known/2")
+    assert len(dispatcher.assertions) == 2
+    with pytest.raises(HTTPDoubleFailure) as excinfo:
+        dispatcher.check_assertions()
+    assert isinstance(excinfo.value, AssertionError)
+    text = str(excinfo.value)
+    assert text.startswith("httpserver: 2 HTTP problems in this test\n")
+    assert "1. no handler matched: GET /unknown" in text
+    assert "2. no handler matched: DELETE /known/2" in text
+    assert "- uri: expected '/known', got '/known/2'" in text
+    assert "httpserver.format_matchers() lists what is registered" in text
+    # What was raised is not raised again, but stays in the findings.
+    dispatcher.check_assertions()
+    assert dispatcher.assertions == []
+    assert len(dispatcher.findings) == 2
+
+
+def test_check_assertions_passes_when_everything_matched(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_request("/ok").respond_with_data("")
+    client.get("/ok")
+    dispatcher.check_assertions()
+    dispatcher.check()
+
+
+def test_check_raises_assertions_first_then_handler_errors(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_request("/fail").respond_with_handler(_fail)
+    client.get("/fail")
+    client.get("/nobody")
+    with pytest.raises(HTTPDoubleFailure, match="no handler matched: GET /nobody"):
+        dispatcher.check()
+    with pytest.raises(KeyError, match="in handler"):
+        dispatcher.check()
+    dispatcher.check()
+
+
+def test_take_findings_hands_over_unraised_findings_and_unused_expectations(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_oneshot_request("/never", method="PUT").respond_with_data("")
+    client.get("/other")
+    findings = dispatcher.take_findings(include_unused=True)
+    assert [f.kind for f in findings] == [Kind.NO_HANDLER, Kind.UNUSED]
+    assert findings[1].expected == "oneshot PUT '/never'"
+    assert dispatcher.take_findings(include_unused=False) == []
+    dispatcher.check_assertions()
+
+
+# ------------------------------------------------------------------------- log
+
+
+def test_log_pairs_every_request_with_its_response(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_request("/a").respond_with_data("A")
+    client.get("/a")
+    client.post("/b", data=b"x")
+    assert [(req.method, req.path, resp.status_code) for req, resp in dispatcher.log] == [
+        ("GET", "/a", 200),
+        ("POST", "/b", 500),
+    ]
+    assert dispatcher.log[1][0].get_data() == b"x"
+
+
+def test_log_entries_carry_outcome_and_stamp(
+    dispatcher: RequestDispatcher, client: Client, request: pytest.FixtureRequest
+) -> None:
+    dispatcher.expect_request("/ok").respond_with_data("")
+    dispatcher.expect_request("/fail").respond_with_handler(_fail)
+    for path in ("/ok", "/none", "/fail"):
+        client.get(path)
+    entries = dispatcher.log_entries
+    assert all(isinstance(entry, LogEntry) for entry in entries)
+    assert [entry.outcome for entry in entries] == [
+        Outcome.MATCHED,
+        Outcome.NO_HANDLER,
+        Outcome.HANDLER_ERROR,
+    ]
+    assert [entry.request.path for entry in entries if entry.request] == ["/ok", "/none", "/fail"]
+    times = [entry.stamp.time for entry in entries]
+    assert times == sorted(times)
+    for entry in entries:
+        assert entry.stamp.test == request.node.nodeid
+        assert entry.stamp.where() == request.node.nodeid
+        assert isinstance(entry.stamp.worker, str)
+    assert dispatcher.total_requests == 3
+
+
+# ------------------------------------------------------- counting and asserting
+
+
+def test_requests_are_counted_and_iterated_by_matcher(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_request("/items").respond_with_data("ok")
+    client.get("/items?page=1")
+    client.get("/items?page=2")
+    client.post("/items")
+    get_items = RequestMatcher("/items", method="GET")
+    assert dispatcher.get_matching_requests_count(get_items) == 2
+    assert dispatcher.get_matching_requests_count(RequestMatcher("/items")) == 3
+    assert dispatcher.get_matching_requests_count(RequestMatcher("/nothing")) == 0
+    pairs = list(dispatcher.iter_matching_requests(get_items))
+    assert [req.args["page"] for req, _ in pairs] == ["1", "2"]
+    assert all(resp.status_code == 200 for _, resp in pairs)
+
+
+def test_assert_request_made_passes_on_the_exact_count(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_request("/x").respond_with_data("")
+    client.get("/x")
+    client.get("/x")
+    dispatcher.assert_request_made(RequestMatcher("/x"), count=2)
+    dispatcher.assert_request_made(RequestMatcher("/y"), count=0)
+
+
+def test_assert_request_made_says_expected_got_closest_and_what_to_do(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_request("/users").respond_with_data("")
+    client.get("/users?id=3")
+    with pytest.raises(HTTPDoubleFailure) as excinfo:
+        dispatcher.assert_request_made(
+            RequestMatcher("/users", method="POST", query_string="id=4")
+        )
+    assert str(excinfo.value).splitlines() == [
+        "expected 1 request(s) matching POST '/users' query 'id=4'",
+        "got 0, among 1 logged request(s)",
+        "closest logged request: GET /users?id=3",
+        "  - method: expected 'POST', got 'GET'",
+        "  - query_string: expected 'id=4', got 'id=3'",
+        "to do: check the request your code sends, or the count you expect",
+    ]
+
+
+def test_assert_request_made_fails_when_too_many_match(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_request("/x").respond_with_data("")
+    client.get("/x")
+    client.get("/x")
+    with pytest.raises(AssertionError, match="got 2, among 2 logged request"):
+        dispatcher.assert_request_made(RequestMatcher("/x"))
+
+
+# ------------------------------------------------------------------- clearing
+
+
+def _make_mess(dispatcher: RequestDispatcher, client: Client) -> None:
+    dispatcher.expect_request("/fail").respond_with_handler(_fail)
+    dispatcher.expect_oneshot_request("/once").respond_with_data("")
+    client.get("/fail")
+    client.get("/missing")
+
+
+def test_clear_forgets_handlers_log_and_findings(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    _make_mess(dispatcher, client)
+    dispatcher.clear()
+    assert dispatcher.log == []
+    assert dispatcher.findings == []
+    assert dispatcher.format_matchers().count("none") == 3
+    dispatcher.check()
+    assert dispatcher.take_findings() == []
+    assert dispatcher.total_requests == 2
+
+
+def test_clear_log_keeps_handlers_and_findings(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    _make_mess(dispatcher, client)
+    dispatcher.clear_log()
+    assert dispatcher.log == []
+    assert dispatcher.log_entries == []
+    assert len(dispatcher.findings) == 2
+    assert "'/once'" in dispatcher.format_matchers()
+
+
+def test_clear_assertions_keeps_handler_errors(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    _make_mess(dispatcher, client)
+    dispatcher.clear_assertions()
+    dispatcher.check_assertions()
+    assert [f.kind for f in dispatcher.findings] == [Kind.HANDLER_ERROR]
+    with pytest.raises(KeyError):
+        dispatcher.check_handler_errors()
+
+
+def test_clear_handler_errors_keeps_assertions(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    _make_mess(dispatcher, client)
+    dispatcher.clear_handler_errors()
+    dispatcher.check_handler_errors()
+    assert dispatcher.handler_errors == []
+    with pytest.raises(HTTPDoubleFailure, match="GET /missing"):
+        dispatcher.check_assertions()
+
+
+def test_clear_all_handlers_keeps_log_and_findings(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    _make_mess(dispatcher, client)
+    dispatcher.clear_all_handlers()
+    assert dispatcher.format_matchers().count("none") == 3
+    assert len(dispatcher.log) == 2
+    assert len(dispatcher.findings) == 2
+    assert client.get("/fail").status_code == 500
+    assert dispatcher.findings[-1].kind is Kind.NO_HANDLER
+
+
+# ------------------------------------------------------------------------ wait
+
+
+def test_wait_returns_at_once_when_the_block_used_every_handler(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_oneshot_request("/1").respond_with_data("")
+    dispatcher.expect_ordered_request("/2").respond_with_data("")
+    with dispatcher.wait(timeout=60) as waiting:
+        assert isinstance(waiting, Waiting)
+        client.get("/1")
+        client.get("/2")
+    assert waiting.result is True
+
+
+def test_wait_wakes_when_another_thread_uses_the_last_handler(
+    dispatcher: RequestDispatcher,
+) -> None:
+    dispatcher.expect_oneshot_request("/a").respond_with_data("")
+    dispatcher.expect_ordered_request("/b").respond_with_data("")
+    release = threading.Event()
+    statuses: list[int] = []
+
+    def send() -> None:
+        thread_client = Client(dispatcher)
+        release.wait(30)
+        statuses.extend(thread_client.get(path).status_code for path in ("/a", "/b"))
+
+    worker = threading.Thread(target=send)
+    worker.start()
+    try:
+        # A long timeout: only the event set by the last request can end this wait early.
+        with dispatcher.wait(timeout=60) as waiting:
+            release.set()
+    finally:
+        worker.join(30)
+    assert waiting.result is True
+    assert statuses == [200, 200]
+
+
+def test_wait_times_out_and_reports_the_unused_handlers(
+    dispatcher: RequestDispatcher,
+) -> None:
+    dispatcher.expect_oneshot_request("/never", method="GET").respond_with_data("")
+    with pytest.raises(HTTPDoubleFailure) as excinfo, dispatcher.wait(timeout=0.01):
+        pass
+    lines = str(excinfo.value).splitlines()
+    assert lines[0].startswith("wait() ended after ")
+    assert lines[0].endswith("(timeout 0.01s) with handlers never used")
+    assert "    <RequestMatcher uri='/never' method='GET'>" in lines
+    assert lines[-1] == "to do: make the code under test send them, or raise the timeout"
+
+
+def test_wait_without_raise_assertions_only_sets_the_result(
+    dispatcher: RequestDispatcher,
+) -> None:
+    dispatcher.expect_oneshot_request("/never").respond_with_data("")
+    with dispatcher.wait(raise_assertions=False, timeout=0.01) as waiting:
+        pass
+    assert waiting.result is False
+    assert waiting.elapsed_time >= 0
+
+
+def test_wait_stops_on_an_unmatched_request_and_raises_it(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_oneshot_request("/expected").respond_with_data("")
+    # stop_on_nohandler wakes at the unmatched request, long before this timeout.
+    with (
+        pytest.raises(HTTPDoubleFailure, match="no handler matched: GET /unexpected"),
+        dispatcher.wait(stop_on_nohandler=True, timeout=60),
+    ):
+        client.get("/unexpected")
+
+
+def test_wait_stop_on_nohandler_without_raising_reports_failure(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_oneshot_request("/expected").respond_with_data("")
+    with dispatcher.wait(stop_on_nohandler=True, raise_assertions=False, timeout=60) as waiting:
+        client.get("/unexpected")
+    assert waiting.result is False
+    with pytest.raises(HTTPDoubleFailure, match="GET /unexpected"):
+        dispatcher.check_assertions()
+
+
+def test_wait_ignores_unmatched_requests_when_told_so(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_oneshot_request("/expected").respond_with_data("")
+    with dispatcher.wait(stop_on_nohandler=False, raise_assertions=False, timeout=60) as waiting:
+        client.get("/unexpected")
+        client.get("/expected")
+    assert waiting.result is True
+
+
+def test_wait_uses_the_default_waiting_settings() -> None:
+    dispatcher = RequestDispatcher(
+        default_waiting_settings=WaitingSettings(raise_assertions=False, timeout=0.01)
+    )
+    dispatcher.expect_oneshot_request("/never").respond_with_data("")
+    with dispatcher.wait() as waiting:
+        pass
+    assert waiting.result is False
