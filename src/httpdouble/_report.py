@@ -93,6 +93,7 @@ class WorkerRecord:
     portserver: str = ""
     finished: bool = False
     crash: str = ""
+    crashed_in: str = ""
 
 
 @dataclass
@@ -146,6 +147,10 @@ class Report:
         if not record.finished:
             record.crash = str(error or "it sent no session data").strip().splitlines()[-1]
 
+    def worker_crashed_in(self, worker: str, nodeid: str) -> None:
+        """Record the test a worker was running when it died."""
+        self._worker(worker).crashed_in = nodeid
+
     # -- queries
 
     def problems(self) -> list[tuple[str, str, list[Finding]]]:
@@ -179,7 +184,10 @@ class Report:
             return [f"httpdouble: {headline}, no HTTP problems"]
         lines = [f"httpdouble: {headline}"]
         for record in sorted(self.workers.values(), key=lambda w: _worker_key(w.worker)):
-            state = f"CRASHED ({record.crash})" if record.crash else ""
+            state = ""
+            if record.crash:
+                running = f" while running {record.crashed_in}" if record.crashed_in else ""
+                state = f"CRASHED{running} ({record.crash})"
             lines.append(
                 f"  {record.worker:<6} {record.url or '(no server)':<28}"
                 f" {record.requests:>6} request(s) {record.tests:>5} test(s) {state}".rstrip()
@@ -213,6 +221,7 @@ class Report:
                     "tests": w.tests,
                     "crashed": bool(w.crash),
                     "crash": w.crash,
+                    "crashed_in": w.crashed_in,
                     "portserver": w.portserver,
                 }
                 for w in sorted(self.workers.values(), key=lambda w: _worker_key(w.worker))

@@ -208,6 +208,13 @@ def pytest_testnodedown(node: Any, error: object) -> None:
         state.report.worker_down(str(node.gateway.id), error)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_handlecrashitem(crashitem: str, report: Any, sched: Any) -> None:
+    node = getattr(report, "node", None)
+    if node is not None:
+        _state(node.config).report.worker_crashed_in(str(node.gateway.id), crashitem)
+
+
 # ---------------------------------------------------------------------- per test
 
 

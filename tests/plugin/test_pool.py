@@ -135,7 +135,7 @@ def test_crashed_worker_is_named_and_other_findings_survive(
     path = tmp_path / "report.json"
     result = run("-n", "2", f"--httpserver-report-json={path}")
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
-    result.stdout.fnmatch_lines(["*CRASHED*"])
+    result.stdout.fnmatch_lines(["*CRASHED while running test_crash.py::test_dies*"])
     report = load_json(path)
     crashed = [w for w in report["workers"] if w["crashed"]]
     assert len(crashed) == 1
