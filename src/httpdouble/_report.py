@@ -1,7 +1,7 @@
 """The end-of-run report: per-test and per-worker data, merged and rendered.
 
 Workers (and the single process) build plain-builtins dicts with
-:func:`test_data` and :func:`session_data`; the controller (and the single
+:func:`per_test_data` and :func:`session_data`; the controller (and the single
 process, through the same path) feeds them to :class:`Report`, which renders
 the terminal section and the JSON file. These functions are the only place
 where findings become builtins and back.
@@ -38,7 +38,7 @@ def _request_line(entry: LogEntry) -> str:
     return f"{req.method} {target} -> {entry.response.status_code} ({entry.outcome.value})"
 
 
-def test_data(
+def per_test_data(
     *,
     nodeid: str,
     worker: str,

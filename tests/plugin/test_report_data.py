@@ -1,0 +1,120 @@
+"""What crosses the process boundary: plain builtins, converted in one place, round-trip safe."""
+
+from __future__ import annotations
+
+import json
+
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from httpdouble import Finding, Kind, Mismatch, RequestSummary, Stamp
+from httpdouble._report import Report, ReportMode, session_data, per_test_data
+
+BUILTIN_TYPES = (dict, list, str, int, float, bool, type(None))
+
+
+def _only_builtins(value: object) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _only_builtins(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_only_builtins(v) for v in value)
+    return type(value) in BUILTIN_TYPES
+
+
+def _finding(test: str | None, worker: str) -> Finding:
+    request = Request(
+        EnvironBuilder(
+            path="/items",
+            query_string="page=2",
+            method="POST",
+            headers={"X-Trace": "abc"},
+            data=b'{"a": 1}',
+        ).get_environ()
+    )
+    return Finding(
+        Kind.NO_HANDLER,
+        Stamp(test, "tests/test_a.py::test_before", worker, 1_700_000_000.5),
+        request=RequestSummary.of(request),
+        expected="a request matching a registered handler",
+        closest="POST '/items' query 'page=1'",
+        differences=(Mismatch("query_string", "'page=1'", "'page=2'"),),
+        detail="",
+    )
+
+
+def test_test_and_session_data_are_plain_builtins_and_survive_json() -> None:
+    data = per_test_data(
+        nodeid="tests/test_a.py::test_a",
+        worker="gw1",
+        url="http://localhost:24999",
+        findings=[_finding("tests/test_a.py::test_a", "gw1")],
+        entries=[],
+        keep_requests=True,
+    )
+    session = session_data(
+        worker="gw1",
+        url="http://localhost:24999",
+        requests=3,
+        tests=1,
+        outside=[_finding(None, "gw1")],
+        portserver="@x",
+    )
+    for value in (data, session):
+        assert _only_builtins(value)
+        assert json.loads(json.dumps(value)) == value
+
+
+def test_findings_round_trip_through_builtins() -> None:
+    for finding in (_finding("t::a", "gw0"), _finding(None, "main")):
+        assert Finding.from_builtins(finding.to_builtins()) == finding
+
+
+def test_merged_report_renders_workers_problems_and_outside_requests() -> None:
+    report = Report()
+    report.add_test(
+        per_test_data(
+            nodeid="tests/test_a.py::test_a",
+            worker="gw1",
+            url="http://localhost:24999",
+            findings=[_finding("tests/test_a.py::test_a", "gw1")],
+            entries=[],
+            keep_requests=False,
+        )
+    )
+    report.add_session(
+        session_data(
+            worker="gw1",
+            url="http://localhost:24999",
+            requests=3,
+            tests=1,
+            outside=[_finding(None, "gw1")],
+            portserver="@x",
+        )
+    )
+    report.worker_down("gw0", "Not properly terminated")
+    lines = report.render(ReportMode.PROBLEMS)
+    text = "\n".join(lines)
+    assert "gw0" in text
+    assert "CRASHED (Not properly terminated)" in text
+    assert "gw1    http://localhost:24999" in text
+    assert "tests/test_a.py::test_a [gw1]" in text
+    assert "outside any test (after tests/test_a.py::test_before) [gw1]" in text
+    assert "- query_string: expected 'page=1', got 'page=2'" in text
+    assert "X-Trace: abc" in text
+    assert report.problem_count() == 2
+    assert json.loads(json.dumps(report.to_builtins()))["problem_count"] == 2
+    assert report.render(ReportMode.NONE) == []
+
+
+def test_report_without_problems_is_one_line_and_empty_when_unused() -> None:
+    report = Report()
+    assert report.render(ReportMode.PROBLEMS) == []
+    report.add_session(
+        session_data(
+            worker="main", url="http://localhost:1", requests=2, tests=2, outside=[], portserver=""
+        )
+    )
+    assert report.render(ReportMode.PROBLEMS) == [
+        "httpdouble: 1 server(s), 2 test(s) used httpserver, 2 request(s), no HTTP problems"
+    ]
+    assert len(report.render(ReportMode.ALL)) > 1
