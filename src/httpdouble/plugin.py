@@ -22,7 +22,7 @@ from . import _hooks
 from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError
 from ._findings import NO_CHECK_MARKER, TEARDOWN_CHECK_INI, Finding, failure_message
 from ._log import CONTEXT
-from ._report import Report, ReportMode, session_data, per_test_data
+from ._report import Report, ReportMode, per_test_data, session_data
 from ._server import DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, HTTPServer
 from ._tls import TLSCertificates
 from ._xdist import (
