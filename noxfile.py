@@ -70,5 +70,7 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against pytest-httpserver and plain werkzeug (prints a table, writes JSON)."""
-    session.install(".", "requests", "httpx")
+    # The incumbent (pytest-httpserver) is installed by run.py into benchmarks/.venv-incumbent,
+    # never here: it registers the same fixture name as ours. `nox -s bench -- --quick` is short.
+    session.install(".", "requests", "httpx", "trustme", "pytest", "pytest-xdist")
     session.run("python", "benchmarks/run.py", *session.posargs)
