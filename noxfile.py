@@ -34,6 +34,8 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package."""
     session.install("mypy", ".[tls]")
     session.run("mypy", "--strict")
+    session.install("pytest", "werkzeug")
+    session.run("mypy", "--strict", "tests/typing")
 
 
 @nox.session
