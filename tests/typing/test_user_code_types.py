@@ -54,10 +54,11 @@ def test_registrations_and_handlers_are_typed(httpserver: HTTPServer) -> None:
     handler.respond_with_json({"items": [1, 2]}, status=200, headers={"X-Count": "2"})
     httpserver.expect_request(re.compile(r"/echo/\d+")).respond_with_handler(echo)
     httpserver.expect_request(VersionedPath("users")).respond_with_data("users")
-    matcher = RequestMatcher("/items", method="GET", query_string={"page": "1"})
+    matcher = RequestMatcher("/pages", method="GET", query_string={"page": "1"})
     httpserver.expect(matcher, HandlerType.PERMANENT).respond_with_data("page one")
 
-    assert fetch(httpserver.url_for("/items?page=1")) == (200, "page one")
+    assert fetch(httpserver.url_for("/pages?page=1")) == (200, "page one")
+    assert fetch(httpserver.url_for("/items")) == (200, '{"items": [1, 2]}')
     assert fetch(httpserver.url_for("/echo/7")) == (200, '{"path": "/echo/7"}')
     assert fetch(httpserver.url_for("/v2/users")) == (200, "users")
     # Oneshot handlers are looked up before permanent ones: register it last.
@@ -67,7 +68,7 @@ def test_registrations_and_handlers_are_typed(httpserver: HTTPServer) -> None:
     assert fetch(httpserver.url_for("/anything")) == (203, "fallback")
     count: int = httpserver.get_matching_requests_count(RequestMatcher("/echo/7"))
     assert count == 1
-    httpserver.assert_request_made(RequestMatcher(URI_DEFAULT), count=4)
+    httpserver.assert_request_made(RequestMatcher(URI_DEFAULT), count=5)
     httpserver.check()
 
 
