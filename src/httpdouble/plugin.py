@@ -34,7 +34,6 @@ from ._xdist import (
 
 REPORT_ATTR = "httpdouble"
 JUNIT_PROPERTY = "httpdouble"
-REPORT_INI = "httpserver_report"
 HOST_ENV = "PYTEST_HTTPSERVER_HOST"
 PORT_ENV = "PYTEST_HTTPSERVER_PORT"
 
@@ -79,33 +78,37 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(_hooks)
 
 
+# Every setting: command line option, its ini twin, its environment variable (or None), help.
+SETTINGS: dict[str, tuple[str, str | None, str]] = {
+    "httpserver_report": (
+        "--httpserver-report",
+        None,
+        "end-of-run HTTP report: none, problems (the default) or all (every request).",
+    ),
+    "httpserver_report_json": (
+        "--httpserver-report-json",
+        None,
+        "also write the end-of-run HTTP report as JSON to this path.",
+    ),
+    "httpserver_host": (
+        "--httpserver-host",
+        HOST_ENV,
+        "host the server listens on (default: localhost, which is 127.0.0.1 and ::1).",
+    ),
+    "httpserver_port": (
+        "--httpserver-port",
+        PORT_ENV,
+        "fixed port of the server (default: 0, a free port for each process).",
+    ),
+}
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("httpserver", "pytest-httpdouble (HTTP test server)")
-    group.addoption(
-        "--httpserver-report",
-        choices=[m.value for m in ReportMode],
-        default=None,
-        help="end-of-run HTTP report: none, problems (default) or all requests."
-        f" Ini: {REPORT_INI}.",
-    )
-    group.addoption(
-        "--httpserver-report-json",
-        metavar="PATH",
-        default=None,
-        help="also write the end-of-run HTTP report as JSON to PATH.",
-    )
-    group.addoption(
-        "--httpserver-host",
-        default=None,
-        help=f"host the server listens on (default: ${HOST_ENV} or localhost).",
-    )
-    group.addoption(
-        "--httpserver-port",
-        type=int,
-        default=None,
-        help=f"fixed port of the server (default: ${PORT_ENV} or a free port per worker).",
-    )
-    parser.addini(REPORT_INI, "end-of-run HTTP report: none, problems or all.", default="problems")
+    for name, (flag, env, text) in SETTINGS.items():
+        also = f" Ini: {name}." + (f" Environment: {env}." if env else "")
+        group.addoption(flag, dest=name, default=None, help=text + also)
+        parser.addini(name, text, default="")
     parser.addini(
         TEARDOWN_CHECK_INI,
         "fail a test at teardown when its HTTP traffic went wrong (default true).",
@@ -114,24 +117,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _setting(config: pytest.Config, name: str) -> tuple[str, str] | None:
+    """Return ``(value, where it came from)``: command line, then environment, then ini."""
+    flag, env, _ = SETTINGS[name]
+    value = config.getoption(name)
+    if value not in (None, ""):
+        return str(value), flag
+    if env is not None and os.environ.get(env):
+        return os.environ[env], f"environment variable {env}"
+    ini = config.getini(name)
+    if ini:
+        return str(ini).strip(), f"ini option {name}"
+    return None
+
+
 def _report_mode(config: pytest.Config) -> ReportMode:
-    option = config.getoption("httpserver_report")
-    value, source = (
-        (option, "--httpserver-report")
-        if option
-        else (
-            config.getini(REPORT_INI),
-            f"ini option {REPORT_INI}",
-        )
-    )
+    setting = _setting(config, "httpserver_report")
+    if setting is None:
+        return ReportMode.PROBLEMS
+    value, source = setting
     try:
-        return ReportMode(str(value).strip().lower())
+        return ReportMode(value.lower())
     except ValueError:
         raise HTTPDoubleUsageError(
             source,
             expected="one of: none, problems, all",
             got=value,
-            remedy=f"set {source} to 'problems' (the default)",
+            remedy=f"set {source} to problems (the default), none or all",
         ) from None
 
 
@@ -158,12 +170,12 @@ def pytest_configure(config: pytest.Config) -> None:
         role, worker = Role.CONTROLLER, "controller"
     else:
         role, worker = Role.STANDALONE, "main"
-    json_option = config.getoption("httpserver_report_json")
+    json_option = _setting(config, "httpserver_report_json")
     state = State(
         role=role,
         worker=worker,
         mode=_report_mode(config),
-        json_path=Path(json_option) if json_option else None,
+        json_path=Path(json_option[0]) if json_option else None,
     )
     if workerinput is not None:
         state.portserver_address = use_portserver_in_worker(workerinput) or ""
@@ -301,14 +313,12 @@ def _listen_address(config: pytest.Config, worker: str) -> tuple[str, int]:
     if chosen is not None:
         host, port = chosen
         return str(host), _port(port, "the pytest_httpdouble_listen_address hook")
-    host = config.getoption("httpserver_host") or os.environ.get(HOST_ENV) or DEFAULT_LISTEN_HOST
-    option_port = config.getoption("httpserver_port")
-    if option_port is not None:
-        return host, _port(option_port, "--httpserver-port")
-    env_port = os.environ.get(PORT_ENV)
-    if env_port:
-        return host, _port(env_port, f"environment variable {PORT_ENV}")
-    return host, DEFAULT_LISTEN_PORT
+    host = _setting(config, "httpserver_host")
+    port = _setting(config, "httpserver_port")
+    return (
+        host[0] if host else DEFAULT_LISTEN_HOST,
+        _port(*port) if port else DEFAULT_LISTEN_PORT,
+    )
 
 
 def _port(value: object, source: str) -> int:
