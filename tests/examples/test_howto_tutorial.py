@@ -8,7 +8,7 @@ import requests
 
 def fetch_username(base_url: str, user_id: int) -> str:
     """The code under test: ask the API for a user and return its name."""
-    response = requests.get(f"{base_url}/users/{user_id}", timeout=5)
+    response = requests.get(f"{base_url.rstrip('/')}/users/{user_id}", timeout=5)
     response.raise_for_status()
     return str(response.json()["name"])
 

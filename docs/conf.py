@@ -1,0 +1,52 @@
+"""Sphinx configuration. Built offline: no intersphinx, so third-party types are listed below."""
+
+from __future__ import annotations
+
+from importlib.metadata import version as _version
+
+project = "pytest-httpdouble"
+author = "pytest-httpdouble developers"
+copyright = "the pytest-httpdouble developers"
+release = _version("pytest-httpdouble")
+version = ".".join(release.split(".")[:2])
+
+extensions = ["sphinx.ext.autodoc"]
+
+html_theme = "furo"
+html_title = f"pytest-httpdouble {release}"
+exclude_patterns = ["_build"]
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_preserve_defaults = True
+autodoc_default_options = {"members": True, "show-inheritance": True}
+
+nitpicky = True
+# Types from other projects: without intersphinx (the build runs offline) Sphinx cannot link
+# them, so each one is named here rather than silencing every missing reference.
+nitpick_ignore = [
+    ("py:class", "werkzeug.wrappers.Request"),
+    ("py:class", "werkzeug.wrappers.Response"),
+    ("py:class", "werkzeug.wrappers.request.Request"),
+    ("py:class", "werkzeug.wrappers.response.Response"),
+    ("py:class", "werkzeug.datastructures.Headers"),
+    ("py:class", "werkzeug.datastructures.MultiDict"),
+    ("py:class", "werkzeug.datastructures.structures.MultiDict"),
+    ("py:class", "werkzeug.datastructures.headers.Headers"),
+    ("py:class", "MultiDict"),
+    # The standard library, which intersphinx would link if the build could go online.
+    ("py:class", "ssl.SSLContext"),
+    ("py:class", "collections.abc.Callable"),
+    ("py:class", "collections.abc.Iterator"),
+    ("py:class", "collections.abc.Mapping"),
+    ("py:class", "enum.Enum"),
+    ("py:class", "abc.ABC"),
+    ("py:class", "WSGIEnvironment"),
+    ("py:class", "StartResponse"),
+    ("py:class", "pytest.Config"),
+    ("py:class", "_pytest.config.Config"),
+    # Private type aliases in signatures; the parameter descriptions spell out what they allow.
+    ("py:class", "URIType"),
+    ("py:class", "QueryStringType"),
+    ("py:class", "HeaderComparator"),
+]
