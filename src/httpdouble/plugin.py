@@ -79,6 +79,12 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 # Every setting: command line option, its ini twin, its environment variable (or None), help.
+METAVARS = {
+    "httpserver_report": "MODE",
+    "httpserver_report_json": "PATH",
+    "httpserver_host": "HOST",
+    "httpserver_port": "PORT",
+}
 SETTINGS: dict[str, tuple[str, str | None, str]] = {
     "httpserver_report": (
         "--httpserver-report",
@@ -107,7 +113,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("httpserver", "pytest-httpdouble (HTTP test server)")
     for name, (flag, env, text) in SETTINGS.items():
         also = f" Ini: {name}." + (f" Environment: {env}." if env else "")
-        group.addoption(flag, dest=name, default=None, help=text + also)
+        group.addoption(flag, dest=name, metavar=METAVARS[name], default=None, help=text + also)
         parser.addini(name, text, default="")
     parser.addini(
         TEARDOWN_CHECK_INI,

@@ -1,0 +1,111 @@
+"""Options, ini twins, the report modes and the JUnit XML properties."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from conftest import Runner, load_json
+
+ONE_BAD_ONE_GOOD = """
+from client import get
+
+def test_good(httpserver):
+    httpserver.expect_request("/ok").respond_with_data("ok")
+    assert get(httpserver.url_for("/ok")) == (200, "ok")
+
+def test_bad(httpserver):
+    get(httpserver.url_for("/bad"))
+"""
+
+
+def test_options_are_in_one_group_with_help_and_ini_twins(
+    suite: pytest.Pytester, run: Runner
+) -> None:
+    result = run("--help")
+    result.stdout.fnmatch_lines(
+        [
+            "pytest-httpdouble (HTTP test server):",
+            "  --httpserver-report=MODE",
+            "*end-of-run HTTP report: none, problems (the default) or*",
+            "*Ini: httpserver_report.",
+            "  --httpserver-report-json=PATH",
+            "*Ini: httpserver_report_json.",
+            "  --httpserver-host=HOST",
+            "*PYTEST_HTTPSERVER_HOST.",
+            "  --httpserver-port=PORT",
+            "*PYTEST_HTTPSERVER_PORT.",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*httpserver_report (string):*",
+            "*httpserver_teardown_check (bool):*",
+        ]
+    )
+    markers = run("--markers")
+    markers.stdout.fnmatch_lines(["@pytest.mark.httpserver_nocheck: do not fail this test*"])
+
+
+def test_report_none_prints_nothing_and_all_lists_every_request(
+    suite: pytest.Pytester, run: Runner
+) -> None:
+    suite.makepyfile(test_two=ONE_BAD_ONE_GOOD)
+    quiet = run("--httpserver-report=none")
+    quiet.assert_outcomes(passed=2, errors=1)
+    quiet.stdout.no_fnmatch_line("*httpdouble report*")
+    full = run("--httpserver-report=all")
+    full.stdout.fnmatch_lines(
+        [
+            "*httpdouble report*",
+            "test_two.py::test_good [[]main[]]: 1 request(s)",
+            "    GET /ok -> 200 (matched)",
+            "test_two.py::test_bad [[]main[]]: 1 request(s)",
+            "    GET /bad -> 500 (no handler)",
+            "1 HTTP problem(s) in 1 place(s):",
+        ]
+    )
+
+
+def test_ini_twins_set_the_report_mode_and_json_path(
+    suite: pytest.Pytester, run: Runner, tmp_path: Path
+) -> None:
+    path = tmp_path / "from-ini.json"
+    suite.makeini(
+        "[pytest]\nfilterwarnings = error\n"
+        f"httpserver_report = all\nhttpserver_report_json = {path}\n"
+    )
+    suite.makepyfile(test_two=ONE_BAD_ONE_GOOD)
+    result = run()
+    result.stdout.fnmatch_lines(["    GET /ok -> 200 (matched)"])
+    assert load_json(path)["problem_count"] == 1
+
+
+def test_bad_report_mode_in_ini_names_the_ini_option(suite: pytest.Pytester, run: Runner) -> None:
+    suite.makeini("[pytest]\nhttpserver_report = loud\n")
+    suite.makepyfile("def test_plain():\n    pass\n")
+    result = run()
+    assert result.ret != 0
+    result.stderr.fnmatch_lines(
+        [
+            "*invalid ini option httpserver_report*",
+            "*expected: one of: none, problems, all*",
+            "*got:      'loud'*",
+        ]
+    )
+
+
+def test_findings_are_junit_xml_properties_of_the_failing_test(
+    suite: pytest.Pytester, run: Runner, tmp_path: Path
+) -> None:
+    suite.makepyfile(test_two=ONE_BAD_ONE_GOOD)
+    xml_path = tmp_path / "junit.xml"
+    for args in ([], ["-n", "2"]):
+        run(f"--junitxml={xml_path}", *args)
+        cases = {case.get("name"): case for case in ET.parse(xml_path).iter("testcase")}
+        bad = [p.get("value", "") for p in cases["test_bad"].iter("property")]
+        good = [p.get("value", "") for p in cases["test_good"].iter("property")]
+        assert good == []
+        assert len(bad) == 1
+        assert bad[0].startswith("no handler matched: GET /bad")
