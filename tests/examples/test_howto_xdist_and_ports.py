@@ -19,8 +19,10 @@ def _free_port_pair() -> int:
             continue
         try:
             with socket.socket() as a, socket.socket() as b:
-                a.bind(("127.0.0.1", port))
-                b.bind(("127.0.0.1", port + 1))
+                # Same option as the server: a port in TIME_WAIT counts as free.
+                for probe, candidate in ((a, port), (b, port + 1)):
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    probe.bind(("127.0.0.1", candidate))
         except OSError:
             continue
         return port
