@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from ._dispatch import RequestDispatcher, Waiting, WaitingSettings
 from ._errors import (
     Error,
+    HandlerTimeout,
     HTTPDoubleFailure,
     HTTPDoubleUsageError,
     HTTPServerError,
@@ -51,6 +52,7 @@ __all__ = [
     "HTTPDoubleUsageError",
     "HTTPServer",
     "HTTPServerError",
+    "HandlerTimeout",
     "HandlerType",
     "HeaderValueMatcher",
     "Kind",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError
+from ._errors import HandlerTimeout, HTTPDoubleFailure, HTTPDoubleUsageError
 from ._expectations import HandlerType, Lookup, Registry, RequestHandler
 from ._findings import Finding, Kind, RequestSummary, failure_message, format_exception
 from ._log import LogEntry, Outcome, RequestLog, Stamp
@@ -71,11 +71,58 @@ class Waiting:
         self.elapsed_time = 0.0
 
 
+DEFAULT_HANDLER_TIMEOUT = 30.0
+
+
+def _check_timeout(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9:
+        raise HTTPDoubleUsageError(
+            "handler_timeout",
+            expected="a positive number of seconds, or None for no limit",
+            got=value,
+            remedy=f"pass handler_timeout=5.0, or leave the default {DEFAULT_HANDLER_TIMEOUT}",
+        )
+    return float(value)
+
+
+def _respond_in_time(handler: RequestHandler, request: Request, timeout: float) -> Response:
+    """Run the user's handler function on a thread of its own and wait ``timeout`` at most.
+
+    A handler that hangs keeps its (daemon) thread; the client is answered anyway.
+    """
+    outcome: list[Response | BaseException] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append(handler.respond(request))
+        except BaseException as exc:  # handed over to the connection thread
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="httpdouble-handler", daemon=True).start()
+    if not done.wait(timeout):
+        raise HandlerTimeout(
+            f"the handler function for {handler.matcher.describe()} did not return"
+            f" within handler_timeout={timeout:g} s"
+        )
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
 class RequestDispatcher:
     """Handlers, log and findings of one server, and the WSGI app that uses them.
 
     :param no_handler_status_code: the status sent when no handler matches.
     :param default_waiting_settings: defaults for :meth:`wait`.
+    :param handler_timeout: seconds a handler function (``respond_with_handler``)
+        may take; past it the client gets a 500 and the test a :class:`HandlerTimeout`.
+        ``None`` runs handler functions without a limit, on the connection's thread.
     """
 
     def __init__(
@@ -83,6 +130,7 @@ class RequestDispatcher:
         *,
         no_handler_status_code: int = 500,
         default_waiting_settings: WaitingSettings | None = None,
+        handler_timeout: float | None = DEFAULT_HANDLER_TIMEOUT,
     ) -> None:
         if (
             not isinstance(no_handler_status_code, int)
@@ -105,6 +153,7 @@ class RequestDispatcher:
                 remedy="pass WaitingSettings(timeout=2.0) or None",
             )
         self.no_handler_status_code = no_handler_status_code
+        self.handler_timeout = _check_timeout(handler_timeout)
         self.default_waiting_settings = default_waiting_settings or WaitingSettings()
         self._lock = threading.RLock()
         self._registry = Registry()
@@ -205,7 +254,10 @@ class RequestDispatcher:
         if lookup is Lookup.FOUND:
             assert handler is not None
             try:
-                response = handler.respond(request)
+                if handler.is_function and self.handler_timeout is not None:
+                    response = _respond_in_time(handler, request, self.handler_timeout)
+                else:
+                    response = handler.respond(request)
             except Exception as exc:
                 return self._handler_failed(request, handler, exc)
             self._record(request, response, Outcome.MATCHED, None)

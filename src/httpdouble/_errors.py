@@ -61,6 +61,10 @@ class NoHandlerError(Error):
     """No handler matched a request (kept for API parity with pytest-httpserver)."""
 
 
+class HandlerTimeout(Error, TimeoutError):
+    """A handler function did not return within the server's ``handler_timeout``."""
+
+
 class HTTPDoubleFailure(AssertionError):
     """A test's HTTP traffic went wrong: raised at teardown and by ``check_*`` methods."""
 
@@ -71,6 +75,7 @@ for _public in (
     HTTPServerError,
     ServerStartError,
     NoHandlerError,
+    HandlerTimeout,
     HTTPDoubleFailure,
 ):
     _public.__module__ = "httpdouble"  # tracebacks name the public import path

@@ -66,7 +66,7 @@ class RequestHandler:
     :class:`~werkzeug.wrappers.Response`, so a handler can serve many requests.
     """
 
-    __slots__ = ("handler_type", "matcher", "request_handler", "seq")
+    __slots__ = ("handler_type", "is_function", "matcher", "request_handler", "seq")
 
     def __init__(
         self, matcher: RequestMatcher, handler_type: HandlerType = HandlerType.PERMANENT
@@ -74,6 +74,8 @@ class RequestHandler:
         self.matcher = matcher
         self.handler_type = handler_type
         self.request_handler: ResponseHandler | None = None
+        # True for the user's own function (respond_with_handler), which may hang or raise.
+        self.is_function = False
         self.seq = next(_sequence)
 
     def respond_with_data(
@@ -110,6 +112,7 @@ class RequestHandler:
             return Response(body, status, header_list, mimetype, content_type)
 
         self.request_handler = make_response
+        self.is_function = False
 
     def respond_with_json(
         self,
@@ -147,6 +150,7 @@ class RequestHandler:
             return Response(body, status, header_list)
 
         self.request_handler = make_response
+        self.is_function = False
 
     def respond_with_handler(self, func: ResponseHandler) -> None:
         """Answer with whatever ``func(request)`` returns: a werkzeug ``Response``.
@@ -162,6 +166,7 @@ class RequestHandler:
                 remedy="pass a function, e.g. respond_with_handler(lambda req: Response('ok'))",
             )
         self.request_handler = func
+        self.is_function = True
 
     def respond(self, request: Request) -> Response:
         """Build the response for ``request``.

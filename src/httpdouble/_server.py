@@ -23,7 +23,7 @@ from types import TracebackType
 
 from werkzeug.wrappers import Response
 
-from ._dispatch import RequestDispatcher, WaitingSettings
+from ._dispatch import DEFAULT_HANDLER_TIMEOUT, RequestDispatcher, WaitingSettings
 from ._errors import HTTPDoubleUsageError, HTTPServerError, ServerStartError
 from ._findings import Finding, Kind, format_exception
 from ._log import Stamp
@@ -69,6 +69,8 @@ class HTTPServer(RequestDispatcher):
     :param port_source: called to propose a port when ``port`` is ``0``
         (the pytest plugin passes portpicker); a proposal that cannot be bound
         is retried, then the system chooses.
+    :param handler_timeout: seconds a handler function may take before the
+        client gets a 500 (``None``: no limit).
     :param allow_non_loopback: must be ``True`` to listen on a non-loopback
         address (it warns even then).
     """
@@ -88,10 +90,12 @@ class HTTPServer(RequestDispatcher):
         limits: Limits | None = None,
         port_source: Callable[[], int] | None = None,
         allow_non_loopback: bool = False,
+        handler_timeout: float | None = DEFAULT_HANDLER_TIMEOUT,
     ) -> None:
         super().__init__(
             no_handler_status_code=no_handler_status_code,
             default_waiting_settings=default_waiting_settings,
+            handler_timeout=handler_timeout,
         )
         if not isinstance(host, str) or not host:
             raise HTTPDoubleUsageError(

@@ -25,6 +25,7 @@ def test_all_lists_exactly_the_public_names_sorted() -> None:
         "HTTPDoubleUsageError",
         "HTTPServer",
         "HTTPServerError",
+        "HandlerTimeout",
         "HandlerType",
         "HeaderValueMatcher",
         "Kind",

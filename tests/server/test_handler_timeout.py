@@ -1,0 +1,60 @@
+"""A handler function that hangs past ``handler_timeout``: a 500, and the server goes on."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+import requests
+from werkzeug.wrappers import Request, Response
+
+from httpdouble import HandlerTimeout, HTTPDoubleUsageError, HTTPServer
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    event = threading.Event()
+    yield event
+    event.set()  # let the hung handler thread finish
+
+
+def test_hanging_handler_gets_a_500_and_the_timeout_as_cause(release: threading.Event) -> None:
+    def hangs(request: Request) -> Response:
+        release.wait(30)
+        return Response("late")
+
+    with HTTPServer(handler_timeout=0.2) as server, requests.Session() as session:
+        server.expect_request("/hang").respond_with_handler(hangs)
+        server.expect_request("/fine").respond_with_data("fine")
+        response = session.get(server.url_for("/hang"), timeout=10)
+        assert response.status_code == 500
+        assert "HandlerTimeout" in response.text
+        assert "did not return within handler_timeout=0.2 s" in response.text
+        # The server keeps serving, on the same connection too.
+        assert session.get(server.url_for("/fine"), timeout=10).text == "fine"
+        with pytest.raises(HandlerTimeout, match="'/hang'"):
+            server.check_handler_errors()
+
+
+def test_handler_timeout_none_runs_handlers_inline() -> None:
+    seen: list[str] = []
+
+    def records_thread(request: Request) -> Response:
+        seen.append(threading.current_thread().name)
+        return Response("ok")
+
+    with HTTPServer(handler_timeout=None) as server:
+        server.expect_request("/t").respond_with_handler(records_thread)
+        assert requests.get(server.url_for("/t"), timeout=10).text == "ok"
+    assert seen
+    assert seen[0] != "httpdouble-handler"
+
+
+@pytest.mark.parametrize("bad", [0, -1, "5", True, float("nan")])
+def test_bad_handler_timeout_is_a_clear_error(bad: object) -> None:
+    with pytest.raises(HTTPDoubleUsageError) as info:
+        HTTPServer(handler_timeout=bad)  # type: ignore[arg-type]
+    text = str(info.value)
+    assert "invalid handler_timeout" in text
+    assert "expected: a positive number of seconds, or None for no limit" in text
