@@ -406,7 +406,9 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
     # What arrived since the last test ended belongs to no test: keep it for the report.
     state.outside.extend(server.take_findings(include_unused=False))
     server.clear()
+    handler_timeout = server.handler_timeout  # a test may change it for itself
     yield server
+    server.handler_timeout = handler_timeout
     entries = server.log_entries
     findings = server.take_findings(include_unused=True)
     server.clear()

@@ -207,3 +207,18 @@ def test_pytest_httpserver_installed_too_is_a_clear_error(
             "*to fix: uninstall one of them*-p no:pytest_httpserver or -p no:httpdouble*",
         ]
     )
+
+
+def test_handler_timeout_set_by_one_test_does_not_leak(
+    suite: pytest.Pytester, run: Runner
+) -> None:
+    suite.makepyfile(
+        """
+        def test_sets(httpserver):
+            httpserver.handler_timeout = 0.5
+
+        def test_sees_default(httpserver):
+            assert httpserver.handler_timeout == 30.0
+        """
+    )
+    run().assert_outcomes(passed=2)
