@@ -121,7 +121,7 @@ class RequestDispatcher:
     :param no_handler_status_code: the status sent when no handler matches.
     :param default_waiting_settings: defaults for :meth:`wait`.
     :param handler_timeout: seconds a handler function (``respond_with_handler``)
-        may take; past it the client gets a 500 and the test a :class:`HandlerTimeout`.
+        may take; past it the client gets a 500 and the test a :class:`~httpdouble.HandlerTimeout`.
         ``None`` runs handler functions without a limit, on the connection's thread.
     """
 
