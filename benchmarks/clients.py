@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 HOST = "127.0.0.1"
 PATH = "/bench"
@@ -215,7 +216,7 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def measure_wrk(port: int, seconds: float, connections: int = 2) -> dict[str, float]:
+def measure_wrk(port: int, seconds: float, connections: int = 2) -> dict[str, Any]:
     """req/s, p50 and p99 (microseconds) from one wrk run of ``seconds``."""
     duration = max(1, round(seconds))
     out = subprocess.run(
@@ -238,4 +239,9 @@ def measure_wrk(port: int, seconds: float, connections: int = 2) -> dict[str, fl
     pcts = {p: float(v) * _UNIT[u] for p, v, u in _WRK_PCT.findall(out)}
     if rate is None or "50" not in pcts or "99" not in pcts:
         raise RuntimeError(f"could not read wrk's output:\n{out}")
-    return {"rate": float(rate.group(1)), "p50_us": pcts["50"], "p99_us": pcts["99"]}
+    return {
+        "rate": float(rate.group(1)),
+        "p50_us": pcts["50"],
+        "p99_us": pcts["99"],
+        "output": out,
+    }

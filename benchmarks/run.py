@@ -56,6 +56,7 @@ class Results:
     def __init__(self) -> None:
         self.rows: list[dict[str, Any]] = []
         self.notes: list[str] = []
+        self.raw: dict[str, Any] = {}
 
     def add(self, case: str, unit: str, better: str, values: dict[str, float | None]) -> None:
         row = {"case": case, "unit": unit, "better": better, "values": values}
@@ -238,16 +239,20 @@ def run_all(args: argparse.Namespace, results: Results) -> None:
         ]
     sequential: dict[str, dict[str, Sample]] = {name: {} for name, _ in measures}
     concurrent: dict[str, float] = {}
-    wrk: dict[str, dict[str, float]] = {}
+    wrk: dict[str, dict[str, Any]] = {}
     use_wrk = clients.wrk_available()
     if not use_wrk:
         results.note("wrk is not installed: the wrk cases are skipped (apt-get install wrk)")
+    # A fresh server process for each case: what one case leaves in a server's request log
+    # (and so in its heap, which the garbage collector walks) must not slow the next one.
     for kind, python in pythons.items():
-        with serving(python, kind) as port:
-            for name, measure in measures:
+        for name, measure in measures:
+            with serving(python, kind) as port:
                 sequential[name][kind] = measure(port)
+        with serving(python, kind) as port:
             concurrent[kind] = clients.measure_concurrent(port, budget).rate
-            if use_wrk:
+        if use_wrk:
+            with serving(python, kind) as port:
                 wrk[kind] = clients.measure_wrk(port, 1 if quick else 3)
     for name, _ in measures:
         per_kind = sequential[name]
@@ -260,6 +265,7 @@ def run_all(args: argparse.Namespace, results: Results) -> None:
         results.add("wrk -c2 req/s", "req/s", "higher", {k: v["rate"] for k, v in wrk.items()})
         results.add("wrk -c2 p50", "us", "lower", {k: v["p50_us"] for k, v in wrk.items()})
         results.add("wrk -c2 p99", "us", "lower", {k: v["p99_us"] for k, v in wrk.items()})
+        results.raw["wrk"] = wrk
 
     # registered handlers --------------------------------------------------
     for count in (1, 10, 100, 1000):
@@ -441,6 +447,7 @@ def main() -> None:
                 "rows": results.rows,
                 "targets": checked,
                 "notes": results.notes,
+                "raw": results.raw,
             },
             indent=2,
         )
