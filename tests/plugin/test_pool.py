@@ -145,8 +145,14 @@ def test_crashed_worker_is_named_and_other_findings_survive(
 
 @pytest.mark.parametrize(
     "args",
-    [["-n", "2", "-x"], ["-n", "2", "--dist", "each"], ["-n", "2", "--dist", "loadscope"]],
-    ids=["exitfirst", "each", "loadscope"],
+    [
+        ["-n", "2", "-x"],
+        ["-n", "2", "--dist", "each"],
+        ["-n", "2", "--dist", "loadscope"],
+        ["-n", "2", "--dist", "loadfile"],
+        ["-n", "2", "--dist", "worksteal"],
+    ],
+    ids=["exitfirst", "each", "loadscope", "loadfile", "worksteal"],
 )
 def test_json_report_matches_the_terminal_report(
     suite: pytest.Pytester, run: Runner, tmp_path: Path, args: list[str]
