@@ -238,3 +238,65 @@ def test_same_fixed_port_for_two_workers_is_a_clear_error(
             "*to fix: xdist worker gw* asked for fixed port*every worker needs a port of its own*",
         ]
     )
+
+
+SEMANTICS = """
+import pytest
+from client import get
+
+
+def test_oneshot_is_used_once(httpserver):
+    httpserver.expect_oneshot_request("/once").respond_with_data("first")
+    assert get(httpserver.url_for("/once")) == (200, "first")
+    assert get(httpserver.url_for("/once"))[0] == 500
+    httpserver.clear_assertions()
+
+
+def test_ordered_out_of_order_refuses_until_clear(httpserver):
+    httpserver.expect_ordered_request("/1").respond_with_data("one")
+    httpserver.expect_ordered_request("/2").respond_with_data("two")
+    assert get(httpserver.url_for("/2"))[0] == 500
+    assert get(httpserver.url_for("/1"))[0] == 500
+    assert httpserver.permanently_failed
+    httpserver.clear()
+    httpserver.expect_request("/1").respond_with_data("one")
+    assert get(httpserver.url_for("/1")) == (200, "one")
+
+
+def test_lookup_order_ordered_then_oneshot_then_permanent(httpserver):
+    httpserver.expect_request("/x").respond_with_data("permanent")
+    httpserver.expect_oneshot_request("/x").respond_with_data("oneshot")
+    httpserver.expect_ordered_request("/x").respond_with_data("ordered")
+    bodies = [get(httpserver.url_for("/x"))[1] for _ in range(3)]
+    assert bodies == ["ordered", "oneshot", "permanent"]
+
+
+@pytest.mark.parametrize("query, status", [("a=1&b=2", 200), ("b=2&a=1", 200), ("a=2", 500)])
+def test_query_mapping_ignores_order(httpserver, query, status):
+    httpserver.expect_request("/q", query_string={"a": "1", "b": "2"}).respond_with_data("q")
+    assert get(httpserver.url_for("/q?" + query))[0] == status
+    httpserver.clear_assertions()
+
+
+def test_json_true_is_not_one(httpserver):
+    httpserver.expect_request("/j", method="POST", json={"on": True}).respond_with_data("j")
+    headers = {"Content-Type": "application/json"}
+    assert get(httpserver.url_for("/j"), "POST", b'{"on": 1}', headers)[0] == 500
+    assert get(httpserver.url_for("/j"), "POST", b'{"on": true}', headers)[0] == 200
+    httpserver.clear_assertions()
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["-p", "no:xdist"], ["-n", "2"], ["-n", "2", "--dist", "each"]],
+    ids=["standalone", "no-xdist", "n2", "each"],
+)
+def test_matcher_and_handler_semantics_are_the_same_everywhere(
+    suite: pytest.Pytester, run: Runner, args: list[str]
+) -> None:
+    suite.makepyfile(test_semantics=SEMANTICS)
+    result = run(*args)
+    per_run = 2 if "each" in args else 1
+    result.assert_outcomes(passed=7 * per_run)
+    result.stdout.fnmatch_lines(["httpdouble: * no HTTP problems"])
