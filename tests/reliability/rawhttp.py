@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import socket
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from httpdouble import HTTPServer
@@ -90,3 +92,17 @@ def good_request_is_served(server: HTTPServer, path: str = "/good") -> None:
     finally:
         connection.close()
     assert (response.status, body) == (200, b"good"), (response.status, body)
+
+
+def eventually(predicate: Callable[[], bool], what: str, attempts: int = 500) -> None:
+    """Wait (bounded: ``attempts`` x 10 ms) for something another thread records.
+
+    Only for records the server makes after the client could already see the
+    connection end (a failed TLS handshake closes the socket before the finding).
+    """
+    pause = threading.Event()
+    for _ in range(attempts):
+        if predicate():
+            return
+        pause.wait(0.01)
+    raise AssertionError(f"never happened: {what}")
