@@ -154,6 +154,8 @@ def test_httpsserver_fixture_works_with_requests_httpx_and_urllib3(
 ) -> None:
     suite.makepyfile(
         """
+        import threading
+
         import httpx
         import pytest
         import requests
@@ -182,6 +184,11 @@ def test_httpsserver_fixture_works_with_requests_httpx_and_urllib3(
         def test_plain_http_to_it_is_a_finding(httpsserver):
             with pytest.raises(requests.ConnectionError):
                 requests.get(httpsserver.url_for("/p").replace("https:", "http:"), timeout=10)
+            pause = threading.Event()
+            for _ in range(500):  # the finding may be recorded just after the socket closed
+                if httpsserver.findings:
+                    break
+                pause.wait(0.01)
 
         def test_make_httpsserver_is_the_same_server(make_httpsserver, httpsserver):
             assert make_httpsserver is httpsserver
