@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import enum
+import io
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
@@ -88,35 +91,95 @@ class LogEntry:
     stamp: Stamp
 
 
+# One logged request as a flat tuple of str, bytes, int, float, bool and None only. CPython's
+# collector stops tracking such tuples, so a long log costs nothing at each full collection
+# (a log of live Request/Response objects made every collection walk all of them: the p99
+# latency of a long-lived server grew with its log). Objects are rebuilt when read.
+_Record = tuple[Any, ...]
+_ATOMIC = (str, bytes, int, float, bool, type(None))
+
+
+def _pack_request(request: Request) -> tuple[tuple[tuple[str, Any], ...], bytes]:
+    environ = request.environ
+    stream = environ.get("wsgi.input")
+    body = stream.getvalue() if isinstance(stream, io.BytesIO) else request.get_data()
+    items = tuple(
+        (key, value)
+        for key, value in environ.items()
+        if type(value) in _ATOMIC or (key == "wsgi.version" and isinstance(value, tuple))
+    )
+    return items, body
+
+
+def _unpack_request(items: tuple[tuple[str, Any], ...], body: bytes) -> Request:
+    environ: dict[str, Any] = dict(items)
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["wsgi.errors"] = sys.stderr
+    return Request(environ)
+
+
+def _pack_response(response: Response) -> tuple[int, tuple[tuple[str, str], ...], bytes]:
+    try:
+        body = response.get_data()
+    except RuntimeError:  # a direct-passthrough response: its body is not kept
+        body = b""
+    return response.status_code, tuple(response.headers.to_wsgi_list()), body
+
+
+def _pack(entry: LogEntry) -> _Record:
+    request = (None, b"") if entry.request is None else _pack_request(entry.request)
+    stamp = entry.stamp
+    return (
+        *request,
+        *_pack_response(entry.response),
+        entry.outcome.value,
+        stamp.test,
+        stamp.after_test,
+        stamp.worker,
+        stamp.time,
+    )
+
+
+def _unpack(record: _Record) -> LogEntry:
+    items, body, status, headers, response_body, outcome, test, after, worker, when = record
+    return LogEntry(
+        None if items is None else _unpack_request(items, body),
+        Response(response_body, status=status, headers=list(headers)),
+        Outcome(outcome),
+        Stamp(test, after, worker, when),
+    )
+
+
 class RequestLog:
-    """Append-only, locked list of :class:`LogEntry`."""
+    """Append-only, locked log of requests; reading it builds fresh :class:`LogEntry` objects."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: list[LogEntry] = []
+        self._records: list[_Record] = []
         self.total = 0
 
     def append(self, entry: LogEntry) -> None:
+        record = _pack(entry)
         with self._lock:
-            self._entries.append(entry)
+            self._records.append(record)
             self.total += 1
 
     def entries(self) -> list[LogEntry]:
-        """Return a snapshot of the entries, oldest first."""
+        """Return the entries, oldest first (new objects on each call)."""
         with self._lock:
-            return list(self._entries)
+            records = list(self._records)
+        return [_unpack(r) for r in records]
 
     def pairs(self) -> list[tuple[Request, Response]]:
         """Return ``(request, response)`` for every parsed request, oldest first."""
-        with self._lock:
-            return [(e.request, e.response) for e in self._entries if e.request is not None]
+        return [(e.request, e.response) for e in self.entries() if e.request is not None]
 
     def clear(self) -> None:
         with self._lock:
-            self._entries = []
+            self._records = []
 
     def __iter__(self) -> Iterator[LogEntry]:
         return iter(self.entries())
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._records)
