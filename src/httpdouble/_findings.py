@@ -35,6 +35,7 @@ class Kind(enum.Enum):
     HANDLER_ERROR = "handler raised"
     UNUSED = "expectation never used"
     MALFORMED = "malformed request"
+    LEFT_RUNNING = "server left running"
 
 
 def _cut(text: str, limit: int) -> str:

@@ -34,6 +34,16 @@ DEFAULT_LISTEN_PORT = 0
 _PORT_ATTEMPTS = 20
 
 
+_RUNNING: set[HTTPServer] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def running_servers() -> list[HTTPServer]:
+    """Return every server of this process that is running now."""
+    with _RUNNING_LOCK:
+        return list(_RUNNING)
+
+
 class NonLoopbackWarning(UserWarning):
     """The server listens on an address other machines can reach."""
 
@@ -170,6 +180,8 @@ class HTTPServer(RequestDispatcher):
             target=self._accept_loop, args=(ready,), name=f"httpdouble:{self.port}", daemon=True
         )
         self._state = State.RUNNING
+        with _RUNNING_LOCK:
+            _RUNNING.add(self)
         self._accept_thread.start()
         if not ready.wait(5):
             self.stop()
@@ -188,6 +200,8 @@ class HTTPServer(RequestDispatcher):
                 "server is not running\n  to fix: call start() first, or check is_running()"
             )
         self._state = State.STOPPED
+        with _RUNNING_LOCK:
+            _RUNNING.discard(self)
         assert self._wake_w is not None
         assert self._accept_thread is not None
         self._wake_w.send(b"x")
@@ -341,14 +355,22 @@ class HTTPServer(RequestDispatcher):
         sock = conn
         try:
             if self.ssl_context is not None:
+                # Handshake after the TLS socket is registered, so stop() can shut it down.
+                sock = self.ssl_context.wrap_socket(
+                    conn, server_side=True, do_handshake_on_connect=False
+                )
+                with self._conn_lock:
+                    thread = self._connections.pop(conn, None)
+                    if thread is not None:
+                        self._connections[sock] = thread
+                if self._state is not State.RUNNING:
+                    return
                 try:
-                    sock = self.ssl_context.wrap_socket(conn, server_side=True)
+                    sock.do_handshake()
                 except (ssl.SSLError, OSError) as exc:
                     if self._state is State.RUNNING:
                         self._tls_failed(exc)
                     return
-                with self._conn_lock:
-                    self._connections[sock] = self._connections.pop(conn)
             info = ConnectionInfo(
                 server_name=self.host,
                 server_port=self.port,

@@ -28,6 +28,8 @@ _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _VERSION = re.compile(rb"HTTP/1\.[01]")
 _BAD_TARGET = re.compile(rb"[\x00-\x20\x7f]")
 _NO_BODY_STATUS = frozenset({204, 304})
+_TLS_HANDSHAKE = b"\x16"
+_BAD_VALUE = re.compile(rb"[\x00\r]")
 _REASONS = {
     400: "Bad Request",
     408: "Request Timeout",
@@ -144,6 +146,10 @@ def _send_quietly(sock: socket.socket, payload: bytes) -> None:
 
 
 def _read_request_line(rfile: IO[bytes], limits: Limits) -> bytes:
+    peek = getattr(rfile, "peek", None)
+    if peek is not None and peek(1)[:1] == _TLS_HANDSHAKE:
+        # A ClientHello has no newline: reading a line would wait for the client forever.
+        raise BadRequest(400, "a TLS handshake arrived on a plain-HTTP port; use http://")
     line = rfile.readline(limits.max_request_line + 1)
     # RFC 9112 2.2: ignore at least one empty line before a request line.
     while line in (b"\r\n", b"\n"):
@@ -200,7 +206,10 @@ def _read_request(
         if not colon or not _TOKEN.fullmatch(name):
             raise BadRequest(400, f"malformed header line {line[:60]!r}")
         key = name.decode("ascii").upper().replace("-", "_")
-        text = value.strip(b" \t\r\n").decode("latin-1")
+        raw = value.strip(b" \t\r\n")
+        if _BAD_VALUE.search(raw):
+            raise BadRequest(400, f"header {name.decode()} has a NUL or CR in its value")
+        text = raw.decode("latin-1")
         if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             if key in environ and environ[key] != text:
                 raise BadRequest(400, f"conflicting {name.decode()} headers")
@@ -209,6 +218,8 @@ def _read_request(
         if "_" in name.decode("ascii"):
             continue  # Could pass for a dash spelling of another header.
         key = "HTTP_" + key
+        if key == "HTTP_HOST" and key in environ:
+            raise BadRequest(400, "more than one Host header")
         if key in environ:
             sep = "; " if key == "HTTP_COOKIE" else ", "
             environ[key] = environ[key] + sep + text

@@ -7,6 +7,7 @@ workers.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import os
@@ -19,11 +20,11 @@ from typing import Any
 import pytest
 
 from . import _hooks
-from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError
-from ._findings import NO_CHECK_MARKER, TEARDOWN_CHECK_INI, Finding, failure_message
-from ._log import CONTEXT
+from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError, HTTPServerError, ServerStartError
+from ._findings import NO_CHECK_MARKER, TEARDOWN_CHECK_INI, Finding, Kind, failure_message
+from ._log import CONTEXT, Stamp
 from ._report import Report, ReportMode, per_test_data, session_data
-from ._server import DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, HTTPServer
+from ._server import DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, HTTPServer, running_servers
 from ._tls import TLSCertificates
 from ._xdist import (
     WORKEROUTPUT_KEY,
@@ -271,6 +272,7 @@ class _Collector:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     # trylast: session fixtures (the server) are torn down by then.
     state = _state(session.config)
+    _stop_forgotten_servers(state)
     if state.role is Role.CONTROLLER:
         _write_json(state)
         return
@@ -288,6 +290,25 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         if state.servers or state.outside:
             state.report.add_session(data)
         _write_json(state)
+
+
+def _stop_forgotten_servers(state: State) -> None:
+    """Stop servers that test code started and never stopped; report each one."""
+    for server in running_servers():
+        url = server.url_for("/")
+        state.outside.extend(server.take_findings(include_unused=True))
+        state.requests += server.total_requests
+        with contextlib.suppress(HTTPServerError):
+            server.stop()
+        state.outside.append(
+            Finding(
+                Kind.LEFT_RUNNING,
+                Stamp.now(),
+                expected=f"{url} was still running at the end of the session; httpdouble"
+                " stopped it. Stop servers you start (use them as context managers)",
+            )
+        )
+        state.servers.append(server)
 
 
 def _write_json(state: State) -> None:

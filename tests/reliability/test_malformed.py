@@ -95,7 +95,6 @@ CORPUS = [
         "duplicate-host",
         _get(b"/x", b"Host: other\r\n"),
         400,
-        gap="RFC 9112 3.2: a request with two Host lines MUST get 400; they are joined",
     ),
     Case("header-without-colon", _get(b"/x", b"X-Broken value\r\n"), 400),
     Case("space-before-colon", _get(b"/x", b"X-Name : value\r\n"), 400),
@@ -107,13 +106,11 @@ CORPUS = [
         "nul-in-header-value",
         _get(b"/x", b"X-Name: a\x00b\r\n"),
         400,
-        gap="RFC 9110 5.5: NUL in a field value MUST be rejected or replaced; it is passed on",
     ),
     Case(
         "bare-cr-in-header-value",
         _get(b"/x", b"X-Name: a\rb\r\n"),
         400,
-        gap="RFC 9110 5.5: CR in a field value MUST be rejected or replaced; it is passed on",
     ),
     Case("obs-fold-continuation", _get(b"/x", b"X-Name: a\r\n  folded\r\n"), 400),
     Case("obs-fold-first-line", b"GET /x HTTP/1.1\r\n folded: x\r\n" + H + b"\r\n", 400),
@@ -229,12 +226,6 @@ def test_the_corpus_has_at_least_fifty_cases_with_unique_names() -> None:
     print(f"malformed corpus: {len(CORPUS)} cases")
 
 
-@pytest.mark.xfail(
-    reason="_wire reads a request line until a newline, so a TLS ClientHello (no newline)"
-    " waits forever; a first byte 0x16 should get a 400 and a MALFORMED finding at once",
-    raises=TimeoutError,
-    strict=True,
-)
 def test_tls_client_hello_on_the_plain_port_is_answered_without_the_client_closing(
     server: HTTPServer,
 ) -> None:

@@ -220,12 +220,6 @@ def test_plugin_stops_its_servers_at_the_end_of_the_session(
     assert text == "running=[False, False] threads=[]"
 
 
-@pytest.mark.xfail(
-    reason="nothing tracks HTTPServer objects user code starts: one never stopped keeps its"
-    " threads and sockets after the session; wanted: the plugin stops every server still"
-    " running at session finish (and reports it)",
-    strict=True,
-)
 def test_server_left_running_by_user_code_is_stopped_at_the_end_of_the_session(
     suite: pytest.Pytester, run: Runner
 ) -> None:
@@ -253,3 +247,9 @@ def test_server_left_running_by_user_code_is_stopped_at_the_end_of_the_session(
     result.assert_outcomes(passed=1)
     text = (suite.path / "after-session.txt").read_text()
     assert text == "running=[False]"
+    result.stdout.fnmatch_lines(
+        [
+            "*server left running: http://localhost:*/ was still running at the end of the"
+            " session; httpdouble stopped it*"
+        ]
+    )

@@ -120,13 +120,6 @@ def test_a_client_that_never_starts_the_handshake_blocks_nobody(
             sock.close()
 
 
-@pytest.mark.xfail(
-    reason="_server.HTTPServer._serve: wrap_socket() detaches the raw socket registered in"
-    " _connections, so stop() cannot shut down a connection still in its TLS handshake:"
-    " the client never sees EOF and stop() waits 1 s per such connection",
-    raises=TimeoutError,
-    strict=True,
-)
 def test_stop_closes_connections_still_in_their_tls_handshake(
     tls_server: HTTPServer,
 ) -> None:
