@@ -125,6 +125,17 @@ class HTTPServer(RequestDispatcher):
                 got=ssl_context,
                 remedy="build one with ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)",
             )
+        if limits is not None and not isinstance(limits, Limits):
+            raise HTTPDoubleUsageError(
+                "limits", expected="a Limits or None", got=limits, remedy="pass Limits(...)"
+            )
+        if port_source is not None and not callable(port_source):
+            raise HTTPDoubleUsageError(
+                "port_source",
+                expected="a callable returning a port number, or None",
+                got=port_source,
+                remedy="pass portpicker.pick_unused_port, or None for a system-chosen port",
+            )
         if not _is_loopback(host):
             if not allow_non_loopback:
                 raise HTTPDoubleUsageError(
@@ -248,6 +259,13 @@ class HTTPServer(RequestDispatcher):
 
     def url_for(self, suffix: str) -> str:
         """Return the full URL of ``suffix`` on this server, e.g. ``http://localhost:PORT/x``."""
+        if not isinstance(suffix, str):
+            raise HTTPDoubleUsageError(
+                "suffix",
+                expected="a str path, e.g. '/users?page=2'",
+                got=suffix,
+                remedy="pass the path as a string: url_for(f'/items/{number}')",
+            )
         if not suffix.startswith("/"):
             suffix = "/" + suffix
         scheme = "https" if self.ssl_context is not None else "http"

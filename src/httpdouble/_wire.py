@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from typing import IO, TYPE_CHECKING, Any
 
+from ._errors import HTTPDoubleUsageError
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
@@ -55,6 +57,17 @@ class Limits:
     max_header_count: int = 100
     max_header_bytes: int = 65536
     max_body_bytes: int = 10 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        for name in ("max_request_line", "max_header_count", "max_header_bytes", "max_body_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise HTTPDoubleUsageError(
+                    f"Limits({name}=...)",
+                    expected="a positive int",
+                    got=value,
+                    remedy=f"pass e.g. Limits({name}={getattr(Limits, name)}) (the default)",
+                )
 
 
 class BadRequest(Exception):

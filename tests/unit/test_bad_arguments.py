@@ -244,3 +244,25 @@ def test_non_loopback_host_needs_consent_and_warns_even_then() -> None:
     with pytest.warns(NonLoopbackWarning, match=re.escape("listens on 192.0.2.1")):
         server = HTTPServer("192.0.2.1", allow_non_loopback=True)
     assert not server.is_running()
+
+
+@pytest.mark.parametrize("field", ["max_request_line", "max_header_count", "max_body_bytes"])
+@pytest.mark.parametrize("bad", [0, -1, "10", True])
+def test_limits_reject_values_that_are_not_positive_ints(field: str, bad: object) -> None:
+    from httpdouble import Limits
+
+    with pytest.raises(HTTPDoubleUsageError) as info:
+        Limits(**{field: bad})  # type: ignore[arg-type]
+    assert f"invalid Limits({field}=...)" in str(info.value)
+    assert "expected: a positive int" in str(info.value)
+
+
+def test_server_rejects_bad_limits_port_source_and_url_suffix() -> None:
+    from httpdouble import HTTPServer
+
+    with pytest.raises(HTTPDoubleUsageError, match="invalid limits"):
+        HTTPServer(limits="x")  # type: ignore[arg-type]
+    with pytest.raises(HTTPDoubleUsageError, match="invalid port_source"):
+        HTTPServer(port_source=3)  # type: ignore[arg-type]
+    with pytest.raises(HTTPDoubleUsageError, match="expected: a str path"):
+        HTTPServer().url_for(5)  # type: ignore[arg-type]
