@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Runner
+
+from ..support import Runner
 
 
 def test_httpserver_fixture_serves_registered_responses(

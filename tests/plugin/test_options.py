@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import Runner, load_json
+
+from ..support import Runner, load_json
 
 ONE_BAD_ONE_GOOD = """
 from client import get

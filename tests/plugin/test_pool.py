@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import Runner, load_json
+
+from ..support import Runner, load_json
 
 BAD_REQUESTS = """
 import json

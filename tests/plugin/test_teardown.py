@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Runner
+
+from ..support import Runner
 
 
 def test_unmatched_request_fails_the_test_at_teardown(suite: pytest.Pytester, run: Runner) -> None:

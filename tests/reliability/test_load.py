@@ -15,7 +15,8 @@ import pytest
 
 from httpdouble import URI_DEFAULT, HTTPServer, Kind, Outcome
 
-from .conftest import SOCKET_TIMEOUT, Runner
+from ..support import Runner
+from .conftest import SOCKET_TIMEOUT
 
 THREADS = 8
 REQUESTS_PER_THREAD = 2_000

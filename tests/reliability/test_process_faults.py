@@ -17,7 +17,8 @@ import pytest
 
 from httpdouble import HTTPServer
 
-from .conftest import SOCKET_TIMEOUT, Runner, has_ipv6_loopback, load_json
+from ..support import Runner, has_ipv6_loopback, load_json
+from .conftest import SOCKET_TIMEOUT
 from .rawhttp import good_request_is_served
 
 KILLS = {

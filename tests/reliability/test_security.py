@@ -15,7 +15,8 @@ import pytest
 
 from httpdouble import HTTPDoubleUsageError, HTTPServer, NonLoopbackWarning
 
-from .conftest import SOCKET_TIMEOUT, Runner, has_ipv6_loopback
+from ..support import Runner, has_ipv6_loopback
+from .conftest import SOCKET_TIMEOUT
 
 
 def _listening_addresses(port: int) -> set[str]:

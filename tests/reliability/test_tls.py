@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,7 +15,8 @@ import urllib3
 from httpdouble import HTTPServer, Kind, Outcome
 from httpdouble._tls import TLSCertificates
 
-from .conftest import SOCKET_TIMEOUT, Runner, has_ipv6_loopback
+from ..support import Runner, has_ipv6_loopback
+from .conftest import SOCKET_TIMEOUT
 from .rawhttp import eventually, exchange
 
 
@@ -129,7 +131,10 @@ def test_stop_closes_connections_still_in_their_tls_handshake(
     try:
         tls_server.stop()
         for sock in silent:
-            assert sock.recv(1) == b""
+            # EOF, or a reset for a connection stop() found still in the listen backlog:
+            # either way the client sees the connection end (a hang raises TimeoutError).
+            with contextlib.suppress(ConnectionResetError):
+                assert sock.recv(1) == b""
     finally:
         for sock in silent:
             sock.close()

@@ -16,7 +16,8 @@ from werkzeug.wrappers import Request, Response
 
 from httpdouble import HandlerTimeout, HTTPServer, Kind, Outcome
 
-from .conftest import SOCKET_TIMEOUT, Runner
+from ..support import Runner
+from .conftest import SOCKET_TIMEOUT
 from .rawhttp import good_request_is_served
 
 

@@ -6,7 +6,6 @@ fixture, not the plugin's ``httpserver`` fixture (the plugin tier tests that).
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -53,22 +52,3 @@ def client(request: pytest.FixtureRequest) -> Iterator[HTTPClient]:
         yield http_client
     finally:
         http_client.close()
-
-
-def _has_ipv6_loopback() -> bool:
-    if not socket.has_ipv6:
-        return False
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
-            probe.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
-@pytest.fixture(scope="session")
-def ipv6_loopback() -> str:
-    """``::1``, or a clean skip on a machine without IPv6."""
-    if not _has_ipv6_loopback():
-        pytest.skip("this machine has no IPv6 loopback (::1)")
-    return "::1"

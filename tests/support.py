@@ -1,8 +1,9 @@
-"""Helpers for the plugin tier: whole pytest runs in subprocesses through ``pytester``."""
+"""Helpers shared by the test tiers: whole pytest runs and the IPv6 probe."""
 
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,30 +28,24 @@ def get(url, method="GET", body=None, headers=None):
         conn.close()
 '''
 
-
-@pytest.fixture
-def suite(pytester: pytest.Pytester) -> pytest.Pytester:
-    """A pytester with a ``client`` helper module and warnings as errors."""
-    pytester.makepyfile(client=CLIENT_HELPERS)
-    pytester.makeini("[pytest]\nfilterwarnings = error\n")
-    return pytester
-
-
 Runner = Callable[..., pytest.RunResult]
+"""Runs pytest in a subprocess with the given arguments (the ``run`` fixture)."""
 
-
-@pytest.fixture
-def run(pytester: pytest.Pytester) -> Runner:
-    """Run pytest in a subprocess (xdist workers need a real process)."""
-
-    def runner(*args: str) -> pytest.RunResult:
-        return pytester.runpytest_subprocess(
-            "-p", "no:cacheprovider", "-p", "no:benchmark", *args, timeout=120
-        )
-
-    return runner
+RUN_TIMEOUT = 150
 
 
 def load_json(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text())
     return data
+
+
+def has_ipv6_loopback() -> bool:
+    """Return whether this machine can bind ``::1``."""
+    if not socket.has_ipv6:
+        return False
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True

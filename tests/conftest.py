@@ -1,0 +1,35 @@
+"""Fixtures shared by every tier: pytester runs in subprocesses, the IPv6 loopback."""
+
+from __future__ import annotations
+
+import pytest
+
+from .support import CLIENT_HELPERS, RUN_TIMEOUT, Runner, has_ipv6_loopback
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A pytester with a ``client`` helper module and warnings as errors."""
+    pytester.makepyfile(client=CLIENT_HELPERS)
+    pytester.makeini("[pytest]\nfilterwarnings = error\n")
+    return pytester
+
+
+@pytest.fixture
+def run(pytester: pytest.Pytester) -> Runner:
+    """Run pytest in a subprocess (xdist workers and crashes need a real process)."""
+
+    def runner(*args: str) -> pytest.RunResult:
+        return pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "-p", "no:benchmark", *args, timeout=RUN_TIMEOUT
+        )
+
+    return runner
+
+
+@pytest.fixture(scope="session")
+def ipv6_loopback() -> str:
+    """``::1``, or a clean skip on a machine without IPv6."""
+    if not has_ipv6_loopback():
+        pytest.skip("this machine has no IPv6 loopback (::1)")
+    return "::1"
