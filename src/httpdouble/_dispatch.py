@@ -349,6 +349,11 @@ class RequestDispatcher:
         return self._log.pairs()
 
     @property
+    def logged_requests(self) -> int:
+        """How many requests the log holds now (since the last clear)."""
+        return len(self._log)
+
+    @property
     def total_requests(self) -> int:
         """How many requests this server answered since it was created (clearing keeps it)."""
         return self._log.total

@@ -44,19 +44,21 @@ def per_test_data(
     worker: str,
     url: str,
     findings: Iterable[Finding],
-    entries: Iterable[LogEntry],
-    keep_requests: bool,
+    requests: int,
+    entries: Iterable[LogEntry] = (),
 ) -> dict[str, Any]:
-    """Return what one test sends to the controller, as plain builtins."""
-    entries = list(entries)
+    """Return what one test sends to the controller, as plain builtins.
+
+    ``entries`` (the test's log, for ``--httpserver-report=all``) may be empty:
+    ``requests`` is the count either way.
+    """
+    lines = [_request_line(e) for e in list(entries)[:REQUEST_LINES_PER_TEST]]
     return {
         "nodeid": nodeid,
         "worker": worker,
         "url": url,
-        "requests": len(entries),
-        "request_lines": [_request_line(e) for e in entries[:REQUEST_LINES_PER_TEST]]
-        if keep_requests
-        else [],
+        "requests": requests,
+        "request_lines": lines,
         "findings": [f.to_builtins() for f in findings],
     }
 

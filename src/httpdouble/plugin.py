@@ -430,7 +430,10 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
     handler_timeout = server.handler_timeout  # a test may change it for itself
     yield server
     server.handler_timeout = handler_timeout
-    entries = server.log_entries
+    # Rebuilding log objects costs time: only the "all" report needs them.
+    keep = state.mode is ReportMode.ALL
+    entries = server.log_entries if keep else []
+    requests = len(entries) if keep else server.logged_requests
     findings = server.take_findings(include_unused=True)
     server.clear()
     state.tests += 1
@@ -440,8 +443,8 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
         worker=state.worker,
         url=server.url_for("/").rstrip("/"),
         findings=findings,
+        requests=requests,
         entries=entries,
-        keep_requests=state.mode is ReportMode.ALL,
     )
     for finding in findings:
         item.user_properties.append((JUNIT_PROPERTY, finding.render()))

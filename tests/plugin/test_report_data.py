@@ -48,8 +48,7 @@ def test_test_and_session_data_are_plain_builtins_and_survive_json() -> None:
         worker="gw1",
         url="http://localhost:24999",
         findings=[_finding("tests/test_a.py::test_a", "gw1")],
-        entries=[],
-        keep_requests=True,
+        requests=1,
     )
     session = session_data(
         worker="gw1",
@@ -77,8 +76,7 @@ def test_merged_report_renders_workers_problems_and_outside_requests() -> None:
             worker="gw1",
             url="http://localhost:24999",
             findings=[_finding("tests/test_a.py::test_a", "gw1")],
-            entries=[],
-            keep_requests=False,
+            requests=1,
         )
     )
     report.add_session(
