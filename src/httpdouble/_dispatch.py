@@ -244,8 +244,12 @@ class RequestDispatcher:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """The WSGI entry point."""
-        request = Request(environ)
-        return self.dispatch(request)(environ, start_response)
+        response = self.dispatch(Request(environ))
+        # What Response.__call__ does, without its closing-iterator wrapper per request.
+        headers = response.get_wsgi_headers(environ)
+        app_iter = response.get_app_iter(environ)
+        start_response(response.status, headers.to_wsgi_list())
+        return app_iter
 
     def dispatch(self, request: Request) -> Response:
         """Find the handler for ``request``, build the response, and record both."""

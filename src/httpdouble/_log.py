@@ -96,19 +96,20 @@ class LogEntry:
 # (a log of live Request/Response objects made every collection walk all of them: the p99
 # latency of a long-lived server grew with its log). Objects are rebuilt when read.
 _Record = tuple[Any, ...]
-_ATOMIC = (str, bytes, int, float, bool, type(None))
+
+
+# Environ values that are objects, not text: left out of the record, rebuilt on read.
+_UNPACKED_KEYS = ("wsgi.input", "wsgi.errors", "werkzeug.request")
 
 
 def _pack_request(request: Request) -> tuple[tuple[tuple[str, Any], ...], bytes]:
     environ = request.environ
     stream = environ.get("wsgi.input")
     body = stream.getvalue() if isinstance(stream, io.BytesIO) else request.get_data()
-    items = tuple(
-        (key, value)
-        for key, value in environ.items()
-        if type(value) in _ATOMIC or (key == "wsgi.version" and isinstance(value, tuple))
-    )
-    return items, body
+    kept = environ.copy()
+    for key in _UNPACKED_KEYS:
+        kept.pop(key, None)
+    return tuple(kept.items()), body
 
 
 def _unpack_request(items: tuple[tuple[str, Any], ...], body: bytes) -> Request:
