@@ -200,7 +200,10 @@ class Report:
                 lines.extend(f"    {line}" for line in test.request_lines)
         if groups:
             count = self.problem_count()
-            lines.append(f"{count} HTTP problem(s) in {len(groups)} place(s):")
+            in_tests = len({where for where, _, _ in groups} & {t.nodeid for t in self.tests})
+            outside = len(groups) - in_tests
+            places = f"{in_tests} test(s)" + (f", {outside} outside any test" if outside else "")
+            lines.append(f"{count} HTTP problem(s) in {places}:")
             for where, worker, found in groups:
                 lines.append(f"{where} [{worker}]")
                 for number, finding in enumerate(found, 1):

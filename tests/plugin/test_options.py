@@ -64,7 +64,7 @@ def test_report_none_prints_nothing_and_all_lists_every_request(
             "    GET /ok -> 200 (matched)",
             "test_two.py::test_bad [[]main[]]: 1 request(s)",
             "    GET /bad -> 500 (no handler)",
-            "1 HTTP problem(s) in 1 place(s):",
+            "1 HTTP problem(s) in 1 test(s):",
         ]
     )
 
