@@ -9,17 +9,19 @@ in that worker (ours and the user's) is handed a port no other worker holds.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import sysconfig
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 WORKERINPUT_KEY = "httpdouble_portserver"
 WORKEROUTPUT_KEY = "httpdouble"
-_READY_LINE = "Serving on"
+_READY_POLL = 0.005
 _START_TIMEOUT = 10.0
 
 
@@ -52,22 +54,16 @@ class PortServer:
             stderr=subprocess.PIPE,
             text=True,
         )
-        ready = threading.Event()
 
         def drain() -> None:
             # The portserver logs every request: keep reading so its pipe never fills.
             assert process.stderr is not None
-            for line in process.stderr:
-                if _READY_LINE in line:
-                    ready.set()
-            ready.set()
+            for _ in process.stderr:
+                pass
 
         threading.Thread(target=drain, name="httpdouble-portserver-log", daemon=True).start()
-        if not ready.wait(_START_TIMEOUT) or process.poll() is not None:
-            process.kill()
-            process.wait()
-            self.problem = "portserver not used: it did not start"
-            return None
+        # Not waited for here: it gets ready while the workers boot, and each worker
+        # waits for it before its first pick (see use_portserver_in_worker).
         self._process = process
         self.address = address
         return address
@@ -92,10 +88,29 @@ def is_local_popen(node: Any) -> bool:
     return bool(getattr(spec, "popen", False)) and not getattr(spec, "via", None)
 
 
+def _listening(address: str) -> bool:
+    """Return whether the portserver accepts connections at ``address`` (``@`` abstract)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(address.replace("@", "\0", 1))
+        except OSError:
+            return False
+    return True
+
+
 def use_portserver_in_worker(workerinput: dict[str, Any]) -> str | None:
-    """In a worker: export the controller's portserver address for portpicker."""
+    """In a worker: wait for the controller's portserver, then export its address.
+
+    Returns the address, or ``None`` when there is none or it does not answer
+    (portpicker then picks on its own, as on other platforms).
+    """
     address = workerinput.get(WORKERINPUT_KEY)
-    if isinstance(address, str) and address:
-        os.environ["PORTSERVER_ADDRESS"] = address
-        return address
-    return None
+    if not isinstance(address, str) or not address:
+        return None
+    deadline = time.monotonic() + _START_TIMEOUT
+    while not _listening(address):
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(_READY_POLL)
+    os.environ["PORTSERVER_ADDRESS"] = address
+    return address
