@@ -185,6 +185,15 @@ class Report:
                 return []  # the plugin is installed but nothing used it
             return [f"httpdouble: {headline}, no HTTP problems"]
         lines = [f"httpdouble: {headline}"]
+        xdist = [w for w in self.workers.values() if w.worker.startswith("gw") and w.finished]
+        if xdist:
+            servers_of_ports = {w.portserver for w in xdist}
+            lines.append(
+                f"  ports from portpicker's portserver {', '.join(sorted(servers_of_ports))}"
+                if all(servers_of_ports)
+                else "  ports from portpicker without a portserver on some workers"
+                " (remote workers or no Linux): picks are not coordinated there"
+            )
         for record in sorted(self.workers.values(), key=lambda w: _worker_key(w.worker)):
             state = ""
             if record.crash:
