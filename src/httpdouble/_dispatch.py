@@ -74,6 +74,12 @@ class Waiting:
 DEFAULT_HANDLER_TIMEOUT = 30.0
 
 
+def _first_line(exc: BaseException) -> str:
+    """The client gets one short line; the whole exception goes to the test."""
+    text = str(exc)
+    return text.splitlines()[0] if text else ""
+
+
 def _check_timeout(value: object) -> float | None:
     if value is None:
         return None
@@ -107,7 +113,9 @@ def _respond_in_time(handler: RequestHandler, request: Request, timeout: float) 
     if not done.wait(timeout):
         raise HandlerTimeout(
             f"the handler function for {handler.matcher.describe()} did not return"
-            f" within handler_timeout={timeout:g} s"
+            f" within handler_timeout={timeout:g} s\n"
+            "  to fix: make the function return sooner, or raise the limit for this test"
+            " with server.handler_timeout = <seconds> (None: no limit)"
         )
     result = outcome[0]
     if isinstance(result, BaseException):
@@ -162,6 +170,7 @@ class RequestDispatcher:
         self._unraised: list[Finding] = []
         self._wake: threading.Event | None = None
         self._wake_on_nohandler = False
+        self._in_flight = 0
 
     # ------------------------------------------------------------ registration
 
@@ -255,6 +264,11 @@ class RequestDispatcher:
         """Find the handler for ``request``, build the response, and record both."""
         with self._lock:
             lookup, handler = self._registry.lookup(request)
+            # A oneshot or ordered handler is used up at lookup, but wait() must not wake
+            # before its request has been answered and logged: count it as in flight.
+            settles = handler is not None and handler.handler_type is not HandlerType.PERMANENT
+            if lookup is Lookup.FOUND and settles:
+                self._in_flight += 1
         if lookup is Lookup.FOUND:
             assert handler is not None
             try:
@@ -262,9 +276,11 @@ class RequestDispatcher:
                     response = _respond_in_time(handler, request, self.handler_timeout)
                 else:
                     response = handler.respond(request)
-            except Exception as exc:
-                return self._handler_failed(request, handler, exc)
-            self._record(request, response, Outcome.MATCHED, None)
+                if not response.direct_passthrough:
+                    response.get_data()  # a streamed body that raises is the handler's error
+            except BaseException as exc:  # pytest.fail() in a handler is a BaseException
+                return self._handler_failed(request, handler, exc, settles)
+            self._record(request, response, Outcome.MATCHED, None, settles)
             return response
         return self._no_handler(request, lookup, handler)
 
@@ -303,7 +319,7 @@ class RequestDispatcher:
         return response
 
     def _handler_failed(
-        self, request: Request, handler: RequestHandler, exc: Exception
+        self, request: Request, handler: RequestHandler, exc: BaseException, settles: bool
     ) -> Response:
         finding = Finding(
             Kind.HANDLER_ERROR,
@@ -315,10 +331,10 @@ class RequestDispatcher:
         )
         text = (
             f"Internal Server Error: the handler for {request.method} {request.path}"
-            f" raised {type(exc).__name__}: {exc}\n"
+            f" raised {type(exc).__name__}: {_first_line(exc)}\n"
         )
         response = Response(text, 500, mimetype="text/plain")
-        self._record(request, response, Outcome.HANDLER_ERROR, finding)
+        self._record(request, response, Outcome.HANDLER_ERROR, finding, settles)
         return response
 
     def record_malformed(self, response: Response, detail: str, request_line: str) -> None:
@@ -332,6 +348,7 @@ class RequestDispatcher:
         response: Response,
         outcome: Outcome,
         finding: Finding | None,
+        settles: bool = False,
     ) -> None:
         stamp = finding.stamp if finding is not None else Stamp.now()
         self._log.append(LogEntry(request, response, outcome, stamp))
@@ -339,11 +356,17 @@ class RequestDispatcher:
             if finding is not None:
                 self._findings.append(finding)
                 self._unraised.append(finding)
+            if settles:
+                self._in_flight -= 1
             wake = self._wake
             if wake is not None and (
-                not self._registry.pending() or (finding is not None and self._wake_on_nohandler)
+                self._all_used() or (finding is not None and self._wake_on_nohandler)
             ):
                 wake.set()
+
+    def _all_used(self) -> bool:
+        """Whether every oneshot and ordered handler has been used and answered (lock held)."""
+        return not self._registry.pending() and self._in_flight == 0
 
     # ------------------------------------------------------------ verification
 
@@ -563,14 +586,14 @@ class RequestDispatcher:
             yield waiting
             started = time.monotonic()
             with self._lock:
-                if not self._registry.pending():
+                if self._all_used():
                     event.set()
             event.wait(timeout)
             waiting.elapsed_time = time.monotonic() - started
         finally:
             with self._lock:
                 self._wake = None
-                waiting.result = not self._registry.pending()
+                waiting.result = self._all_used()
                 remaining = self._registry.format()
         if raise_assertions and not waiting.result:
             self.check_assertions()

@@ -180,10 +180,16 @@ class RequestHandler:
                 " call respond_with_data/json/response/handler on it"
             )
         response = self.request_handler(request)
+        # As in pytest-httpserver: a handler may return text, or nothing for an empty 200.
+        if response is None:
+            response = Response("")
+        elif isinstance(response, str):
+            response = Response(response)
         if not isinstance(response, Response):
             raise TypeError(
-                "handler function returned "
-                f"{type(response).__name__} {response!r:.80}, expected a werkzeug Response"
+                f"handler function returned {type(response).__name__} {response!r:.80}\n"
+                "  expected: a werkzeug Response, a str (the body), or None (an empty 200)\n"
+                "  to fix: return Response(body, status=..., mimetype=...) from the function"
             )
         return response
 

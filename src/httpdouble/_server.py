@@ -196,7 +196,10 @@ class HTTPServer(RequestDispatcher):
         self._accept_thread.start()
         if not ready.wait(5):
             self.stop()
-            raise HTTPServerError("the accept thread did not start within 5 seconds")
+            raise HTTPServerError(
+                "the accept thread did not start within 5 seconds\n"
+                "  to fix: the machine may be overloaded; retry, or run fewer xdist workers"
+            )
 
     def stop(self) -> None:
         """Stop accepting, close every connection, and join the threads.
@@ -234,7 +237,10 @@ class HTTPServer(RequestDispatcher):
         self.port = self._requested_port if self._requested_port else self.port
         error, self._thread_error = self._thread_error, None
         if error is not None:
-            raise HTTPServerError(f"the server thread failed: {error!r}") from error
+            raise HTTPServerError(
+                f"the server thread failed: {error!r}\n"
+                "  this is a bug in httpdouble: please report it with the traceback above"
+            ) from error
 
     def __enter__(self) -> HTTPServer:
         if not self.is_running():

@@ -58,3 +58,60 @@ def test_bad_handler_timeout_is_a_clear_error(bad: object) -> None:
     text = str(info.value)
     assert "invalid handler_timeout" in text
     assert "expected: a positive number of seconds, or None for no limit" in text
+
+
+def test_handler_calling_pytest_fail_is_a_handler_error_not_a_dead_connection() -> None:
+    def fails(request: Request) -> Response:
+        pytest.fail("the handler gave up")
+
+    with HTTPServer() as server, requests.Session() as session:
+        server.expect_request("/fail").respond_with_handler(fails)
+        response = session.get(server.url_for("/fail"), timeout=10)
+        assert response.status_code == 500
+        assert "Failed: the handler gave up" in response.text
+        assert len(server.log) == 1
+        with pytest.raises(pytest.fail.Exception, match="the handler gave up"):
+            server.check_handler_errors()
+
+
+def test_streamed_body_that_raises_is_the_handlers_error() -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b"first"
+        raise ValueError("stream broke")
+
+    with HTTPServer() as server:
+        server.expect_request("/stream").respond_with_handler(lambda request: Response(chunks()))
+        response = requests.get(server.url_for("/stream"), timeout=10)
+        assert response.status_code == 500
+        assert [entry.outcome.value for entry in server.log_entries] == ["handler raised"]
+        with pytest.raises(ValueError, match="stream broke"):
+            server.check_handler_errors()
+        assert server.assertions == []
+
+
+def test_wait_ends_only_after_the_last_oneshot_request_is_answered_and_logged() -> None:
+    started = threading.Event()
+    release = threading.Event()
+
+    def slow(request: Request) -> Response:
+        started.set()
+        release.wait(10)
+        return Response("done")
+
+    with HTTPServer() as server:
+        server.expect_oneshot_request("/slow").respond_with_handler(slow)
+        results: list[int] = []
+        client = threading.Thread(
+            target=lambda: results.append(
+                requests.get(server.url_for("/slow"), timeout=10).status_code
+            )
+        )
+        with server.wait(timeout=10) as waiting:
+            client.start()
+            assert started.wait(10)
+            # The oneshot handler is used up, its response not sent yet: wait() must not end.
+            threading.Timer(0.2, release.set).start()
+        assert waiting.result
+        assert len(server.log) == 1
+        client.join(10)
+        assert results == [200]

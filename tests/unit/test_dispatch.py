@@ -358,12 +358,23 @@ def test_handler_exception_gives_500_and_is_kept_for_check_handler_errors(
 def test_handler_returning_something_else_than_a_response_is_a_handler_error(
     dispatcher: RequestDispatcher, client: Client
 ) -> None:
-    dispatcher.expect_request("/wrong").respond_with_handler(lambda request: "just text")
+    dispatcher.expect_request("/wrong").respond_with_handler(lambda request: {"a": 1})
     assert client.get("/wrong").status_code == 500
-    with pytest.raises(
-        TypeError, match="handler function returned str 'just text', expected a werkzeug Response"
-    ):
+    with pytest.raises(TypeError, match="handler function returned dict") as info:
         dispatcher.check_handler_errors()
+    assert "expected: a werkzeug Response, a str (the body), or None" in str(info.value)
+
+
+def test_handler_returning_text_or_nothing_answers_200_as_pytest_httpserver_does(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_request("/text").respond_with_handler(lambda request: "just text")
+    dispatcher.expect_request("/nothing").respond_with_handler(lambda request: None)
+    text = client.get("/text")
+    assert (text.status_code, text.get_data()) == (200, b"just text")
+    nothing = client.get("/nothing")
+    assert (nothing.status_code, nothing.get_data()) == (200, b"")
+    dispatcher.check()
 
 
 def test_check_handler_errors_raises_each_exception_once_in_order(
