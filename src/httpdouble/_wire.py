@@ -31,6 +31,9 @@ _VERSION = re.compile(rb"HTTP/1\.[01]")
 _BAD_TARGET = re.compile(rb"[\x00-\x20\x7f]")
 _NO_BODY_STATUS = frozenset({204, 304})
 _TLS_HANDSHAKE = b"\x16"
+_HEX = re.compile(rb"[0-9A-Fa-f]+")
+# Hop-by-hop and framing headers are the server's to send, never the handler's.
+_SERVER_HEADERS = frozenset({"connection", "transfer-encoding", "keep-alive", "upgrade"})
 _BAD_VALUE = re.compile(rb"[\x00\r]")
 _REASONS = {
     400: "Bad Request",
@@ -218,6 +221,8 @@ def _read_request(
         name, colon, value = line.partition(b":")
         if not colon or not _TOKEN.fullmatch(name):
             raise BadRequest(400, f"malformed header line {line[:60]!r}")
+        if b"_" in name:
+            continue  # Could pass for a dash spelling of another header (Content_Length).
         key = name.decode("ascii").upper().replace("-", "_")
         raw = value.strip(b" \t\r\n")
         if _BAD_VALUE.search(raw):
@@ -228,8 +233,6 @@ def _read_request(
                 raise BadRequest(400, f"conflicting {name.decode()} headers")
             environ[key] = text
             continue
-        if "_" in name.decode("ascii"):
-            continue  # Could pass for a dash spelling of another header.
         key = "HTTP_" + key
         if key == "HTTP_HOST" and key in environ:
             raise BadRequest(400, "more than one Host header")
@@ -314,7 +317,10 @@ def _read_body(
 
 
 def _continue(sock: socket.socket, environ: dict[str, Any]) -> None:
-    if environ.get("HTTP_EXPECT", "").lower() == "100-continue":
+    if (
+        environ.get("HTTP_EXPECT", "").lower() == "100-continue"
+        and environ.get("SERVER_PROTOCOL") == "HTTP/1.1"
+    ):
         sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
 
 
@@ -326,12 +332,9 @@ def _read_chunked(rfile: IO[bytes], limits: Limits) -> bytes:
         if not line.endswith(b"\n"):
             raise BadRequest(400, "chunked body: chunk size line missing or too long")
         size_text = line.split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise BadRequest(400, f"chunked body: bad chunk size {size_text[:20]!r}") from None
-        if size < 0 or size_text.startswith((b"-", b"+", b"0x", b"0X")):
+        if not _HEX.fullmatch(size_text) or len(size_text) > 16:
             raise BadRequest(400, f"chunked body: bad chunk size {size_text[:20]!r}")
+        size = int(size_text, 16)
         if size == 0:
             break
         total += size
@@ -379,21 +382,23 @@ def _respond(
             close()
     code = int(status_line[:3])
     head = [f"HTTP/1.1 {status_line}\r\n".encode("latin-1")]
-    has_length = False
+    has_length = has_date = False
     for name, value in headers:
         lower = name.lower()
         if lower == "content-length":
             has_length = True
-        elif lower == "connection" and "close" in value.lower():
-            keep_alive = False
-            continue
-        elif lower == "connection":
-            continue
+        elif lower == "date":
+            has_date = True
+        elif lower in _SERVER_HEADERS:
+            if lower == "connection" and "close" in value.lower():
+                keep_alive = False
+            continue  # the body is sent whole, with a Content-Length
         head.append(f"{name}: {value}\r\n".encode("latin-1"))
     is_head = environ["REQUEST_METHOD"] == "HEAD"
     if not has_length and code not in _NO_BODY_STATUS and code >= 200 and not is_head:
         head.append(b"Content-Length: %d\r\n" % len(body))
-    head.append(b"Date: " + _DATE.get() + b"\r\n")
+    if not has_date:
+        head.append(b"Date: " + _DATE.get() + b"\r\n")
     if not keep_alive:
         head.append(b"Connection: close\r\n")
     elif environ["SERVER_PROTOCOL"] == "HTTP/1.0":
