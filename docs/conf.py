@@ -49,4 +49,9 @@ nitpick_ignore = [
     ("py:class", "URIType"),
     ("py:class", "QueryStringType"),
     ("py:class", "HeaderComparator"),
+    # Private mixins the dispatcher is built from; their methods are documented on it.
+    ("py:class", "httpdouble._registration.Registration"),
+    ("py:class", "httpdouble._waiting.Waiter"),
+    ("py:class", "Registration"),
+    ("py:class", "Waiter"),
 ]

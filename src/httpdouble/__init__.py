@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from ._dispatch import RequestDispatcher, Waiting, WaitingSettings
+from ._dispatch import RequestDispatcher
 from ._errors import (
     Error,
     HandlerTimeout,
@@ -33,7 +33,9 @@ from ._matching import (
     StringQueryMatcher,
     URIPattern,
 )
+from ._registration import BakedHTTPServer
 from ._server import HTTPServer, NonLoopbackWarning
+from ._waiting import Waiting, WaitingSettings
 from ._wire import Limits
 
 try:
@@ -45,6 +47,7 @@ __all__ = [
     "METHOD_ALL",
     "UNDEFINED",
     "URI_DEFAULT",
+    "BakedHTTPServer",
     "BooleanQueryMatcher",
     "Error",
     "Finding",

@@ -8,27 +8,21 @@ adds the socket, the thread and the lifecycle on top of it.
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from ._errors import HandlerTimeout, HTTPDoubleFailure, HTTPDoubleUsageError
+from ._errors import HandlerTimeout, HTTPDoubleUsageError
 from ._expectations import HandlerType, Lookup, Registry, RequestHandler
-from ._findings import Finding, Kind, RequestSummary, failure_message, format_exception
+from ._findings import Finding, Kind, RequestSummary, format_exception
 from ._log import LogEntry, Outcome, RequestLog, Stamp
 from ._matching import (
-    METHOD_ALL,
-    UNDEFINED,
-    HeaderValueMatcher,
-    QueryStringType,
     RequestMatcher,
-    URIType,
     closest,
 )
+from ._registration import Registration
+from ._waiting import Waiter, WaitingSettings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -38,37 +32,6 @@ _OUTCOME_KIND = {
     Lookup.OUT_OF_ORDER: (Outcome.OUT_OF_ORDER, Kind.OUT_OF_ORDER),
     Lookup.REFUSED: (Outcome.REFUSED, Kind.REFUSED),
 }
-
-
-def _check_matcher(matcher: object) -> None:
-    if not isinstance(matcher, RequestMatcher):
-        raise HTTPDoubleUsageError(
-            "matcher",
-            expected="a RequestMatcher",
-            got=matcher,
-            remedy="build one with RequestMatcher('/path', method='GET')",
-        )
-
-
-@dataclass(frozen=True)
-class WaitingSettings:
-    """Defaults for :meth:`RequestDispatcher.wait`."""
-
-    raise_assertions: bool = True
-    stop_on_nohandler: bool = True
-    timeout: float = 5.0
-
-
-class Waiting:
-    """What :meth:`RequestDispatcher.wait` yields; filled in when the block ends.
-
-    :ivar result: ``True`` when every oneshot and ordered handler was used in time.
-    :ivar elapsed_time: seconds spent waiting after the block.
-    """
-
-    def __init__(self) -> None:
-        self.result = False
-        self.elapsed_time = 0.0
 
 
 DEFAULT_HANDLER_TIMEOUT = 30.0
@@ -123,11 +86,11 @@ def _respond_in_time(handler: RequestHandler, request: Request, timeout: float) 
     return result
 
 
-class RequestDispatcher:
+class RequestDispatcher(Registration, Waiter):
     """Handlers, log and findings of one server, and the WSGI app that uses them.
 
     :param no_handler_status_code: the status sent when no handler matches.
-    :param default_waiting_settings: defaults for :meth:`wait`.
+    :param default_waiting_settings: defaults for :meth:`~httpdouble.HTTPServer.wait`.
     :param handler_timeout: seconds a handler function (``respond_with_handler``)
         may take; past it the client gets a 500 and the test a :class:`~httpdouble.HandlerTimeout`.
         ``None`` runs handler functions without a limit, on the connection's thread.
@@ -196,58 +159,6 @@ class RequestDispatcher:
         with self._lock:
             self._registry.add(handler)
         return handler
-
-    def expect_request(
-        self,
-        uri: URIType,
-        method: str = METHOD_ALL,
-        data: str | bytes | None = None,
-        data_encoding: str = "utf-8",
-        headers: Mapping[str, str] | None = None,
-        query_string: QueryStringType = None,
-        header_value_matcher: HeaderValueMatcher | None = None,
-        handler_type: HandlerType = HandlerType.PERMANENT,
-        json: Any = UNDEFINED,
-    ) -> RequestHandler:
-        """Register a handler (permanent by default); arguments as :class:`RequestMatcher`."""
-        matcher = RequestMatcher(
-            uri, method, data, data_encoding, headers, query_string, header_value_matcher, json
-        )
-        return self.expect(matcher, handler_type)
-
-    def expect_oneshot_request(
-        self,
-        uri: URIType,
-        method: str = METHOD_ALL,
-        data: str | bytes | None = None,
-        data_encoding: str = "utf-8",
-        headers: Mapping[str, str] | None = None,
-        query_string: QueryStringType = None,
-        header_value_matcher: HeaderValueMatcher | None = None,
-        json: Any = UNDEFINED,
-    ) -> RequestHandler:
-        """Register a handler that serves one request and is then removed."""
-        matcher = RequestMatcher(
-            uri, method, data, data_encoding, headers, query_string, header_value_matcher, json
-        )
-        return self.expect(matcher, HandlerType.ONESHOT)
-
-    def expect_ordered_request(
-        self,
-        uri: URIType,
-        method: str = METHOD_ALL,
-        data: str | bytes | None = None,
-        data_encoding: str = "utf-8",
-        headers: Mapping[str, str] | None = None,
-        query_string: QueryStringType = None,
-        header_value_matcher: HeaderValueMatcher | None = None,
-        json: Any = UNDEFINED,
-    ) -> RequestHandler:
-        """Register a oneshot handler that must be used in registration order."""
-        matcher = RequestMatcher(
-            uri, method, data, data_encoding, headers, query_string, header_value_matcher, json
-        )
-        return self.expect(matcher, HandlerType.ORDERED)
 
     # ---------------------------------------------------------------- dispatch
 
@@ -364,153 +275,53 @@ class RequestDispatcher:
             ):
                 wake.set()
 
-    def _all_used(self) -> bool:
-        """Whether every oneshot and ordered handler has been used and answered (lock held)."""
-        return not self._registry.pending() and self._in_flight == 0
-
-    # ------------------------------------------------------------ verification
+    # ------------------------------------------------- pytest-httpserver names
 
     @property
-    def log(self) -> list[tuple[Request, Response]]:
-        """``(request, response)`` for every parsed request since the last clear, oldest first."""
-        return self._log.pairs()
-
-    @property
-    def logged_requests(self) -> int:
-        """How many requests the log holds now (since the last clear)."""
-        return len(self._log)
-
-    @property
-    def total_requests(self) -> int:
-        """How many requests this server answered since it was created (clearing keeps it)."""
-        return self._log.total
-
-    @property
-    def log_entries(self) -> list[LogEntry]:
-        """Every log entry, with its outcome and stamp (test, worker, time)."""
-        return self._log.entries()
-
-    @property
-    def findings(self) -> list[Finding]:
-        """Every finding since the last clear, raised or not."""
+    def handlers(self) -> list[RequestHandler]:
+        """The permanent handlers, oldest first (a copy)."""
         with self._lock:
-            return list(self._findings)
+            return list(self._registry.permanent)
 
     @property
-    def assertions(self) -> list[str]:
-        """Text of the findings :meth:`check_assertions` would raise."""
+    def oneshot_handlers(self) -> list[RequestHandler]:
+        """The oneshot handlers not used yet, oldest first (a copy)."""
         with self._lock:
-            return [f.render() for f in self._unraised if f.kind is not Kind.HANDLER_ERROR]
+            return list(self._registry.oneshot)
 
     @property
-    def handler_errors(self) -> list[BaseException]:
-        """Exceptions from handler functions that :meth:`check_handler_errors` would raise."""
+    def ordered_handlers(self) -> list[RequestHandler]:
+        """The ordered handlers not used yet, next first (a copy)."""
         with self._lock:
-            return [f.cause for f in self._unraised if f.cause is not None]
+            return list(self._registry.ordered)
 
     @property
-    def permanently_failed(self) -> bool:
-        """Whether an ordered request came out of order (every request is refused)."""
-        return self._registry.permanently_failed
+    def application(self) -> RequestDispatcher:
+        """The WSGI application: the dispatcher itself."""
+        return self
 
-    def format_matchers(self) -> str:
-        """Return every registered matcher, by kind, in lookup order."""
+    def add_assertion(self, obj: object) -> None:
+        """Record a problem of the test's own; it fails the test like a server finding."""
+        finding = Finding(Kind.ASSERTION, Stamp.now(), expected=str(obj))
         with self._lock:
-            return self._registry.format()
+            self._findings.append(finding)
+            self._unraised.append(finding)
 
-    def _take(self, handler_errors: bool) -> list[Finding]:
-        with self._lock:
-            taken = [f for f in self._unraised if (f.kind is Kind.HANDLER_ERROR) == handler_errors]
-            self._unraised = [f for f in self._unraised if f not in taken]
-            return taken
+    def respond_nohandler(self, request: Request, extra_message: str = "") -> Response:
+        """Return the no-handler response for ``request`` and record it as a finding."""
+        response = self._no_handler(request, Lookup.NO_HANDLER, None)
+        if extra_message:
+            response.set_data(response.get_data() + extra_message.encode() + b"\n")
+        return response
 
-    def check_assertions(self) -> None:
-        """Raise one ``AssertionError`` listing every request that went wrong.
-
-        What it raised is not raised again (neither here nor at teardown).
-        """
-        __tracebackhide__ = True
-        taken = self._take(handler_errors=False)
-        if taken:
-            raise HTTPDoubleFailure(failure_message(taken, at_teardown=False))
-
-    def check_handler_errors(self) -> None:
-        """Raise the first exception a handler function raised (each one once)."""
-        __tracebackhide__ = True
-        with self._lock:
-            for finding in self._unraised:
-                if finding.cause is not None:
-                    self._unraised.remove(finding)
-                    raise finding.cause
-
-    def check(self) -> None:
-        """Run :meth:`check_assertions` then :meth:`check_handler_errors`."""
-        __tracebackhide__ = True
-        self.check_assertions()
-        self.check_handler_errors()
-
-    def take_findings(self, include_unused: bool = True) -> list[Finding]:
-        """Return every finding not raised yet and mark them raised.
-
-        With ``include_unused``, also the oneshot and ordered handlers never
-        used (the teardown check uses this).
-        """
-        with self._lock:
-            taken, self._unraised = self._unraised, []
-            if include_unused and not self._registry.permanently_failed:
-                stamp = Stamp.now()
-                taken.extend(
-                    Finding(
-                        Kind.UNUSED,
-                        stamp,
-                        expected=f"{h.handler_type.value} {h.matcher.describe()}",
-                    )
-                    for h in self._registry.pending()
-                )
-            return taken
-
-    def iter_matching_requests(
-        self, matcher: RequestMatcher
-    ) -> Iterator[tuple[Request, Response]]:
-        """Yield ``(request, response)`` from the log for requests that ``matcher`` matches."""
-        _check_matcher(matcher)
-        for request, response in self._log.pairs():
-            if matcher.match(request):
-                yield request, response
-
-    def get_matching_requests_count(self, matcher: RequestMatcher) -> int:
-        """Return how many logged requests ``matcher`` matches."""
-        return sum(1 for _ in self.iter_matching_requests(matcher))
-
-    def assert_request_made(self, matcher: RequestMatcher, count: int = 1) -> None:
-        """Raise ``AssertionError`` unless exactly ``count`` logged requests match ``matcher``."""
-        __tracebackhide__ = True
-        _check_matcher(matcher)
-        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-            raise HTTPDoubleUsageError(
-                "count",
-                expected="an int of 0 or more",
-                got=count,
-                remedy="pass how many matching requests the log must hold, e.g. count=2",
-            )
-        found = self.get_matching_requests_count(matcher)
-        if found == count:
-            return
-        requests = [req for req, _ in self._log.pairs()]
-        lines = [
-            f"expected {count} request(s) matching {matcher.describe()}",
-            f"got {found}, among {len(requests)} logged request(s)",
-        ]
-        nearest = min(
-            ((req, matcher.difference(req)) for req in requests),
-            key=lambda pair: len(pair[1]),
-            default=None,
+    def respond_permanent_failure(self) -> Response:
+        """Return the response sent once an ordered request came out of order."""
+        return Response(
+            "No handler found for this request: an ordered request came out of order earlier;"
+            " call clear() to reset the server\n",
+            self.no_handler_status_code,
+            mimetype="text/plain",
         )
-        if nearest is not None and nearest[1]:
-            lines.append(f"closest logged request: {RequestSummary.of(nearest[0]).line()}")
-            lines.extend(f"  - {m}" for m in nearest[1])
-        lines.append("to do: check the request your code sends, or the count you expect")
-        raise HTTPDoubleFailure("\n".join(lines))
 
     # ----------------------------------------------------------------- clearing
 
@@ -542,64 +353,3 @@ class RequestDispatcher:
         """Remove every handler and reset the ordered-failure state."""
         with self._lock:
             self._registry.clear()
-
-    # ------------------------------------------------------------------ waiting
-
-    @contextmanager
-    def wait(
-        self,
-        raise_assertions: bool | None = None,
-        stop_on_nohandler: bool | None = None,
-        timeout: float | None = None,
-    ) -> Iterator[Waiting]:
-        """Wait, after the ``with`` block, until every oneshot and ordered handler is used.
-
-        Wakes the moment the last one is used (no polling), or on a request no
-        handler matched when ``stop_on_nohandler``, or after ``timeout`` seconds.
-
-        :param raise_assertions: raise ``AssertionError`` when the wait failed.
-        :param stop_on_nohandler: stop waiting at the first unmatched request.
-        :param timeout: seconds to wait at most.
-        """
-        __tracebackhide__ = True
-        defaults = self.default_waiting_settings
-        raise_assertions = (
-            defaults.raise_assertions if raise_assertions is None else raise_assertions
-        )
-        stop_on_nohandler = (
-            defaults.stop_on_nohandler if stop_on_nohandler is None else stop_on_nohandler
-        )
-        timeout = defaults.timeout if timeout is None else timeout
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout >= 0:
-            raise HTTPDoubleUsageError(
-                "timeout",
-                expected="a number of seconds, 0 or more",
-                got=timeout,
-                remedy="pass e.g. timeout=2.0",
-            )
-        waiting = Waiting()
-        event = threading.Event()
-        with self._lock:
-            self._wake = event
-            self._wake_on_nohandler = stop_on_nohandler
-        try:
-            yield waiting
-            started = time.monotonic()
-            with self._lock:
-                if self._all_used():
-                    event.set()
-            event.wait(timeout)
-            waiting.elapsed_time = time.monotonic() - started
-        finally:
-            with self._lock:
-                self._wake = None
-                waiting.result = self._all_used()
-                remaining = self._registry.format()
-        if raise_assertions and not waiting.result:
-            self.check_assertions()
-            raise HTTPDoubleFailure(
-                f"wait() ended after {waiting.elapsed_time:.3f}s (timeout {timeout}s)"
-                " with handlers never used\n"
-                f"{remaining}\n"
-                "to do: make the code under test send them, or raise the timeout"
-            )

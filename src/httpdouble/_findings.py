@@ -36,6 +36,7 @@ class Kind(enum.Enum):
     UNUSED = "expectation never used"
     MALFORMED = "malformed request"
     LEFT_RUNNING = "server left running"
+    ASSERTION = "assertion added by the test"
 
 
 def _cut(text: str, limit: int) -> str:

@@ -23,10 +23,11 @@ from types import TracebackType
 
 from werkzeug.wrappers import Response
 
-from ._dispatch import DEFAULT_HANDLER_TIMEOUT, RequestDispatcher, WaitingSettings
+from ._dispatch import DEFAULT_HANDLER_TIMEOUT, RequestDispatcher
 from ._errors import HTTPDoubleUsageError, HTTPServerError, ServerStartError
 from ._findings import Finding, Kind, format_exception
 from ._log import Stamp
+from ._waiting import WaitingSettings
 from ._wire import ConnectionInfo, Limits, error_response, serve_connection
 
 DEFAULT_LISTEN_HOST = "localhost"

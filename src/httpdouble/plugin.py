@@ -389,13 +389,26 @@ def httpserver_ssl_context() -> ssl.SSLContext | None:
 
 
 def _start_server(
-    state: State, address: tuple[str, int], ssl_context: ssl.SSLContext | None
+    state: State, address: tuple[str | None, int | None], ssl_context: ssl.SSLContext | None
 ) -> HTTPServer:
     __tracebackhide__ = True
-    host, port = address
-    server = HTTPServer(
-        host, port, ssl_context=ssl_context, port_source=_pick_port if port == 0 else None
-    )
+    # As in pytest-httpserver, a fixture override may leave host or port to the default.
+    host = address[0] or DEFAULT_LISTEN_HOST
+    port = DEFAULT_LISTEN_PORT if address[1] is None else address[1]
+    try:
+        server = HTTPServer(
+            host, port, ssl_context=ssl_context, port_source=_pick_port if port == 0 else None
+        )
+    except HTTPDoubleUsageError as exc:
+        if exc.argument != "host":
+            raise
+        raise HTTPDoubleUsageError(
+            "host for the httpserver fixtures",
+            expected=exc.expected,
+            got=host,
+            remedy="the fixtures listen on loopback only; to be reachable from elsewhere,"
+            " override make_httpserver with HTTPServer(host, allow_non_loopback=True)",
+        ) from None
     try:
         server.start()
     except ServerStartError as exc:
@@ -414,9 +427,8 @@ def _start_server(
 
 
 def _finish_server(state: State, server: HTTPServer) -> None:
-    state.outside.extend(server.take_findings(include_unused=True))
+    state.outside.extend(server.take_findings(include_unused=True, clear=True))
     state.requests += server.total_requests
-    server.clear()
     server.stop()
 
 
@@ -425,17 +437,16 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
     __tracebackhide__ = True
     state = _state(request.config)
     # What arrived since the last test ended belongs to no test: keep it for the report.
-    state.outside.extend(server.take_findings(include_unused=False))
-    server.clear()
-    handler_timeout = server.handler_timeout  # a test may change it for itself
+    state.outside.extend(server.take_findings(include_unused=False, clear=True))
+    # A test may change these for itself; the next test gets them back.
+    handler_timeout, limits = server.handler_timeout, server.limits
     yield server
-    server.handler_timeout = handler_timeout
+    server.handler_timeout, server.limits = handler_timeout, limits
     # Rebuilding log objects costs time: only the "all" report needs them.
     keep = state.mode is ReportMode.ALL
     entries = server.log_entries if keep else []
     requests = len(entries) if keep else server.logged_requests
-    findings = server.take_findings(include_unused=True)
-    server.clear()
+    findings = server.take_findings(include_unused=True, clear=True)
     state.tests += 1
     item = request.node
     item.stash[TEST_DATA] = per_test_data(
@@ -473,6 +484,42 @@ def httpserver(
     """The process's server, cleared, for one test; its HTTP problems fail the test at teardown."""
     __tracebackhide__ = True
     yield from _run_test(make_httpserver, request)
+
+
+@pytest.fixture(scope="session")
+def make_httpserver_ipv4(pytestconfig: pytest.Config) -> Iterator[HTTPServer]:
+    """A server of this process on ``127.0.0.1`` only, started once per session."""
+    state = _state(pytestconfig)
+    server = _start_server(state, ("127.0.0.1", 0), None)
+    yield server
+    _finish_server(state, server)
+
+
+@pytest.fixture
+def httpserver_ipv4(
+    make_httpserver_ipv4: HTTPServer, request: pytest.FixtureRequest
+) -> Iterator[HTTPServer]:
+    """Like ``httpserver``, on ``127.0.0.1`` only."""
+    __tracebackhide__ = True
+    yield from _run_test(make_httpserver_ipv4, request)
+
+
+@pytest.fixture(scope="session")
+def make_httpserver_ipv6(pytestconfig: pytest.Config) -> Iterator[HTTPServer]:
+    """A server of this process on ``::1`` only, started once per session."""
+    state = _state(pytestconfig)
+    server = _start_server(state, ("::1", 0), None)
+    yield server
+    _finish_server(state, server)
+
+
+@pytest.fixture
+def httpserver_ipv6(
+    make_httpserver_ipv6: HTTPServer, request: pytest.FixtureRequest
+) -> Iterator[HTTPServer]:
+    """Like ``httpserver``, on ``::1`` only (the URL is ``http://[::1]:port/``)."""
+    __tracebackhide__ = True
+    yield from _run_test(make_httpserver_ipv6, request)
 
 
 @pytest.fixture(scope="session")

@@ -223,3 +223,61 @@ def test_handler_timeout_set_by_one_test_does_not_leak(
         """
     )
     run().assert_outcomes(passed=2)
+
+
+def test_ipv4_and_ipv6_fixtures_listen_on_one_family_each(
+    suite: pytest.Pytester, run: Runner, ipv6_loopback: str
+) -> None:
+    suite.makepyfile(
+        """
+        from client import get
+
+        def test_ipv4(httpserver_ipv4):
+            assert httpserver_ipv4.host == "127.0.0.1"
+            httpserver_ipv4.expect_request("/4").respond_with_data("four")
+            assert get(httpserver_ipv4.url_for("/4")) == (200, "four")
+
+        def test_ipv6(httpserver_ipv6):
+            assert httpserver_ipv6.url_for("/6").startswith("http://[::1]:")
+            httpserver_ipv6.expect_request("/6").respond_with_data("six")
+            assert get(httpserver_ipv6.url_for("/6")) == (200, "six")
+        """
+    )
+    run().assert_outcomes(passed=2)
+
+
+def test_listen_address_override_may_leave_host_and_port_to_the_defaults(
+    suite: pytest.Pytester, run: Runner
+) -> None:
+    suite.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def httpserver_listen_address():
+            return (None, None)
+        """
+    )
+    suite.makepyfile(
+        """
+        def test_defaults(httpserver):
+            assert httpserver.host == "localhost"
+            assert httpserver.port > 0
+        """
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_non_loopback_host_for_the_fixtures_says_how_to_listen_elsewhere(
+    suite: pytest.Pytester, run: Runner
+) -> None:
+    suite.makepyfile("def test_host(httpserver):\n    pass\n")
+    result = run("--httpserver-host=0.0.0.0")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*invalid host for the httpserver fixtures*",
+            "*got:      '0.0.0.0'*",
+            "*override make_httpserver with HTTPServer(host, allow_non_loopback=True)*",
+        ]
+    )

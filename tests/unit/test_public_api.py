@@ -18,6 +18,7 @@ def test_all_lists_exactly_the_public_names_sorted() -> None:
         "METHOD_ALL",
         "UNDEFINED",
         "URI_DEFAULT",
+        "BakedHTTPServer",
         "BooleanQueryMatcher",
         "Error",
         "Finding",

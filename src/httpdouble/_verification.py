@@ -1,0 +1,189 @@
+"""Verification: the log, the findings, and the ``check_*`` and ``assert_*`` methods.
+
+Mixed into the dispatcher, which owns the state declared here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+from werkzeug.wrappers import Request, Response
+
+from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError
+from ._expectations import Registry
+from ._findings import Finding, Kind, RequestSummary, failure_message
+from ._log import LogEntry, RequestLog, Stamp
+from ._matching import RequestMatcher
+
+
+def _check_matcher(matcher: object) -> None:
+    if not isinstance(matcher, RequestMatcher):
+        raise HTTPDoubleUsageError(
+            "matcher",
+            expected="a RequestMatcher",
+            got=matcher,
+            remedy="build one with RequestMatcher('/path', method='GET')",
+        )
+
+
+class Verification:
+    """What a test reads and checks after the requests were sent."""
+
+    _lock: threading.RLock
+    _registry: Registry
+    _log: RequestLog
+    _findings: list[Finding]
+    _unraised: list[Finding]
+    _in_flight: int
+
+    def _all_used(self) -> bool:
+        """Whether every oneshot and ordered handler has been used and answered (lock held)."""
+        return not self._registry.pending() and self._in_flight == 0
+
+    @property
+    def log(self) -> list[tuple[Request, Response]]:
+        """``(request, response)`` for every parsed request since the last clear, oldest first."""
+        return self._log.pairs()
+
+    @property
+    def logged_requests(self) -> int:
+        """How many requests the log holds now (since the last clear)."""
+        return len(self._log)
+
+    @property
+    def total_requests(self) -> int:
+        """How many requests this server answered since it was created (clearing keeps it)."""
+        return self._log.total
+
+    @property
+    def log_entries(self) -> list[LogEntry]:
+        """Every log entry, with its outcome and stamp (test, worker, time)."""
+        return self._log.entries()
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every finding since the last clear, raised or not."""
+        with self._lock:
+            return list(self._findings)
+
+    @property
+    def assertions(self) -> list[str]:
+        """Text of the findings :meth:`check_assertions` would raise."""
+        with self._lock:
+            return [f.render() for f in self._unraised if f.kind is not Kind.HANDLER_ERROR]
+
+    @property
+    def handler_errors(self) -> list[BaseException]:
+        """Exceptions from handler functions that :meth:`check_handler_errors` would raise."""
+        with self._lock:
+            return [f.cause for f in self._unraised if f.cause is not None]
+
+    @property
+    def permanently_failed(self) -> bool:
+        """Whether an ordered request came out of order (every request is refused)."""
+        return self._registry.permanently_failed
+
+    def format_matchers(self) -> str:
+        """Return every registered matcher, by kind, in lookup order."""
+        with self._lock:
+            return self._registry.format()
+
+    def _take(self, handler_errors: bool) -> list[Finding]:
+        with self._lock:
+            taken = [f for f in self._unraised if (f.kind is Kind.HANDLER_ERROR) == handler_errors]
+            self._unraised = [f for f in self._unraised if f not in taken]
+            return taken
+
+    def check_assertions(self) -> None:
+        """Raise one ``AssertionError`` listing every request that went wrong.
+
+        What it raised is not raised again (neither here nor at teardown).
+        """
+        __tracebackhide__ = True
+        taken = self._take(handler_errors=False)
+        if taken:
+            raise HTTPDoubleFailure(failure_message(taken, at_teardown=False))
+
+    def check_handler_errors(self) -> None:
+        """Raise the first exception a handler function raised (each one once)."""
+        __tracebackhide__ = True
+        with self._lock:
+            for finding in self._unraised:
+                if finding.cause is not None:
+                    self._unraised.remove(finding)
+                    raise finding.cause
+
+    def check(self) -> None:
+        """Run :meth:`check_assertions` then :meth:`check_handler_errors`."""
+        __tracebackhide__ = True
+        self.check_assertions()
+        self.check_handler_errors()
+
+    def take_findings(self, include_unused: bool = True, clear: bool = False) -> list[Finding]:
+        """Return every finding not raised yet and mark them raised.
+
+        With ``include_unused``, also the oneshot and ordered handlers never
+        used (the teardown check uses this). With ``clear``, also :meth:`clear`
+        in the same locked step, so no request answered in between is lost.
+        """
+        with self._lock:
+            taken, self._unraised = self._unraised, []
+            if include_unused and not self._registry.permanently_failed:
+                stamp = Stamp.now()
+                taken.extend(
+                    Finding(
+                        Kind.UNUSED,
+                        stamp,
+                        expected=f"{h.handler_type.value} {h.matcher.describe()}",
+                    )
+                    for h in self._registry.pending()
+                )
+            if clear:
+                self._registry.clear()
+                self._findings = []
+                self._log.clear()
+            return taken
+
+    def iter_matching_requests(
+        self, matcher: RequestMatcher
+    ) -> Iterator[tuple[Request, Response]]:
+        """Yield ``(request, response)`` from the log for requests that ``matcher`` matches."""
+        _check_matcher(matcher)
+        for request, response in self._log.pairs():
+            if matcher.match(request):
+                yield request, response
+
+    def get_matching_requests_count(self, matcher: RequestMatcher) -> int:
+        """Return how many logged requests ``matcher`` matches."""
+        return sum(1 for _ in self.iter_matching_requests(matcher))
+
+    def assert_request_made(self, matcher: RequestMatcher, count: int = 1) -> None:
+        """Raise ``AssertionError`` unless exactly ``count`` logged requests match ``matcher``."""
+        __tracebackhide__ = True
+        _check_matcher(matcher)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise HTTPDoubleUsageError(
+                "count",
+                expected="an int of 0 or more",
+                got=count,
+                remedy="pass how many matching requests the log must hold, e.g. count=2",
+            )
+        found = self.get_matching_requests_count(matcher)
+        if found == count:
+            return
+        requests = [req for req, _ in self._log.pairs()]
+        lines = [
+            f"expected {count} request(s) matching {matcher.describe()}",
+            f"got {found}, among {len(requests)} logged request(s)",
+        ]
+        nearest = min(
+            ((req, matcher.difference(req)) for req in requests),
+            key=lambda pair: len(pair[1]),
+            default=None,
+        )
+        if nearest is not None and nearest[1]:
+            lines.append(f"closest logged request: {RequestSummary.of(nearest[0]).line()}")
+            lines.extend(f"  - {m}" for m in nearest[1])
+        lines.append("to do: check the request your code sends, or the count you expect")
+        raise HTTPDoubleFailure("\n".join(lines))
