@@ -53,5 +53,6 @@ nitpick_ignore = [
     ("py:class", "httpdouble._registration.Registration"),
     ("py:class", "httpdouble._waiting.Waiter"),
     ("py:class", "Registration"),
+    ("py:class", "Path"),
     ("py:class", "Waiter"),
 ]

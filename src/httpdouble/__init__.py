@@ -35,6 +35,7 @@ from ._matching import (
 )
 from ._registration import BakedHTTPServer
 from ._server import HTTPServer, NonLoopbackWarning
+from ._tls import TLSCertificates
 from ._waiting import Waiting, WaitingSettings
 from ._wire import Limits
 
@@ -74,6 +75,7 @@ __all__ = [
     "ServerStartError",
     "Stamp",
     "StringQueryMatcher",
+    "TLSCertificates",
     "URIPattern",
     "Waiting",
     "WaitingSettings",

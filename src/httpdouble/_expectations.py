@@ -59,6 +59,23 @@ def _check_status(status: object) -> int:
     return status
 
 
+def _header_list(headers: object) -> list[tuple[str, str]]:
+    if not headers:
+        return []
+    try:
+        pairs = list(Headers(headers).items())  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        pairs = None
+    if pairs is None or not all(isinstance(v, str) for _, v in pairs):
+        raise HTTPDoubleUsageError(
+            "headers",
+            expected="a mapping or a list of (name, value) pairs of str",
+            got=headers,
+            remedy="pass headers={'X-Request-Id': 'abc'}",
+        )
+    return pairs
+
+
 class RequestHandler:
     """A matcher and the response it gives; returned by every ``expect_*`` call.
 
@@ -103,8 +120,16 @@ class RequestHandler:
                 remedy="use respond_with_json() for objects",
             )
         _check_status(status)
+        for name, value in (("mimetype", mimetype), ("content_type", content_type)):
+            if value is not None and not isinstance(value, str):
+                raise HTTPDoubleUsageError(
+                    name,
+                    expected="a str such as 'text/html' or None",
+                    got=value,
+                    remedy=f"pass {name}='application/xml', or leave it out",
+                )
         body = response_data.encode() if isinstance(response_data, str) else response_data
-        header_list = list(Headers(headers).items()) if headers else []
+        header_list = _header_list(headers)
         if mimetype is None and content_type is None:
             mimetype = "text/plain"
 

@@ -17,6 +17,7 @@ import selectors
 import socket
 import ssl
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from types import TracebackType
@@ -229,8 +230,10 @@ class HTTPServer(RequestDispatcher):
         for conn, _ in connections:
             with contextlib.suppress(OSError):
                 socket.socket.shutdown(conn, socket.SHUT_RDWR)
+        # One second for all of them together: a busy handler cannot hold up stop() long.
+        deadline = time.monotonic() + 1.0
         for _, thread in connections:
-            thread.join(1.0)
+            thread.join(max(0.0, deadline - time.monotonic()))
         for sock in (self._wake_r, self._wake_w):
             if sock is not None:
                 sock.close()

@@ -216,23 +216,57 @@ def test_portpicker_in_user_code_is_collision_free_across_workers(
 
 
 def test_same_fixed_port_for_two_workers_is_a_clear_error(
-    suite: pytest.Pytester, run: Runner
+    suite: pytest.Pytester, run: Runner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     import portpicker
 
     port = portpicker.pick_unused_port()
-    suite.makepyfile(
-        test_fixed="""
-        import threading
+    monkeypatch.setenv("SEEN_DIR", str(tmp_path))
+    # Both workers must try to bind while the other holds the port: a worker that finished
+    # first would free it. Files in SEEN_DIR line them up (bounded waits).
+    suite.makeconftest(
+        """
+        import os
+        import time
+        from pathlib import Path
+
         import pytest
 
-        @pytest.mark.parametrize("number", range(4))
+        def wait_for(pattern):
+            folder = Path(os.environ["SEEN_DIR"])
+            deadline = time.monotonic() + 20
+            while len(list(folder.glob(pattern))) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+        def mark(name):
+            worker = os.environ["PYTEST_XDIST_WORKER"]
+            (Path(os.environ["SEEN_DIR"]) / f"{name}-{worker}").touch()
+
+        @pytest.fixture(scope="session", autouse=True)
+        def both_workers_started():
+            mark("started")
+            wait_for("started-*")
+
+        @pytest.hookimpl(wrapper=True)
+        def pytest_runtest_makereport(item, call):
+            report = yield
+            if call.when == "setup":
+                mark("setup")
+            return report
+        """
+    )
+    suite.makepyfile(
+        test_fixed="""
+        import pytest
+        from conftest import wait_for
+
+        @pytest.mark.parametrize("number", range(2))
         def test_uses_server(httpserver, number):
-            pass
+            wait_for("setup-*")  # hold the port until the other worker has tried it
         """
     )
     result = run("-n", "2", f"--httpserver-port={port}")
-    # One worker binds the port; the other gets our error, quickly, not a hang.
+    result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
             f"*ServerStartError: cannot listen on localhost:{port}*",
@@ -290,8 +324,16 @@ def test_json_true_is_not_one(httpserver):
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["-p", "no:xdist"], ["-n", "2"], ["-n", "2", "--dist", "each"]],
-    ids=["standalone", "no-xdist", "n2", "each"],
+    [
+        [],
+        ["-p", "no:xdist"],
+        ["-n", "2"],
+        ["-n", "2", "--dist", "each"],
+        ["-n", "2", "--dist", "loadscope"],
+        ["-n", "2", "--dist", "loadfile"],
+        ["-n", "2", "--dist", "worksteal"],
+    ],
+    ids=["standalone", "no-xdist", "n2", "each", "loadscope", "loadfile", "worksteal"],
 )
 def test_matcher_and_handler_semantics_are_the_same_everywhere(
     suite: pytest.Pytester, run: Runner, args: list[str]

@@ -266,3 +266,24 @@ def test_server_rejects_bad_limits_port_source_and_url_suffix() -> None:
         HTTPServer(port_source=3)  # type: ignore[arg-type]
     with pytest.raises(HTTPDoubleUsageError, match="expected: a str path"):
         HTTPServer().url_for(5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"headers": 5}, "headers"),
+        ({"headers": "X-Key: k"}, "headers"),
+        ({"mimetype": 5}, "mimetype"),
+        ({"content_type": b"text/html"}, "content_type"),
+    ],
+)
+def test_respond_with_data_rejects_bad_headers_and_types(
+    dispatcher: RequestDispatcher, kwargs: dict[str, object], argument: str
+) -> None:
+    handler = dispatcher.expect_request("/x")
+    with pytest.raises(HTTPDoubleUsageError) as info:
+        handler.respond_with_data("body", **kwargs)  # type: ignore[arg-type]
+    text = str(info.value)
+    assert f"invalid {argument}" in text
+    assert "expected:" in text
+    assert "to fix:" in text
