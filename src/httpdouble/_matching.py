@@ -12,7 +12,7 @@ import codecs
 import json as _json
 import re
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Union
 
@@ -65,6 +65,10 @@ class Mismatch:
 
     def __str__(self) -> str:
         return f"{self.field}: expected {self.expected}, got {self.actual}"
+
+    def __iter__(self) -> Iterator[str]:
+        """Unpack as pytest-httpserver's difference tuples: ``(field, actual, expected)``."""
+        return iter((self.field, self.actual, self.expected))
 
 
 def _short(value: object, limit: int = 200) -> str:
@@ -146,19 +150,24 @@ class StringQueryMatcher(QueryMatcher):
 class MappingQueryMatcher(QueryMatcher):
     """Matches the decoded query arguments, in any order.
 
-    A value that is a list matches a repeated key (``{"a": ["1", "2"]}`` for
-    ``a=1&a=2``); a plain string matches a key given exactly once. A werkzeug
-    ``MultiDict`` is compared with all its values.
+    A plain string value is compared with the key's first value, as in
+    pytest-httpserver (``{"a": "1"}`` matches ``a=1`` and ``a=1&a=2``). A list
+    value is compared with all of the key's values (``{"a": ["1", "2"]}``
+    matches ``a=1&a=2`` only), and so is every key of a werkzeug ``MultiDict``.
     """
 
     def __init__(self, query_dict: Mapping[str, str | list[str]] | MultiDict[str, str]) -> None:
         expected: dict[str, list[str]] = {}
+        self._first_only: frozenset[str] = frozenset()
         if isinstance(query_dict, MultiDict):
             for key in query_dict:
                 expected[key] = list(query_dict.getlist(key))
         else:
             for key, value in query_dict.items():
                 expected[key] = list(value) if isinstance(value, (list, tuple)) else [value]
+            self._first_only = frozenset(
+                key for key, value in query_dict.items() if not isinstance(value, (list, tuple))
+            )
         for key, values in expected.items():
             if not isinstance(key, str) or not all(isinstance(v, str) for v in values):
                 raise HTTPDoubleUsageError(
@@ -175,7 +184,9 @@ class MappingQueryMatcher(QueryMatcher):
         actual: dict[str, list[str]] = {}
         text = request_query_string.decode("utf-8", "replace")
         for key, value in urllib.parse.parse_qsl(text, keep_blank_values=True):
-            actual.setdefault(key, []).append(value)
+            values = actual.setdefault(key, [])
+            if not values or key not in self._first_only:
+                values.append(value)
         return self.query_dict, actual
 
     def __repr__(self) -> str:

@@ -214,7 +214,17 @@ def test_query_mapping_with_a_list_matches_a_repeated_key() -> None:
     single = RequestMatcher("/", query_string={"tag": "a"})
     assert repeated.match(make_request(query_string="tag=a&tag=b"))
     assert not repeated.match(make_request(query_string="tag=b&tag=a"))
-    assert not single.match(make_request(query_string="tag=a&tag=b"))
+    # A plain string is compared with the first value, as pytest-httpserver does.
+    assert single.match(make_request(query_string="tag=a&tag=b"))
+    assert not single.match(make_request(query_string="tag=b&tag=a"))
+
+
+def test_difference_unpacks_like_pytest_httpserver_tuples() -> None:
+    matcher = RequestMatcher("/expected", method="POST")
+    differences = matcher.difference(make_request(path="/got"))
+    unpacked = {field: (actual, expected) for field, actual, expected in differences}
+    assert unpacked["uri"] == ("'/got'", "'/expected'")
+    assert unpacked["method"] == ("'GET'", "'POST'")
 
 
 def test_query_string_as_multidict_compares_every_value() -> None:
