@@ -1,0 +1,233 @@
+"""The fixtures: one server per process, handed to each test cleared and checked after it."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError
+from ._findings import NO_CHECK_MARKER, TEARDOWN_CHECK_INI, failure_message
+from ._report import ReportMode, per_test_data
+from ._server import DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, HTTPServer
+from ._session import TEST_DATA, Role, State, setting, state_of
+from ._tls import TLSCertificates
+
+JUNIT_PROPERTY = "httpdouble"
+
+
+def _listen_address(config: pytest.Config, worker: str) -> tuple[str, int]:
+    chosen = config.hook.pytest_httpdouble_listen_address(config=config, worker_id=worker)
+    if chosen is not None:
+        host, port = chosen
+        return str(host), _port(port, "the pytest_httpdouble_listen_address hook")
+    host = setting(config, "httpserver_host")
+    port = setting(config, "httpserver_port")
+    return (
+        host[0] if host else DEFAULT_LISTEN_HOST,
+        _port(*port) if port else DEFAULT_LISTEN_PORT,
+    )
+
+
+def _port(value: object, source: str) -> int:
+    try:
+        port = int(str(value))
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise HTTPDoubleUsageError(
+            f"port from {source}",
+            expected="an integer from 0 to 65535 (0: a free port is chosen)",
+            got=value,
+            remedy=f"fix {source}, or remove it to let each worker get a free port",
+        )
+    return port
+
+
+def _pick_port() -> int:
+    import portpicker  # imported late: the plugin module stays import-light
+
+    try:
+        return int(portpicker.pick_unused_port())
+    except portpicker.NoFreePortFoundError:
+        return 0
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address(pytestconfig: pytest.Config) -> tuple[str, int]:
+    """``(host, port)`` the server listens on; port ``0`` means a free port.
+
+    Override it in a conftest, or implement the ``pytest_httpdouble_listen_address``
+    hook to choose per xdist worker.
+    """
+    return _listen_address(pytestconfig, state_of(pytestconfig).worker)
+
+
+@pytest.fixture(scope="session")
+def httpserver_ssl_context() -> ssl.SSLContext | None:
+    """Server-side ``ssl.SSLContext`` for HTTPS; ``None`` (plain HTTP) unless overridden."""
+    return None
+
+
+def _start_server(
+    state: State, address: tuple[str | None, int | None], ssl_context: ssl.SSLContext | None
+) -> HTTPServer:
+    __tracebackhide__ = True
+    # As in pytest-httpserver, a fixture override may leave host or port to the default.
+    host = address[0] or DEFAULT_LISTEN_HOST
+    port = DEFAULT_LISTEN_PORT if address[1] is None else address[1]
+    try:
+        server = HTTPServer(
+            host, port, ssl_context=ssl_context, port_source=_pick_port if port == 0 else None
+        )
+    except HTTPDoubleUsageError as exc:
+        if exc.argument != "host":
+            raise
+        raise HTTPDoubleUsageError(
+            "host for the httpserver fixtures",
+            expected=exc.expected,
+            got=host,
+            remedy="the fixtures listen on loopback only; to be reachable from elsewhere,"
+            " override make_httpserver with HTTPServer(host, allow_non_loopback=True)",
+        ) from None
+    try:
+        server.start()
+    except ServerStartError as exc:
+        if state.role is not Role.WORKER or not port:
+            raise
+        raise ServerStartError(
+            host,
+            port,
+            exc.os_error,
+            f"xdist worker {state.worker} asked for fixed port {port}, which is taken,"
+            " maybe by another worker: every worker needs a port of its own; use port 0,"
+            " or choose per worker with the pytest_httpdouble_listen_address hook",
+        ) from exc.os_error
+    state.servers.append(server)
+    return server
+
+
+def _finish_server(state: State, server: HTTPServer) -> None:
+    state.outside.extend(server.take_findings(include_unused=True, clear=True))
+    state.requests += server.total_requests
+    server.stop()
+
+
+def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HTTPServer]:
+    """Hand a cleared server to one test; turn its HTTP problems into a teardown failure."""
+    __tracebackhide__ = True
+    state = state_of(request.config)
+    # What arrived since the last test ended belongs to no test: keep it for the report.
+    state.outside.extend(server.take_findings(include_unused=False, clear=True))
+    # A test may change these for itself; the next test gets them back.
+    handler_timeout, limits = server.handler_timeout, server.limits
+    yield server
+    server.handler_timeout, server.limits = handler_timeout, limits
+    # Rebuilding log objects costs time: only the "all" report needs them.
+    keep = state.mode is ReportMode.ALL
+    entries = server.log_entries if keep else []
+    requests = len(entries) if keep else server.logged_requests
+    findings = server.take_findings(include_unused=True, clear=True)
+    state.tests += 1
+    item = request.node
+    item.stash[TEST_DATA] = per_test_data(
+        nodeid=item.nodeid,
+        worker=state.worker,
+        url=server.url_for("/").rstrip("/"),
+        findings=findings,
+        requests=requests,
+        entries=entries,
+    )
+    for finding in findings:
+        item.user_properties.append((JUNIT_PROPERTY, finding.render()))
+    if findings and _teardown_check(request):
+        cause = next((f.cause for f in findings if f.cause is not None), None)
+        raise HTTPDoubleFailure(failure_message(findings, at_teardown=True)) from cause
+
+
+@pytest.fixture(scope="session")
+def make_httpserver(
+    pytestconfig: pytest.Config,
+    httpserver_listen_address: tuple[str, int],
+    httpserver_ssl_context: ssl.SSLContext | None,
+) -> Iterator[HTTPServer]:
+    """The server of this process (one per xdist worker), started once per session."""
+    state = state_of(pytestconfig)
+    server = _start_server(state, httpserver_listen_address, httpserver_ssl_context)
+    yield server
+    _finish_server(state, server)
+
+
+@pytest.fixture
+def httpserver(
+    make_httpserver: HTTPServer, request: pytest.FixtureRequest
+) -> Iterator[HTTPServer]:
+    """The process's server, cleared, for one test; its HTTP problems fail the test at teardown."""
+    __tracebackhide__ = True
+    yield from _run_test(make_httpserver, request)
+
+
+def _one_family(host: str, family: str) -> tuple[Any, Any]:
+    """Return the session and the per-test fixture of a server on ``host`` only."""
+
+    def make(pytestconfig: pytest.Config) -> Iterator[HTTPServer]:
+        state = state_of(pytestconfig)
+        server = _start_server(state, (host, 0), None)
+        yield server
+        _finish_server(state, server)
+
+    def per_test(request: pytest.FixtureRequest) -> Iterator[HTTPServer]:
+        __tracebackhide__ = True
+        yield from _run_test(request.getfixturevalue(f"make_httpserver_{family}"), request)
+
+    make.__doc__ = f"A server of this process on ``{host}`` only, started once per session."
+    per_test.__doc__ = f"Like ``httpserver``, on ``{host}`` only."
+    return (
+        pytest.fixture(scope="session", name=f"make_httpserver_{family}")(make),
+        pytest.fixture(name=f"httpserver_{family}")(per_test),
+    )
+
+
+make_httpserver_ipv4, httpserver_ipv4 = _one_family("127.0.0.1", "ipv4")
+make_httpserver_ipv6, httpserver_ipv6 = _one_family("::1", "ipv6")
+
+
+@pytest.fixture(scope="session")
+def httpsserver_certificates(tmp_path_factory: pytest.TempPathFactory) -> TLSCertificates:
+    """A CA made for this run and a certificate for localhost, 127.0.0.1 and ::1 (needs trustme).
+
+    Clients trust the server with ``httpsserver_certificates.ca_bundle`` (a PEM
+    path) or ``httpsserver_certificates.client_context()``.
+    """
+    return TLSCertificates(tmp_path_factory.mktemp("httpdouble-tls"))
+
+
+@pytest.fixture(scope="session")
+def make_httpsserver(
+    pytestconfig: pytest.Config,
+    httpserver_listen_address: tuple[str, int],
+    httpsserver_certificates: TLSCertificates,
+) -> Iterator[HTTPServer]:
+    """The HTTPS server of this process, started once per session on a port of its own."""
+    state = state_of(pytestconfig)
+    host, _ = httpserver_listen_address
+    server = _start_server(state, (host, 0), httpsserver_certificates.server_context)
+    yield server
+    _finish_server(state, server)
+
+
+@pytest.fixture
+def httpsserver(
+    make_httpsserver: HTTPServer, request: pytest.FixtureRequest
+) -> Iterator[HTTPServer]:
+    """Like ``httpserver``, over HTTPS; trust it with ``httpsserver_certificates``."""
+    __tracebackhide__ = True
+    yield from _run_test(make_httpsserver, request)
+
+
+def _teardown_check(request: pytest.FixtureRequest) -> bool:
+    if request.node.get_closest_marker(NO_CHECK_MARKER) is not None:
+        return False
+    return bool(request.config.getini(TEARDOWN_CHECK_INI))
