@@ -42,6 +42,19 @@ def _glob(text: str) -> str:
     return re.sub(r"([\[\]*?])", r"[\1]", text)
 
 
+def _processes_with(text: str) -> list[str]:
+    """Command lines of running processes that contain ``text`` (Linux /proc)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            line = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in line:
+            found.append(line)
+    return found
+
+
 def _seen(directory: Path) -> list[dict[str, object]]:
     return [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
 
@@ -76,6 +89,9 @@ def test_each_worker_has_its_own_server_and_the_report_names_test_and_worker(
     for worker in report["workers"]:
         assert worker["url"].endswith(f":{next(iter(port_of[worker['worker']]))}")
         assert worker["portserver"].startswith("@httpdouble-")
+    # The portserver ended with the run.
+    address = report["workers"][0]["portserver"]
+    assert not _processes_with(address)
     for record in seen:
         number = str(record["nodeid"]).split("[")[1][:-1]
         result.stdout.fnmatch_lines(
