@@ -164,7 +164,8 @@ class RequestDispatcher(Registration, Waiter):
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """The WSGI entry point."""
-        response = self.dispatch(Request(environ))
+        # populate_request=False: no environ -> request back-reference, so no cycle to collect.
+        response = self.dispatch(Request(environ, populate_request=False))
         # What Response.__call__ does, without its closing-iterator wrapper per request.
         headers = response.get_wsgi_headers(environ)
         app_iter = response.get_app_iter(environ)

@@ -116,7 +116,7 @@ def _unpack_request(items: tuple[tuple[str, Any], ...], body: bytes) -> Request:
     environ: dict[str, Any] = dict(items)
     environ["wsgi.input"] = io.BytesIO(body)
     environ["wsgi.errors"] = sys.stderr
-    return Request(environ)
+    return Request(environ, populate_request=False)
 
 
 def _pack_response(response: Response) -> tuple[int, tuple[tuple[str, str], ...], bytes]:
