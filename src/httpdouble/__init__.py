@@ -24,15 +24,12 @@ from ._matching import (
     METHOD_ALL,
     UNDEFINED,
     URI_DEFAULT,
-    BooleanQueryMatcher,
     HeaderValueMatcher,
-    MappingQueryMatcher,
     Mismatch,
-    QueryMatcher,
     RequestMatcher,
-    StringQueryMatcher,
     URIPattern,
 )
+from ._query import BooleanQueryMatcher, MappingQueryMatcher, QueryMatcher, StringQueryMatcher
 from ._registration import BakedHTTPServer
 from ._server import HTTPServer, NonLoopbackWarning
 from ._tls import TLSCertificates

@@ -14,10 +14,10 @@ from ._matching import (
     METHOD_ALL,
     UNDEFINED,
     HeaderValueMatcher,
-    QueryStringType,
     RequestMatcher,
     URIType,
 )
+from ._query import QueryStringType
 
 
 class Registration:

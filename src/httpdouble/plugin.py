@@ -18,19 +18,6 @@ import pytest
 from . import _hooks
 from ._errors import HTTPDoubleUsageError, HTTPServerError
 from ._findings import NO_CHECK_MARKER, TEARDOWN_CHECK_INI, Finding, Kind
-from ._fixtures import (
-    httpserver,
-    httpserver_ipv4,
-    httpserver_ipv6,
-    httpserver_listen_address,
-    httpserver_ssl_context,
-    httpsserver,
-    httpsserver_certificates,
-    make_httpserver,
-    make_httpserver_ipv4,
-    make_httpserver_ipv6,
-    make_httpsserver,
-)
 from ._log import CONTEXT, Stamp
 from ._report import Report, ReportMode, session_data
 from ._server import running_servers
@@ -41,6 +28,9 @@ from ._xdist import (
     is_local_popen,
     use_portserver_in_worker,
 )
+
+# The fixtures live in a module of their own, loaded with this plugin (and not without it).
+pytest_plugins = ["httpdouble._fixtures"]
 
 REPORT_ATTR = "httpdouble"
 
@@ -259,19 +249,3 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.write_sep("=", "httpdouble report")
     for line in lines:
         terminalreporter.write_line(line)
-
-
-# The fixtures live in ._fixtures; pytest finds them here, in the plugin's namespace.
-FIXTURES = (
-    httpserver,
-    httpserver_ipv4,
-    httpserver_ipv6,
-    httpserver_listen_address,
-    httpserver_ssl_context,
-    httpsserver,
-    httpsserver_certificates,
-    make_httpserver,
-    make_httpserver_ipv4,
-    make_httpserver_ipv6,
-    make_httpsserver,
-)
