@@ -17,7 +17,10 @@ from .rawhttp import exchange, good_request_is_served, read_until_closed
 
 IDLE_CLIENTS = 50
 STALLED_CLIENTS = 10
-DRIPPING_CLIENTS = 5
+DRIPPING_CLIENTS = 50
+DRIP_INTERVAL = 1.0  # seconds between two header lines, as a slow client sends them
+GOOD_REQUESTS = 6
+GOOD_PACE = 0.5  # seconds between good requests, so they overlap the drip
 DRIP_LINES = 20
 
 
@@ -83,7 +86,7 @@ def test_clients_dripping_header_lines_do_not_block_others(sockets: list[socket.
         try:
             sock.sendall(b"GET /drip HTTP/1.1\r\nHost: localhost\r\n")
             for line in range(DRIP_LINES):
-                if finished.wait(0.05):
+                if finished.wait(DRIP_INTERVAL):
                     return
                 sock.sendall(b"X-Line-%d: v\r\n" % line)
         except OSError as exc:
@@ -96,8 +99,10 @@ def test_clients_dripping_header_lines_do_not_block_others(sockets: list[socket.
         drippers = [threading.Thread(target=drip, args=(s,)) for s in sockets]
         for thread in drippers:
             thread.start()
-        for _ in range(20):
+        pace = threading.Event()  # never set: a bounded pause between good requests
+        for _ in range(GOOD_REQUESTS):
             good_request_is_served(server)
+            pace.wait(GOOD_PACE)
         finished.set()
         for thread in drippers:
             thread.join(SOCKET_TIMEOUT)
@@ -110,7 +115,7 @@ def test_clients_dripping_header_lines_do_not_block_others(sockets: list[socket.
         elapsed = time.perf_counter() - started
     print(f"stop() with {DRIPPING_CLIENTS} dripping clients took {elapsed * 1000:.1f} ms")
     assert all(_sees_end_of_connection(sock) for sock in sockets)
-    assert [e.outcome for e in server.log_entries].count(Outcome.MATCHED) == 20
+    assert [e.outcome for e in server.log_entries].count(Outcome.MATCHED) == GOOD_REQUESTS
 
 
 SMALL = Limits(
