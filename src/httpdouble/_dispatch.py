@@ -188,8 +188,8 @@ class RequestDispatcher(Registration, Waiter):
                     response = _respond_in_time(handler, request, self.handler_timeout)
                 else:
                     response = handler.respond(request)
-                if not response.direct_passthrough:
-                    response.get_data()  # a streamed body that raises is the handler's error
+                if not response.is_sequence and not response.direct_passthrough:
+                    response.make_sequence()  # a streamed body that raises is the handler's error
             except BaseException as exc:  # pytest.fail() in a handler is a BaseException
                 return self._handler_failed(request, handler, exc, settles)
             self._record(request, response, Outcome.MATCHED, None, settles)

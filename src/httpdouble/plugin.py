@@ -23,6 +23,7 @@ from ._report import Report, ReportMode, session_data
 from ._server import running_servers
 from ._session import METAVARS, SETTINGS, STATE, TEST_DATA, Role, State, setting, state_of
 from ._xdist import (
+    WORKERINPUT_KEY,
     WORKEROUTPUT_KEY,
     PortServer,
     is_local_popen,
@@ -132,7 +133,7 @@ def pytest_xdist_setupnodes(config: pytest.Config, specs: list[Any]) -> None:
 def pytest_configure_node(node: Any) -> None:
     state = state_of(node.config)
     if state.portserver is not None and state.portserver.address and is_local_popen(node):
-        node.workerinput["httpdouble_portserver"] = state.portserver.address
+        node.workerinput[WORKERINPUT_KEY] = state.portserver.address
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -198,7 +199,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     data = session_data(
         worker=state.worker,
         url=" ".join(server.url_for("/").rstrip("/") for server in state.servers),
-        requests=state.requests + sum(s.total_requests for s in state.servers if s.is_running()),
+        requests=state.requests,  # every server is stopped and counted by now
         tests=state.tests,
         outside=state.outside,
         portserver=state.portserver_address,
