@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import enum
 import io
+import marshal
 import sys
 import threading
 import time
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -91,10 +93,12 @@ class LogEntry:
     stamp: Stamp
 
 
-# One logged request as a flat tuple of str, bytes, int, float, bool and None only. CPython's
-# collector stops tracking such tuples, so a long log costs nothing at each full collection
-# (a log of live Request/Response objects made every collection walk all of them: the p99
-# latency of a long-lived server grew with its log). Objects are rebuilt when read.
+# One logged request as a flat tuple of str, bytes, int, float, bool and None only, kept
+# marshalled in one bytearray: the collector never sees the records. A log of live objects
+# made every full collection walk them all, and even a list of untracked tuples costs a cache
+# miss per record at each collection, so a server's p99 latency grew with its log (a full
+# collection took 1.6 ms with an empty log and 4 to 10 ms after 40,000 requests). Objects are
+# rebuilt when read.
 _Record = tuple[Any, ...]
 
 
@@ -151,25 +155,57 @@ def _unpack(record: _Record) -> LogEntry:
     )
 
 
+_PLAIN = (str, bytes, int, float, bool, type(None))
+
+
+def _plain(record: _Record) -> _Record:
+    items = record[0]
+    if items is not None:
+        items = tuple((k, v) for k, v in items if isinstance(v, _PLAIN) or k == "wsgi.version")
+    return (items, *record[1:])
+
+
 class RequestLog:
-    """Append-only, locked log of requests; reading it builds fresh :class:`LogEntry` objects."""
+    """Append-only, locked log of requests; reading it builds fresh :class:`LogEntry` objects.
+
+    Records are marshalled into one growing ``bytearray``, their end offsets into an
+    ``array``: neither holds Python objects, so the log is invisible to the collector.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._records: list[_Record] = []
+        self._data = bytearray()
+        self._ends = array("q")
         self.total = 0
 
     def append(self, entry: LogEntry) -> None:
-        record = _pack(entry)
+        self.append_record(_pack(entry))
+
+    def append_record(self, record: _Record) -> None:
+        try:
+            blob = marshal.dumps(record)
+        except ValueError:  # a handler put an object into the environ: keep the text only
+            blob = marshal.dumps(_plain(record))
         with self._lock:
-            self._records.append(record)
+            self._data += blob
+            self._ends.append(len(self._data))
             self.total += 1
+
+    def records(self) -> list[_Record]:
+        with self._lock:
+            data = bytes(self._data)
+            ends = self._ends.tolist()
+        view = memoryview(data)
+        start = 0
+        out = []
+        for end in ends:
+            out.append(marshal.loads(view[start:end]))
+            start = end
+        return out
 
     def entries(self) -> list[LogEntry]:
         """Return the entries, oldest first (new objects on each call)."""
-        with self._lock:
-            records = list(self._records)
-        return [_unpack(r) for r in records]
+        return [_unpack(r) for r in self.records()]
 
     def pairs(self) -> list[tuple[Request, Response]]:
         """Return ``(request, response)`` for every parsed request, oldest first."""
@@ -177,10 +213,11 @@ class RequestLog:
 
     def clear(self) -> None:
         with self._lock:
-            self._records = []
+            self._data = bytearray()
+            self._ends = array("q")
 
     def __iter__(self) -> Iterator[LogEntry]:
         return iter(self.entries())
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._ends)

@@ -323,6 +323,24 @@ def test_unmatched_request_is_logged_and_recorded(
     assert finding.request.line() == "GET /missing"
 
 
+def test_log_keeps_the_text_of_an_environ_a_handler_put_an_object_into(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    def tag(request: Request) -> Response:
+        request.environ["app.session"] = object()  # not text: cannot be kept as it is
+        request.environ["app.user"] = "ada"
+        return Response("tagged")
+
+    dispatcher.expect_request("/tag", method="POST").respond_with_handler(tag)
+    client.post("/tag", data=b"payload", headers={"X-K": "v"})
+    [(request, response)] = dispatcher.log
+    assert request.get_data() == b"payload"
+    assert request.headers["X-K"] == "v"
+    assert request.environ["app.user"] == "ada"
+    assert "app.session" not in request.environ
+    assert response.get_data() == b"tagged"
+
+
 # -------------------------------------------------------------- handler errors
 
 
