@@ -14,15 +14,16 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Request, Response
 
 from ._errors import HandlerTimeout, HTTPDoubleUsageError
-from ._expectations import HandlerType, Lookup, Registry, RequestHandler
+from ._expectations import HandlerType, Lookup, Registry, RequestHandler, StaticReply
 from ._findings import Finding, Kind, RequestSummary, format_exception
-from ._log import LogEntry, Outcome, RequestLog, Stamp
+from ._log import Outcome, PackedResponse, RequestLog, Stamp, pack, pack_response
 from ._matching import (
     RequestMatcher,
     closest,
 )
 from ._registration import Registration
 from ._waiting import Waiter, WaitingSettings
+from ._wire import PreparedHeaders
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -165,15 +166,41 @@ class RequestDispatcher(Registration, Waiter):
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """The WSGI entry point."""
         # populate_request=False: no environ -> request back-reference, so no cycle to collect.
-        response = self.dispatch(Request(environ, populate_request=False))
+        request = Request(environ, populate_request=False)
+        lookup, handler, settles = self._lookup(request)
+        cacheable = (
+            handler is not None
+            and lookup is Lookup.FOUND
+            and not handler.is_function
+            and environ["REQUEST_METHOD"] != "HEAD"
+        )
+        if cacheable:
+            assert handler is not None
+            reply = handler.reply
+            if reply is not None and reply.source is handler.request_handler:
+                # A static response served before: no Response to build, nothing to encode.
+                self._record(request, reply.logged, Outcome.MATCHED, None, settles)
+                start_response(reply.status, reply.headers)
+                return reply.body
+        response = self._answer(request, lookup, handler, settles)
         # What Response.__call__ does, without its closing-iterator wrapper per request.
-        headers = response.get_wsgi_headers(environ)
+        wsgi_headers = response.get_wsgi_headers(environ).to_wsgi_list()
         app_iter = response.get_app_iter(environ)
-        start_response(response.status, headers.to_wsgi_list())
+        if cacheable and response.is_sequence and not response.autocorrect_location_header:
+            assert handler is not None
+            body = (b"".join(app_iter),)
+            handler.reply = StaticReply(
+                handler.request_handler,
+                response.status,
+                PreparedHeaders(response.status, wsgi_headers),
+                body,
+                pack_response(response),
+            )
+            app_iter = body
+        start_response(response.status, wsgi_headers)
         return app_iter
 
-    def dispatch(self, request: Request) -> Response:
-        """Find the handler for ``request``, build the response, and record both."""
+    def _lookup(self, request: Request) -> tuple[Lookup, RequestHandler | None, bool]:
         with self._lock:
             lookup, handler = self._registry.lookup(request)
             # A oneshot or ordered handler is used up at lookup, but wait() must not wake
@@ -181,6 +208,15 @@ class RequestDispatcher(Registration, Waiter):
             settles = handler is not None and handler.handler_type is not HandlerType.PERMANENT
             if lookup is Lookup.FOUND and settles:
                 self._in_flight += 1
+        return lookup, handler, settles
+
+    def dispatch(self, request: Request) -> Response:
+        """Find the handler for ``request``, build the response, and record both."""
+        return self._answer(request, *self._lookup(request))
+
+    def _answer(
+        self, request: Request, lookup: Lookup, handler: RequestHandler | None, settles: bool
+    ) -> Response:
         if lookup is Lookup.FOUND:
             assert handler is not None
             try:
@@ -192,7 +228,7 @@ class RequestDispatcher(Registration, Waiter):
                     response.make_sequence()  # a streamed body that raises is the handler's error
             except BaseException as exc:  # pytest.fail() in a handler is a BaseException
                 return self._handler_failed(request, handler, exc, settles)
-            self._record(request, response, Outcome.MATCHED, None, settles)
+            self._record(request, pack_response(response), Outcome.MATCHED, None, settles)
             return response
         return self._no_handler(request, lookup, handler)
 
@@ -227,7 +263,7 @@ class RequestDispatcher(Registration, Waiter):
         )
         text = "\n".join([f"No handler found for this request ({kind.value})", *finding.lines()])
         response = Response(text + "\n", self.no_handler_status_code, mimetype="text/plain")
-        self._record(request, response, outcome, finding)
+        self._record(request, pack_response(response), outcome, finding)
         return response
 
     def _handler_failed(
@@ -246,24 +282,25 @@ class RequestDispatcher(Registration, Waiter):
             f" raised {type(exc).__name__}: {_first_line(exc)}\n"
         )
         response = Response(text, 500, mimetype="text/plain")
-        self._record(request, response, Outcome.HANDLER_ERROR, finding, settles)
+        self._record(request, pack_response(response), Outcome.HANDLER_ERROR, finding, settles)
         return response
 
     def record_malformed(self, response: Response, detail: str, request_line: str) -> None:
         """Log a request the server could not parse, and keep it as a finding."""
         finding = Finding(Kind.MALFORMED, Stamp.now(), expected=request_line, detail=detail)
-        self._record(None, response, Outcome.MALFORMED, finding)
+        self._record(None, pack_response(response), Outcome.MALFORMED, finding)
 
     def _record(
         self,
         request: Request | None,
-        response: Response,
+        response: PackedResponse,
         outcome: Outcome,
         finding: Finding | None,
         settles: bool = False,
     ) -> None:
-        stamp = finding.stamp if finding is not None else Stamp.now()
-        self._log.append(LogEntry(request, response, outcome, stamp))
+        self._log.append_record(
+            pack(request, response, outcome, None if finding is None else finding.stamp)
+        )
         with self._lock:
             if finding is not None:
                 self._findings.append(finding)

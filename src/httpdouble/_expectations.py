@@ -22,7 +22,7 @@ import enum
 import itertools
 import json as _json
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
@@ -76,6 +76,16 @@ def _header_list(headers: object) -> list[tuple[str, str]]:
     return pairs
 
 
+class StaticReply(NamedTuple):
+    """A static response as the dispatcher sends and logs it, built on its first use."""
+
+    source: object  # the ``request_handler`` it was built from
+    status: str
+    headers: list[tuple[str, str]]
+    body: tuple[bytes]
+    logged: tuple[int, tuple[tuple[str, str], ...], bytes]
+
+
 class RequestHandler:
     """A matcher and the response it gives; returned by every ``expect_*`` call.
 
@@ -83,7 +93,7 @@ class RequestHandler:
     :class:`~werkzeug.wrappers.Response`, so a handler can serve many requests.
     """
 
-    __slots__ = ("handler_type", "is_function", "matcher", "request_handler", "seq")
+    __slots__ = ("handler_type", "is_function", "matcher", "reply", "request_handler", "seq")
 
     def __init__(
         self, matcher: RequestMatcher, handler_type: HandlerType = HandlerType.PERMANENT
@@ -93,6 +103,9 @@ class RequestHandler:
         self.request_handler: ResponseHandler | None = None
         # True for the user's own function (respond_with_handler), which may hang or raise.
         self.is_function = False
+        # A static response as sent and as logged, kept by the dispatcher after its first use
+        # and valid while ``request_handler`` is the function it was built from.
+        self.reply: StaticReply | None = None
         self.seq = next(_sequence)
 
     def respond_with_data(

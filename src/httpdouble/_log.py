@@ -106,24 +106,28 @@ _Record = tuple[Any, ...]
 _UNPACKED_KEYS = ("wsgi.input", "wsgi.errors", "werkzeug.request")
 
 
-def _pack_request(request: Request) -> tuple[tuple[tuple[str, Any], ...], bytes]:
+def _pack_request(request: Request) -> tuple[dict[str, Any], bytes]:
     environ = request.environ
     stream = environ.get("wsgi.input")
     body = stream.getvalue() if isinstance(stream, io.BytesIO) else request.get_data()
     kept = environ.copy()
     for key in _UNPACKED_KEYS:
         kept.pop(key, None)
-    return tuple(kept.items()), body
+    return kept, body
 
 
-def _unpack_request(items: tuple[tuple[str, Any], ...], body: bytes) -> Request:
-    environ: dict[str, Any] = dict(items)
+def _unpack_request(items: dict[str, Any], body: bytes) -> Request:
+    environ = dict(items)
     environ["wsgi.input"] = io.BytesIO(body)
     environ["wsgi.errors"] = sys.stderr
     return Request(environ, populate_request=False)
 
 
-def _pack_response(response: Response) -> tuple[int, tuple[tuple[str, str], ...], bytes]:
+PackedResponse = tuple[int, tuple[tuple[str, str], ...], bytes]
+
+
+def pack_response(response: Response) -> PackedResponse:
+    """Return the status, headers and body of ``response`` as the log keeps them."""
     try:
         body = response.get_data()
     except RuntimeError:  # a direct-passthrough response: its body is not kept
@@ -131,13 +135,18 @@ def _pack_response(response: Response) -> tuple[int, tuple[tuple[str, str], ...]
     return response.status_code, tuple(response.headers.to_wsgi_list()), body
 
 
-def _pack(entry: LogEntry) -> _Record:
-    request = (None, b"") if entry.request is None else _pack_request(entry.request)
-    stamp = entry.stamp
+def pack(
+    request: Request | None, response: PackedResponse, outcome: Outcome, stamp: Stamp | None
+) -> _Record:
+    """Return the record of one request; ``stamp=None`` stamps it now."""
+    request_part = (None, b"") if request is None else _pack_request(request)
+    if stamp is None:
+        test, after = CONTEXT.state
+        return (*request_part, *response, outcome.value, test, after, CONTEXT.worker, time.time())
     return (
-        *request,
-        *_pack_response(entry.response),
-        entry.outcome.value,
+        *request_part,
+        *response,
+        outcome.value,
         stamp.test,
         stamp.after_test,
         stamp.worker,
@@ -161,7 +170,7 @@ _PLAIN = (str, bytes, int, float, bool, type(None))
 def _plain(record: _Record) -> _Record:
     items = record[0]
     if items is not None:
-        items = tuple((k, v) for k, v in items if isinstance(v, _PLAIN) or k == "wsgi.version")
+        items = {k: v for k, v in items.items() if isinstance(v, _PLAIN) or k == "wsgi.version"}
     return (items, *record[1:])
 
 
@@ -179,7 +188,9 @@ class RequestLog:
         self.total = 0
 
     def append(self, entry: LogEntry) -> None:
-        self.append_record(_pack(entry))
+        self.append_record(
+            pack(entry.request, pack_response(entry.response), entry.outcome, entry.stamp)
+        )
 
     def append_record(self, record: _Record) -> None:
         try:

@@ -34,7 +34,9 @@ _TLS_HANDSHAKE = b"\x16"
 _HEX = re.compile(rb"[0-9A-Fa-f]+")
 # Hop-by-hop and framing headers are the server's to send, never the handler's.
 _SERVER_HEADERS = frozenset({"connection", "transfer-encoding", "keep-alive", "upgrade"})
-_BAD_VALUE = re.compile(rb"[\x00\r]")
+# Header name as sent -> its environ key ("" for a name with "_", which is dropped).
+_ENVIRON_KEYS: dict[bytes, str] = {}
+_ENVIRON_KEYS_MAX = 1024
 _REASONS = {
     400: "Bad Request",
     408: "Request Timeout",
@@ -102,6 +104,19 @@ class _DateCache:
 
 
 _DATE = _DateCache()
+
+
+def _environ_key(name: bytes) -> str:
+    """Return the environ key of a valid header name, remembering common ones."""
+    if b"_" in name:
+        key = ""
+    else:
+        key = name.decode("ascii").upper().replace("-", "_")
+        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            key = "HTTP_" + key
+    if len(_ENVIRON_KEYS) < _ENVIRON_KEYS_MAX:
+        _ENVIRON_KEYS[name] = key
+    return key
 
 
 def error_response(status: int, reason: str) -> bytes:
@@ -219,13 +234,15 @@ def _read_request(
         if line[0] in b" \t":
             raise BadRequest(400, "obsolete header line folding is not accepted")
         name, colon, value = line.partition(b":")
-        if not colon or not _TOKEN.fullmatch(name):
-            raise BadRequest(400, f"malformed header line {line[:60]!r}")
-        if b"_" in name:
+        key = _ENVIRON_KEYS.get(name)
+        if key is None:
+            if not colon or not _TOKEN.fullmatch(name):
+                raise BadRequest(400, f"malformed header line {line[:60]!r}")
+            key = _environ_key(name)
+        if not key:
             continue  # Could pass for a dash spelling of another header (Content_Length).
-        key = name.decode("ascii").upper().replace("-", "_")
         raw = value.strip(b" \t\r\n")
-        if _BAD_VALUE.search(raw):
+        if b"\r" in raw or b"\0" in raw:
             raise BadRequest(400, f"header {name.decode()} has a NUL or CR in its value")
         text = raw.decode("latin-1")
         if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
@@ -233,7 +250,6 @@ def _read_request(
                 raise BadRequest(400, f"conflicting {name.decode()} headers")
             environ[key] = text
             continue
-        key = "HTTP_" + key
         if key == "HTTP_HOST" and key in environ:
             raise BadRequest(400, "more than one Host header")
         if key in environ:
@@ -250,14 +266,17 @@ def _read_request(
 
     body = _read_body(rfile, sock, environ, limits)
     path, query = _split_target(target)
+    if b"%" in path:
+        path = urllib.parse.unquote_to_bytes(path)
+    uri = target.decode("latin-1")
     environ.update(
         {
             "REQUEST_METHOD": method.decode("ascii"),
             "SCRIPT_NAME": "",
-            "PATH_INFO": urllib.parse.unquote_to_bytes(path).decode("latin-1"),
+            "PATH_INFO": path.decode("latin-1"),
             "QUERY_STRING": query.decode("latin-1"),
-            "REQUEST_URI": target.decode("latin-1"),
-            "RAW_URI": target.decode("latin-1"),
+            "REQUEST_URI": uri,
+            "RAW_URI": uri,
             "SERVER_NAME": info.server_name,
             "SERVER_PORT": str(info.server_port),
             "SERVER_PROTOCOL": version.decode("ascii"),
@@ -358,6 +377,40 @@ def _read_chunked(rfile: IO[bytes], limits: Limits) -> bytes:
             raise BadRequest(431, "chunked body: trailers too large")
 
 
+class PreparedHeaders(list[tuple[str, str]]):
+    """WSGI response headers that also carry their encoding for :func:`_respond`.
+
+    A plain list to any WSGI server; ours skips encoding them again. The dispatcher
+    hands these out for static responses it serves many times.
+    """
+
+    def __init__(self, status: str, headers: Iterable[tuple[str, str]]) -> None:
+        super().__init__(headers)
+        self.encoded = encode_head(status, self)
+
+
+def encode_head(status: str, headers: Iterable[tuple[str, str]]) -> tuple[bytes, bool, bool, bool]:
+    """Return the status line and the handler's headers as bytes, without the framing ones.
+
+    Also return whether they have a ``Content-Length`` and a ``Date``, and whether
+    they ask to close the connection.
+    """
+    head = [f"HTTP/1.1 {status}\r\n".encode("latin-1")]
+    has_length = has_date = closes = False
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "content-length":
+            has_length = True
+        elif lower == "date":
+            has_date = True
+        elif lower in _SERVER_HEADERS:
+            if lower == "connection" and "close" in value.lower():
+                closes = True
+            continue  # the body is sent whole, with a Content-Length
+        head.append(f"{name}: {value}\r\n".encode("latin-1"))
+    return b"".join(head), has_length, has_date, closes
+
+
 def _respond(
     sock: socket.socket, environ: dict[str, Any], app: WSGIApplication, keep_alive: bool
 ) -> bool:
@@ -381,19 +434,13 @@ def _respond(
         if close is not None:
             close()
     code = int(status_line[:3])
-    head = [f"HTTP/1.1 {status_line}\r\n".encode("latin-1")]
-    has_length = has_date = False
-    for name, value in headers:
-        lower = name.lower()
-        if lower == "content-length":
-            has_length = True
-        elif lower == "date":
-            has_date = True
-        elif lower in _SERVER_HEADERS:
-            if lower == "connection" and "close" in value.lower():
-                keep_alive = False
-            continue  # the body is sent whole, with a Content-Length
-        head.append(f"{name}: {value}\r\n".encode("latin-1"))
+    if type(headers) is PreparedHeaders:
+        encoded, has_length, has_date, closes = headers.encoded
+    else:
+        encoded, has_length, has_date, closes = encode_head(status_line, headers)
+    if closes:
+        keep_alive = False
+    head = [encoded]
     is_head = environ["REQUEST_METHOD"] == "HEAD"
     if not has_length and code not in _NO_BODY_STATUS and code >= 200 and not is_head:
         head.append(b"Content-Length: %d\r\n" % len(body))

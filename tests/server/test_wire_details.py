@@ -69,3 +69,48 @@ def test_http10_client_gets_no_100_continue(server: HTTPServer) -> None:
     assert b"100 Continue" not in answer
     assert answer.startswith(b"HTTP/1.1 200 ")
     assert answer.endswith(b"hello")
+
+
+def test_static_response_served_many_times_on_one_connection_stays_exact(
+    server: HTTPServer,
+) -> None:
+    handler = server.expect_request("/static")
+    handler.respond_with_data("first", status=202, headers={"X-Tag": "a", "Connection": "close"})
+    raw = b"GET /static HTTP/1.1\r\nHost: x\r\n\r\n"
+    answers = [_exchange(server, raw) for _ in range(3)]
+    for answer in answers:  # the first builds the response, the others reuse it
+        head, _, body = answer.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        assert lines[0] == b"HTTP/1.1 202 ACCEPTED"
+        assert b"X-Tag: a" in lines
+        assert b"Content-Length: 5" in lines
+        assert [line for line in lines if line.lower().startswith(b"connection")] == [
+            b"Connection: close"
+        ]
+        assert body == b"first"
+    head_only = _exchange(server, b"HEAD /static HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert head_only.startswith(b"HTTP/1.1 202 ")
+    assert head_only.endswith(b"\r\n\r\n")
+    handler.respond_with_json({"second": True})  # a new response replaces the one kept
+    answer = _exchange(server, raw)
+    assert b"Content-Type: application/json" in answer
+    assert answer.endswith(b'{"second": true}')
+    assert [response.get_data() for _, response in server.log] == [
+        b"first",
+        b"first",
+        b"first",
+        b"first",  # the log keeps the handler's response; HEAD only left its body unsent
+        b'{"second": true}',
+    ]
+
+
+@pytest.mark.parametrize("name", [b"Host ", b"X-A b", b"X-\x01"])
+def test_header_name_that_is_not_a_token_is_refused_even_after_valid_names(
+    server: HTTPServer, name: bytes
+) -> None:
+    server.expect_request("/ok").respond_with_data("ok")
+    good = _exchange(server, b"GET /ok HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nConnection: close\r\n\r\n")
+    assert good.startswith(b"HTTP/1.1 200 ")
+    bad = _exchange(server, b"GET /ok HTTP/1.1\r\nHost: x\r\n" + name + b": 1\r\n\r\n")
+    assert bad.startswith(b"HTTP/1.1 400 ")
+    assert b"malformed header line" in bad

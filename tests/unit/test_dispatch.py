@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+import types
 
 import pytest
 from werkzeug.test import Client
@@ -433,3 +435,34 @@ def test_format_matchers_lists_every_matcher_by_kind(dispatcher: RequestDispatch
         "Permanent matchers:",
         "    <RequestMatcher uri='/p' method='GET'>",
     ]
+
+
+def _reachable(root: object) -> int:
+    """Count the objects a full collection would visit from ``root`` (types and code aside)."""
+    seen = {id(root)}
+    todo = [root]
+    while todo:
+        for ref in gc.get_referents(todo.pop()):
+            if isinstance(ref, type | types.ModuleType | types.FunctionType) or id(ref) in seen:
+                continue
+            seen.add(id(ref))
+            todo.append(ref)
+    return len(seen)
+
+
+def test_log_is_invisible_to_the_garbage_collector(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_request("/many", method="POST").respond_with_json({"n": 1})
+    for index in range(50):  # the log's own containers exist once this has run
+        client.post("/many", data=str(index), headers={"X-I": str(index)})
+    before = _reachable(dispatcher)
+    for index in range(500):
+        client.post("/many", data=str(index), headers={"X-I": str(index)})
+    # Not one object per logged request, let alone a Request and a Response each: a long
+    # log must not make every full collection of the user's process slower.
+    assert _reachable(dispatcher) - before < 20
+    assert len(dispatcher.log) == 550
+    request, response = dispatcher.log[-1]
+    assert (request.get_data(), request.headers["X-I"]) == (b"499", "499")
+    assert response.get_json() == {"n": 1}
