@@ -267,6 +267,8 @@ class HandlerList:
 
     def find(self, request: Request) -> RequestHandler | None:
         """Return the oldest handler whose matcher matches ``request``."""
+        if not self._all:
+            return None
         path = request.path
         best: RequestHandler | None = None
         for candidates in (

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_VERSION = re.compile(rb"HTTP/1\.[01]")
+_VERSIONS = (b"HTTP/1.1", b"HTTP/1.0")
+_COMMON_METHODS = frozenset((b"GET", b"POST", b"PUT", b"PATCH", b"DELETE", b"HEAD", b"OPTIONS"))
 _BAD_TARGET = re.compile(rb"[\x00-\x20\x7f]")
 _NO_BODY_STATUS = frozenset({204, 304})
 _TLS_HANDSHAKE = b"\x16"
@@ -139,6 +140,22 @@ class ConnectionInfo:
     remote_addr: str
     remote_port: int
 
+    def __post_init__(self) -> None:
+        # The part of every environ that stays the same on this connection.
+        self.base: dict[str, Any] = {
+            "SCRIPT_NAME": "",
+            "SERVER_NAME": self.server_name,
+            "SERVER_PORT": str(self.server_port),
+            "REMOTE_ADDR": self.remote_addr,
+            "REMOTE_PORT": str(self.remote_port),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": self.scheme,
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+
 
 def serve_connection(
     sock: socket.socket,
@@ -205,9 +222,9 @@ def _read_request(
             raise BadRequest(505, "HTTP/2 is not served here; use HTTP/1.1")
         raise BadRequest(400, "request line is not 'METHOD target HTTP/1.x'")
     method, target, version = parts
-    if not _TOKEN.fullmatch(method):
+    if method not in _COMMON_METHODS and not _TOKEN.fullmatch(method):
         raise BadRequest(400, "method is not a valid HTTP token")
-    if not _VERSION.fullmatch(version):
+    if version not in _VERSIONS:
         if version.startswith(b"HTTP/"):
             raise BadRequest(505, f"{version.decode('latin-1')} is not served; use HTTP/1.1")
         raise BadRequest(400, "protocol version is not HTTP/1.0 or HTTP/1.1")
@@ -269,28 +286,13 @@ def _read_request(
     if b"%" in path:
         path = urllib.parse.unquote_to_bytes(path)
     uri = target.decode("latin-1")
-    environ.update(
-        {
-            "REQUEST_METHOD": method.decode("ascii"),
-            "SCRIPT_NAME": "",
-            "PATH_INFO": path.decode("latin-1"),
-            "QUERY_STRING": query.decode("latin-1"),
-            "REQUEST_URI": uri,
-            "RAW_URI": uri,
-            "SERVER_NAME": info.server_name,
-            "SERVER_PORT": str(info.server_port),
-            "SERVER_PROTOCOL": version.decode("ascii"),
-            "REMOTE_ADDR": info.remote_addr,
-            "REMOTE_PORT": str(info.remote_port),
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": info.scheme,
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-        }
-    )
+    environ.update(info.base)
+    environ["REQUEST_METHOD"] = method.decode("ascii")
+    environ["PATH_INFO"] = path.decode("latin-1")
+    environ["QUERY_STRING"] = query.decode("latin-1")
+    environ["REQUEST_URI"] = environ["RAW_URI"] = uri
+    environ["SERVER_PROTOCOL"] = version.decode("ascii")
+    environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body)) if body else environ.get("CONTENT_LENGTH", "")
     return environ, keep_alive
 
