@@ -89,8 +89,9 @@ class StaticReply(NamedTuple):
 class RequestHandler:
     """A matcher and the response it gives; returned by every ``expect_*`` call.
 
-    Call exactly one ``respond_with_*`` method on it. Every request gets a fresh
-    :class:`~werkzeug.wrappers.Response`, so a handler can serve many requests.
+    Call exactly one ``respond_with_*`` method on it. :meth:`respond` builds a fresh
+    :class:`~werkzeug.wrappers.Response` on every call, so a handler can serve many requests
+    (the dispatcher keeps a static response's WSGI form after its first use).
     """
 
     __slots__ = ("handler_type", "is_function", "matcher", "reply", "request_handler", "seq")

@@ -122,6 +122,62 @@ def test_stop_returns_with_idle_keep_alive_connections_and_closes_them() -> None
             server.stop()
 
 
+def _conn_threads(server: HTTPServer) -> list[threading.Thread]:
+    name = f"httpdouble:{server.port}:conn"
+    return [t for t in threading.enumerate() if t.name == name]
+
+
+def _one_request_per_connection(server: HTTPServer, count: int) -> None:
+    for _ in range(count):
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        try:
+            connection.request("GET", "/which")
+            assert connection.getresponse().read() == b"seen"
+        finally:
+            connection.close()
+
+
+def test_a_connection_thread_serves_the_next_connection_instead_of_ending() -> None:
+    seen = threading.local()
+    fresh_threads: list[int] = []
+
+    def which(request: Request) -> Response:
+        if not getattr(seen, "before", False):  # a thread-local starts empty on a new thread
+            seen.before = True
+            fresh_threads.append(1)
+        return Response("seen")
+
+    with HTTPServer(handler_timeout=None) as server:  # handler on the connection's thread
+        server.expect_request("/which").respond_with_handler(which)
+        _one_request_per_connection(server, 20)
+        assert len(server.log) == 20
+        # Each connection closes before the next opens: one or two threads serve all 20.
+        assert len(fresh_threads) <= 3
+    assert _conn_threads(server) == []
+
+
+def test_idle_connection_threads_end_after_a_while_and_at_stop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import httpdouble._server as server_module
+
+    monkeypatch.setattr(server_module, "_IDLE_THREAD_SECONDS", 0.05)
+    with HTTPServer() as server:
+        server.expect_request("/which").respond_with_data("seen")
+        _one_request_per_connection(server, 3)
+        for thread in _conn_threads(server):
+            thread.join(5)
+        assert _conn_threads(server) == []  # ended on their own, the server still running
+        _one_request_per_connection(server, 3)  # and a new connection gets a new thread
+        assert len(server.log) == 6
+    monkeypatch.setattr(server_module, "_IDLE_THREAD_SECONDS", 60.0)
+    with HTTPServer() as server:
+        server.expect_request("/which").respond_with_data("seen")
+        _one_request_per_connection(server, 3)
+        assert _conn_threads(server) != []  # idle, waiting for a next connection
+    assert _conn_threads(server) == []  # stop() ended them at once
+
+
 def test_localhost_serves_ipv4(
     server: HTTPServer, make_client: Callable[[str], HTTPClient]
 ) -> None:
