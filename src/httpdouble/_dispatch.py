@@ -7,9 +7,10 @@ adds the socket, the thread and the lifecycle on top of it.
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from werkzeug.wrappers import Request, Response
 
@@ -57,34 +58,78 @@ def _check_timeout(value: object) -> float | None:
     return float(value)
 
 
-def _respond_in_time(handler: RequestHandler, request: Request, timeout: float) -> Response:
-    """Run the user's handler function on a thread of its own and wait ``timeout`` at most.
+# A helper thread waits this long for the next handler call before it ends.
+_IDLE_HELPER_SECONDS = 10.0
+_Job = tuple[RequestHandler, Request, "queue.SimpleQueue[tuple[bool, Any]]"] | None
 
-    A handler that hangs keeps its (daemon) thread; the client is answered anyway.
+
+class HandlerThreads:
+    """Threads that run the user's handler functions under ``handler_timeout``, kept for reuse.
+
+    A call takes an idle thread (or starts one: about 50 us here) and waits ``timeout`` at
+    most. A handler that hangs keeps its (daemon) thread busy, so it is never handed a
+    second call while hung; the client is answered anyway.
     """
-    outcome: list[Response | BaseException] = []
-    done = threading.Event()
 
-    def run() -> None:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[queue.SimpleQueue[_Job]] = []
+        self._closed = False
+
+    def respond(self, handler: RequestHandler, request: Request, timeout: float) -> Response:
+        with self._lock:
+            self._closed = False
+            inbox = self._idle.pop() if self._idle else None
+        if inbox is None:
+            inbox = queue.SimpleQueue()
+            threading.Thread(
+                target=self._run, args=(inbox,), name="httpdouble-handler", daemon=True
+            ).start()
+        reply: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+        inbox.put((handler, request, reply))
         try:
-            outcome.append(handler.respond(request))
-        except BaseException as exc:  # handed over to the connection thread
-            outcome.append(exc)
-        finally:
-            done.set()
+            returned, value = reply.get(timeout=timeout)
+        except queue.Empty:
+            raise HandlerTimeout(
+                f"the handler function for {handler.matcher.describe()} did not return"
+                f" within handler_timeout={timeout:g} s\n"
+                "  to fix: make the function return sooner, or raise the limit for this test"
+                " with server.handler_timeout = <seconds> (None: no limit)"
+            ) from None
+        if not returned:
+            raise value
+        return cast(Response, value)
 
-    threading.Thread(target=run, name="httpdouble-handler", daemon=True).start()
-    if not done.wait(timeout):
-        raise HandlerTimeout(
-            f"the handler function for {handler.matcher.describe()} did not return"
-            f" within handler_timeout={timeout:g} s\n"
-            "  to fix: make the function return sooner, or raise the limit for this test"
-            " with server.handler_timeout = <seconds> (None: no limit)"
-        )
-    result = outcome[0]
-    if isinstance(result, BaseException):
-        raise result
-    return result
+    def _run(self, inbox: queue.SimpleQueue[_Job]) -> None:
+        while True:
+            try:
+                job = inbox.get(timeout=_IDLE_HELPER_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if inbox in self._idle:
+                        self._idle.remove(inbox)
+                        return
+                job = inbox.get()  # handed a call (or told to end) just now
+            if job is None:
+                return
+            handler, request, reply = job
+            try:
+                reply.put((True, handler.respond(request)))
+            except BaseException as exc:  # handed over to the connection thread
+                reply.put((False, exc))
+            del job, request, reply
+            with self._lock:
+                if self._closed:  # the server stopped during the call
+                    return
+                self._idle.append(inbox)
+
+    def close(self) -> None:
+        """End the idle threads now and the busy ones when their call returns."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for inbox in idle:
+            inbox.put(None)
 
 
 class RequestDispatcher(Registration, Waiter):
@@ -135,6 +180,7 @@ class RequestDispatcher(Registration, Waiter):
         self._wake: threading.Event | None = None
         self._wake_on_nohandler = False
         self._in_flight = 0
+        self._handler_threads = HandlerThreads()
 
     # ------------------------------------------------------------ registration
 
@@ -221,7 +267,9 @@ class RequestDispatcher(Registration, Waiter):
             assert handler is not None
             try:
                 if handler.is_function and self.handler_timeout is not None:
-                    response = _respond_in_time(handler, request, self.handler_timeout)
+                    response = self._handler_threads.respond(
+                        handler, request, self.handler_timeout
+                    )
                 else:
                     response = handler.respond(request)
                 if not response.is_sequence and not response.direct_passthrough:

@@ -248,6 +248,7 @@ class HTTPServer(RequestDispatcher):
             if sock is not None:
                 sock.close()
         self._wake_r = self._wake_w = None
+        self._handler_threads.close()
         self.port = self._requested_port if self._requested_port else self.port
         error, self._thread_error = self._thread_error, None
         if error is not None:

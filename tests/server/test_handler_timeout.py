@@ -115,3 +115,37 @@ def test_wait_ends_only_after_the_last_oneshot_request_is_answered_and_logged() 
         assert len(server.log) == 1
         client.join(10)
         assert results == [200]
+
+
+def test_handler_threads_are_reused_and_a_hung_one_is_not_handed_calls(
+    release: threading.Event,
+) -> None:
+    seen = threading.local()
+    fresh_threads: list[str] = []
+    helpers: list[threading.Thread] = []
+
+    def counts_threads(request: Request) -> Response:
+        if not getattr(seen, "before", False):  # a thread-local starts empty on a new thread
+            seen.before = True
+            fresh_threads.append(threading.current_thread().name)
+            helpers.append(threading.current_thread())
+        if request.args.get("hang"):
+            release.wait(30)
+        return Response("ok")
+
+    with HTTPServer(handler_timeout=0.2) as server, requests.Session() as session:
+        server.expect_request("/t").respond_with_handler(counts_threads)
+        for _ in range(20):
+            assert session.get(server.url_for("/t"), timeout=10).text == "ok"
+        assert fresh_threads == ["httpdouble-handler"]  # one helper served all 20 calls
+        assert session.get(server.url_for("/t?hang=1"), timeout=10).status_code == 500
+        # The hung helper keeps its call; the next calls get another thread.
+        for _ in range(5):
+            assert session.get(server.url_for("/t"), timeout=10).text == "ok"
+        assert len(fresh_threads) == 2
+        release.set()
+        with pytest.raises(HandlerTimeout):
+            server.check_handler_errors()
+    for thread in helpers:  # stop() ended the idle helper, and the hung one once released
+        thread.join(5)
+        assert not thread.is_alive()
