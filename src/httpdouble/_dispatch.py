@@ -220,23 +220,32 @@ class RequestDispatcher(Registration, Waiter):
             and not handler.is_function
             and environ["REQUEST_METHOD"] != "HEAD"
         )
+        source: object = None
         if cacheable:
             assert handler is not None
+            # Read once: a respond_with_* call during this request must not be cached as old.
+            source = handler.request_handler
             reply = handler.reply
-            if reply is not None and reply.source is handler.request_handler:
+            if reply is not None and reply.source is source:
                 # A static response served before: no Response to build, nothing to encode.
                 self._record(request, reply.logged, Outcome.MATCHED, None, settles)
                 start_response(reply.status, reply.headers)
                 return reply.body
-        response = self._answer(request, lookup, handler, settles)
+        response, outcome = self._answer(request, lookup, handler, settles)
         # What Response.__call__ does, without its closing-iterator wrapper per request.
         wsgi_headers = response.get_wsgi_headers(environ).to_wsgi_list()
         app_iter = response.get_app_iter(environ)
-        if cacheable and response.is_sequence and not response.autocorrect_location_header:
+        if (
+            cacheable
+            and source is not None
+            and outcome is Outcome.MATCHED  # never a handler error: it must stay one
+            and response.is_sequence
+            and not response.autocorrect_location_header
+        ):
             assert handler is not None
             body = (b"".join(app_iter),)
             handler.reply = StaticReply(
-                handler.request_handler,
+                source,
                 response.status,
                 PreparedHeaders(response.status, wsgi_headers),
                 body,
@@ -258,11 +267,11 @@ class RequestDispatcher(Registration, Waiter):
 
     def dispatch(self, request: Request) -> Response:
         """Find the handler for ``request``, build the response, and record both."""
-        return self._answer(request, *self._lookup(request))
+        return self._answer(request, *self._lookup(request))[0]
 
     def _answer(
         self, request: Request, lookup: Lookup, handler: RequestHandler | None, settles: bool
-    ) -> Response:
+    ) -> tuple[Response, Outcome]:
         if lookup is Lookup.FOUND:
             assert handler is not None
             try:
@@ -275,10 +284,10 @@ class RequestDispatcher(Registration, Waiter):
                 if not response.is_sequence and not response.direct_passthrough:
                     response.make_sequence()  # a streamed body that raises is the handler's error
             except BaseException as exc:  # pytest.fail() in a handler is a BaseException
-                return self._handler_failed(request, handler, exc, settles)
+                return self._handler_failed(request, handler, exc, settles), Outcome.HANDLER_ERROR
             self._record(request, pack_response(response), Outcome.MATCHED, None, settles)
-            return response
-        return self._no_handler(request, lookup, handler)
+            return response, Outcome.MATCHED
+        return self._no_handler(request, lookup, handler), Outcome.NO_HANDLER
 
     def _no_handler(
         self, request: Request, lookup: Lookup, handler: RequestHandler | None
@@ -346,9 +355,14 @@ class RequestDispatcher(Registration, Waiter):
         finding: Finding | None,
         settles: bool = False,
     ) -> None:
-        self._log.append_record(
-            pack(request, response, outcome, None if finding is None else finding.stamp)
-        )
+        try:
+            self._log.append_record(
+                pack(request, response, outcome, None if finding is None else finding.stamp)
+            )
+        finally:  # settle and wake even if the record could not be kept
+            self._settle(finding, settles)
+
+    def _settle(self, finding: Finding | None, settles: bool) -> None:
         with self._lock:
             if finding is not None:
                 self._findings.append(finding)

@@ -164,14 +164,31 @@ def _unpack(record: _Record) -> LogEntry:
     )
 
 
-_PLAIN = (str, bytes, int, float, bool, type(None))
+_EXACT = frozenset((str, bytes, int, float, bool, type(None)))
+_DROPPED = object()
 
 
-def _plain(record: _Record) -> _Record:
-    items = record[0]
-    if items is not None:
-        items = {k: v for k, v in items.items() if isinstance(v, _PLAIN) or k == "wsgi.version"}
-    return (items, *record[1:])
+def _plain(value: Any) -> Any:
+    """Return ``value`` with only types ``marshal`` takes: exact str, bytes, int, float, bool,
+    None, tuples and dicts. Subclasses (a ``str`` enum, say) become their base type; in a dict,
+    other objects are dropped, in a tuple they become their ``repr``.
+    """
+    kind = type(value)
+    if kind in _EXACT:
+        return value
+    if isinstance(value, tuple | list):
+        return tuple(repr(v) if (p := _plain(v)) is _DROPPED else p for v in value)
+    if isinstance(value, dict):
+        return {str(k): p for k, v in value.items() if (p := _plain(v)) is not _DROPPED}
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, bytes):
+        return bytes(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return _DROPPED
 
 
 class RequestLog:
@@ -195,7 +212,7 @@ class RequestLog:
     def append_record(self, record: _Record) -> None:
         try:
             blob = marshal.dumps(record)
-        except ValueError:  # a handler put an object into the environ: keep the text only
+        except ValueError:  # an object in the environ or a header: keep what is text
             blob = marshal.dumps(_plain(record))
         with self._lock:
             self._data += blob

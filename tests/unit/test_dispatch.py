@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import gc
 import json
 import re
@@ -466,3 +467,66 @@ def test_log_is_invisible_to_the_garbage_collector(
     request, response = dispatcher.log[-1]
     assert (request.get_data(), request.headers["X-I"]) == (b"499", "499")
     assert response.get_json() == {"n": 1}
+
+
+# ------------------------------------------------------- static responses, kept
+
+
+def test_a_handler_without_response_stays_a_handler_error_on_every_request(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_request("/none")  # no respond_with_* call
+    for _ in range(3):
+        assert client.get("/none").status_code == 500
+    assert [entry.outcome for entry in dispatcher.log_entries] == [Outcome.HANDLER_ERROR] * 3
+    assert len(dispatcher.handler_errors) == 3
+
+
+def test_a_response_replaced_during_a_request_is_not_kept_as_the_new_one(
+    dispatcher: RequestDispatcher, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpdouble._dispatch as dispatch_module
+
+    handler = dispatcher.expect_request("/switch")
+    handler.respond_with_data("old", status=503)
+    original = dispatch_module.pack_response
+
+    def replace_midway(response: Response) -> object:
+        # The test switches the response while the first request is still being answered.
+        handler.respond_with_data("new")
+        monkeypatch.setattr(dispatch_module, "pack_response", original)
+        return original(response)
+
+    monkeypatch.setattr(dispatch_module, "pack_response", replace_midway)
+    first = client.get("/switch")
+    assert (first.status_code, first.get_data()) == (503, b"old")
+    for _ in range(2):
+        later = client.get("/switch")
+        assert (later.status_code, later.get_data()) == (200, b"new")
+
+
+class _Mode(enum.StrEnum):
+    FAST = "fast"
+
+
+def test_enum_values_in_the_environ_and_headers_are_logged_as_their_text(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    def tags(request: Request) -> Response:
+        request.environ["app.mode"] = _Mode.FAST
+        request.environ["app.level"] = Kind.NO_HANDLER  # not text at all: left out
+        return Response("ok", headers={"X-Mode": _Mode.FAST})
+
+    dispatcher.expect_oneshot_request("/tag").respond_with_handler(tags)
+    with dispatcher.wait(timeout=1) as waiting:
+        response = client.get("/tag")
+    assert response.status_code == 200
+    assert waiting.result  # the oneshot request has settled
+    [entry] = dispatcher.log_entries
+    assert entry.outcome is Outcome.MATCHED
+    assert entry.request is not None
+    assert entry.request.environ["app.mode"] == "fast"
+    assert type(entry.request.environ["app.mode"]) is str
+    assert "app.level" not in entry.request.environ
+    assert entry.response.headers["X-Mode"] == "fast"
+    assert dispatcher.findings == []
