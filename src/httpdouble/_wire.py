@@ -150,7 +150,6 @@ class ConnectionInfo:
             "REMOTE_PORT": str(self.remote_port),
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": self.scheme,
-            "wsgi.errors": sys.stderr,
             "wsgi.multithread": True,
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
@@ -293,6 +292,7 @@ def _read_request(
     environ["REQUEST_URI"] = environ["RAW_URI"] = uri
     environ["SERVER_PROTOCOL"] = version.decode("ascii")
     environ["wsgi.input"] = io.BytesIO(body)
+    environ["wsgi.errors"] = sys.stderr  # read per request: pytest swaps it between tests
     environ["CONTENT_LENGTH"] = str(len(body)) if body else environ.get("CONTENT_LENGTH", "")
     return environ, keep_alive
 
