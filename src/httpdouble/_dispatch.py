@@ -287,7 +287,7 @@ class RequestDispatcher(Registration, Waiter):
                 return self._handler_failed(request, handler, exc, settles), Outcome.HANDLER_ERROR
             self._record(request, pack_response(response), Outcome.MATCHED, None, settles)
             return response, Outcome.MATCHED
-        return self._no_handler(request, lookup, handler), Outcome.NO_HANDLER
+        return self._no_handler(request, lookup, handler), _OUTCOME_KIND[lookup][0]
 
     def _no_handler(
         self, request: Request, lookup: Lookup, handler: RequestHandler | None
