@@ -7,6 +7,7 @@ adds the socket, the thread and the lifecycle on top of it.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Iterable
@@ -41,8 +42,20 @@ DEFAULT_HANDLER_TIMEOUT = 30.0
 
 def _first_line(exc: BaseException) -> str:
     """The client gets one short line; the whole exception goes to the test."""
-    text = str(exc)
+    try:
+        text = str(exc)
+    except Exception:  # an exception whose __str__ raises is still the handler's error
+        return "(its message could not be read)"
     return text.splitlines()[0] if text else ""
+
+
+def _call_handler(handler: RequestHandler, request: Request) -> Response:
+    """Run a handler function in a fresh context, as on a thread of its own.
+
+    Threads are reused, so context variables (``decimal`` precision among them) set by one
+    call must not reach the next one, possibly in another test.
+    """
+    return contextvars.Context().run(handler.respond, request)
 
 
 def _check_timeout(value: object) -> float | None:
@@ -114,10 +127,10 @@ class HandlerThreads:
                 return
             handler, request, reply = job
             try:
-                reply.put((True, handler.respond(request)))
+                reply.put((True, _call_handler(handler, request)))
             except BaseException as exc:  # handed over to the connection thread
                 reply.put((False, exc))
-            del job, request, reply
+            del job, handler, request, reply  # nothing of the call stays alive while idle
             with self._lock:
                 if self._closed:  # the server stopped during the call
                     return
@@ -279,13 +292,16 @@ class RequestDispatcher(Registration, Waiter):
                     response = self._handler_threads.respond(
                         handler, request, self.handler_timeout
                     )
+                elif handler.is_function:
+                    response = _call_handler(handler, request)
                 else:
                     response = handler.respond(request)
                 if not response.is_sequence and not response.direct_passthrough:
                     response.make_sequence()  # a streamed body that raises is the handler's error
+                packed = pack_response(response)  # so is a body of something else than bytes
             except BaseException as exc:  # pytest.fail() in a handler is a BaseException
                 return self._handler_failed(request, handler, exc, settles), Outcome.HANDLER_ERROR
-            self._record(request, pack_response(response), Outcome.MATCHED, None, settles)
+            self._record(request, packed, Outcome.MATCHED, None, settles)
             return response, Outcome.MATCHED
         return self._no_handler(request, lookup, handler), _OUTCOME_KIND[lookup][0]
 

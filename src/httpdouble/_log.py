@@ -168,7 +168,7 @@ _EXACT = frozenset((str, bytes, int, float, bool, type(None)))
 _DROPPED = object()
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, depth: int = 0) -> Any:
     """Return ``value`` with only types ``marshal`` takes: exact str, bytes, int, float, bool,
     None, tuples and dicts. Subclasses (a ``str`` enum, say) become their base type; in a dict,
     other objects are dropped, in a tuple they become their ``repr``.
@@ -176,10 +176,12 @@ def _plain(value: Any) -> Any:
     kind = type(value)
     if kind in _EXACT:
         return value
+    if depth > 20:  # deeper than any record: a container that holds itself
+        return _DROPPED
     if isinstance(value, tuple | list):
-        return tuple(repr(v) if (p := _plain(v)) is _DROPPED else p for v in value)
+        return tuple(repr(v) if (p := _plain(v, depth + 1)) is _DROPPED else p for v in value)
     if isinstance(value, dict):
-        return {str(k): p for k, v in value.items() if (p := _plain(v)) is not _DROPPED}
+        return {str(k): p for k, v in value.items() if (p := _plain(v, depth + 1)) is not _DROPPED}
     if isinstance(value, str):
         return str.__str__(value)
     if isinstance(value, bytes):

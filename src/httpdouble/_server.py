@@ -168,6 +168,7 @@ class HTTPServer(RequestDispatcher):
         self._connections: dict[socket.socket, threading.Thread] = {}
         # Connection threads waiting for their next connection, with their inboxes.
         self._idle: list[tuple[threading.Thread, queue.SimpleQueue[_Handover]]] = []
+        self._run_number = 0  # a connection thread serves only the run it was started in
         self._conn_lock = threading.Lock()
         self._accept_thread: threading.Thread | None = None
         self._wake_r: socket.socket | None = None
@@ -200,6 +201,7 @@ class HTTPServer(RequestDispatcher):
             target=self._accept_loop, args=(ready,), name=f"httpdouble:{self.port}", daemon=True
         )
         self._state = State.RUNNING
+        self._run_number += 1
         with _RUNNING_LOCK:
             _RUNNING.add(self)
         self._accept_thread.start()
@@ -401,12 +403,13 @@ class HTTPServer(RequestDispatcher):
     def _connection_thread(self, conn: socket.socket, address: tuple[str, int]) -> None:
         """Serve connections one after another until the server stops or none comes."""
         me = threading.current_thread()
+        run = self._run_number
         inbox: queue.SimpleQueue[_Handover] = queue.SimpleQueue()
         handover: _Handover = (conn, address)
         while handover is not None:
             self._serve(*handover)
             with self._conn_lock:
-                if self._state is not State.RUNNING:
+                if self._state is not State.RUNNING or self._run_number != run:
                     return
                 self._idle.append((me, inbox))
             try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextvars
+import decimal
 import threading
 from collections.abc import Iterator
 
@@ -149,3 +151,25 @@ def test_handler_threads_are_reused_and_a_hung_one_is_not_handed_calls(
     for thread in helpers:  # stop() ended the idle helper, and the hung one once released
         thread.join(5)
         assert not thread.is_alive()
+
+
+_USER: contextvars.ContextVar[str] = contextvars.ContextVar("user", default="anonymous")
+
+
+@pytest.mark.parametrize("timeout", [0.5, None])
+def test_context_variables_set_by_a_call_do_not_reach_the_next_call(
+    timeout: float | None,
+) -> None:
+    seen: list[str] = []
+
+    def logs_in(request: Request) -> Response:
+        seen.append(f"{_USER.get()} prec={decimal.getcontext().prec}")
+        _USER.set("alice")
+        decimal.getcontext().prec = 3
+        return Response("ok")
+
+    with HTTPServer(handler_timeout=timeout) as server, requests.Session() as session:
+        server.expect_request("/login").respond_with_handler(logs_in)
+        for _ in range(3):  # one connection, and the same helper thread each time
+            assert session.get(server.url_for("/login"), timeout=10).text == "ok"
+    assert seen == ["anonymous prec=28"] * 3

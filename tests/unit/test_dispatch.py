@@ -7,6 +7,7 @@ import gc
 import json
 import re
 import types
+from typing import Any
 
 import pytest
 from werkzeug.test import Client
@@ -530,3 +531,44 @@ def test_enum_values_in_the_environ_and_headers_are_logged_as_their_text(
     assert "app.level" not in entry.request.environ
     assert entry.response.headers["X-Mode"] == "fast"
     assert dispatcher.findings == []
+
+
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Response(iter([1, 2])),  # a body of ints, not bytes
+        lambda: (_ for _ in ()).throw(_Unprintable()),  # an exception whose str() raises
+    ],
+    ids=["body-of-ints", "unprintable-exception"],
+)
+def test_odd_handler_failures_are_handler_errors_and_settle_wait(
+    dispatcher: RequestDispatcher, client: Client, make: Any
+) -> None:
+    dispatcher.expect_oneshot_request("/odd").respond_with_handler(lambda request: make())
+    with dispatcher.wait(timeout=1, raise_assertions=False) as waiting:
+        assert client.get("/odd").status_code == 500
+    assert waiting.result
+    [entry] = dispatcher.log_entries
+    assert entry.outcome is Outcome.HANDLER_ERROR
+    assert [finding.kind for finding in dispatcher.findings] == [Kind.HANDLER_ERROR]
+
+
+def test_a_list_that_holds_itself_in_the_environ_is_logged_without_it(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    def loops(request: Request) -> Response:
+        looped: list[object] = [object()]
+        looped.append(looped)
+        request.environ["app.loop"] = looped
+        request.environ["app.user"] = "ada"
+        return Response("ok")
+
+    dispatcher.expect_request("/loop").respond_with_handler(loops)
+    assert client.get("/loop").status_code == 200
+    [(request, _)] = dispatcher.log
+    assert request.environ["app.user"] == "ada"
