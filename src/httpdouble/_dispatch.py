@@ -24,6 +24,7 @@ from ._matching import (
     closest,
 )
 from ._registration import Registration
+from ._verification import check_matcher
 from ._waiting import Waiter, WaitingSettings
 from ._wire import PreparedHeaders
 
@@ -201,13 +202,7 @@ class RequestDispatcher(Registration, Waiter):
         self, matcher: RequestMatcher, handler_type: HandlerType = HandlerType.PERMANENT
     ) -> RequestHandler:
         """Register ``matcher`` with the given lifetime and return its handler."""
-        if not isinstance(matcher, RequestMatcher):
-            raise HTTPDoubleUsageError(
-                "matcher",
-                expected="a RequestMatcher",
-                got=matcher,
-                remedy="build one with RequestMatcher('/path', method='GET')",
-            )
+        check_matcher(matcher)
         if not isinstance(handler_type, HandlerType):
             raise HTTPDoubleUsageError(
                 "handler_type",

@@ -17,7 +17,8 @@ from ._log import LogEntry, RequestLog, Stamp
 from ._matching import RequestMatcher
 
 
-def _check_matcher(matcher: object) -> None:
+def check_matcher(matcher: object) -> None:
+    """Raise a usage error unless ``matcher`` is a :class:`RequestMatcher`."""
     if not isinstance(matcher, RequestMatcher):
         raise HTTPDoubleUsageError(
             "matcher",
@@ -149,7 +150,7 @@ class Verification:
         self, matcher: RequestMatcher
     ) -> Iterator[tuple[Request, Response]]:
         """Yield ``(request, response)`` from the log for requests that ``matcher`` matches."""
-        _check_matcher(matcher)
+        check_matcher(matcher)
         for request, response in self._log.pairs():
             if matcher.match(request):
                 yield request, response
@@ -161,7 +162,7 @@ class Verification:
     def assert_request_made(self, matcher: RequestMatcher, count: int = 1) -> None:
         """Raise ``AssertionError`` unless exactly ``count`` logged requests match ``matcher``."""
         __tracebackhide__ = True
-        _check_matcher(matcher)
+        check_matcher(matcher)
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise HTTPDoubleUsageError(
                 "count",
