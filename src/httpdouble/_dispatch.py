@@ -18,6 +18,7 @@ from werkzeug.wrappers import Request, Response
 from ._errors import HandlerTimeout, HTTPDoubleUsageError
 from ._expectations import HandlerType, Lookup, Registry, RequestHandler, StaticReply
 from ._findings import Finding, Kind, RequestSummary, format_exception
+from ._idle import IdleThreads
 from ._log import Outcome, PackedResponse, RequestLog, Stamp, pack, pack_response
 from ._matching import (
     RequestMatcher,
@@ -74,31 +75,31 @@ def _check_timeout(value: object) -> float | None:
 
 # A helper thread waits this long for the next handler call before it ends.
 _IDLE_HELPER_SECONDS = 10.0
-_Job = tuple[RequestHandler, Request, "queue.SimpleQueue[tuple[bool, Any]]"] | None
+_Job = tuple[RequestHandler, Request, "queue.SimpleQueue[tuple[bool, Any]]"]
 
 
 class HandlerThreads:
     """Threads that run the user's handler functions under ``handler_timeout``, kept for reuse.
 
-    A call takes an idle thread (or starts one: about 50 us here) and waits ``timeout`` at
-    most. A handler that hangs keeps its (daemon) thread busy, so it is never handed a
-    second call while hung; the client is answered anyway.
+    A call takes a parked thread (or starts one) and waits ``timeout`` at most. A handler
+    that hangs keeps its (daemon) thread busy, so it is never handed a second call while
+    hung; the client is answered anyway.
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._idle: list[queue.SimpleQueue[_Job]] = []
+        self._threads: IdleThreads[_Job] = IdleThreads(_IDLE_HELPER_SECONDS)
         self._closed = False
 
     def respond(self, handler: RequestHandler, request: Request, timeout: float) -> Response:
-        with self._lock:
-            self._closed = False
-            inbox = self._idle.pop() if self._idle else None
-        if inbox is None:
-            inbox = queue.SimpleQueue()
+        self._closed = False
+        taken = self._threads.take()
+        if taken is None:
+            inbox: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
             threading.Thread(
                 target=self._run, args=(inbox,), name="httpdouble-handler", daemon=True
             ).start()
+        else:
+            inbox = taken[1]
         reply: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
         inbox.put((handler, request, reply))
         try:
@@ -114,36 +115,21 @@ class HandlerThreads:
             raise value
         return cast(Response, value)
 
-    def _run(self, inbox: queue.SimpleQueue[_Job]) -> None:
-        while True:
-            try:
-                job = inbox.get(timeout=_IDLE_HELPER_SECONDS)
-            except queue.Empty:
-                with self._lock:
-                    if inbox in self._idle:
-                        self._idle.remove(inbox)
-                        return
-                job = inbox.get()  # handed a call (or told to end) just now
-            if job is None:
-                return
+    def _run(self, inbox: queue.SimpleQueue[_Job | None]) -> None:
+        job = inbox.get()  # put just after this thread was started
+        while job is not None:
             handler, request, reply = job
             try:
                 reply.put((True, _call_handler(handler, request)))
             except BaseException as exc:  # handed over to the connection thread
                 reply.put((False, exc))
-            del job, handler, request, reply  # nothing of the call stays alive while idle
-            with self._lock:
-                if self._closed:  # the server stopped during the call
-                    return
-                self._idle.append(inbox)
+            del job, handler, request, reply  # nothing of the call stays alive while parked
+            job = self._threads.next_item(inbox, lambda: not self._closed)
 
     def close(self) -> None:
-        """End the idle threads now and the busy ones when their call returns."""
-        with self._lock:
-            self._closed = True
-            idle, self._idle = self._idle, []
-        for inbox in idle:
-            inbox.put(None)
+        """End the parked threads now and the busy ones when their call returns."""
+        self._closed = True
+        self._threads.close()
 
 
 class RequestDispatcher(Registration, Waiter):

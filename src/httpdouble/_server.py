@@ -28,6 +28,7 @@ from werkzeug.wrappers import Response
 from ._dispatch import DEFAULT_HANDLER_TIMEOUT, RequestDispatcher
 from ._errors import HTTPDoubleUsageError, HTTPServerError, ServerStartError
 from ._findings import Finding, Kind, format_exception
+from ._idle import IdleThreads
 from ._log import Stamp
 from ._waiting import WaitingSettings
 from ._wire import ConnectionInfo, Limits, error_response, serve_connection
@@ -38,7 +39,7 @@ _PORT_ATTEMPTS = 20
 # A connection thread waits this long for the next connection before it ends: a new
 # connection then costs a hand-over instead of a thread start (about 50 us here).
 _IDLE_THREAD_SECONDS = 10.0
-_Handover = tuple[socket.socket, tuple[str, int]] | None
+_Handover = tuple[socket.socket, tuple[str, int]]
 
 
 _RUNNING: set[HTTPServer] = set()
@@ -166,8 +167,8 @@ class HTTPServer(RequestDispatcher):
         self._state = State.STOPPED
         self._listeners: list[socket.socket] = []
         self._connections: dict[socket.socket, threading.Thread] = {}
-        # Connection threads waiting for their next connection, with their inboxes.
-        self._idle: list[tuple[threading.Thread, queue.SimpleQueue[_Handover]]] = []
+        # Connection threads waiting for their next connection.
+        self._idle: IdleThreads[_Handover] = IdleThreads(_IDLE_THREAD_SECONDS)
         self._run_number = 0  # a connection thread serves only the run it was started in
         self._conn_lock = threading.Lock()
         self._accept_thread: threading.Thread | None = None
@@ -234,17 +235,15 @@ class HTTPServer(RequestDispatcher):
         for listener in self._listeners:
             listener.close()
         self._listeners = []
+        idle = self._idle.close()
         with self._conn_lock:
             connections = list(self._connections.items())
-            idle, self._idle = self._idle, []
-        for _, inbox in idle:
-            inbox.put(None)
         for conn, _ in connections:
             with contextlib.suppress(OSError):
                 socket.socket.shutdown(conn, socket.SHUT_RDWR)
         # One second for all of them together: a busy handler cannot hold up stop() long.
         deadline = time.monotonic() + 1.0
-        for thread in [thread for _, thread in connections] + [thread for thread, _ in idle]:
+        for thread in [thread for _, thread in connections] + idle:
             thread.join(max(0.0, deadline - time.monotonic()))
         for sock in (self._wake_r, self._wake_w):
             if sock is not None:
@@ -385,41 +384,33 @@ class HTTPServer(RequestDispatcher):
             return
         conn.setblocking(True)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self._conn_lock:
-            if self._idle:
-                thread, inbox = self._idle.pop()
+        taken = self._idle.take()
+        if taken is not None:
+            thread, inbox = taken
+            with self._conn_lock:  # registered before its thread sees it: stop() closes it
                 self._connections[conn] = thread
-                inbox.put((conn, address))
-                return
-            thread = threading.Thread(
-                target=self._connection_thread,
-                args=(conn, address),
-                name=f"httpdouble:{self.port}:conn",
-                daemon=True,
-            )
+            inbox.put((conn, address))
+            return
+        thread = threading.Thread(
+            target=self._connection_thread,
+            args=(conn, address),
+            name=f"httpdouble:{self.port}:conn",
+            daemon=True,
+        )
+        with self._conn_lock:
             self._connections[conn] = thread
         thread.start()
 
     def _connection_thread(self, conn: socket.socket, address: tuple[str, int]) -> None:
         """Serve connections one after another until the server stops or none comes."""
-        me = threading.current_thread()
         run = self._run_number
-        inbox: queue.SimpleQueue[_Handover] = queue.SimpleQueue()
-        handover: _Handover = (conn, address)
+        inbox: queue.SimpleQueue[_Handover | None] = queue.SimpleQueue()
+        handover: _Handover | None = (conn, address)
         while handover is not None:
             self._serve(*handover)
-            with self._conn_lock:
-                if self._state is not State.RUNNING or self._run_number != run:
-                    return
-                self._idle.append((me, inbox))
-            try:
-                handover = inbox.get(timeout=_IDLE_THREAD_SECONDS)
-            except queue.Empty:
-                with self._conn_lock:
-                    if (me, inbox) in self._idle:
-                        self._idle.remove((me, inbox))
-                        return
-                handover = inbox.get()  # handed a connection (or told to end) just now
+            handover = self._idle.next_item(
+                inbox, lambda: self._state is State.RUNNING and self._run_number == run
+            )
 
     def _serve(self, conn: socket.socket, address: tuple[str, int]) -> None:
         sock = conn
