@@ -167,6 +167,8 @@ class HTTPServer(RequestDispatcher):
         self._state = State.STOPPED
         self._listeners: list[socket.socket] = []
         self._connections: dict[socket.socket, threading.Thread] = {}
+        # Every live connection thread (serving, parked, or on its way out): stop() joins them.
+        self._conn_threads: set[threading.Thread] = set()
         # Connection threads waiting for their next connection.
         self._idle: IdleThreads[_Handover] = IdleThreads(_IDLE_THREAD_SECONDS)
         self._run_number = 0  # a connection thread serves only the run it was started in
@@ -235,7 +237,7 @@ class HTTPServer(RequestDispatcher):
         for listener in self._listeners:
             listener.close()
         self._listeners = []
-        idle = self._idle.close()
+        self._idle.close()
         with self._conn_lock:
             connections = list(self._connections.items())
         for conn, _ in connections:
@@ -243,7 +245,10 @@ class HTTPServer(RequestDispatcher):
                 socket.socket.shutdown(conn, socket.SHUT_RDWR)
         # One second for all of them together: a busy handler cannot hold up stop() long.
         deadline = time.monotonic() + 1.0
-        for thread in [thread for _, thread in connections] + idle:
+        # Serving, parked, or between two connections (then in neither list above): all of them.
+        with self._conn_lock:
+            alive = list(self._conn_threads)
+        for thread in alive:
             thread.join(max(0.0, deadline - time.monotonic()))
         for sock in (self._wake_r, self._wake_w):
             if sock is not None:
@@ -399,6 +404,7 @@ class HTTPServer(RequestDispatcher):
         )
         with self._conn_lock:
             self._connections[conn] = thread
+            self._conn_threads.add(thread)
         thread.start()
 
     def _connection_thread(self, conn: socket.socket, address: tuple[str, int]) -> None:
@@ -406,11 +412,15 @@ class HTTPServer(RequestDispatcher):
         run = self._run_number
         inbox: queue.SimpleQueue[_Handover | None] = queue.SimpleQueue()
         handover: _Handover | None = (conn, address)
-        while handover is not None:
-            self._serve(*handover)
-            handover = self._idle.next_item(
-                inbox, lambda: self._state is State.RUNNING and self._run_number == run
-            )
+        try:
+            while handover is not None:
+                self._serve(*handover)
+                handover = self._idle.next_item(
+                    inbox, lambda: self._state is State.RUNNING and self._run_number == run
+                )
+        finally:
+            with self._conn_lock:
+                self._conn_threads.discard(threading.current_thread())
 
     def _serve(self, conn: socket.socket, address: tuple[str, int]) -> None:
         sock = conn

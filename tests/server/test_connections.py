@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -153,6 +154,28 @@ def test_a_connection_thread_serves_the_next_connection_instead_of_ending() -> N
         assert len(server.log) == 20
         # Each connection closes before the next opens: one or two threads serve all 20.
         assert len(fresh_threads) <= 3
+    assert _conn_threads(server) == []
+
+
+class _DawdlingServer(HTTPServer):
+    """Its connection threads linger between the end of a connection and parking."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.connection_ended = threading.Event()
+
+    def _serve(self, conn: socket.socket, address: tuple[str, int]) -> None:
+        super()._serve(conn, address)
+        self.connection_ended.set()
+        time.sleep(0.3)  # stop() runs now: the thread is neither serving nor parked
+
+
+def test_stop_joins_a_connection_thread_caught_between_two_connections() -> None:
+    server = _DawdlingServer()
+    with server:
+        server.expect_request("/which").respond_with_data("seen")
+        _one_request_per_connection(server, 1)
+        assert server.connection_ended.wait(10)
     assert _conn_threads(server) == []
 
 
