@@ -26,6 +26,11 @@ class IdleThreads(Generic[T]):
         self._lock = threading.Lock()
         self._parked: list[tuple[threading.Thread, queue.SimpleQueue[T | None]]] = []
 
+    def __len__(self) -> int:
+        """How many threads are parked now."""
+        with self._lock:
+            return len(self._parked)
+
     def take(self) -> tuple[threading.Thread, queue.SimpleQueue[T | None]] | None:
         """Unpark a thread and return it with its inbox; ``None`` when none is parked.
 

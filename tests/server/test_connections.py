@@ -128,8 +128,21 @@ def _conn_threads(server: HTTPServer) -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == name]
 
 
-def _one_request_per_connection(server: HTTPServer, count: int) -> None:
-    for _ in range(count):
+def _until_a_thread_is_parked(server: HTTPServer) -> None:
+    """Wait (5 s at most) until a connection thread waits for its next connection."""
+    parked = threading.Event()
+    for _ in range(500):
+        if len(server._idle):
+            return
+        parked.wait(0.01)
+    raise AssertionError("no connection thread parked within 5 s of its connection's end")
+
+
+def _one_request_per_connection(server: HTTPServer, count: int, *, park: bool = False) -> None:
+    """``park``: before each next connection, wait until the last one's thread is parked."""
+    for number in range(count):
+        if park and number:
+            _until_a_thread_is_parked(server)
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
         try:
             connection.request("GET", "/which")
@@ -150,10 +163,10 @@ def test_a_connection_thread_serves_the_next_connection_instead_of_ending() -> N
 
     with HTTPServer(handler_timeout=None) as server:  # handler on the connection's thread
         server.expect_request("/which").respond_with_handler(which)
-        _one_request_per_connection(server, 20)
+        _one_request_per_connection(server, 20, park=True)
         assert len(server.log) == 20
-        # Each connection closes before the next opens: one or two threads serve all 20.
-        assert len(fresh_threads) <= 3
+        # Each connection opens once the last one's thread waits for it: one thread serves all.
+        assert fresh_threads == [1]
     assert _conn_threads(server) == []
 
 

@@ -119,6 +119,16 @@ def test_wait_ends_only_after_the_last_oneshot_request_is_answered_and_logged() 
         assert results == [200]
 
 
+def _until_a_helper_is_parked(server: HTTPServer) -> None:
+    """Wait (5 s at most) until a helper thread waits for its next handler call."""
+    parked = threading.Event()
+    for _ in range(500):
+        if len(server._handler_threads._threads):
+            return
+        parked.wait(0.01)
+    raise AssertionError("no helper thread parked within 5 s of its call's end")
+
+
 def test_handler_threads_are_reused_and_a_hung_one_is_not_handed_calls(
     release: threading.Event,
 ) -> None:
@@ -139,11 +149,13 @@ def test_handler_threads_are_reused_and_a_hung_one_is_not_handed_calls(
         server.expect_request("/t").respond_with_handler(counts_threads)
         for _ in range(20):
             assert session.get(server.url_for("/t"), timeout=10).text == "ok"
+            _until_a_helper_is_parked(server)
         assert fresh_threads == ["httpdouble-handler"]  # one helper served all 20 calls
         assert session.get(server.url_for("/t?hang=1"), timeout=10).status_code == 500
         # The hung helper keeps its call; the next calls get another thread.
         for _ in range(5):
             assert session.get(server.url_for("/t"), timeout=10).text == "ok"
+            _until_a_helper_is_parked(server)
         assert len(fresh_threads) == 2
         release.set()
         with pytest.raises(HandlerTimeout):
