@@ -145,7 +145,7 @@ def test_handler_threads_are_reused_and_a_hung_one_is_not_handed_calls(
             release.wait(30)
         return Response("ok")
 
-    with HTTPServer(handler_timeout=0.2) as server, requests.Session() as session:
+    with HTTPServer(handler_timeout=1.0) as server, requests.Session() as session:
         server.expect_request("/t").respond_with_handler(counts_threads)
         for _ in range(20):
             assert session.get(server.url_for("/t"), timeout=10).text == "ok"
