@@ -61,10 +61,9 @@ class IdleThreads(Generic[T]):
                     return None
             return inbox.get()  # taken just now: the item (or None) is on its way
 
-    def close(self) -> list[threading.Thread]:
-        """Tell every parked thread to end; return them, for joining."""
+    def close(self) -> None:
+        """Tell every parked thread to end (their owner joins them if it needs to)."""
         with self._lock:
             parked, self._parked = self._parked, []
         for _, inbox in parked:
             inbox.put(None)
-        return [thread for thread, _ in parked]
