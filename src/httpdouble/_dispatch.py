@@ -238,14 +238,12 @@ class RequestDispatcher(Registration, Waiter):
         ):
             assert handler is not None
             body = (b"".join(app_iter),)
+            prepared = PreparedHeaders(response.status, wsgi_headers)
             handler.reply = StaticReply(
-                source,
-                response.status,
-                PreparedHeaders(response.status, wsgi_headers),
-                body,
-                pack_response(response),
+                source, response.status, prepared, body, pack_response(response)
             )
-            app_iter = body
+            start_response(response.status, prepared)  # encoded once, for this request too
+            return body
         start_response(response.status, wsgi_headers)
         return app_iter
 

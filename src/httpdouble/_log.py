@@ -206,11 +206,6 @@ class RequestLog:
         self._ends = array("q")
         self.total = 0
 
-    def append(self, entry: LogEntry) -> None:
-        self.append_record(
-            pack(entry.request, pack_response(entry.response), entry.outcome, entry.stamp)
-        )
-
     def append_record(self, record: _Record) -> None:
         try:
             blob = marshal.dumps(record)
