@@ -15,6 +15,7 @@ from ._errors import (
     HTTPDoubleUsageError,
     HTTPServerError,
     NoHandlerError,
+    NoMethodFoundForMatchingHeaderValueError,
     ServerStartError,
 )
 from ._expectations import HandlerType, RequestHandler
@@ -27,6 +28,7 @@ from ._matching import (
     HeaderValueMatcher,
     Mismatch,
     RequestMatcher,
+    RequestMatcherKwargs,
     URIPattern,
 )
 from ._query import BooleanQueryMatcher, MappingQueryMatcher, QueryMatcher, StringQueryMatcher
@@ -62,12 +64,14 @@ __all__ = [
     "MappingQueryMatcher",
     "Mismatch",
     "NoHandlerError",
+    "NoMethodFoundForMatchingHeaderValueError",
     "NonLoopbackWarning",
     "Outcome",
     "QueryMatcher",
     "RequestDispatcher",
     "RequestHandler",
     "RequestMatcher",
+    "RequestMatcherKwargs",
     "RequestSummary",
     "ServerStartError",
     "Stamp",

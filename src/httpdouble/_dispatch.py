@@ -24,9 +24,10 @@ from ._matching import (
     RequestMatcher,
     closest,
 )
+from ._readiness import READINESS_BODY, READINESS_ENVIRON_KEY
 from ._registration import Registration
 from ._verification import check_matcher
-from ._waiting import Waiter, WaitingSettings
+from ._waiting import Waiter, WaitingSettings, WaitState
 from ._wire import PreparedHeaders
 
 if TYPE_CHECKING:
@@ -38,6 +39,9 @@ _OUTCOME_KIND = {
     Lookup.REFUSED: (Outcome.REFUSED, Kind.REFUSED),
 }
 
+
+# Findings about a request no handler took: they end a wait() with stop_on_nohandler.
+_UNEXPECTED = frozenset(kind for _, kind in _OUTCOME_KIND.values())
 
 DEFAULT_HANDLER_TIMEOUT = 30.0
 
@@ -140,6 +144,10 @@ class RequestDispatcher(Registration, Waiter):
     :param handler_timeout: seconds a handler function (``respond_with_handler``)
         may take; past it the client gets a 500 and the test a :class:`~httpdouble.HandlerTimeout`.
         ``None`` runs handler functions without a limit, on the connection's thread.
+        The delays of a handler's :class:`~httpdouble.hooks.Delay` hooks are added to it.
+    :param ordered_fall_through: when ``True``, a request that matches no ordered
+        handler at all is looked up among the oneshot and permanent handlers instead
+        of failing the order (the default, as in pytest-httpserver, fails it).
     """
 
     def __init__(
@@ -148,6 +156,7 @@ class RequestDispatcher(Registration, Waiter):
         no_handler_status_code: int = 500,
         default_waiting_settings: WaitingSettings | None = None,
         handler_timeout: float | None = DEFAULT_HANDLER_TIMEOUT,
+        ordered_fall_through: bool = False,
     ) -> None:
         if (
             not isinstance(no_handler_status_code, int)
@@ -170,17 +179,30 @@ class RequestDispatcher(Registration, Waiter):
                 remedy="pass WaitingSettings(timeout=2.0) or None",
             )
         self.no_handler_status_code = no_handler_status_code
+        self._default_no_handler_status_code = no_handler_status_code
         self.handler_timeout = _check_timeout(handler_timeout)
         self.default_waiting_settings = default_waiting_settings or WaitingSettings()
         self._lock = threading.RLock()
         self._registry = Registry()
+        self._registry.ordered_fall_through = bool(ordered_fall_through)
         self._log = RequestLog()
         self._findings: list[Finding] = []
         self._unraised: list[Finding] = []
-        self._wake: threading.Event | None = None
-        self._wake_on_nohandler = False
+        self._wait_state: WaitState | None = None
         self._in_flight = 0
         self._handler_threads = HandlerThreads()
+        # Set while the readiness check of start() waits for its answer (see _readiness).
+        self._readiness_token: str | None = None
+
+    @property
+    def ordered_fall_through(self) -> bool:
+        """Whether a request matching no ordered handler may use other handlers; see above."""
+        return self._registry.ordered_fall_through
+
+    @ordered_fall_through.setter
+    def ordered_fall_through(self, value: bool) -> None:
+        with self._lock:
+            self._registry.ordered_fall_through = bool(value)
 
     # ------------------------------------------------------------ registration
 
@@ -205,6 +227,11 @@ class RequestDispatcher(Registration, Waiter):
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """The WSGI entry point."""
+        if self._readiness_token is not None and (
+            environ.get(READINESS_ENVIRON_KEY) == self._readiness_token
+        ):
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [READINESS_BODY]
         # populate_request=False: no environ -> request back-reference, so no cycle to collect.
         request = Request(environ, populate_request=False)
         lookup, handler, settles = self._lookup(request)
@@ -267,9 +294,13 @@ class RequestDispatcher(Registration, Waiter):
         if lookup is Lookup.FOUND:
             assert handler is not None
             try:
+                if handler.is_function:
+                    # Read now: werkzeug's form parsing (request.form) would consume the
+                    # stream and leave request.data empty for the handler.
+                    request.get_data()
                 if handler.is_function and self.handler_timeout is not None:
                     response = self._handler_threads.respond(
-                        handler, request, self.handler_timeout
+                        handler, request, self.handler_timeout + handler.hook_delay
                     )
                 elif handler.is_function:
                     response = _call_handler(handler, request)
@@ -290,7 +321,6 @@ class RequestDispatcher(Registration, Waiter):
         outcome, kind = _OUTCOME_KIND[lookup]
         with self._lock:
             if lookup is Lookup.OUT_OF_ORDER:
-                assert handler is not None
                 head = self._registry.ordered[0]
                 best: tuple[RequestMatcher, list[Any]] | None = (
                     head.matcher,
@@ -322,7 +352,7 @@ class RequestDispatcher(Registration, Waiter):
         self, request: Request, handler: RequestHandler, exc: BaseException, settles: bool
     ) -> Response:
         finding = Finding(
-            Kind.HANDLER_ERROR,
+            Kind.HANDLER_ASSERTION if isinstance(exc, AssertionError) else Kind.HANDLER_ERROR,
             Stamp.now(),
             RequestSummary.of(request),
             expected=handler.matcher.describe(),
@@ -364,11 +394,14 @@ class RequestDispatcher(Registration, Waiter):
                 self._unraised.append(finding)
             if settles:
                 self._in_flight -= 1
-            wake = self._wake
-            if wake is not None and (
-                self._all_used() or (finding is not None and self._wake_on_nohandler)
-            ):
-                wake.set()
+            state = self._wait_state
+            if state is None:
+                return
+            if finding is not None and finding.kind in _UNEXPECTED and state.stop_on_nohandler:
+                summary = finding.request
+                state.settle(False, "" if summary is None else summary.line())
+            elif settles and self._all_used():
+                state.settle(True)
 
     # ------------------------------------------------- pytest-httpserver names
 
@@ -421,12 +454,17 @@ class RequestDispatcher(Registration, Waiter):
     # ----------------------------------------------------------------- clearing
 
     def clear(self) -> None:
-        """Forget handlers, log, findings and the ordered-failure state."""
+        """Forget handlers, log, findings and the ordered-failure state.
+
+        ``no_handler_status_code`` goes back to the value the server was made with
+        (500 unless given), as pytest-httpserver's ``clear()`` does.
+        """
         with self._lock:
             self._registry.clear()
             self._findings = []
             self._unraised = []
             self._log.clear()
+            self.no_handler_status_code = self._default_no_handler_status_code
 
     def clear_log(self) -> None:
         """Forget the request log."""

@@ -12,12 +12,13 @@ class Error(Exception):
     """Base class of every exception raised by httpdouble for misuse or failure to run."""
 
 
-class HTTPDoubleUsageError(Error, TypeError):
+class HTTPDoubleUsageError(Error, TypeError, ValueError):
     """An argument or setting has the wrong type or value.
 
     The message says, one fact per line, what was expected, what was given and
-    what to do. It is a :class:`TypeError` too, so code that catches the
-    built-in kind of error for bad arguments keeps working.
+    what to do. It is a :class:`TypeError` and a :class:`ValueError` too, so code
+    that catches either built-in kind of error for bad arguments keeps working
+    (pytest-httpserver raises ``ValueError`` for some of them).
     """
 
     def __init__(self, argument: str, *, expected: str, got: object, remedy: str) -> None:
@@ -61,6 +62,14 @@ class NoHandlerError(Error):
     """No handler matched a request (kept for API parity with pytest-httpserver)."""
 
 
+class NoMethodFoundForMatchingHeaderValueError(Error):
+    """Kept for API parity with pytest-httpserver; never raised here.
+
+    A :class:`HeaderValueMatcher` given comparators for some headers compares the others
+    as plain strings instead of raising this.
+    """
+
+
 class HandlerTimeout(Error, TimeoutError):
     """A handler function did not return within the server's ``handler_timeout``."""
 
@@ -75,6 +84,7 @@ for _public in (
     HTTPServerError,
     ServerStartError,
     NoHandlerError,
+    NoMethodFoundForMatchingHeaderValueError,
     HandlerTimeout,
     HTTPDoubleFailure,
 ):

@@ -6,9 +6,11 @@ Lookup order (documented in the user's guide):
 2. oneshot handlers, oldest first (the one used is removed);
 3. permanent handlers, oldest first.
 
-A request that matches an ordered handler other than the head is out of
-order: from then on every request is refused until ``clear()``. A request that
-matches no ordered handler at all goes on to steps 2 and 3.
+While ordered handlers are waiting, a request that does not match the head is
+out of order: from then on every request is refused until ``clear()``, as in
+pytest-httpserver. With ``ordered_fall_through`` (an opt-in), only a request
+matching a later ordered handler is out of order; one that matches no ordered
+handler at all goes on to steps 2 and 3.
 
 Oneshot and permanent handlers are indexed by (method, exact path), so the
 cost of a lookup does not grow with the number of handlers on other paths;
@@ -29,6 +31,7 @@ from werkzeug.wrappers import Request, Response
 
 from ._errors import HTTPDoubleUsageError
 from ._matching import RequestMatcher
+from ._posthooks import PostHook, check_hook, delay_of
 
 ResponseHandler = Callable[[Request], Response]
 HeadersType = Mapping[str, str] | Headers | list[tuple[str, str]] | None
@@ -94,7 +97,15 @@ class RequestHandler:
     (the dispatcher keeps a static response's WSGI form after its first use).
     """
 
-    __slots__ = ("handler_type", "is_function", "matcher", "reply", "request_handler", "seq")
+    __slots__ = (
+        "_hooks",
+        "handler_type",
+        "is_function",
+        "matcher",
+        "reply",
+        "request_handler",
+        "seq",
+    )
 
     def __init__(
         self, matcher: RequestMatcher, handler_type: HandlerType = HandlerType.PERMANENT
@@ -102,8 +113,10 @@ class RequestHandler:
         self.matcher = matcher
         self.handler_type = handler_type
         self.request_handler: ResponseHandler | None = None
-        # True for the user's own function (respond_with_handler), which may hang or raise.
+        # True when the user's own code runs for each request (respond_with_handler, or
+        # post hooks), which may hang or raise, and whose answer is never kept.
         self.is_function = False
+        self._hooks: list[PostHook] = []
         # A static response as sent and as logged, kept by the dispatcher after its first use
         # and valid while ``request_handler`` is the function it was built from.
         self.reply: StaticReply | None = None
@@ -151,7 +164,7 @@ class RequestHandler:
             return Response(body, status, header_list, mimetype, content_type)
 
         self.request_handler = make_response
-        self.is_function = False
+        self.is_function = bool(self._hooks)
 
     def respond_with_json(
         self,
@@ -160,9 +173,13 @@ class RequestHandler:
         headers: HeadersType = None,
         content_type: str = "application/json",
     ) -> None:
-        """Answer with ``response_json`` encoded as JSON (encoded once, here)."""
+        """Answer with ``response_json`` encoded as JSON (encoded once, here).
+
+        The body is written as pytest-httpserver writes it, ``json.dumps(obj, indent=4)``,
+        so suites that compare the body's text keep passing.
+        """
         try:
-            body = _json.dumps(response_json)
+            body = _json.dumps(response_json, indent=4)
         except (TypeError, ValueError) as exc:
             raise HTTPDoubleUsageError(
                 "response_json",
@@ -172,12 +189,18 @@ class RequestHandler:
             ) from None
         self.respond_with_data(body, status, headers, content_type=content_type)
 
-    def respond_with_response(self, response: Response) -> None:
-        """Answer with a copy of ``response`` (status, headers and body), fresh per request."""
+    def respond_with_response(self, response: Response | str | None) -> None:
+        """Answer with a copy of ``response`` (status, headers and body), fresh per request.
+
+        As in pytest-httpserver, a ``str`` is the body of a 200 and ``None`` an empty 200.
+        """
+        if response is None or isinstance(response, str):
+            self.respond_with_data(response or "")
+            return
         if not isinstance(response, Response):
             raise HTTPDoubleUsageError(
                 "response",
-                expected="a werkzeug.wrappers.Response",
+                expected="a werkzeug.wrappers.Response (or a str body, or None)",
                 got=response,
                 remedy="build one with werkzeug.Response(body, status, headers)",
             )
@@ -189,7 +212,7 @@ class RequestHandler:
             return Response(body, status, header_list)
 
         self.request_handler = make_response
-        self.is_function = False
+        self.is_function = bool(self._hooks)
 
     def respond_with_handler(self, func: ResponseHandler) -> None:
         """Answer with whatever ``func(request)`` returns: a werkzeug ``Response``.
@@ -206,6 +229,23 @@ class RequestHandler:
             )
         self.request_handler = func
         self.is_function = True
+
+    def with_post_hook(self, hook: PostHook) -> RequestHandler:
+        """Run ``hook(request, response)`` on every response of this handler; return the handler.
+
+        Hooks run in the order they were added, each on the response the one before
+        returned; see :mod:`httpdouble.hooks` for :class:`~httpdouble.hooks.Delay`,
+        :class:`~httpdouble.hooks.Garbage` and :class:`~httpdouble.hooks.Chain`.
+        """
+        check_hook(hook)
+        self._hooks.append(hook)
+        self.is_function = True
+        return self
+
+    @property
+    def hook_delay(self) -> float:
+        """Seconds this handler's :class:`~httpdouble.hooks.Delay` hooks wait on purpose."""
+        return sum(delay_of(hook) for hook in self._hooks)
 
     def respond(self, request: Request) -> Response:
         """Build the response for ``request``.
@@ -230,10 +270,29 @@ class RequestHandler:
                 "  expected: a werkzeug Response, a str (the body), or None (an empty 200)\n"
                 "  to fix: return Response(body, status=..., mimetype=...) from the function"
             )
+        for hook in self._hooks:
+            response = hook(request, response)
         return response
 
     def __repr__(self) -> str:
-        return f"<RequestHandler {self.handler_type.value} {self.matcher!r}>"
+        # pytest-httpserver's form: suites compare it.
+        m = self.matcher
+        return (
+            f"<{type(self).__name__} uri={m.uri!r} method={m.method!r}"
+            f" query_string={m.query_string!r} headers={dict(m.headers)!r}"
+            f" data={m.data!r} json={m.json!r}>"
+        )
+
+
+class RequestHandlerList(list[RequestHandler]):
+    """A list of handlers, as ``handlers`` and ``oneshot_handlers`` return (a copy)."""
+
+    def match(self, request: Request) -> RequestHandler | None:
+        """Return the first handler whose matcher matches ``request``, or ``None``."""
+        for handler in self:
+            if handler.matcher.match(request):
+                return handler
+        return None
 
 
 class HandlerList:
@@ -319,6 +378,7 @@ class Registry:
         self.oneshot = HandlerList()
         self.permanent = HandlerList()
         self.permanently_failed = False
+        self.ordered_fall_through = False
 
     def add(self, handler: RequestHandler) -> None:
         if handler.handler_type is HandlerType.ORDERED:
@@ -331,7 +391,8 @@ class Registry:
     def lookup(self, request: Request) -> tuple[Lookup, RequestHandler | None]:
         """Find the handler for ``request`` and use it up if it is oneshot or ordered.
 
-        For ``OUT_OF_ORDER`` the handler returned is the one the request matched.
+        For ``OUT_OF_ORDER`` the handler returned is the later ordered one the request
+        matched, or ``None``.
         """
         if self.permanently_failed:
             return Lookup.REFUSED, None
@@ -340,10 +401,10 @@ class Registry:
             if head.matcher.match(request):
                 del self.ordered[0]
                 return Lookup.FOUND, head
-            for later in self.ordered[1:]:
-                if later.matcher.match(request):
-                    self.permanently_failed = True
-                    return Lookup.OUT_OF_ORDER, later
+            later = next((h for h in self.ordered[1:] if h.matcher.match(request)), None)
+            if later is not None or not self.ordered_fall_through:
+                self.permanently_failed = True
+                return Lookup.OUT_OF_ORDER, later
         handler = self.oneshot.find(request)
         if handler is not None:
             self.oneshot.remove(handler)

@@ -33,6 +33,7 @@ class Kind(enum.Enum):
     OUT_OF_ORDER = "ordered request out of order"
     REFUSED = "refused: an ordered request was out of order earlier"
     HANDLER_ERROR = "handler raised"
+    HANDLER_ASSERTION = "handler assertion failed"
     UNUSED = "expectation never used"
     MALFORMED = "malformed request"
     LEFT_RUNNING = "server left running"
@@ -222,6 +223,10 @@ def failure_message(findings: list[Finding], *, at_teardown: bool) -> str:
         )
     if Kind.HANDLER_ERROR in kinds:
         lines.append("  - fix the handler function: its exception is chained below as the cause")
+    if Kind.HANDLER_ASSERTION in kinds:
+        lines.append(
+            "  - an assert in a handler function failed: its AssertionError is chained below"
+        )
     if Kind.MALFORMED in kinds:
         lines.append("  - the client sent bytes that are not valid HTTP; see the detail above")
     if at_teardown:

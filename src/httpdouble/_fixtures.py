@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import Iterator
 from typing import Any
@@ -44,6 +45,19 @@ def _port(value: object, source: str) -> int:
             remedy=f"fix {source}, or remove it to let each worker get a free port",
         )
     return port
+
+
+def get_httpserver_listen_address() -> tuple[str | None, int | None]:
+    """Return ``(host, port)`` from ``PYTEST_HTTPSERVER_HOST`` / ``PYTEST_HTTPSERVER_PORT``.
+
+    Either is ``None`` when its variable is unset or empty, as in pytest-httpserver.
+
+    :raises HTTPDoubleUsageError: when the port is not an integer from 0 to 65535.
+    """
+    host = os.environ.get("PYTEST_HTTPSERVER_HOST") or None
+    port_text = os.environ.get("PYTEST_HTTPSERVER_PORT")
+    port = _port(port_text, "PYTEST_HTTPSERVER_PORT") if port_text else None
+    return host, port
 
 
 def _pick_port() -> int:
@@ -123,8 +137,10 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
     state.outside.extend(server.take_findings(include_unused=False, clear=True))
     # A test may change these for itself; the next test gets them back.
     handler_timeout, limits = server.handler_timeout, server.limits
+    fall_through = server.ordered_fall_through
     yield server
     server.handler_timeout, server.limits = handler_timeout, limits
+    server.ordered_fall_through = fall_through
     # Rebuilding log objects costs time: only the "all" report needs them.
     keep = state.mode is ReportMode.ALL
     entries = server.log_entries if keep else []
@@ -156,7 +172,9 @@ def make_httpserver(
     """The server of this process (one per xdist worker), started once per session."""
     state = state_of(pytestconfig)
     server = _start_server(state, httpserver_listen_address, httpserver_ssl_context)
+    Plugin.SERVER = server
     yield server
+    Plugin.SERVER = None
     _finish_server(state, server)
 
 
@@ -231,3 +249,14 @@ def _teardown_check(request: pytest.FixtureRequest) -> bool:
     if request.node.get_closest_marker(NO_CHECK_MARKER) is not None:
         return False
     return bool(request.config.getini(TEARDOWN_CHECK_INI))
+
+
+class Plugin:
+    """Kept for pytest-httpserver parity: ``Plugin.SERVER`` is the server of the last
+    ``make_httpserver`` fixture that started in this process (``None`` after it stopped)."""
+
+    SERVER: HTTPServer | None = None
+
+
+PluginHTTPServer = HTTPServer
+"""pytest-httpserver's name for the class of the fixtures' server: here the same class."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import abc
 import codecs
+import enum
 import json as _json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Union
+from typing import Any, Final, TypedDict, Union
 
 from werkzeug.datastructures import Authorization
 from werkzeug.wrappers import Request
@@ -43,7 +44,7 @@ class _Undefined:
         return cls._instance
 
     def __repr__(self) -> str:
-        return "UNDEFINED"
+        return "<UNDEFINED>"
 
     def __bool__(self) -> bool:
         return False
@@ -104,6 +105,16 @@ class URIPattern(abc.ABC):
 
 URIType = Union[str, URIPattern, "re.Pattern[str]"]
 
+# Values that can never stand for a path: rejected at registration instead of never matching.
+_NOT_A_URI = (bytes, bytearray, int, float, list, tuple, dict, set, frozenset, type(None))
+
+
+def _is_uri(uri: object) -> bool:
+    """A path, a pattern, a regex, or (as upstream) an object with its own ``__eq__``."""
+    if isinstance(uri, (str, URIPattern, re.Pattern)):
+        return True
+    return not isinstance(uri, _NOT_A_URI) and type(uri).__eq__ is not object.__eq__
+
 
 # ---------------------------------------------------------------- query strings
 
@@ -158,7 +169,13 @@ class HeaderValueMatcher:
 
 
 def json_equal(expected: Any, actual: Any) -> bool:
-    """Compare decoded JSON values strictly: ``true`` is not ``1``, ``1`` is ``1.0``."""
+    """Compare decoded JSON values strictly: ``true`` is not ``1``, ``1`` is ``1.0``.
+
+    An :class:`enum.Enum` member in ``expected`` stands for its value, as ``json.dumps``
+    writes it: ``Color.RED`` (a ``StrEnum`` of ``"red"``) equals ``"red"`` on the wire.
+    """
+    if isinstance(expected, enum.Enum):
+        expected = expected.value
     if isinstance(expected, bool) or isinstance(actual, bool):
         return type(expected) is type(actual) and expected == actual
     if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
@@ -181,14 +198,34 @@ def json_equal(expected: Any, actual: Any) -> bool:
 # --------------------------------------------------------------------- matcher
 
 
+HVMATCHER_T = Callable[[str, "str | None", str], bool]
+"""What ``header_value_matcher`` may be: ``(name, actual or None, expected) -> bool``."""
+
+
+class RequestMatcherKwargs(TypedDict, total=False):
+    """The keyword arguments of ``expect_request()`` and its twins, besides ``uri``.
+
+    For typing code that passes them around, as with ``bake(**kwargs)``.
+    """
+
+    method: str
+    data: str | bytes | None
+    data_encoding: str
+    headers: Mapping[str, str] | None
+    query_string: QueryStringType
+    header_value_matcher: HVMATCHER_T | None
+    json: Any
+
+
 class RequestMatcher:
     """What a request must look like to be served by a handler.
 
     Only the fields given are compared; every other part of the request is free.
 
     :param uri: the exact path (``str``), :data:`URI_DEFAULT` for any path, a
-        compiled regular expression (must match the whole path) or a
-        :class:`URIPattern`.
+        compiled regular expression (``pattern.match(path)``: anchored at the start
+        only, as in pytest-httpserver; end it with ``$`` to match the whole path), a
+        :class:`URIPattern`, or any object with its own ``__eq__`` (compared with the path).
     :param method: the HTTP method, case-insensitive; :data:`METHOD_ALL` for any.
     :param data: the exact body, as ``bytes`` or ``str`` (encoded with
         ``data_encoding``); ``None`` for any body.
@@ -205,7 +242,6 @@ class RequestMatcher:
     """
 
     __slots__ = (
-        "_data_bytes",
         "_method_upper",
         "data",
         "data_encoding",
@@ -229,10 +265,11 @@ class RequestMatcher:
         header_value_matcher: HeaderValueMatcher | None = None,
         json: Any = UNDEFINED,
     ) -> None:
-        if not isinstance(uri, (str, URIPattern, re.Pattern)):
+        if not _is_uri(uri):
             raise HTTPDoubleUsageError(
                 "uri",
-                expected="a path str, URI_DEFAULT, a compiled regex or a URIPattern",
+                expected="a path str, URI_DEFAULT, a compiled regex, a URIPattern,"
+                " or an object with its own __eq__",
                 got=uri,
                 remedy="pass e.g. '/users' or re.compile('/users/[0-9]+')",
             )
@@ -294,9 +331,9 @@ class RequestMatcher:
         self.uri = uri
         self.method = method
         self._method_upper = method.upper()
-        self.data = data
         self.data_encoding = data_encoding
-        self._data_bytes = data.encode(data_encoding) if isinstance(data, str) else data
+        # Kept encoded, as pytest-httpserver keeps it.
+        self.data = data.encode(data_encoding) if isinstance(data, str) else data
         self.headers: Mapping[str, str] = dict(headers) if headers else {}
         self.query_string = query_string
         self.query_matcher = to_query_matcher(query_string)
@@ -324,8 +361,10 @@ class RequestMatcher:
         if isinstance(uri, str):
             return uri == URI_DEFAULT or uri == request.path
         if isinstance(uri, URIPattern):
-            return uri.match(request.path)
-        return uri.fullmatch(request.path) is not None
+            return bool(uri.match(request.path))
+        if isinstance(uri, re.Pattern):
+            return uri.match(request.path) is not None
+        return bool(uri == request.path)
 
     def match(self, request: Request) -> bool:
         """Return whether ``request`` meets every expectation."""
@@ -338,7 +377,7 @@ class RequestMatcher:
         for name, expected in self.headers.items():
             if not self.header_value_matcher(name, request.headers.get(name), expected):
                 return False
-        if self._data_bytes is not None and request.get_data() != self._data_bytes:
+        if self.data is not None and request.get_data() != self.data:
             return False
         return self.json is UNDEFINED or self._json_matches(request)
 
@@ -376,8 +415,8 @@ class RequestMatcher:
                         "no such header" if actual_value is None else repr(actual_value),
                     )
                 )
-        if self._data_bytes is not None and request.get_data() != self._data_bytes:
-            found.append(Mismatch("data", _short(self._data_bytes), _short(request.get_data())))
+        if self.data is not None and request.get_data() != self.data:
+            found.append(Mismatch("data", _short(self.data), _short(request.get_data())))
         if self.json is not UNDEFINED and not self._json_matches(request):
             body = request.get_data()
             try:
@@ -395,9 +434,9 @@ class RequestMatcher:
         uri = self.uri
         if isinstance(uri, str):
             return "any path" if uri == URI_DEFAULT else repr(uri)
-        if isinstance(uri, URIPattern):
-            return repr(uri)
-        return f"regex {uri.pattern!r}"
+        if isinstance(uri, re.Pattern):
+            return f"regex {uri.pattern!r}"
+        return repr(uri)
 
     def describe(self) -> str:
         """Return a one-line readable summary of every expectation."""
@@ -409,23 +448,19 @@ class RequestMatcher:
             parts.append(f"query {self.query_matcher.describe()}")
         for name, value in self.headers.items():
             parts.append(f"header {name}={value!r}")
-        if self._data_bytes is not None:
-            parts.append(f"data {_short(self._data_bytes, 80)}")
+        if self.data is not None:
+            parts.append(f"data {_short(self.data, 80)}")
         if self.json is not UNDEFINED:
             parts.append(f"json {_short(self.json, 80)}")
         return " ".join(parts)
 
     def __repr__(self) -> str:
-        fields = [f"uri={self.uri!r}", f"method={self.method!r}"]
-        if self.query_string is not None:
-            fields.append(f"query_string={self.query_string!r}")
-        if self.headers:
-            fields.append(f"headers={self.headers!r}")
-        if self.data is not None:
-            fields.append(f"data={self.data!r}")
-        if self.json is not UNDEFINED:
-            fields.append(f"json={self.json!r}")
-        return f"<RequestMatcher {' '.join(fields)}>"
+        # pytest-httpserver's form, field for field: suites compare it.
+        return (
+            f"<{type(self).__name__} uri={self.uri!r} method={self.method!r}"
+            f" query_string={self.query_string!r} headers={dict(self.headers)!r}"
+            f" data={self.data!r} json={self.json!r}>"
+        )
 
 
 _DEFAULT_HEADER_VALUE_MATCHER = HeaderValueMatcher()

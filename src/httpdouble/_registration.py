@@ -102,9 +102,32 @@ class BakedHTTPServer:
     def __init__(self, server: Registration, defaults: dict[str, Any]) -> None:
         self._server = server
         self._defaults = defaults
+        # One entry per open ``with``: whether that block started the server.
+        self._started: list[bool] = []
 
     def _merged(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return {**self._defaults, **kwargs}
+
+    def bake(self, **kwargs: Any) -> BakedHTTPServer:
+        """Return a new view with these defaults on top of this view's ones."""
+        return BakedHTTPServer(self._server, self._merged(kwargs))
+
+    def __enter__(self) -> BakedHTTPServer:
+        """Start the server unless it runs; the matching ``__exit__`` stops what it started."""
+        server: Any = self._server
+        starts = not server.is_running()
+        if starts:
+            server.start()
+        self._started.append(starts)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        server: Any = self._server
+        if self._started.pop() and server.is_running():
+            server.stop()
+
+    def __repr__(self) -> str:
+        return f"<BakedHTTPServer defaults={self._defaults!r} server={self._server!r}>"
 
     def expect_request(self, uri: URIType, **kwargs: Any) -> RequestHandler:
         """``expect_request`` with the baked defaults."""

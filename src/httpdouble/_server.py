@@ -14,6 +14,7 @@ import enum
 import errno
 import ipaddress
 import queue
+import secrets
 import selectors
 import socket
 import ssl
@@ -30,6 +31,7 @@ from ._errors import HTTPDoubleUsageError, HTTPServerError, ServerStartError
 from ._findings import Finding, Kind, format_exception
 from ._idle import IdleThreads
 from ._log import Stamp
+from ._readiness import probe_readiness
 from ._waiting import WaitingSettings
 from ._wire import ConnectionInfo, Limits, error_response, serve_connection
 
@@ -91,6 +93,10 @@ class HTTPServer(RequestDispatcher):
         client gets a 500 (``None``: no limit).
     :param allow_non_loopback: must be ``True`` to listen on a non-loopback
         address (it warns even then).
+    :param startup_timeout: when given, :meth:`start` ends with
+        :meth:`wait_for_server_ready`: one real request over the socket, answered
+        by the server itself, must come back within this many seconds.
+    :param ordered_fall_through: see :class:`~httpdouble.RequestDispatcher`.
     """
 
     DEFAULT_LISTEN_HOST = DEFAULT_LISTEN_HOST
@@ -109,12 +115,26 @@ class HTTPServer(RequestDispatcher):
         port_source: Callable[[], int] | None = None,
         allow_non_loopback: bool = False,
         handler_timeout: float | None = DEFAULT_HANDLER_TIMEOUT,
+        startup_timeout: float | None = None,
+        ordered_fall_through: bool = False,
     ) -> None:
         super().__init__(
             no_handler_status_code=no_handler_status_code,
             default_waiting_settings=default_waiting_settings,
             handler_timeout=handler_timeout,
+            ordered_fall_through=ordered_fall_through,
         )
+        if startup_timeout is not None and (
+            isinstance(startup_timeout, bool)
+            or not isinstance(startup_timeout, int | float)
+            or not 0 < startup_timeout < 1e9
+        ):
+            raise HTTPDoubleUsageError(
+                "startup_timeout",
+                expected="a positive number of seconds, or None (no readiness check)",
+                got=startup_timeout,
+                remedy="pass e.g. startup_timeout=10, or leave it out",
+            )
         if not isinstance(host, str) or not host:
             raise HTTPDoubleUsageError(
                 "host", expected="a host name or IP address", got=host, remedy="pass 'localhost'"
@@ -163,6 +183,9 @@ class HTTPServer(RequestDispatcher):
         self.threaded = threaded
         self.limits = limits or Limits()
         self.port_source = port_source
+        self.startup_timeout = startup_timeout
+        # True from start() until wait_for_server_ready() has seen the server answer.
+        self._readiness_check_pending = False
         self._requested_port = port
         self._state = State.STOPPED
         self._listeners: list[socket.socket] = []
@@ -214,6 +237,51 @@ class HTTPServer(RequestDispatcher):
                 "the accept thread did not start within 5 seconds\n"
                 "  to fix: the machine may be overloaded; retry, or run fewer xdist workers"
             )
+        self._readiness_check_pending = self.startup_timeout is not None
+        try:
+            self.wait_for_server_ready()
+        except BaseException:
+            self._readiness_check_pending = False
+            self.stop()
+            raise
+
+    def wait_for_server_ready(self) -> None:
+        """Send one request over the socket and wait, ``startup_timeout`` at most, for its answer.
+
+        :meth:`start` calls it when ``startup_timeout`` was given; it does nothing
+        otherwise. The request is answered by the server itself, is not logged and
+        uses no handler. (The server accepts connections once :meth:`start` returns
+        anyway; this proves it end to end, as pytest-httpserver does.)
+
+        :raises HTTPServerError: when the answer is not the expected one, or does not
+            come in time.
+        """
+        if not self._readiness_check_pending:
+            return
+        assert self.startup_timeout is not None
+        self._readiness_token = secrets.token_hex(16)
+        try:
+            ready = probe_readiness(
+                self.host,
+                self.port,
+                self.ssl_context is not None,
+                self.startup_timeout,
+                self._readiness_token,
+            )
+        except OSError as exc:
+            self._readiness_token = None
+            raise HTTPServerError(
+                f"readiness check of {self.url_for('/')} failed: {exc}\n"
+                f"  to fix: raise startup_timeout (now {self.startup_timeout:g} s)"
+                " if the machine is slow"
+            ) from exc
+        self._readiness_token = None
+        if not ready:
+            raise HTTPServerError(
+                f"readiness check of {self.url_for('/')} got an unexpected answer\n"
+                "  to fix: make sure nothing else listens on that port"
+            )
+        self._readiness_check_pending = False
 
     def stop(self) -> None:
         """Stop accepting, close every connection, and join the threads.
@@ -486,4 +554,5 @@ class HTTPServer(RequestDispatcher):
             self._unraised.append(finding)
 
     def __repr__(self) -> str:
-        return f"<HTTPServer {self.url_for('/')} {self._state.value}>"
+        # pytest-httpserver's form: suites compare it.
+        return f"<{type(self).__name__} host={self.host} port={self.port}>"

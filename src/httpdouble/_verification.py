@@ -37,6 +37,8 @@ class Verification:
     _findings: list[Finding]
     _unraised: list[Finding]
     _in_flight: int
+    no_handler_status_code: int
+    _default_no_handler_status_code: int
 
     def _all_used(self) -> bool:
         """Whether every oneshot and ordered handler has been used and answered (lock held)."""
@@ -78,7 +80,11 @@ class Verification:
     def handler_errors(self) -> list[BaseException]:
         """Exceptions from handler functions that :meth:`check_handler_errors` would raise."""
         with self._lock:
-            return [f.cause for f in self._unraised if f.cause is not None]
+            return [
+                f.cause
+                for f in self._unraised
+                if f.kind is Kind.HANDLER_ERROR and f.cause is not None
+            ]
 
     @property
     def permanently_failed(self) -> bool:
@@ -104,14 +110,15 @@ class Verification:
         __tracebackhide__ = True
         taken = self._take(handler_errors=False)
         if taken:
-            raise HTTPDoubleFailure(failure_message(taken, at_teardown=False))
+            cause = next((f.cause for f in taken if f.cause is not None), None)
+            raise HTTPDoubleFailure(failure_message(taken, at_teardown=False)) from cause
 
     def check_handler_errors(self) -> None:
         """Raise the first exception a handler function raised (each one once)."""
         __tracebackhide__ = True
         with self._lock:
             for finding in self._unraised:
-                if finding.cause is not None:
+                if finding.kind is Kind.HANDLER_ERROR and finding.cause is not None:
                     self._unraised.remove(finding)
                     raise finding.cause
 
@@ -144,6 +151,7 @@ class Verification:
                 self._registry.clear()
                 self._findings = []
                 self._log.clear()
+                self.no_handler_status_code = self._default_no_handler_status_code
             return taken
 
     def iter_matching_requests(

@@ -23,7 +23,8 @@ def test_ordered_requests_are_served_in_registration_order(httpserver):
     assert checkout(httpserver.url_for("").rstrip("/")) == "paid"
 
 
-def test_requests_that_no_ordered_handler_matches_fall_through(httpserver):
+def test_requests_that_no_ordered_handler_matches_fall_through_when_opted_in(httpserver):
+    httpserver.ordered_fall_through = True  # this test only: the fixture resets it
     httpserver.expect_ordered_request("/login", method="POST").respond_with_data("ok")
     httpserver.expect_ordered_request("/cart", method="POST").respond_with_data("added")
     httpserver.expect_ordered_request("/pay", method="POST").respond_with_data("paid")

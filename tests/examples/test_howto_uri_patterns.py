@@ -9,11 +9,14 @@ import requests
 from httpdouble import URI_DEFAULT, URIPattern
 
 
-def test_a_compiled_regex_must_match_the_whole_path(httpserver):
-    httpserver.expect_request(re.compile(r"/users/[0-9]+")).respond_with_data("a user")
+def test_a_compiled_regex_matches_at_the_start_of_the_path(httpserver):
+    httpserver.expect_request(re.compile(r"/users/[0-9]+$")).respond_with_data("a user")
+    httpserver.expect_request(re.compile(r"/files/")).respond_with_data("a file")
 
     assert requests.get(httpserver.url_for("/users/123"), timeout=5).text == "a user"
-    # "/users/123/extra" is not a full match.
+    # Anchored at the start only, as re.match: "/files/" matches every path under it ...
+    assert requests.get(httpserver.url_for("/files/a/b.txt"), timeout=5).text == "a file"
+    # ... and "$" makes "/users/123/extra" no match.
     assert requests.get(httpserver.url_for("/users/123/extra"), timeout=5).status_code == 500
     httpserver.clear_assertions()
 

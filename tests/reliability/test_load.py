@@ -224,6 +224,8 @@ def _race_ordered_round(server: HTTPServer) -> None:
 def test_ordered_requests_sent_in_turn_are_all_served_while_other_threads_hit_other_handlers(
     server: HTTPServer,
 ) -> None:
+    # Other requests may come between ordered ones only with the fall-through opt-in.
+    server.ordered_fall_through = True
     for step in range(STEPS):
         server.expect_ordered_request(f"/step/{step}").respond_with_data(str(step))
     server.expect_request("/noise").respond_with_data("noise")

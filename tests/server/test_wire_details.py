@@ -94,13 +94,13 @@ def test_static_response_served_many_times_on_one_connection_stays_exact(
     handler.respond_with_json({"second": True})  # a new response replaces the one kept
     answer = _exchange(server, raw)
     assert b"Content-Type: application/json" in answer
-    assert answer.endswith(b'{"second": true}')
+    assert answer.endswith(b'{\n    "second": true\n}')
     assert [response.get_data() for _, response in server.log] == [
         b"first",
         b"first",
         b"first",
         b"first",  # the log keeps the handler's response; HEAD only left its body unsent
-        b'{"second": true}',
+        b'{\n    "second": true\n}',  # indent=4, as pytest-httpserver writes it
     ]
 
 

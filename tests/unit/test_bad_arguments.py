@@ -40,7 +40,7 @@ def assert_usage_error(
 
 
 MATCHER_CASES: list[tuple[dict[str, Any], str, str, str]] = [
-    ({"uri": 42}, "uri", "a compiled regex or a URIPattern", "42 (int)"),
+    ({"uri": 42}, "uri", "a URIPattern, or an object with its own __eq__", "42 (int)"),
     ({"uri": b"/bytes"}, "uri", "a path str", "b'/bytes' (bytes)"),
     ({"uri": "/", "method": 1}, "method", "HTTP method name", "1 (int)"),
     ({"uri": "/", "method": ""}, "method", "or METHOD_ALL", "'' (str)"),
@@ -143,7 +143,7 @@ HandlerCall = Callable[[Any], None]
         (lambda h: h.respond_with_data("x", status=True), "status", "an int", "True (bool)"),
         (lambda h: h.respond_with_json(object()), "response_json", "JSON-serialisable", "object"),
         (lambda h: h.respond_with_json({}, status=0), "status", "100 to 999", "0 (int)"),
-        (lambda h: h.respond_with_response("ok"), "response", "werkzeug", "'ok' (str)"),
+        (lambda h: h.respond_with_response(b"ok"), "response", "werkzeug", "b'ok' (bytes)"),
         (lambda h: h.respond_with_handler("f"), "func", "a callable", "'f' (str)"),
     ],
 )

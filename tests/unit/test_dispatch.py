@@ -110,7 +110,8 @@ def test_every_request_gets_a_fresh_response_object(
         client.get("/g")
     responses = [response for _, response in dispatcher.log]
     assert len({id(response) for response in responses}) == 4
-    assert [r.get_data() for r in responses] == [b"same", b"[1]", b"same", b"[1]"]
+    json_body = b"[\n    1\n]"  # indent=4, as pytest-httpserver writes it
+    assert [r.get_data() for r in responses] == [b"same", json_body, b"same", json_body]
 
 
 def test_a_handler_without_response_answers_500_and_says_so(
@@ -228,14 +229,33 @@ def test_ordered_requests_in_order_are_served(
     assert not dispatcher.permanently_failed
 
 
-def test_request_matching_no_ordered_handler_falls_through_to_the_others(
+def test_any_request_but_the_next_ordered_one_fails_the_order_by_default(
     dispatcher: RequestDispatcher, client: Client
 ) -> None:
     dispatcher.expect_ordered_request("/first").respond_with_data("first")
     dispatcher.expect_request("/health").respond_with_data("up")
+    assert client.get("/health").status_code == 500
+    assert dispatcher.permanently_failed
+    assert client.get("/first").status_code == 500  # refused from then on, as upstream
+    assert [f.kind for f in dispatcher.findings] == [Kind.OUT_OF_ORDER, Kind.REFUSED]
+    dispatcher.clear()
+
+
+def test_request_matching_no_ordered_handler_falls_through_when_opted_in(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.ordered_fall_through = True
+    dispatcher.expect_ordered_request("/first").respond_with_data("first")
+    dispatcher.expect_ordered_request("/second").respond_with_data("second")
+    dispatcher.expect_request("/health").respond_with_data("up")
     assert client.get("/health").get_data() == b"up"
     assert client.get("/first").get_data() == b"first"
     assert not dispatcher.permanently_failed
+    dispatcher.expect_request("/third")  # a later ordered one out of turn still fails it
+    assert client.get("/third").status_code == 500
+    assert not dispatcher.permanently_failed
+    dispatcher.clear()
+    assert client.get("/health").status_code == 500
 
 
 def test_ordered_violation_refuses_every_further_request_until_clear(
@@ -430,12 +450,16 @@ def test_format_matchers_lists_every_matcher_by_kind(dispatcher: RequestDispatch
     dispatcher.expect_ordered_request("/second", json={"k": 1})
     assert dispatcher.format_matchers().splitlines() == [
         "Ordered matchers (next first):",
-        "    <RequestMatcher uri='/first' method='__ALL'>",
-        "    <RequestMatcher uri='/second' method='__ALL' json={'k': 1}>",
+        "    <RequestMatcher uri='/first' method='__ALL' query_string=None headers={}"
+        " data=None json=<UNDEFINED>>",
+        "    <RequestMatcher uri='/second' method='__ALL' query_string=None headers={}"
+        " data=None json={'k': 1}>",
         "Oneshot matchers:",
-        "    <RequestMatcher uri='/o' method='__ALL' query_string='a=1'>",
+        "    <RequestMatcher uri='/o' method='__ALL' query_string='a=1' headers={}"
+        " data=None json=<UNDEFINED>>",
         "Permanent matchers:",
-        "    <RequestMatcher uri='/p' method='GET'>",
+        "    <RequestMatcher uri='/p' method='GET' query_string=None headers={}"
+        " data=None json=<UNDEFINED>>",
     ]
 
 

@@ -17,6 +17,7 @@ from httpdouble import (
     URI_DEFAULT,
     BooleanQueryMatcher,
     HeaderValueMatcher,
+    HTTPDoubleUsageError,
     MappingQueryMatcher,
     Mismatch,
     QueryMatcher,
@@ -82,11 +83,44 @@ def test_uri_default_matches_any_path(path: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "matches"), [("/users/12", True), ("/users/12/posts", False), ("/users/x", False)]
+    ("path", "matches"),
+    [("/users/12", True), ("/users/12/posts", True), ("/users/x", False), ("/v1/users/1", False)],
 )
-def test_compiled_regex_must_match_the_whole_path(path: str, matches: bool) -> None:
+def test_compiled_regex_is_anchored_at_the_start_only_as_upstream(
+    path: str, matches: bool
+) -> None:
     matcher = RequestMatcher(re.compile(r"/users/\d+"))
     assert matcher.match(make_request(path)) is matches
+
+
+def test_compiled_regex_ending_in_dollar_matches_the_whole_path() -> None:
+    matcher = RequestMatcher(re.compile(r"/users/\d+$"))
+    assert matcher.match(make_request("/users/12"))
+    assert not matcher.match(make_request("/users/12/posts"))
+
+
+class _Prefix:
+    """Not a URIPattern: only an __eq__, as pytest-httpserver allows."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and other.startswith(self.prefix)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def test_an_object_with_its_own_eq_is_compared_with_the_path() -> None:
+    matcher = RequestMatcher(_Prefix("/api/"))  # type: ignore[arg-type]
+    assert matcher.match(make_request("/api/x"))
+    assert not matcher.match(make_request("/web/x"))
+
+
+@pytest.mark.parametrize("value", [b"/a", 42, None, ["/a"]])
+def test_values_that_cannot_be_a_path_are_refused(value: object) -> None:
+    with pytest.raises(HTTPDoubleUsageError, match="invalid uri"):
+        RequestMatcher(value)  # type: ignore[arg-type]
 
 
 def test_uri_pattern_subclass_decides_the_match() -> None:
@@ -337,6 +371,6 @@ def test_describe_and_repr_name_every_given_field() -> None:
     assert matcher.describe() == "POST '/a' query 'q=1' header X-K='v' json {'k': 1}"
     assert repr(matcher) == (
         "<RequestMatcher uri='/a' method='post' query_string='q=1'"
-        " headers={'X-K': 'v'} json={'k': 1}>"
+        " headers={'X-K': 'v'} data=None json={'k': 1}>"
     )
     assert RequestMatcher(URI_DEFAULT).describe() == "any method any path"

@@ -35,12 +35,14 @@ def test_all_lists_exactly_the_public_names_sorted() -> None:
         "MappingQueryMatcher",
         "Mismatch",
         "NoHandlerError",
+        "NoMethodFoundForMatchingHeaderValueError",
         "NonLoopbackWarning",
         "Outcome",
         "QueryMatcher",
         "RequestDispatcher",
         "RequestHandler",
         "RequestMatcher",
+        "RequestMatcherKwargs",
         "RequestSummary",
         "ServerStartError",
         "Stamp",
@@ -77,6 +79,8 @@ def test_test_outcome_failures_are_assertion_errors_and_misuse_is_ours() -> None
     assert issubclass(httpdouble.HTTPDoubleFailure, AssertionError)
     assert issubclass(httpdouble.HTTPDoubleUsageError, httpdouble.Error)
     assert issubclass(httpdouble.HTTPDoubleUsageError, TypeError)
+    # pytest-httpserver raises ValueError for some bad arguments: code catching it still works.
+    assert issubclass(httpdouble.HTTPDoubleUsageError, ValueError)
     assert issubclass(httpdouble.ServerStartError, httpdouble.HTTPServerError)
     assert issubclass(httpdouble.HTTPServerError, httpdouble.Error)
 

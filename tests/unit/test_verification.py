@@ -259,9 +259,23 @@ def test_wait_returns_at_once_when_the_block_used_every_handler(
     dispatcher.expect_ordered_request("/2").respond_with_data("")
     with dispatcher.wait(timeout=60) as waiting:
         assert isinstance(waiting, Waiting)
+        client.get(
+            "/2"
+        )  # the ordered one first: while it waits, any other request is out of order
         client.get("/1")
-        client.get("/2")
     assert waiting.result is True
+
+
+def test_wait_counts_only_handlers_used_after_it_began_as_upstream(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_oneshot_request("/early").respond_with_data("")
+    client.get("/early")
+    # Nothing left to use, and nothing used during the wait: it times out, result False.
+    with dispatcher.wait(raise_assertions=False, timeout=0.05) as waiting:
+        pass
+    assert waiting.result is False
+    assert waiting.elapsed_time >= 0.05
 
 
 def test_wait_wakes_when_another_thread_uses_the_last_handler(
@@ -275,7 +289,7 @@ def test_wait_wakes_when_another_thread_uses_the_last_handler(
     def send() -> None:
         thread_client = Client(dispatcher)
         release.wait(30)
-        statuses.extend(thread_client.get(path).status_code for path in ("/a", "/b"))
+        statuses.extend(thread_client.get(path).status_code for path in ("/b", "/a"))
 
     worker = threading.Thread(target=send)
     worker.start()
@@ -296,9 +310,12 @@ def test_wait_times_out_and_reports_the_unused_handlers(
     with pytest.raises(HTTPDoubleFailure) as excinfo, dispatcher.wait(timeout=0.01):
         pass
     lines = str(excinfo.value).splitlines()
-    assert lines[0].startswith("wait() ended after ")
-    assert lines[0].endswith("(timeout 0.01s) with handlers never used")
-    assert "    <RequestMatcher uri='/never' method='GET'>" in lines
+    assert lines[0] == "Wait timeout occurred, but some handlers left:"  # upstream's words
+    assert lines[1] == "  wait() ended 0.01s after its block with handlers never used"
+    assert (
+        "    <RequestMatcher uri='/never' method='GET' query_string=None headers={}"
+        " data=None json=<UNDEFINED>>"
+    ) in lines
     assert lines[-1] == "to do: make the code under test send them, or raise the timeout"
 
 
@@ -317,10 +334,17 @@ def test_wait_stops_on_an_unmatched_request_and_raises_it(
     dispatcher.expect_oneshot_request("/expected").respond_with_data("")
     # stop_on_nohandler wakes at the unmatched request, long before this timeout.
     with (
-        pytest.raises(HTTPDoubleFailure, match="no handler matched: GET /unexpected"),
+        pytest.raises(HTTPDoubleFailure) as excinfo,
         dispatcher.wait(stop_on_nohandler=True, timeout=60),
     ):
         client.get("/unexpected")
+    lines = str(excinfo.value).splitlines()
+    assert lines[0] == (
+        "No handler found for request GET /unexpected: wait() stopped on it"
+        " (stop_on_nohandler=True)"
+    )
+    assert "1. no handler matched: GET /unexpected" in lines
+    dispatcher.check_assertions()  # raised once, by wait()
 
 
 def test_wait_stop_on_nohandler_without_raising_reports_failure(
