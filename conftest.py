@@ -1,3 +1,3 @@
 """Root conftest: keeps pytest out of folders that are not the test suite."""
 
-collect_ignore = ["examples", "benchmarks", "docs", "noxfile.py"]
+collect_ignore = ["examples", "benchmarks", "compat", "docs", "noxfile.py"]

@@ -7,7 +7,7 @@ import subprocess
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "compat", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
 
@@ -46,6 +46,16 @@ def _run_suite(session: nox.Session, fail_under: str) -> None:
 def tests(session: nox.Session) -> None:
     """Run the test suite on every Python 3.11+ this machine has, under branch coverage."""
     _run_suite(session, COVERAGE_FAIL_UNDER)
+
+
+@nox.session
+def compat(session: nox.Session) -> None:
+    """pytest-httpserver 1.1.5's own test suite, imports renamed, run against httpdouble.
+
+    Fails on any failing test not on ``compat/allowlist.txt`` (see ``compat/run_upstream.py``).
+    """
+    session.install(".", "requests")
+    session.run("python", "compat/run_upstream.py", *session.posargs)
 
 
 @nox.session
