@@ -32,9 +32,14 @@ def test_each_test_gets_the_same_server_cleared(suite: pytest.Pytester, run: Run
             ports.append(httpserver.port)
             httpserver.expect_request("/a").respond_with_data("alpha")
             assert get(httpserver.url_for("/a"))[0] == 200
+            # Settings a test changes for itself must not leak into the next one.
+            httpserver.no_handler_status_code = 404
+            httpserver.ordered_fall_through = True
 
         def test_second_sees_no_handler_and_no_log(httpserver):
             assert httpserver.port == ports[0]
+            assert httpserver.no_handler_status_code == 500
+            assert httpserver.ordered_fall_through is False
             assert httpserver.log == []
             assert httpserver.format_matchers().count("/a") == 0
             httpserver.expect_request("/b").respond_with_data("beta")
