@@ -75,6 +75,7 @@ def run(tests: Path, name: str, extra: list[str], check: bool) -> dict[str, str]
         "-p",
         "no:randomly",
         f"--junitxml={report}",
+        "--continue-on-collection-errors",
         *extra,
     ]
     subprocess.run(command, cwd=tests, check=False)
