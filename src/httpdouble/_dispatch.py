@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any, cast
 from werkzeug.wrappers import Request, Response
 
 from ._errors import HandlerTimeout, HTTPDoubleUsageError
-from ._expectations import HandlerType, Lookup, Registry, RequestHandler, StaticReply
+from ._expectations import (
+    HandlerType,
+    Lookup,
+    Registry,
+    RequestHandler,
+    RequestHandlerList,
+    StaticReply,
+)
 from ._findings import Finding, Kind, RequestSummary, format_exception
 from ._idle import IdleThreads
 from ._log import Outcome, PackedResponse, RequestLog, Stamp, pack, pack_response
@@ -406,22 +413,22 @@ class RequestDispatcher(Registration, Waiter):
     # ------------------------------------------------- pytest-httpserver names
 
     @property
-    def handlers(self) -> list[RequestHandler]:
+    def handlers(self) -> RequestHandlerList:
         """The permanent handlers, oldest first (a copy)."""
         with self._lock:
-            return list(self._registry.permanent)
+            return RequestHandlerList(self._registry.permanent)
 
     @property
-    def oneshot_handlers(self) -> list[RequestHandler]:
+    def oneshot_handlers(self) -> RequestHandlerList:
         """The oneshot handlers not used yet, oldest first (a copy)."""
         with self._lock:
-            return list(self._registry.oneshot)
+            return RequestHandlerList(self._registry.oneshot)
 
     @property
-    def ordered_handlers(self) -> list[RequestHandler]:
+    def ordered_handlers(self) -> RequestHandlerList:
         """The ordered handlers not used yet, next first (a copy)."""
         with self._lock:
-            return list(self._registry.ordered)
+            return RequestHandlerList(self._registry.ordered)
 
     @property
     def application(self) -> RequestDispatcher:
