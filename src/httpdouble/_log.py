@@ -118,8 +118,8 @@ def _pack_request(request: Request) -> tuple[dict[str, Any], bytes]:
     return kept, body
 
 
-def _unpack_request(items: dict[str, Any], body: bytes) -> Request:
-    environ = dict(items)
+def _unpack_request(environ: dict[str, Any], body: bytes) -> Request:
+    # ``environ`` is a fresh dict from ``marshal.loads``: no copy needed
     environ["wsgi.input"] = io.BytesIO(body)
     environ["wsgi.errors"] = sys.stderr
     return Request(environ, populate_request=False)
