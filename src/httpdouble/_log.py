@@ -302,7 +302,7 @@ _T = TypeVar("_T")
 
 
 class LogView(Sequence[_T]):
-    """A read-only snapshot of the log, as a :class:`~collections.abc.Sequence`.
+    """A read-only snapshot of the log, as a ``collections.abc.Sequence``.
 
     It holds what was logged when it was taken and nothing after; it supports ``len``,
     indexing (negative too), slicing (which returns a ``list``), iteration, ``bool`` and

@@ -46,7 +46,7 @@ class Verification:
     def log(self) -> Sequence[tuple[Request, Response]]:
         """``(request, response)`` for every parsed request since the last clear, oldest first.
 
-        A read-only :class:`~collections.abc.Sequence` (``len``, indexing, slicing,
+        A read-only ``collections.abc.Sequence`` (``len``, indexing, slicing,
         iteration, ``==`` with a list), not a ``list``: a snapshot of the log as it is now.
         Each request is rebuilt once, when it is first read, and the same ``Request`` and
         ``Response`` objects are returned after that, until the log is cleared.
