@@ -120,3 +120,7 @@ def bench(session: nox.Session) -> None:
     # never here: it registers the same fixture name as ours. `nox -s bench -- --quick` is short.
     session.install(".", "requests", "httpx", "trustme", "pytest", "pytest-xdist")
     session.run("python", "benchmarks/run.py", *session.posargs)
+    # Reading the log while it grows (issue 12): ours only, about 20 s (5 s with --quick).
+    short = ["--sizes", "1000,5000", "--memory-requests", "2000"]
+    log_args = short if "--quick" in session.posargs else []
+    session.run("python", "benchmarks/log_reads.py", *log_args)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import bisect
 import enum
 import io
 import marshal
+import operator
 import sys
 import threading
 import time
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from werkzeug.wrappers import Request, Response
 
@@ -116,8 +118,8 @@ def _pack_request(request: Request) -> tuple[dict[str, Any], bytes]:
     return kept, body
 
 
-def _unpack_request(items: dict[str, Any], body: bytes) -> Request:
-    environ = dict(items)
+def _unpack_request(environ: dict[str, Any], body: bytes) -> Request:
+    # ``environ`` is a fresh dict from ``marshal.loads``: no copy needed
     environ["wsgi.input"] = io.BytesIO(body)
     environ["wsgi.errors"] = sys.stderr
     return Request(environ, populate_request=False)
@@ -193,17 +195,41 @@ def _plain(value: Any, depth: int = 0) -> Any:
     return _DROPPED
 
 
+class _Segment:
+    """The records appended since one clear, and the entries decoded from them so far.
+
+    ``clear()`` starts a new segment; views taken before it keep reading the old one.
+    """
+
+    __slots__ = ("data", "decoded", "ends", "gaps")
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        # End offset of each record in ``data``.
+        self.ends = array("q")
+        # One number per unparsed (malformed) request: how many parsed ones came before it.
+        # It maps a position among parsed requests to a record index in O(log n).
+        self.gaps = array("q")
+        # Record index -> its entry, filled as readers ask: a record is decoded once. Only
+        # what was read is here, so an unread log still holds no objects.
+        self.decoded: dict[int, LogEntry] = {}
+
+
+_CHUNK = 512  # records decoded per locked copy when a reader walks the log
+
+
 class RequestLog:
-    """Append-only, locked log of requests; reading it builds fresh :class:`LogEntry` objects.
+    """Append-only, locked log of requests, decoded lazily and once.
 
     Records are marshalled into one growing ``bytearray``, their end offsets into an
-    ``array``: neither holds Python objects, so the log is invisible to the collector.
+    ``array``: neither holds Python objects, so an unread log is invisible to the collector.
+    A record becomes a :class:`LogEntry` the first time it is read, and that entry is kept
+    (until :meth:`clear`), so reading the log costs what was not read before.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._data = bytearray()
-        self._ends = array("q")
+        self._segment = _Segment()
         self.total = 0
 
     def append_record(self, record: _Record) -> None:
@@ -212,37 +238,139 @@ class RequestLog:
         except ValueError:  # an object in the environ or a header: keep what is text
             blob = marshal.dumps(_plain(record))
         with self._lock:
-            self._data += blob
-            self._ends.append(len(self._data))
+            segment = self._segment
+            if record[0] is None:  # no request: it has no place among the parsed ones
+                segment.gaps.append(len(segment.ends) - len(segment.gaps))
+            segment.data += blob
+            segment.ends.append(len(segment.data))
             self.total += 1
 
-    def records(self) -> list[_Record]:
+    def entries(self) -> LogView[LogEntry]:
+        """Return a view of the entries logged so far, oldest first."""
         with self._lock:
-            data = bytes(self._data)
-            ends = self._ends.tolist()
-        view = memoryview(data)
-        start = 0
-        out = []
-        for end in ends:
-            out.append(marshal.loads(view[start:end]))
-            start = end
-        return out
+            segment = self._segment
+            size = len(segment.ends)
+        return _EntriesView(self, segment, size, size)
 
-    def entries(self) -> list[LogEntry]:
-        """Return the entries, oldest first (new objects on each call)."""
-        return [_unpack(r) for r in self.records()]
-
-    def pairs(self) -> list[tuple[Request, Response]]:
-        """Return ``(request, response)`` for every parsed request, oldest first."""
-        return [(e.request, e.response) for e in self.entries() if e.request is not None]
+    def pairs(self) -> LogView[tuple[Request, Response]]:
+        """Return a view of ``(request, response)`` for every parsed request so far."""
+        with self._lock:
+            segment = self._segment
+            size = len(segment.ends)
+            parsed = size - len(segment.gaps)
+        return _PairsView(self, segment, parsed, size)
 
     def clear(self) -> None:
+        """Forget every record and every decoded entry (views taken before keep theirs)."""
         with self._lock:
-            self._data = bytearray()
-            self._ends = array("q")
+            self._segment = _Segment()
 
     def __iter__(self) -> Iterator[LogEntry]:
         return iter(self.entries())
 
     def __len__(self) -> int:
-        return len(self._ends)
+        return len(self._segment.ends)
+
+    def _decoded(self, segment: _Segment, start: int, stop: int) -> list[LogEntry]:
+        """Return entries ``start`` to ``stop`` of ``segment``, decoding those never read."""
+        cache = segment.decoded
+        missing = [index for index in range(start, stop) if index not in cache]
+        if missing:
+            first, last = missing[0], missing[-1]
+            with self._lock:  # an append may grow (move) the buffer: copy the span under lock
+                base = segment.ends[first - 1] if first else 0
+                span = memoryview(segment.data[base : segment.ends[last]])
+                ends = segment.ends[first : last + 1]
+            fresh = {}
+            for index in missing:  # decoded outside the lock: the server keeps appending
+                begin = ends[index - first - 1] - base if index > first else 0
+                fresh[index] = _unpack(marshal.loads(span[begin : ends[index - first] - base]))
+            with self._lock:  # two readers may decode one record: every reader gets the first
+                for index, entry in fresh.items():
+                    cache.setdefault(index, entry)
+        return [cache[index] for index in range(start, stop)]
+
+    def _record_index(self, segment: _Segment, position: int) -> int:
+        """Return the record index of the parsed request at ``position``."""
+        if not segment.gaps:
+            return position
+        with self._lock:
+            return position + bisect.bisect_right(segment.gaps, position)
+
+
+_T = TypeVar("_T")
+
+
+class LogView(Sequence[_T]):
+    """A read-only snapshot of the log, as a ``collections.abc.Sequence``.
+
+    It holds what was logged when it was taken and nothing after; it supports ``len``,
+    indexing (negative too), slicing (which returns a ``list``), iteration, ``bool`` and
+    ``==`` with a ``list`` or another view. An entry is decoded when it is first read, from
+    this view or any other, and the same objects are returned after that.
+    """
+
+    __slots__ = ("_log", "_records", "_segment", "_size")
+
+    def __init__(self, log: RequestLog, segment: _Segment, size: int, records: int) -> None:
+        self._log = log
+        self._segment = segment
+        self._size = size
+        self._records = records  # records covered: more than size when some are unparsed
+
+    def __len__(self) -> int:
+        return self._size
+
+    @overload
+    def __getitem__(self, index: int) -> _T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[_T]: ...
+
+    def __getitem__(self, index: int | slice) -> _T | list[_T]:
+        if isinstance(index, slice):
+            return [self._at(position) for position in range(*index.indices(self._size))]
+        position = operator.index(index)
+        if position < 0:
+            position += self._size
+        if not 0 <= position < self._size:
+            raise IndexError(f"log index {index} out of range (the log has {self._size})")
+        return self._at(position)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LogView | list):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+    def _walk(self) -> Iterator[LogEntry]:
+        for start in range(0, self._records, _CHUNK):
+            yield from self._log._decoded(self._segment, start, min(start + _CHUNK, self._records))
+
+    def _at(self, position: int) -> _T:
+        raise NotImplementedError
+
+
+class _EntriesView(LogView[LogEntry]):
+    __slots__ = ()
+
+    def __iter__(self) -> Iterator[LogEntry]:
+        return self._walk()
+
+    def _at(self, position: int) -> LogEntry:
+        return self._log._decoded(self._segment, position, position + 1)[0]
+
+
+class _PairsView(LogView[tuple[Request, Response]]):
+    __slots__ = ()
+
+    def __iter__(self) -> Iterator[tuple[Request, Response]]:
+        return ((e.request, e.response) for e in self._walk() if e.request is not None)
+
+    def _at(self, position: int) -> tuple[Request, Response]:
+        index = self._log._record_index(self._segment, position)
+        entry = self._log._decoded(self._segment, index, index + 1)[0]
+        assert entry.request is not None  # the index skips unparsed requests
+        return entry.request, entry.response

@@ -6,7 +6,7 @@ Mixed into the dispatcher, which owns the state declared here.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from werkzeug.wrappers import Request, Response
 
@@ -45,8 +45,14 @@ class Verification:
         return not self._registry.pending() and self._in_flight == 0
 
     @property
-    def log(self) -> list[tuple[Request, Response]]:
-        """``(request, response)`` for every parsed request since the last clear, oldest first."""
+    def log(self) -> Sequence[tuple[Request, Response]]:
+        """``(request, response)`` for every parsed request since the last clear, oldest first.
+
+        A read-only ``collections.abc.Sequence`` (``len``, indexing, slicing,
+        iteration, ``==`` with a list), not a ``list``: a snapshot of the log as it is now.
+        Each request is rebuilt once, when it is first read, and the same ``Request`` and
+        ``Response`` objects are returned after that, until the log is cleared.
+        """
         return self._log.pairs()
 
     @property
@@ -60,8 +66,11 @@ class Verification:
         return self._log.total
 
     @property
-    def log_entries(self) -> list[LogEntry]:
-        """Every log entry, with its outcome and stamp (test, worker, time)."""
+    def log_entries(self) -> Sequence[LogEntry]:
+        """Every log entry, with its outcome and stamp (test, worker, time).
+
+        A read-only sequence like :attr:`log`, decoded on access and once.
+        """
         return self._log.entries()
 
     @property
@@ -178,10 +187,10 @@ class Verification:
                 got=count,
                 remedy="pass how many matching requests the log must hold, e.g. count=2",
             )
-        found = self.get_matching_requests_count(matcher)
+        requests = [req for req, _ in self._log.pairs()]  # one snapshot for count and report
+        found = sum(1 for req in requests if matcher.match(req))
         if found == count:
             return
-        requests = [req for req, _ in self._log.pairs()]
         lines = [
             f"expected {count} request(s) matching {matcher.describe()}",
             f"got {found}, among {len(requests)} logged request(s)",

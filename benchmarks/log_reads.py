@@ -1,0 +1,163 @@
+"""Reading the request log while it grows: ``server.log[-1]`` after every request.
+
+    python benchmarks/log_reads.py [--sizes 1000,2000,...] [--server ours|incumbent]
+                                   [--budget SECONDS] [--memory-requests N]
+
+For each size N a fresh server gets N requests over one keep-alive ``http.client``
+connection, and the client reads ``server.log[-1]`` after each one. If reading the log
+costs what is new, the time per request stays flat as N grows; if it costs what is old,
+it grows with N. Then, with ``tracemalloc``, the memory one logged request keeps while
+nobody reads the log, and after one full read of it.
+
+``--server incumbent`` runs the same loop on pytest-httpserver (run this file with the
+python of a virtualenv that has it; ``httpdouble`` is then not imported). Only 127.0.0.1 is
+contacted; each size stops early, and says so, once it has taken ``--budget`` seconds.
+This is a measurement, not a test: nothing here fails on a number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import http.client
+import logging
+import time
+import tracemalloc
+from typing import Any
+
+HOST = "127.0.0.1"
+PATH = "/log"
+
+
+def make_server(kind: str) -> Any:
+    """Return a started server with one permanent handler on ``PATH``."""
+    if kind == "incumbent":
+        from pytest_httpserver import HTTPServer as Incumbent
+
+        # werkzeug's request lines on stderr would be timed too: ours prints none
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+        server: Any = Incumbent(host=HOST, port=0)
+    else:
+        from httpdouble import HTTPServer
+
+        server = HTTPServer(host=HOST, port=0)
+    server.expect_request(PATH).respond_with_data("ok")
+    server.start()
+    return server
+
+
+def send(conn: http.client.HTTPConnection, index: int) -> None:
+    conn.request("GET", f"{PATH}?i={index}")
+    response = conn.getresponse()
+    response.read()
+    if response.status != 200:
+        raise RuntimeError(f"request {index}: status {response.status}")
+
+
+def read_after_each(
+    kind: str, count: int, budget: float, read: bool, full_reads: list[float] | None = None
+) -> tuple[int, float, float]:
+    """Send up to ``count`` requests, reading ``log[-1]`` after each.
+
+    Return how many were sent, the seconds of the whole loop and of the reads alone. With
+    ``full_reads``, then read the whole log twice and append each read's seconds.
+    """
+    server = make_server(kind)
+    conn = http.client.HTTPConnection(HOST, server.port, timeout=10)
+    try:
+        sent = 0
+        reading = 0.0
+        start = time.perf_counter()
+        deadline = start + budget
+        while sent < count:
+            send(conn, sent)
+            if read:
+                begin = time.perf_counter()
+                request, _ = server.log[-1]
+                reading += time.perf_counter() - begin
+                if request.args["i"] != str(sent):
+                    raise RuntimeError(f"log[-1] is not request {sent}")
+            sent += 1
+            if sent % 100 == 0 and time.perf_counter() > deadline:
+                break
+        seconds = time.perf_counter() - start
+        if full_reads is not None:
+            for _ in range(2):
+                begin = time.perf_counter()
+                for request, _ in server.log:
+                    request.path  # noqa: B018 - what a reader of the log touches
+                full_reads.append(time.perf_counter() - begin)
+        return sent, seconds, reading
+    finally:
+        conn.close()
+        server.stop()
+
+
+def memory(kind: str, count: int) -> tuple[float, float, float]:
+    """Return bytes kept per logged request unread, after one full read, and the read's seconds."""
+    server = make_server(kind)
+    conn = http.client.HTTPConnection(HOST, server.port, timeout=10)
+    try:
+        for index in range(50):  # connection, thread and handler state exist before tracing
+            send(conn, index)
+        server.clear_log()
+        gc.collect()
+        tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
+        for index in range(count):
+            send(conn, index)
+        gc.collect()
+        unread = tracemalloc.get_traced_memory()[0] - base
+        start = time.perf_counter()
+        for request, _ in server.log:
+            request.args  # noqa: B018 - what a reader of the log touches
+        seconds = time.perf_counter() - start
+        gc.collect()
+        read = tracemalloc.get_traced_memory()[0] - base
+        tracemalloc.stop()
+        return unread / count, read / count, seconds
+    finally:
+        conn.close()
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server", choices=("ours", "incumbent"), default="ours")
+    parser.add_argument("--sizes", default="1000,2000,5000,10000,20000")
+    parser.add_argument("--budget", type=float, default=120.0, help="seconds per size at most")
+    parser.add_argument("--memory-requests", type=int, default=5000)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    full_reads: list[float] = []
+    sent, seconds, _ = read_after_each(args.server, sizes[0], args.budget, False, full_reads)
+    first, second = (f"{t / sent * 1e6:.1f} us/entry" for t in full_reads)
+    print(
+        f"{args.server}: {sent} requests without reading the log: {seconds:.2f} s,"
+        f" {seconds / sent * 1e6:.0f} us/request; then a full read of the log: {first},"
+        f" and a second one: {second}"
+    )
+    print("log[-1] read after each request; the last column is the read alone")
+    print(f"{'N':>7} {'seconds':>9} {'us/request':>11} {'us/read':>9}")
+    for count in sizes:
+        sent, seconds, reading = read_after_each(args.server, count, args.budget, read=True)
+        note = "" if sent == count else f"  (stopped at {sent}: budget of {args.budget:.0f} s)"
+        print(
+            f"{count:>7} {seconds:>9.2f} {seconds / sent * 1e6:>11.0f}"
+            f" {reading / sent * 1e6:>9.1f}{note}",
+            flush=True,
+        )
+    if args.memory_requests:
+        count = args.memory_requests
+        unread, read, seconds = memory(args.server, count)
+        print(
+            f"memory per logged request ({count} requests, tracemalloc):"
+            f" {unread:.0f} B unread, {read:.0f} B after one full read"
+            f" (the read took {seconds:.2f} s, {seconds / count * 1e6:.0f} us/entry)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""Reading the request log: each entry is decoded once, on first read, and kept until a clear."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pytest
+from werkzeug.test import Client
+from werkzeug.wrappers import Response
+
+import httpdouble._log as log_module
+from httpdouble import LogEntry, Outcome, RequestDispatcher, RequestMatcher
+
+
+@pytest.fixture
+def decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the records turned into entries: one element per decode."""
+    calls: list[int] = []
+    original: Callable[[tuple[object, ...]], LogEntry] = log_module._unpack
+
+    def counting(record: tuple[object, ...]) -> LogEntry:
+        calls.append(1)
+        return original(record)
+
+    monkeypatch.setattr(log_module, "_unpack", counting)
+    return calls
+
+
+@pytest.fixture(autouse=True)
+def _handler(dispatcher: RequestDispatcher) -> None:
+    dispatcher.expect_request("/a").respond_with_data("ok")
+
+
+def _send(client: Client, count: int, start: int = 0) -> None:
+    for index in range(start, start + count):
+        assert client.get(f"/a?i={index}").status_code == 200
+
+
+def test_reading_the_log_twice_returns_the_same_objects_for_old_entries(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    _send(client, 3)
+    first = dispatcher.log
+    _send(client, 2, start=3)
+    second = dispatcher.log
+    assert all(a[0] is b[0] and a[1] is b[1] for a, b in zip(first, second[:3], strict=True))
+    assert dispatcher.log[0][0] is dispatcher.log[0][0]
+    assert dispatcher.log_entries[4].request is second[4][0]
+    assert [request.args["i"] for request, _ in second] == ["0", "1", "2", "3", "4"]
+
+
+def test_log_minus_one_decodes_only_the_newest_entry(
+    dispatcher: RequestDispatcher, client: Client, decodes: list[int]
+) -> None:
+    _send(client, 100)
+    for index in range(100, 110):
+        _send(client, 1, start=index)
+        request, response = dispatcher.log[-1]
+        assert (request.args["i"], response.get_data()) == (str(index), b"ok")
+    assert len(decodes) == 10  # nothing of the 100 unread ones
+
+
+def test_reads_and_matching_decode_each_entry_once(
+    dispatcher: RequestDispatcher, client: Client, decodes: list[int]
+) -> None:
+    _send(client, 20)
+    three = RequestMatcher("/a", query_string="i=3")
+    for _ in range(3):
+        assert len(dispatcher.log) == 20
+        assert [r.args["i"] for r, _ in dispatcher.log] == [str(i) for i in range(20)]
+        assert len(list(dispatcher.log_entries)) == 20
+        assert dispatcher.get_matching_requests_count(three) == 1
+        dispatcher.assert_request_made(RequestMatcher("/a"), count=20)
+        assert [r.args["i"] for r, _ in dispatcher.iter_matching_requests(three)] == ["3"]
+    assert len(decodes) == 20
+    _send(client, 5, start=20)
+    assert dispatcher.get_matching_requests_count(RequestMatcher("/a")) == 25
+    assert len(decodes) == 25  # only the new ones
+
+
+def test_matching_keeps_the_request_it_matched(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    _send(client, 4)
+    two = RequestMatcher("/a", query_string="i=2")
+    ((matched, _),) = dispatcher.iter_matching_requests(two)
+    ((again, _),) = dispatcher.iter_matching_requests(two)
+    assert matched is again is dispatcher.log[2][0]
+
+
+def test_clear_drops_the_decoded_entries_and_views_taken_before_keep_theirs(
+    dispatcher: RequestDispatcher, client: Client, decodes: list[int]
+) -> None:
+    _send(client, 3)
+    before = dispatcher.log
+    old_request = before[0][0]
+    assert dispatcher.log[0][0] is old_request
+    dispatcher.clear_log()
+    assert dispatcher.log == []
+    assert not dispatcher.log_entries
+    _send(client, 1, start=7)
+    assert dispatcher.log[0][0] is not old_request
+    assert dispatcher.log[0][0].args["i"] == "7"
+    assert len(decodes) == 2  # the first request before the clear, the one after
+    assert [r.args["i"] for r, _ in before] == ["0", "1", "2"]
+    assert before[0][0] is old_request
+    dispatcher.clear()
+    assert len(dispatcher.log) == 0
+    assert dispatcher.total_requests == 4
+
+
+def test_the_log_reads_like_the_list_upstream_returns(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    assert dispatcher.log == []
+    assert [] == dispatcher.log  # noqa: SIM300 - the reflected comparison is the point
+    assert not dispatcher.log
+    assert list(dispatcher.log) == []
+    _send(client, 3)
+    log = dispatcher.log
+    assert isinstance(log, Sequence)
+    assert log
+    assert len(log) == 3
+    assert log[0][0].path == "/a"
+    assert log[-1][0].args["i"] == "2"
+    assert log[-3] == log[0]
+    assert [r.args["i"] for r, _ in log[1:]] == ["1", "2"]
+    assert [r.args["i"] for r, _ in log[::-1]] == ["2", "1", "0"]
+    assert log[5:] == []
+    assert [r.args["i"] for r, _ in reversed(log)] == ["2", "1", "0"]
+    for request, response in log:
+        assert (request.method, response.status_code) == ("GET", 200)
+    assert log == list(log)
+    assert list(log) == log
+    assert dispatcher.log == dispatcher.log  # the same entries are the same objects
+    assert log != list(log)[:2]
+    assert log != tuple(log)  # a list is not equal to a tuple either
+    assert log[1] in log
+    assert log.index(log[2]) == 2
+    assert repr(log) == repr(list(log))
+    with pytest.raises(IndexError):
+        log[3]
+    with pytest.raises(IndexError):
+        log[-4]
+    with pytest.raises(TypeError):
+        log["0"]
+
+
+def test_a_view_is_a_snapshot_of_the_log_when_it_was_taken(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    _send(client, 2)
+    snapshot = dispatcher.log
+    entries = dispatcher.log_entries
+    _send(client, 2, start=2)
+    assert (len(snapshot), len(entries), len(list(snapshot))) == (2, 2, 2)
+    later = dispatcher.log
+    assert len(later) == 4
+    assert later[:2] == list(snapshot)
+
+
+def test_unparsed_requests_are_in_log_entries_and_skipped_by_log(
+    dispatcher: RequestDispatcher, client: Client, decodes: list[int]
+) -> None:
+    def malformed() -> None:
+        dispatcher.record_malformed(Response("bad", 400), "no path", "GARBAGE")
+
+    malformed()
+    _send(client, 2)
+    malformed()
+    malformed()
+    _send(client, 1, start=2)
+    malformed()
+    assert len(dispatcher.log_entries) == 7
+    assert len(dispatcher.log) == 3
+    assert dispatcher.log[2][0].args["i"] == "2"
+    assert len(decodes) == 1  # indexing skips unparsed records without decoding them
+    assert [r.args["i"] for r, _ in dispatcher.log] == ["0", "1", "2"]
+    assert [dispatcher.log[i][0].args["i"] for i in (-3, -2, -1, 0, 1)] == [
+        "0",
+        "1",
+        "2",
+        "0",
+        "1",
+    ]
+    entries = dispatcher.log_entries
+    assert [e.outcome for e in entries] == [
+        Outcome.MALFORMED,
+        Outcome.MATCHED,
+        Outcome.MATCHED,
+        Outcome.MALFORMED,
+        Outcome.MALFORMED,
+        Outcome.MATCHED,
+        Outcome.MALFORMED,
+    ]
+    assert entries[5].request is dispatcher.log[2][0]
+    assert entries[0].request is None
+    assert entries[0].response.status_code == 400
+    assert len(decodes) == 7
