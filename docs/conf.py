@@ -25,6 +25,7 @@ nitpicky = True
 # Types from other projects: without intersphinx (the build runs offline) Sphinx cannot link
 # them, so each one is named here rather than silencing every missing reference.
 nitpick_ignore = [
+    ("py:class", "collections.abc.Sequence"),
     ("py:class", "werkzeug.wrappers.Request"),
     ("py:class", "werkzeug.wrappers.Response"),
     ("py:class", "werkzeug.wrappers.request.Request"),
