@@ -301,10 +301,16 @@ class BlockingHTTPServer(HTTPServer):
                 "  to do: check that the code under test sends it to"
                 f" {self.url_for('/').rstrip('/')}, or raise the timeout"
             )
-        differences = matcher.difference(exchange.request)
+        try:
+            differences = matcher.difference(exchange.request)
+        except BaseException:  # a URIPattern or header comparator of the user's raised
+            with self._lock:
+                if exchange.state is _State.TAKEN:
+                    self._unanswered(exchange, "because the matcher of assert_request() raised")
+            raise
         if not differences:
             return BlockingRequestHandler(self, exchange)
-        self._answer_mismatch(exchange, matcher.describe(), differences)
+        answered = self._answer_mismatch(exchange, matcher.describe(), differences)
         summary = RequestSummary.of(exchange.request).lines()
         lines = [
             "the request does not match what assert_request() expected",
@@ -312,7 +318,9 @@ class BlockingHTTPServer(HTTPServer):
             *(f"            {line}" for line in summary[1:]),
             f"  expected: {matcher.describe()}",
             *(f"    - {m}" for m in differences),
-            f"  the client was answered {self.no_handler_status_code} (no handler)",
+            f"  the client was answered {self.no_handler_status_code} (no handler)"
+            if answered
+            else "  the server had answered it already (its timeout passed, or it was stopped)",
         ]
         raise HTTPDoubleFailure("\n".join(lines))
 
@@ -334,10 +342,11 @@ class BlockingHTTPServer(HTTPServer):
 
     def _answer_mismatch(
         self, exchange: _Exchange, expected: str, differences: list[Mismatch]
-    ) -> None:
+    ) -> bool:
+        """Answer a request that does not match; ``False`` if it was answered already."""
         with self._lock:
             if exchange.state is not _State.TAKEN:
-                return  # already answered after its timeout: that is a finding of its own
+                return False  # answered after its timeout: that is a finding of its own
             finding = Finding(
                 Kind.NO_HANDLER,
                 Stamp.now(),
@@ -352,6 +361,7 @@ class BlockingHTTPServer(HTTPServer):
                 "\n".join(lines) + "\n", self.no_handler_status_code, mimetype="text/plain"
             )
             self._finish(exchange, response, Outcome.NO_HANDLER, finding)
+            return True
 
     def _answer_from_test(self, exchange: _Exchange, response: Response) -> None:
         __tracebackhide__ = True

@@ -27,6 +27,7 @@ from httpdouble import (
     Kind,
     Outcome,
     TLSCertificates,
+    URIPattern,
 )
 from httpdouble._blocking import BlockingHTTPServer, BlockingRequestHandler
 
@@ -292,6 +293,22 @@ def test_a_bad_response_raises_in_the_test_and_the_request_can_still_be_answered
         handler.respond_with_response(Response(broken_stream()))
     handler.respond_with_data("fine")
     assert future.result(timeout=WAIT).text == "fine"
+
+
+def test_a_matcher_that_raises_answers_the_client_and_raises_in_the_test(
+    send: Send,
+) -> None:
+    class Broken(URIPattern):
+        def match(self, uri: str) -> bool:
+            raise ValueError("pattern bug")
+
+    with BlockingHTTPServer(timeout=WAIT * 3) as server:
+        future = send("GET", server.url_for("/p"))
+        with pytest.raises(ValueError, match="pattern bug"):
+            server.assert_request(Broken(), timeout=WAIT)
+        assert future.result(timeout=WAIT).status_code == 500
+        [finding] = server.findings
+        assert "because the matcher of assert_request() raised" in finding.detail
 
 
 # ----------------------------------------------------------------------- lifecycle
