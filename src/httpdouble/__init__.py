@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._blocking import BlockingHTTPServer, BlockingRequestHandler
 from ._dispatch import RequestDispatcher
 from ._errors import (
     Error,
@@ -48,6 +49,8 @@ __all__ = [
     "UNDEFINED",
     "URI_DEFAULT",
     "BakedHTTPServer",
+    "BlockingHTTPServer",
+    "BlockingRequestHandler",
     "BooleanQueryMatcher",
     "Error",
     "Finding",

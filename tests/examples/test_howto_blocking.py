@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from httpdouble._blocking import BlockingHTTPServer
+from httpdouble import BlockingHTTPServer
 
 
 def fetch_with_one_retry(url: str) -> Any:

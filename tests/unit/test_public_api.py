@@ -19,6 +19,8 @@ def test_all_lists_exactly_the_public_names_sorted() -> None:
         "UNDEFINED",
         "URI_DEFAULT",
         "BakedHTTPServer",
+        "BlockingHTTPServer",
+        "BlockingRequestHandler",
         "BooleanQueryMatcher",
         "Error",
         "Finding",

@@ -16,6 +16,8 @@ UPSTREAM_NAMES = {
         "METHOD_ALL",
         "URI_DEFAULT",
         "BakedHTTPServer",
+        "BlockingHTTPServer",
+        "BlockingRequestHandler",
         "Error",
         "HTTPServer",
         "HTTPServerError",
@@ -62,6 +64,7 @@ UPSTREAM_NAMES = {
     ],
     "httpdouble.hooks": ["Chain", "Delay", "Garbage", "Request", "Response"],
     "httpdouble.bake": ["BakedHTTPServer"],
+    "httpdouble.blocking_httpserver": ["BlockingHTTPServer", "BlockingRequestHandler"],
     "httpdouble.pytest_plugin": [
         "Plugin",
         "PluginHTTPServer",
