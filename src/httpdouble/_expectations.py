@@ -23,6 +23,7 @@ from __future__ import annotations
 import enum
 import itertools
 import json as _json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -76,7 +77,42 @@ def _header_list(headers: object) -> list[tuple[str, str]]:
             got=headers,
             remedy="pass headers={'X-Request-Id': 'abc'}",
         )
+    check_header_pairs(pairs)
     return pairs
+
+
+# RFC 9110 token characters: what a field name may be made of.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_BAD_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def check_header_pairs(pairs: list[tuple[str, str]]) -> None:
+    """Refuse, at registration, a response header the wire could not carry as given.
+
+    Names must be tokens; values must be latin-1 and free of CR, LF, NUL and other
+    control characters (a tab is allowed).
+    """
+    for name, value in pairs:
+        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+            raise HTTPDoubleUsageError(
+                "header name",
+                expected="a token: letters, digits and !#$%&'*+-.^_`|~ (no space, colon, CR/LF)",
+                got=name,
+                remedy="spell the header name as it goes on the wire, e.g. 'X-Request-Id'",
+            )
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            encodable = False
+        else:
+            encodable = True
+        if not encodable or _BAD_IN_VALUE.search(value):
+            raise HTTPDoubleUsageError(
+                f"value of header {name}",
+                expected="latin-1 text without CR, LF, NUL or other control characters",
+                got=value,
+                remedy="percent-encode or base64 the value, or send it in the body",
+            )
 
 
 class StaticReply(NamedTuple):
@@ -204,9 +240,11 @@ class RequestHandler:
                 got=response,
                 remedy="build one with werkzeug.Response(body, status, headers)",
             )
+        _check_status(response.status_code)
         body = response.get_data()
         status = response.status
         header_list = list(response.headers.items())
+        check_header_pairs(header_list)
 
         def make_response(request: Request) -> Response:
             return Response(body, status, header_list)
