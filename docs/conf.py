@@ -26,6 +26,9 @@ nitpicky = True
 # them, so each one is named here rather than silencing every missing reference.
 nitpick_ignore = [
     ("py:class", "collections.abc.Sequence"),
+    # Documented at its public path, httpdouble.httpserver.RequestHandlerList.
+    ("py:class", "httpdouble._expectations.RequestHandlerList"),
+    ("py:class", "_Exchange"),  # private: what a BlockingRequestHandler answers
     ("py:class", "werkzeug.wrappers.Request"),
     ("py:class", "werkzeug.wrappers.Response"),
     ("py:class", "werkzeug.wrappers.request.Request"),
