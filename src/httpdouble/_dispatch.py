@@ -27,7 +27,7 @@ from ._matching import (
 from ._registration import Registration
 from ._verification import check_matcher
 from ._waiting import Waiter, WaitingSettings
-from ._wire import PreparedHeaders
+from ._wire import LOG_HANDLE, PreparedHeaders, skip_unread_body
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -305,6 +305,7 @@ class RequestDispatcher(Registration, Waiter):
                     if lookup is Lookup.REFUSED
                     else "a request matching a registered handler"
                 )
+        skip_unread_body(request.environ)  # a client awaiting 100 Continue gets this answer
         finding = Finding(
             kind,
             Stamp.now(),
@@ -351,9 +352,11 @@ class RequestDispatcher(Registration, Waiter):
         settles: bool = False,
     ) -> None:
         try:
-            self._log.append_record(
+            handle = self._log.append_record(
                 pack(request, response, outcome, None if finding is None else finding.stamp)
             )
+            if request is not None:  # the connection may amend it: an answer it cannot send
+                request.environ[LOG_HANDLE] = handle
         finally:  # settle and wake even if the record could not be kept
             self._settle(finding, settles)
 

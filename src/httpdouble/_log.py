@@ -25,6 +25,7 @@ class Outcome(enum.Enum):
     REFUSED = "refused after an ordered violation"
     HANDLER_ERROR = "handler raised"
     MALFORMED = "malformed request"
+    NOT_DELIVERED = "answered, but the answer could not be sent"
 
 
 class _Context:
@@ -124,6 +125,10 @@ def _unpack_request(items: dict[str, Any], body: bytes) -> Request:
 
 
 PackedResponse = tuple[int, tuple[tuple[str, str], ...], bytes]
+LogHandle = tuple[int, int]
+"""Where a record is in a :class:`RequestLog`: (generation, index)."""
+_RESPONSE = slice(2, 5)  # status, headers, body in a record
+_OUTCOME = 5
 
 
 def pack_response(response: Response) -> PackedResponse:
@@ -205,8 +210,10 @@ class RequestLog:
         self._data = bytearray()
         self._ends = array("q")
         self.total = 0
+        self._generation = 0  # changed by clear(): a handle from before it points nowhere
 
-    def append_record(self, record: _Record) -> None:
+    def append_record(self, record: _Record) -> LogHandle:
+        """Append ``record``; return a handle for :meth:`amend`."""
         try:
             blob = marshal.dumps(record)
         except ValueError:  # an object in the environ or a header: keep what is text
@@ -215,6 +222,33 @@ class RequestLog:
             self._data += blob
             self._ends.append(len(self._data))
             self.total += 1
+            return self._generation, len(self._ends) - 1
+
+    def amend(
+        self, handle: LogHandle, outcome: Outcome, response: PackedResponse | None = None
+    ) -> bool:
+        """Change the outcome (and the response) of a record; return whether it still exists.
+
+        For what only the connection learns after the dispatcher logged the request: the
+        answer could not be sent, or the handler's response could not be put on the wire.
+        """
+        generation, index = handle
+        with self._lock:
+            if generation != self._generation or index >= len(self._ends):
+                return False
+            start = self._ends[index - 1] if index else 0
+            end = self._ends[index]
+            record = list(marshal.loads(self._data[start:end]))
+            record[_OUTCOME] = outcome.value
+            if response is not None:
+                record[_RESPONSE] = response
+            blob = marshal.dumps(_plain(tuple(record)))
+            self._data[start:end] = blob
+            shift = len(blob) - (end - start)
+            if shift:
+                for i in range(index, len(self._ends)):
+                    self._ends[i] += shift
+        return True
 
     def records(self) -> list[_Record]:
         with self._lock:
@@ -240,6 +274,7 @@ class RequestLog:
         with self._lock:
             self._data = bytearray()
             self._ends = array("q")
+            self._generation += 1
 
     def __iter__(self) -> Iterator[LogEntry]:
         return iter(self.entries())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import errno
+import io
 import ipaddress
 import queue
 import selectors
@@ -22,16 +23,17 @@ import time
 import warnings
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from ._dispatch import DEFAULT_HANDLER_TIMEOUT, RequestDispatcher
 from ._errors import HTTPDoubleUsageError, HTTPServerError, ServerStartError
-from ._findings import Finding, Kind, format_exception
+from ._findings import Finding, Kind, RequestSummary, format_exception
 from ._idle import IdleThreads
-from ._log import Stamp
+from ._log import Outcome, Stamp, pack, pack_response
 from ._waiting import WaitingSettings
-from ._wire import ConnectionInfo, Limits, error_response, serve_connection
+from ._wire import LOG_HANDLE, ConnectionInfo, Limits, Reports, error_response, serve_connection
 
 DEFAULT_LISTEN_HOST = "localhost"
 DEFAULT_LISTEN_PORT = 0
@@ -40,6 +42,18 @@ _PORT_ATTEMPTS = 20
 # connection then costs a hand-over instead of a thread start (about 50 us here).
 _IDLE_THREAD_SECONDS = 10.0
 _Handover = tuple[socket.socket, tuple[str, int]]
+
+
+def _listen_backlog() -> int:
+    """The system's largest accept queue: a burst of connections must not be refused."""
+    try:
+        with open("/proc/sys/net/core/somaxconn", encoding="ascii") as file:
+            return max(int(file.read()), socket.SOMAXCONN)
+    except (OSError, ValueError):
+        return socket.SOMAXCONN  # the kernel clamps a larger value anyway
+
+
+_BACKLOG = _listen_backlog()
 
 
 _RUNNING: set[HTTPServer] = set()
@@ -177,6 +191,7 @@ class HTTPServer(RequestDispatcher):
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._thread_error: BaseException | None = None
+        self._reports = Reports(self._malformed, self._bad_response, self._undelivered)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -354,7 +369,7 @@ class HTTPServer(RequestDispatcher):
                         continue
                     raise
                 bound.append(sock)
-                sock.listen(128)
+                sock.listen(_BACKLOG)
                 sock.setblocking(False)
                 port = sock.getsockname()[1]
         except OSError:
@@ -449,7 +464,7 @@ class HTTPServer(RequestDispatcher):
                 remote_addr=address[0],
                 remote_port=address[1],
             )
-            serve_connection(sock, info, self, self.limits, self._malformed)
+            serve_connection(sock, info, self, self.limits, self._reports)
         except Exception as exc:  # A bug of ours: the test hears of it, the server goes on.
             self._record_internal(exc)
             with contextlib.suppress(OSError):
@@ -460,10 +475,56 @@ class HTTPServer(RequestDispatcher):
                 self._connections.pop(conn, None)
             sock.close()
 
-    def _malformed(self, status: int, reason: str, request_line: str, payload: bytes) -> None:
+    def _malformed(
+        self,
+        status: int,
+        reason: str,
+        request_line: str,
+        payload: bytes,
+        environ: dict[str, Any] | None,
+    ) -> None:
         response = Response(payload.split(b"\r\n\r\n", 1)[1], status, mimetype="text/plain")
         detail = f"answered {status}: {reason}"
+        handle = None if environ is None else environ.get(LOG_HANDLE)
+        if handle is not None and self._log.amend(
+            handle, Outcome.MALFORMED, pack_response(response)
+        ):
+            # Logged by the dispatcher before its body failed to arrive: that entry says so now.
+            finding = Finding(Kind.MALFORMED, Stamp.now(), expected=request_line, detail=detail)
+            self._settle(finding, False)
+            return
         self.record_malformed(response, detail, request_line or "(no request line)")
+
+    def _bad_response(self, environ: dict[str, Any], exc: BaseException, reason: str) -> bytes:
+        """The handler's response cannot go on the wire: a handler error, logged as the 500."""
+        payload = error_response(500, f"the handler's response cannot be sent: {reason}")
+        response = Response(payload.split(b"\r\n\r\n", 1)[1], 500, mimetype="text/plain")
+        copy = dict(environ)
+        stream = environ.get("wsgi.input")
+        copy["wsgi.input"] = io.BytesIO(
+            stream.getvalue() if isinstance(stream, io.BytesIO) else b""
+        )
+        request = Request(copy, populate_request=False)
+        finding = Finding(
+            Kind.HANDLER_ERROR,
+            Stamp.now(),
+            RequestSummary.of(request),
+            expected="a response HTTP/1.1 can carry: a 3-digit status, token header names,"
+            " latin-1 header values without control characters",
+            detail=f"{reason}\n{format_exception(exc)}",
+            cause=exc,
+        )
+        packed = pack_response(response)
+        handle = environ.get(LOG_HANDLE)
+        if handle is None or not self._log.amend(handle, Outcome.HANDLER_ERROR, packed):
+            self._log.append_record(pack(request, packed, Outcome.HANDLER_ERROR, finding.stamp))
+        self._settle(finding, False)
+        return payload
+
+    def _undelivered(self, environ: dict[str, Any]) -> None:
+        handle = environ.get(LOG_HANDLE)
+        if handle is not None:
+            self._log.amend(handle, Outcome.NOT_DELIVERED)
 
     def _tls_failed(self, exc: BaseException) -> None:
         response = Response(b"", 400)
