@@ -57,6 +57,7 @@ _REASONS = {
     413: "Content Too Large",
     414: "URI Too Long",
     431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
     501: "Not Implemented",
     505: "HTTP Version Not Supported",
 }
