@@ -19,7 +19,6 @@ from httpdouble import HTTPServer, Kind, Outcome
 
 from ..reliability.rawhttp import exchange
 
-
 INJECTED = re.compile(rb"[\r\n]X-Injected")  # a header line of its own (not the reason text)
 
 
@@ -62,14 +61,15 @@ def test_a_response_the_wire_cannot_carry_is_a_logged_500_handler_error(
     )
     result = exchange(server.port, payload)
     assert result.statuses[0] == 500
-    status, headers, body = result.responses[0]
+    body = result.responses[0][2]
     assert not INJECTED.search(result.data)
     assert words in body.decode("utf-8")
     # The log says what the client got, and the test hears of it as a handler error.
     entry = server.log_entries[0]
     assert entry.outcome is Outcome.HANDLER_ERROR
     assert entry.response.status_code == 500
-    assert entry.request is not None and entry.request.path == "/bad"
+    assert entry.request is not None
+    assert entry.request.path == "/bad"
     (finding,) = server.findings
     assert finding.kind is Kind.HANDLER_ERROR
     assert words in finding.detail
