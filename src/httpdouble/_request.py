@@ -313,16 +313,24 @@ class BodyOnDemand(io.BytesIO):
         length: int,
     ) -> None:
         super().__init__()
-        self._source = (rfile, sock, environ, limits, length)
+        # Dropped once read or skipped: the environ holds this stream, so no cycle is kept.
+        self._source: tuple[IO[bytes], socket.socket, dict[str, Any], Limits, int] | None = (
+            rfile,
+            sock,
+            environ,
+            limits,
+            length,
+        )
         self.state = _UNREAD
         self.error: BadRequest | None = None
 
     def _load(self) -> None:
-        if self.state is READ or self.state is _SKIPPED:
-            return
         if self.error is not None:
             raise self.error
+        if self._source is None:  # read or skipped
+            return
         rfile, sock, environ, limits, length = self._source
+        self._source = None
         try:
             sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
             body = _read_exact(rfile, length) if length >= 0 else _read_chunked(rfile, limits)
@@ -341,9 +349,10 @@ class BodyOnDemand(io.BytesIO):
 
     def skip(self) -> None:
         """Answer without the body: reads now give ``b""``; the connection will close."""
-        if self.state is _UNREAD:
+        if self._source is not None and self.state is _UNREAD:
             self.state = _SKIPPED
             self._source[2]["CONTENT_LENGTH"] = "0"
+            self._source = None
 
     def read(self, size: int | None = -1) -> bytes:
         self._load()
