@@ -10,6 +10,7 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from httpdouble import HTTPServer, Outcome
+from httpdouble._log import RequestLog, pack
 
 from ..reliability.rawhttp import eventually, read_until_closed
 
@@ -79,3 +80,25 @@ def test_the_listen_backlog_is_the_systems_largest(monkeypatch: pytest.MonkeyPat
     system = int(somaxconn.read_text()) if somaxconn.exists() else socket.SOMAXCONN
     assert backlogs
     assert all(args == (max(system, socket.SOMAXCONN),) for args in backlogs)
+
+
+def test_amending_a_log_record_keeps_its_neighbours_and_ignores_a_cleared_log() -> None:
+    log = RequestLog()
+    first = log.append_record(pack(None, (200, (), b"a"), Outcome.MATCHED, None))
+    middle = log.append_record(pack(None, (200, (), b"b"), Outcome.MATCHED, None))
+    log.append_record(pack(None, (404, (), b"c"), Outcome.NO_HANDLER, None))
+    longer = (500, (("Content-Type", "text/plain"),), b"a much longer body than before")
+    assert log.amend(middle, Outcome.HANDLER_ERROR, longer)
+    assert log.amend(first, Outcome.NOT_DELIVERED)
+    entries = log.entries()
+    assert [e.outcome for e in entries] == [
+        Outcome.NOT_DELIVERED,
+        Outcome.HANDLER_ERROR,
+        Outcome.NO_HANDLER,
+    ]
+    assert [e.response.get_data() for e in entries] == [b"a", longer[2], b"c"]
+    assert entries[1].response.status_code == 500
+    log.clear()
+    log.append_record(pack(None, (200, (), b"new"), Outcome.MATCHED, None))
+    assert not log.amend(first, Outcome.NOT_DELIVERED)  # a handle from before clear()
+    assert [e.outcome for e in log.entries()] == [Outcome.MATCHED]
