@@ -151,7 +151,8 @@ class BadResponse(Exception):
 def _check_status(status: str) -> None:
     code = status[:3]
     if (
-        not code.isdigit()
+        len(code) != 3
+        or not code.isdigit()
         or not code.isascii()
         or code[0] == "0"
         or (len(status) > 3 and status[3] != " ")
