@@ -25,6 +25,7 @@ chunked framing (size line, data terminator, trailers), and pipelining.
 
 from __future__ import annotations
 
+import io
 import re
 import socket
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from httpdouble import METHOD_ALL, HTTPServer, Outcome
+from httpdouble._request import BadRequest, ConnectionInfo, Limits, read_request, read_request_line
 
 from .conftest import SOCKET_TIMEOUT
 from .rawhttp import parse_responses, read_until_closed
@@ -119,6 +121,32 @@ def our_verdict(server: HTTPServer, data: bytes) -> Verdict:
             )
         )
     return Verdict(tuple(accepted), bool(reason), reason)
+
+
+def parser_verdict(data: bytes) -> Verdict:
+    """Run our parser alone on ``data`` (no socket, no app), as the connection loop does."""
+    rfile = io.BufferedReader(io.BytesIO(data))
+    info = ConnectionInfo("localhost", 80, "http", "127.0.0.1", 1)
+    limits = Limits()
+    accepted: list[Parsed] = []
+    for _ in range(100):
+        try:
+            line = read_request_line(rfile, limits)
+            if not line:
+                return Verdict(tuple(accepted), False)
+            environ, keep_alive = read_request(rfile, None, line, info, limits)  # type: ignore[arg-type]
+        except BadRequest as exc:
+            return Verdict(tuple(accepted), True, f"{exc.status}: {exc.reason}")
+        accepted.append(
+            (
+                environ["REQUEST_METHOD"].encode("ascii"),
+                environ["REQUEST_URI"].encode("latin-1"),
+                environ["wsgi.input"].getvalue(),
+            )
+        )
+        if not keep_alive:
+            return Verdict(tuple(accepted), False)
+    raise AssertionError("more than 100 requests in one input")
 
 
 def reason_class(reason: str) -> str:
@@ -398,6 +426,26 @@ def test_generated_chunked_bodies_are_framed_as_h11_frames_them_or_refused(
 ) -> None:
     outcome = compare(our_verdict(diff_server, data), h11_verdict(data))
     assert outcome not in FAILURES, (data, outcome)
+
+
+@settings(max_examples=400, deadline=None)
+@given(requests=st.lists(_request(), min_size=1, max_size=3))
+def test_the_parser_alone_frames_generated_requests_as_h11_does_or_refuses(
+    requests: list[bytes],
+) -> None:
+    """The socket-free entry point: many more examples for the same time."""
+    data = b"".join(requests)
+    outcome = compare(parser_verdict(data), h11_verdict(data))
+    assert outcome not in FAILURES, (data, outcome)
+
+
+def test_the_parser_alone_and_the_server_agree_on_the_smuggling_corpus(
+    diff_server: HTTPServer,
+) -> None:
+    for name, data in SMUGGLING.items():
+        alone = parser_verdict(data)
+        served = our_verdict(diff_server, data)
+        assert (alone.accepted, alone.refused) == (served.accepted, served.refused), name
 
 
 def test_h11_reference_frames_a_known_pipeline() -> None:
