@@ -103,8 +103,9 @@ class LogEntry:
 _Record = tuple[Any, ...]
 
 
-# Environ values that are objects, not text: left out of the record, rebuilt on read.
-_UNPACKED_KEYS = ("wsgi.input", "wsgi.errors", "werkzeug.request")
+# Environ values that are objects, not text: left out of the record, rebuilt on read. The
+# last one is where the request's own record is (``_wire.LOG_HANDLE``), set once it is logged.
+_UNPACKED_KEYS = ("wsgi.input", "wsgi.errors", "werkzeug.request", "httpdouble.log_handle")
 
 
 def _pack_request(request: Request) -> tuple[dict[str, Any], bytes]:

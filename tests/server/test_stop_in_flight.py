@@ -11,6 +11,7 @@ from werkzeug.wrappers import Request, Response
 
 from httpdouble import HTTPServer, Outcome
 from httpdouble._log import RequestLog, pack
+from httpdouble._wire import LOG_HANDLE
 
 from ..reliability.rawhttp import eventually, read_until_closed
 
@@ -102,3 +103,18 @@ def test_amending_a_log_record_keeps_its_neighbours_and_ignores_a_cleared_log() 
     log.append_record(pack(None, (200, (), b"new"), Outcome.MATCHED, None))
     assert not log.amend(first, Outcome.NOT_DELIVERED)  # a handle from before clear()
     assert [e.outcome for e in log.entries()] == [Outcome.MATCHED]
+
+
+def test_the_log_handle_of_a_request_logged_twice_is_not_kept_in_its_record() -> None:
+    request = Request.from_values("/twice")
+    try:
+        log = RequestLog()
+        request.environ[LOG_HANDLE] = log.append_record(
+            pack(request, (200, (), b""), Outcome.MATCHED, None)
+        )
+        log.append_record(pack(request, (200, (), b""), Outcome.MATCHED, None))
+        second = log.entries()[1]
+        assert second.request is not None
+        assert LOG_HANDLE not in second.request.environ
+    finally:
+        request.close()
