@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import errno
-import io
 import ipaddress
 import queue
 import selectors
@@ -23,17 +22,17 @@ import time
 import warnings
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
 
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
 
 from ._dispatch import DEFAULT_HANDLER_TIMEOUT, RequestDispatcher
 from ._errors import HTTPDoubleUsageError, HTTPServerError, ServerStartError
-from ._findings import Finding, Kind, RequestSummary, format_exception
+from ._findings import Finding, Kind, format_exception
 from ._idle import IdleThreads
-from ._log import Outcome, Stamp, pack, pack_response
+from ._log import Stamp
 from ._waiting import WaitingSettings
-from ._wire import LOG_HANDLE, ConnectionInfo, Limits, Reports, error_response, serve_connection
+from ._wire import ConnectionInfo, Limits, error_response, serve_connection
+from ._wire_findings import wire_reports
 
 DEFAULT_LISTEN_HOST = "localhost"
 DEFAULT_LISTEN_PORT = 0
@@ -191,7 +190,7 @@ class HTTPServer(RequestDispatcher):
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._thread_error: BaseException | None = None
-        self._reports = Reports(self._malformed, self._bad_response, self._undelivered)
+        self._reports = wire_reports(self)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -474,57 +473,6 @@ class HTTPServer(RequestDispatcher):
                 self._connections.pop(sock, None)
                 self._connections.pop(conn, None)
             sock.close()
-
-    def _malformed(
-        self,
-        status: int,
-        reason: str,
-        request_line: str,
-        payload: bytes,
-        environ: dict[str, Any] | None,
-    ) -> None:
-        response = Response(payload.split(b"\r\n\r\n", 1)[1], status, mimetype="text/plain")
-        detail = f"answered {status}: {reason}"
-        handle = None if environ is None else environ.get(LOG_HANDLE)
-        if handle is not None and self._log.amend(
-            handle, Outcome.MALFORMED, pack_response(response)
-        ):
-            # Logged by the dispatcher before its body failed to arrive: that entry says so now.
-            finding = Finding(Kind.MALFORMED, Stamp.now(), expected=request_line, detail=detail)
-            self._settle(finding, False)
-            return
-        self.record_malformed(response, detail, request_line or "(no request line)")
-
-    def _bad_response(self, environ: dict[str, Any], exc: BaseException, reason: str) -> bytes:
-        """The handler's response cannot go on the wire: a handler error, logged as the 500."""
-        payload = error_response(500, f"the handler's response cannot be sent: {reason}")
-        response = Response(payload.split(b"\r\n\r\n", 1)[1], 500, mimetype="text/plain")
-        copy = dict(environ)
-        stream = environ.get("wsgi.input")
-        copy["wsgi.input"] = io.BytesIO(
-            stream.getvalue() if isinstance(stream, io.BytesIO) else b""
-        )
-        request = Request(copy, populate_request=False)
-        finding = Finding(
-            Kind.HANDLER_ERROR,
-            Stamp.now(),
-            RequestSummary.of(request),
-            expected="a response HTTP/1.1 can carry: a 3-digit status, token header names,"
-            " latin-1 header values without control characters",
-            detail=f"{reason}\n{format_exception(exc)}",
-            cause=exc,
-        )
-        packed = pack_response(response)
-        handle = environ.get(LOG_HANDLE)
-        if handle is None or not self._log.amend(handle, Outcome.HANDLER_ERROR, packed):
-            self._log.append_record(pack(request, packed, Outcome.HANDLER_ERROR, finding.stamp))
-        self._settle(finding, False)
-        return payload
-
-    def _undelivered(self, environ: dict[str, Any]) -> None:
-        handle = environ.get(LOG_HANDLE)
-        if handle is not None:
-            self._log.amend(handle, Outcome.NOT_DELIVERED)
 
     def _tls_failed(self, exc: BaseException) -> None:
         response = Response(b"", 400)
