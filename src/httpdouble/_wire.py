@@ -46,7 +46,7 @@ _GOOD_NAMES: set[str] = set()
 # Lingering close: how much input is read and dropped, and for how long, before closing.
 LINGER_BYTES = 64 * 1024 * 1024
 LINGER_SECONDS = 2.0
-_LINGER_READS = 4096
+_LINGER_READS = 65536  # reads of 1 KiB on average still reach LINGER_BYTES
 LOG_HANDLE = "httpdouble.log_handle"
 """Environ key of the request's log record, for the connection to amend."""
 # Hop-by-hop and framing headers are the server's to send, never the handler's.
