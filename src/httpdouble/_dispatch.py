@@ -35,7 +35,7 @@ from ._readiness import READINESS_BODY, READINESS_ENVIRON_KEY
 from ._registration import Registration
 from ._verification import check_matcher
 from ._waiting import Waiter, WaitingSettings, WaitState
-from ._wire import PreparedHeaders
+from ._wire import LOG_HANDLE, PreparedHeaders, skip_unread_body
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -317,6 +317,11 @@ class RequestDispatcher(Registration, Waiter):
                     response.make_sequence()  # a streamed body that raises is the handler's error
                 packed = pack_response(response)  # so is a body of something else than bytes
             except BaseException as exc:  # pytest.fail() in a handler is a BaseException
+                if getattr(request.environ.get("wsgi.input"), "error", None) is exc:
+                    # The body never arrived (Expect: 100-continue, then cut short): not the
+                    # handler's fault. The connection logs the request as malformed.
+                    self._settle(None, settles)
+                    raise
                 return self._handler_failed(request, handler, exc, settles), Outcome.HANDLER_ERROR
             self._record(request, packed, Outcome.MATCHED, None, settles)
             return response, Outcome.MATCHED
@@ -342,6 +347,7 @@ class RequestDispatcher(Registration, Waiter):
                     if lookup is Lookup.REFUSED
                     else "a request matching a registered handler"
                 )
+        skip_unread_body(request.environ)  # a client awaiting 100 Continue gets this answer
         finding = Finding(
             kind,
             Stamp.now(),
@@ -388,9 +394,11 @@ class RequestDispatcher(Registration, Waiter):
         settles: bool = False,
     ) -> None:
         try:
-            self._log.append_record(
+            handle = self._log.append_record(
                 pack(request, response, outcome, None if finding is None else finding.stamp)
             )
+            if request is not None:  # the connection may amend it: an answer it cannot send
+                request.environ[LOG_HANDLE] = handle
         finally:  # settle and wake even if the record could not be kept
             self._settle(finding, settles)
 

@@ -27,6 +27,7 @@ class Outcome(enum.Enum):
     REFUSED = "refused after an ordered violation"
     HANDLER_ERROR = "handler raised"
     MALFORMED = "malformed request"
+    NOT_DELIVERED = "answered, but the answer could not be sent"
 
 
 class _Context:
@@ -104,8 +105,9 @@ class LogEntry:
 _Record = tuple[Any, ...]
 
 
-# Environ values that are objects, not text: left out of the record, rebuilt on read.
-_UNPACKED_KEYS = ("wsgi.input", "wsgi.errors", "werkzeug.request")
+# Environ values that are objects, not text: left out of the record, rebuilt on read. The
+# last one is where the request's own record is (``_wire.LOG_HANDLE``), set once it is logged.
+_UNPACKED_KEYS = ("wsgi.input", "wsgi.errors", "werkzeug.request", "httpdouble.log_handle")
 
 
 def _pack_request(request: Request) -> tuple[dict[str, Any], bytes]:
@@ -126,6 +128,10 @@ def _unpack_request(environ: dict[str, Any], body: bytes) -> Request:
 
 
 PackedResponse = tuple[int, tuple[tuple[str, str], ...], bytes]
+LogHandle = tuple["_Segment", int]
+"""Where a record is in a :class:`RequestLog`: (its segment, its index there)."""
+_RESPONSE = slice(2, 5)  # status, headers, body in a record
+_OUTCOME = 5
 
 
 def pack_response(response: Response) -> PackedResponse:
@@ -232,7 +238,8 @@ class RequestLog:
         self._segment = _Segment()
         self.total = 0
 
-    def append_record(self, record: _Record) -> None:
+    def append_record(self, record: _Record) -> LogHandle:
+        """Append ``record``; return a handle for :meth:`amend`."""
         try:
             blob = marshal.dumps(record)
         except ValueError:  # an object in the environ or a header: keep what is text
@@ -244,6 +251,34 @@ class RequestLog:
             segment.data += blob
             segment.ends.append(len(segment.data))
             self.total += 1
+            return segment, len(segment.ends) - 1
+
+    def amend(
+        self, handle: LogHandle, outcome: Outcome, response: PackedResponse | None = None
+    ) -> bool:
+        """Change the outcome (and the response) of a record; return whether it still exists.
+
+        For what only the connection learns after the dispatcher logged the request: the
+        answer could not be sent, or the handler's response could not be put on the wire.
+        """
+        segment, index = handle
+        with self._lock:
+            if segment is not self._segment:  # cleared since: the record is gone
+                return False
+            start = segment.ends[index - 1] if index else 0
+            end = segment.ends[index]
+            record = list(marshal.loads(segment.data[start:end]))
+            record[_OUTCOME] = outcome.value
+            if response is not None:
+                record[_RESPONSE] = response
+            blob = marshal.dumps(_plain(tuple(record)))
+            segment.data[start:end] = blob
+            shift = len(blob) - (end - start)
+            if shift:
+                for i in range(index, len(segment.ends)):
+                    segment.ends[i] += shift
+            segment.decoded.pop(index, None)  # read again, it is decoded from the new record
+        return True
 
     def entries(self) -> LogView[LogEntry]:
         """Return a view of the entries logged so far, oldest first."""

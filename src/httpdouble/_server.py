@@ -34,6 +34,7 @@ from ._log import Stamp
 from ._readiness import probe_readiness
 from ._waiting import WaitingSettings
 from ._wire import ConnectionInfo, Limits, error_response, serve_connection
+from ._wire_findings import wire_reports
 
 DEFAULT_LISTEN_HOST = "localhost"
 DEFAULT_LISTEN_PORT = 0
@@ -42,6 +43,18 @@ _PORT_ATTEMPTS = 20
 # connection then costs a hand-over instead of a thread start (about 50 us here).
 _IDLE_THREAD_SECONDS = 10.0
 _Handover = tuple[socket.socket, tuple[str, int]]
+
+
+def _listen_backlog() -> int:
+    """The system's largest accept queue: a burst of connections must not be refused."""
+    try:
+        with open("/proc/sys/net/core/somaxconn", encoding="ascii") as file:
+            return max(int(file.read()), socket.SOMAXCONN)
+    except (OSError, ValueError):
+        return socket.SOMAXCONN  # the kernel clamps a larger value anyway
+
+
+_BACKLOG = _listen_backlog()
 
 
 _RUNNING: set[HTTPServer] = set()
@@ -200,6 +213,7 @@ class HTTPServer(RequestDispatcher):
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._thread_error: BaseException | None = None
+        self._reports = wire_reports(self)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -422,7 +436,7 @@ class HTTPServer(RequestDispatcher):
                         continue
                     raise
                 bound.append(sock)
-                sock.listen(128)
+                sock.listen(_BACKLOG)
                 sock.setblocking(False)
                 port = sock.getsockname()[1]
         except OSError:
@@ -517,7 +531,7 @@ class HTTPServer(RequestDispatcher):
                 remote_addr=address[0],
                 remote_port=address[1],
             )
-            serve_connection(sock, info, self, self.limits, self._malformed)
+            serve_connection(sock, info, self, self.limits, self._reports)
         except Exception as exc:  # A bug of ours: the test hears of it, the server goes on.
             self._record_internal(exc)
             with contextlib.suppress(OSError):
@@ -527,11 +541,6 @@ class HTTPServer(RequestDispatcher):
                 self._connections.pop(sock, None)
                 self._connections.pop(conn, None)
             sock.close()
-
-    def _malformed(self, status: int, reason: str, request_line: str, payload: bytes) -> None:
-        response = Response(payload.split(b"\r\n\r\n", 1)[1], status, mimetype="text/plain")
-        detail = f"answered {status}: {reason}"
-        self.record_malformed(response, detail, request_line or "(no request line)")
 
     def _tls_failed(self, exc: BaseException) -> None:
         response = Response(b"", 400)

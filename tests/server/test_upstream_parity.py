@@ -300,3 +300,20 @@ def test_get_httpserver_listen_address_reads_upstreams_variables(
     monkeypatch.setenv("PYTEST_HTTPSERVER_PORT", "abc")
     with pytest.raises(HTTPDoubleUsageError, match="PYTEST_HTTPSERVER_PORT"):
         get_httpserver_listen_address()
+
+
+def test_responses_carry_a_werkzeug_server_header_as_upstream(
+    server: HTTPServer, client: HTTPClient
+) -> None:
+    server.expect_request("/s").respond_with_data("s")
+    server.expect_request("/own").respond_with_data("o", headers={"Server": "mine/1"})
+    server.expect_request("/f").respond_with_handler(lambda request: Response("f"))
+    for path in ("/s", "/s", "/f"):  # the first and the kept static reply, and a function's
+        assert client.get(server.url_for(path)).headers["Server"].startswith("Werkzeug/")
+    assert client.get(server.url_for("/own")).headers.getlist("Server") == ["mine/1"]
+    assert (
+        requests.get(server.url_for("/none"), timeout=TIMEOUT)
+        .headers["Server"]
+        .startswith("Werkzeug/")
+    )
+    server.clear()
