@@ -32,6 +32,7 @@ from ._findings import Finding, Kind, format_exception
 from ._idle import IdleThreads
 from ._log import Stamp
 from ._readiness import probe_readiness
+from ._refusals import limit_detail, tls_failure_detail
 from ._waiting import WaitingSettings
 from ._wire import ConnectionInfo, Limits, error_response, serve_connection
 
@@ -530,16 +531,12 @@ class HTTPServer(RequestDispatcher):
 
     def _malformed(self, status: int, reason: str, request_line: str, payload: bytes) -> None:
         response = Response(payload.split(b"\r\n\r\n", 1)[1], status, mimetype="text/plain")
-        detail = f"answered {status}: {reason}"
+        detail = limit_detail(status, reason, self.limits)
         self.record_malformed(response, detail, request_line or "(no request line)")
 
     def _tls_failed(self, exc: BaseException) -> None:
         response = Response(b"", 400)
-        detail = (
-            f"TLS handshake failed: {exc}\n"
-            "a client may have spoken plain HTTP to this HTTPS server; use server.url_for()"
-        )
-        self.record_malformed(response, detail, "(TLS handshake)")
+        self.record_malformed(response, tls_failure_detail(exc), "(TLS handshake)")
 
     def _record_internal(self, exc: Exception) -> None:
         finding = Finding(
