@@ -42,6 +42,7 @@ nitpick_ignore = [
     ("py:class", "ssl.SSLContext"),
     ("py:class", "collections.abc.Callable"),
     ("py:class", "collections.abc.Iterator"),
+    ("py:class", "collections.abc.AsyncIterator"),
     ("py:class", "collections.abc.Mapping"),
     ("py:class", "enum.Enum"),
     ("py:class", "abc.ABC"),

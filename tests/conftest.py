@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from .support import CLIENT_HELPERS, RUN_TIMEOUT, Runner, has_ipv6_loopback
+from .support import CLIENT_HELPERS, RUN_TIMEOUT, SUITE_INI, Runner, has_ipv6_loopback
 
 
 @pytest.fixture
 def suite(pytester: pytest.Pytester) -> pytest.Pytester:
     """A pytester with a ``client`` helper module and warnings as errors."""
     pytester.makepyfile(client=CLIENT_HELPERS)
-    pytester.makeini("[pytest]\nfilterwarnings = error\n")
+    pytester.makeini(SUITE_INI)
     return pytester
 
 

@@ -28,6 +28,13 @@ def get(url, method="GET", body=None, headers=None):
         conn.close()
 '''
 
+SUITE_INI = (
+    "[pytest]\nfilterwarnings = error\n"
+    # pytest-asyncio (a test dependency) warns, an error here, when this is unset.
+    "asyncio_default_fixture_loop_scope = function\n"
+)
+"""The ini file of a pytester run: warnings are errors, as in our own suite."""
+
 Runner = Callable[..., pytest.RunResult]
 """Runs pytest in a subprocess with the given arguments (the ``run`` fixture)."""
 

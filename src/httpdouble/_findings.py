@@ -15,6 +15,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
+from . import _masking
 from ._log import Stamp
 from ._matching import Mismatch
 
@@ -46,7 +47,11 @@ def _cut(text: str, limit: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class RequestSummary:
-    """The parts of a request a person needs to recognise it, cut to a readable size."""
+    """The parts of a request a person needs to recognise it, cut to a readable size.
+
+    Credentials are masked (see :ref:`secrets`): the values of ``Authorization``,
+    ``Cookie`` and similar headers, and of query parameters such as ``token``.
+    """
 
     method: str
     path: str
@@ -57,7 +62,7 @@ class RequestSummary:
     @classmethod
     def of(cls, request: Request) -> RequestSummary:
         headers = tuple(
-            (name, _cut(value, HEADER_VALUE_LIMIT))
+            (name, _cut(_masking.header_value(name, value), HEADER_VALUE_LIMIT))
             for name, value in request.headers.items()
             if name.lower() not in _BORING_HEADERS
         )[:MAX_HEADERS_SHOWN]
@@ -66,7 +71,7 @@ class RequestSummary:
         return cls(
             method=request.method,
             path=request.path,
-            query=request.query_string.decode("latin-1"),
+            query=_masking.query(request.query_string.decode("latin-1")),
             headers=headers,
             body=body,
         )
@@ -106,6 +111,16 @@ class Finding:
     differences: tuple[Mismatch, ...] = ()
     detail: str = ""
     cause: BaseException | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        # The one place where the expected side is masked, whoever builds the finding.
+        if self.kind is Kind.ASSERTION or _masking.showing_secrets():
+            return  # an assertion's text is the test's own words
+        object.__setattr__(self, "expected", _masking.text(self.expected))
+        object.__setattr__(self, "closest", _masking.text(self.closest))
+        object.__setattr__(
+            self, "differences", tuple(_masking.mismatch(m) for m in self.differences)
+        )
 
     # -- rendering
 
@@ -228,7 +243,10 @@ def failure_message(findings: list[Finding], *, at_teardown: bool) -> str:
             "  - an assert in a handler function failed: its AssertionError is chained below"
         )
     if Kind.MALFORMED in kinds:
-        lines.append("  - the client sent bytes that are not valid HTTP; see the detail above")
+        lines.append(
+            "  - the server refused a request before any handler saw it (not valid HTTP,"
+            " over a limit, or a failed TLS handshake): the detail above says why and what to do"
+        )
     if at_teardown:
         lines.append(
             f"  - to turn this check off: @pytest.mark.{NO_CHECK_MARKER} on the test,"

@@ -32,6 +32,7 @@ from ._findings import Finding, Kind, format_exception
 from ._idle import IdleThreads
 from ._log import Stamp
 from ._readiness import probe_readiness
+from ._refusals import tls_failure_detail
 from ._waiting import WaitingSettings
 from ._wire import ConnectionInfo, Limits, error_response, serve_connection
 from ._wire_findings import wire_reports
@@ -544,11 +545,7 @@ class HTTPServer(RequestDispatcher):
 
     def _tls_failed(self, exc: BaseException) -> None:
         response = Response(b"", 400)
-        detail = (
-            f"TLS handshake failed: {exc}\n"
-            "a client may have spoken plain HTTP to this HTTPS server; use server.url_for()"
-        )
-        self.record_malformed(response, detail, "(TLS handshake)")
+        self.record_malformed(response, tls_failure_detail(exc), "(TLS handshake)")
 
     def _record_internal(self, exc: Exception) -> None:
         finding = Finding(

@@ -16,13 +16,14 @@ from werkzeug.wrappers import Request, Response
 
 from ._findings import Finding, Kind, RequestSummary, format_exception
 from ._log import Outcome, Stamp, pack, pack_response
+from ._refusals import limit_detail
 from ._wire import LOG_HANDLE, Reports, error_response
 
 if TYPE_CHECKING:
-    from ._dispatch import RequestDispatcher
+    from ._server import HTTPServer
 
 
-def wire_reports(dispatcher: RequestDispatcher) -> Reports:
+def wire_reports(dispatcher: HTTPServer) -> Reports:
     """Return the callbacks through which a connection records into ``dispatcher``."""
 
     def malformed(
@@ -33,7 +34,7 @@ def wire_reports(dispatcher: RequestDispatcher) -> Reports:
         environ: dict[str, Any] | None,
     ) -> None:
         response = Response(payload.split(b"\r\n\r\n", 1)[1], status, mimetype="text/plain")
-        detail = f"answered {status}: {reason}"
+        detail = limit_detail(status, reason, dispatcher.limits)
         handle = None if environ is None else environ.get(LOG_HANDLE)
         if handle is not None and dispatcher._log.amend(
             handle, Outcome.MALFORMED, pack_response(response)

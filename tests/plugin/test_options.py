@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ..support import Runner, load_json
+from ..support import SUITE_INI, Runner, load_json
 
 ONE_BAD_ONE_GOOD = """
 from client import get
@@ -73,10 +73,7 @@ def test_ini_twins_set_the_report_mode_and_json_path(
     suite: pytest.Pytester, run: Runner, tmp_path: Path
 ) -> None:
     path = tmp_path / "from-ini.json"
-    suite.makeini(
-        "[pytest]\nfilterwarnings = error\n"
-        f"httpserver_report = all\nhttpserver_report_json = {path}\n"
-    )
+    suite.makeini(f"{SUITE_INI}httpserver_report = all\nhttpserver_report_json = {path}\n")
     suite.makepyfile(test_two=ONE_BAD_ONE_GOOD)
     result = run()
     result.stdout.fnmatch_lines(["    GET /ok -> 200 (matched)"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..support import Runner
+from ..support import SUITE_INI, Runner
 
 
 def test_unmatched_request_fails_the_test_at_teardown(suite: pytest.Pytester, run: Runner) -> None:
@@ -127,7 +127,7 @@ def test_marker_turns_the_check_off_but_the_report_keeps_the_problem(
 
 
 def test_ini_option_turns_the_check_off(suite: pytest.Pytester, run: Runner) -> None:
-    suite.makeini("[pytest]\nfilterwarnings = error\nhttpserver_teardown_check = false\n")
+    suite.makeini(f"{SUITE_INI}httpserver_teardown_check = false\n")
     suite.makepyfile(
         """
         from client import get

@@ -273,8 +273,9 @@ def _check_case(server: HTTPServer, case: Case) -> None:
     assert entries[-1].response.status_code == case.expect
     assert findings[-1].kind is Kind.MALFORMED
     assert f"answered {case.expect}: " in findings[-1].detail
-    # The client reads the same reason the finding records.
-    reason = findings[-1].detail.split(": ", 1)[1]
+    # The client reads the same reason the finding records (its first line; a limit's
+    # name and remedy follow for the test).
+    reason = findings[-1].detail.splitlines()[0].split(": ", 1)[1]
     assert reason in body.decode("utf-8")
 
 

@@ -287,7 +287,9 @@ def test_long_request_line_gets_414(
 ) -> None:
     reply = make_client(name).get(small_server.url_for("/" + "a" * 300))
     assert reply.status == 414
-    assert small_server.findings[0].detail == "answered 414: request line longer than 200 bytes"
+    detail = small_server.findings[0].detail
+    assert detail.startswith("answered 414: request line longer than 200 bytes\n")
+    assert "Limits(max_request_line=200)" in detail
 
 
 @pytest.mark.parametrize("name", ["requests", "urllib3"])
