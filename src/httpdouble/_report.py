@@ -185,13 +185,16 @@ class Report:
     # -- queries
 
     def problems(self) -> list[ProblemGroup]:
-        """Return the groups of findings, tests first, in the order the run met them."""
+        """Return the groups of findings: tests by node id, then the rest by worker.
+
+        The order does not depend on how xdist scheduled the tests.
+        """
         groups = [
             ProblemGroup(TEARDOWN if t.checked else CHECK_OFF, t.nodeid, t.worker, t.findings)
-            for t in self.tests
+            for t in sorted(self.tests, key=lambda t: (t.nodeid, _worker_key(t.worker)))
             if t.findings
         ]
-        for record in self.workers.values():
+        for record in sorted(self.workers.values(), key=lambda w: _worker_key(w.worker)):
             by_where: dict[tuple[str, str | None], list[Finding]] = {}
             for finding in record.outside:
                 key = (finding.stamp.where(), finding.stamp.after_test)
