@@ -279,8 +279,8 @@ class Report:
             where = record.url or "(no server)"
             if record.crash:
                 running = f" while running {record.crashed_in}" if record.crashed_in else ""
-                where = (
-                    f"CRASHED{running} ({record.crash}); what it saw after its last"
+                where += (
+                    f" CRASHED{running} ({record.crash}); what it saw after its last"
                     " finished test is lost"
                 )
             lines.append(

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ..support import Runner, load_json
+from .approval import normalised, section
 
 BAD_REQUESTS = """
 import json
@@ -166,6 +167,32 @@ def test_crashed_worker_is_named_and_other_findings_survive(
     assert len(crashed) == 1
     reported = {p["where"] for p in report["problems"]}
     assert {f"test_crash.py::test_wrong[{n}]" for n in range(6)} <= reported
+    # Approved output: the crashed worker's row, then the rest word for word.
+    lines = normalised(section(result.stdout.str())).splitlines()
+    rows = [line for line in lines if line.startswith("  gwN ")]
+    crashed_rows = [row for row in rows if "CRASHED" in row]
+    assert len(crashed_rows) == 1
+    assert re.fullmatch(
+        r"  gwN +\d+ requests? +\d+ tests?  http://localhost:PORT CRASHED while running"
+        r" test_crash\.py::test_dies \(.+\); what it saw after its last finished test is lost",
+        crashed_rows[0],
+    )
+    rest = [line for line in lines if line not in rows]
+    assert "\n".join(rest) == APPROVED_CRASH
+
+
+APPROVED_CRASH = """\
+httpdouble: 2 servers, 6 tests used httpserver, 6 requests, 6 HTTP problems
+  ports from portpicker's portserver @ADDRESS
+6 HTTP problems failed 6 tests at teardown (shown above):
+  test_crash.py::test_wrong[0] [gwN]: no handler matched: GET /wrong/0
+  test_crash.py::test_wrong[1] [gwN]: no handler matched: GET /wrong/1
+  test_crash.py::test_wrong[2] [gwN]: no handler matched: GET /wrong/2
+  test_crash.py::test_wrong[3] [gwN]: no handler matched: GET /wrong/3
+  test_crash.py::test_wrong[4] [gwN]: no handler matched: GET /wrong/4
+  test_crash.py::test_wrong[5] [gwN]: no handler matched: GET /wrong/5
+to turn the teardown check off: @pytest.mark.httpserver_nocheck on a test, or \
+'httpserver_teardown_check = false' in the pytest ini file"""
 
 
 @pytest.mark.parametrize(
