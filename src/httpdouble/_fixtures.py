@@ -181,7 +181,7 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
         hint = state.mode is ReportMode.NONE and not state.hint_given
         state.hint_given = state.hint_given or hint
         cause = chained_cause(findings)
-        if cause is not None:
+        if cause is not None and not request.config.getoption("fulltrace", False):
             _hide_our_frames(cause)
         raise HTTPDoubleFailure(failure_message(findings, at_teardown=hint)) from cause
 
@@ -199,6 +199,7 @@ def _hide_our_frames(exc: BaseException) -> None:
 
     A handler's exception passes through dispatch code of ours (and, with a handler
     timeout, through another thread); the user needs the handler's frames only.
+    ``--full-trace`` keeps them all.
     """
     kept = []
     tb = exc.__traceback__

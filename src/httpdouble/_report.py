@@ -218,14 +218,17 @@ class Report:
     # -- rendering
 
     def render(self, mode: ReportMode) -> list[str]:
-        """Return the lines of the terminal section (empty for ``ReportMode.NONE``).
+        """Return the lines of the terminal section.
+
+        ``ReportMode.NONE`` gives no line, or the one that says why the run fails.
 
         A problem that failed its test at teardown is shown in full by pytest: here it
         gets one line. Problems shown nowhere else (check off, outside any test, never
         checked) are shown in full.
         """
         if mode is ReportMode.NONE:
-            return []
+            # Silent, except for why the run fails: no other line says it.
+            return self._fail_line()
         groups = self.problems()
         records = sorted(self.workers.values(), key=lambda w: _worker_key(w.worker))
         crashed = [w for w in records if w.crash]
@@ -255,14 +258,16 @@ class Report:
                 lines.extend(_section(category, chosen))
         if any(g.category == TEARDOWN for g in groups):
             lines.append(TURN_OFF_HINT)
-        failing = self.failing_count()
-        if failing and self.fail_outside:
-            lines.append(
-                f"httpdouble: the run fails for {_n(failing, 'HTTP problem')} outside any"
-                " test's teardown check (to only report such problems:"
-                " --httpserver-outside-problems=ignore)"
-            )
-        return lines
+        return lines + self._fail_line()
+
+    def _fail_line(self) -> list[str]:
+        if not self.fails_run():
+            return []
+        return [
+            f"httpdouble: the run fails for {_n(self.failing_count(), 'HTTP problem')} outside"
+            " any test's teardown check (to only report such problems:"
+            " --httpserver-outside-problems=ignore)"
+        ]
 
     def _worker_lines(self, records: list[WorkerRecord]) -> list[str]:
         lines = []

@@ -104,6 +104,13 @@ def test_merged_report_renders_workers_problems_and_outside_requests() -> None:
     assert report.problem_count() == 2
     assert report.fails_run()  # the problem outside any test
     assert json.loads(json.dumps(report.to_builtins()))["problem_count"] == 2
+    # Silent, except for the reason the run fails.
+    assert report.render(ReportMode.NONE) == [
+        "httpdouble: the run fails for 1 HTTP problem outside any test's teardown check"
+        " (to only report such problems: --httpserver-outside-problems=ignore)"
+    ]
+    report.fail_outside = False
+    assert not report.fails_run()
     assert report.render(ReportMode.NONE) == []
 
 
