@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import pytest
+import requests
 from forecast import ForecastClient
+
+# test_leaves_a_request_behind's thread sends its request once the test has ended.
+LATE = threading.Event()
+SENDERS: list[threading.Thread] = []
 
 
 @pytest.fixture
@@ -52,3 +60,34 @@ def test_handler_that_crashes(httpserver, client):
 def test_all_good(httpserver, client):
     httpserver.expect_request("/v1/forecast").respond_with_json({"high": 3})
     assert client.today("Kyiv") == {"high": 3}
+
+
+def test_handler_returns_a_dict(httpserver, client):
+    # A handler must return a Response (or use respond_with_json): a dict is not a response.
+    httpserver.expect_request("/v1/forecast").respond_with_handler(lambda request: {"high": 4})
+    with pytest.raises(Exception):  # noqa: B017, PT011
+        client.today("Quito")
+
+
+def test_retry_loop(httpserver, client):
+    # The client retries four times against a path the test never registered.
+    for _ in range(4):
+        with contextlib.suppress(requests.HTTPError):
+            client.today("Nairobi")
+
+
+@pytest.mark.httpserver_nocheck
+def test_unchecked(httpserver, client):
+    # The check is off for this test: its problem appears in the end-of-run report only.
+    client.report("Lima", 21.0)
+
+
+def test_leaves_a_request_behind(httpserver, client):
+    # The code under test sends a request from a thread after the test has ended.
+    sender = threading.Thread(target=lambda: (LATE.wait(10), client.report("Kyiv", 2.0)))
+    sender.start()
+    SENDERS.append(sender)
+
+
+def test_after_the_late_request(httpserver):
+    pass

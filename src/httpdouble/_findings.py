@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -215,15 +215,86 @@ TEARDOWN_CHECK_INI = "httpserver_teardown_check"
 NO_CHECK_MARKER = "httpserver_nocheck"
 
 
+def repeat_key(finding: Finding) -> tuple[Any, ...]:
+    """Return what makes two findings the same problem: everything but their time."""
+    req = finding.request
+    request = None if req is None else (req.method, req.path, req.query, req.body)
+    return (
+        finding.kind,
+        finding.stamp.test,
+        request,
+        finding.expected,
+        finding.closest,
+        finding.differences,
+        finding.detail,
+    )
+
+
+def collapse(findings: list[Finding]) -> list[tuple[int, Finding]]:
+    """Return ``(count, first finding)`` for each distinct problem, in order of first sight.
+
+    A retry loop sends the same request again and again: it is one problem, seen ``count``
+    times, and it is shown once.
+    """
+    seen: dict[tuple[Any, ...], int] = {}
+    out: list[tuple[int, Finding]] = []
+    for finding in findings:
+        key = repeat_key(finding)
+        if key in seen:
+            count, first = out[seen[key]]
+            out[seen[key]] = (count + 1, first)
+        else:
+            seen[key] = len(out)
+            out.append((1, finding))
+    return out
+
+
+def numbered_lines(
+    findings: list[Finding], indent: str = "", cause: BaseException | None = None
+) -> list[str]:
+    """Return the findings as a numbered list, repeats collapsed into one entry (``4x``).
+
+    The finding whose exception is ``cause`` (chained, so pytest prints its traceback)
+    says so instead of repeating the traceback.
+    """
+    lines = []
+    for number, (count, finding) in enumerate(collapse(findings), 1):
+        if cause is not None and finding.cause is cause:
+            note = f"{type(cause).__name__}: its traceback is above, as the cause"
+            finding = replace(finding, detail=note)
+        body = finding.lines()
+        times = f"{count}x " if count > 1 else ""
+        lines.append(f"{indent}{number}. {times}{body[0]}")
+        pad = " " * (len(str(number)) + 2)
+        lines.extend(f"{indent}{pad}{line}" for line in body[1:])
+    return lines
+
+
+def chained_cause(findings: list[Finding]) -> BaseException | None:
+    """Return the user's exception that a failure for ``findings`` chains as its cause."""
+    return next((f.cause for f in findings if f.cause is not None), None)
+
+
+TURN_OFF_HINT = (
+    f"to turn the teardown check off: @pytest.mark.{NO_CHECK_MARKER} on a test,"
+    f" or '{TEARDOWN_CHECK_INI} = false' in the pytest ini file"
+)
+
+
 def failure_message(findings: list[Finding], *, at_teardown: bool) -> str:
-    """Return one multi-line message for several findings: what went wrong, then what to do."""
+    """Return one multi-line message for several findings: what went wrong, then what to do.
+
+    Identical repeated problems (a retry loop) are one entry with a count. The chained
+    cause's traceback is not repeated: pytest prints it above the message.
+
+    :param at_teardown: add the line that says how to turn the teardown check off (the
+        end-of-run report says it once per run; the plugin passes ``True`` only when no
+        report is printed, for the first teardown failure).
+    """
     count = len(findings)
     noun = "problem" if count == 1 else "problems"
     lines = [f"httpserver: {count} HTTP {noun} in this test"]
-    for number, finding in enumerate(findings, 1):
-        body = finding.lines()
-        lines.append(f"{number}. {body[0]}")
-        lines.extend(f"   {line}" for line in body[1:])
+    lines.extend(numbered_lines(findings, cause=chained_cause(findings)))
     lines.append("to do:")
     kinds = {f.kind for f in findings}
     if kinds & {Kind.NO_HANDLER, Kind.OUT_OF_ORDER, Kind.REFUSED}:
@@ -237,10 +308,10 @@ def failure_message(findings: list[Finding], *, at_teardown: bool) -> str:
             " (or make it permanent with expect_request)"
         )
     if Kind.HANDLER_ERROR in kinds:
-        lines.append("  - fix the handler function: its exception is chained below as the cause")
+        lines.append("  - fix the handler function: its exception is chained above as the cause")
     if Kind.HANDLER_ASSERTION in kinds:
         lines.append(
-            "  - an assert in a handler function failed: its AssertionError is chained below"
+            "  - an assert in a handler function failed: its AssertionError is chained above"
         )
     if Kind.MALFORMED in kinds:
         lines.append(
@@ -248,8 +319,5 @@ def failure_message(findings: list[Finding], *, at_teardown: bool) -> str:
             " over a limit, or a failed TLS handshake): the detail above says why and what to do"
         )
     if at_teardown:
-        lines.append(
-            f"  - to turn this check off: @pytest.mark.{NO_CHECK_MARKER} on the test,"
-            f" or '{TEARDOWN_CHECK_INI} = false' in the pytest ini file"
-        )
+        lines.append(f"  - {TURN_OFF_HINT}")
     return "\n".join(lines)

@@ -5,15 +5,25 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import pytest
 
 from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError
-from ._findings import NO_CHECK_MARKER, TEARDOWN_CHECK_INI, failure_message
+from ._findings import (
+    NO_CHECK_MARKER,
+    TEARDOWN_CHECK_INI,
+    Finding,
+    chained_cause,
+    failure_message,
+)
+from ._log import Stamp
 from ._report import ReportMode, per_test_data
 from ._server import DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, HTTPServer
-from ._session import TEST_DATA, Role, State, setting, state_of
+from ._session import TEST_DATA, Role, State, state_of
 from ._tls import TLSCertificates
 
 JUNIT_PROPERTY = "httpdouble"
@@ -24,11 +34,11 @@ def _listen_address(config: pytest.Config, worker: str) -> tuple[str, int]:
     if chosen is not None:
         host, port = chosen
         return str(host), _port(port, "the pytest_httpdouble_listen_address hook")
-    host = setting(config, "httpserver_host")
-    port = setting(config, "httpserver_port")
+    # Checked at startup (read_settings): a bad value never reaches a test.
+    state = state_of(config)
     return (
-        host[0] if host else DEFAULT_LISTEN_HOST,
-        _port(*port) if port else DEFAULT_LISTEN_PORT,
+        DEFAULT_LISTEN_HOST if state.host is None else state.host,
+        DEFAULT_LISTEN_PORT if state.port is None else state.port,
     )
 
 
@@ -133,8 +143,14 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
     """Hand a cleared server to one test; turn its HTTP problems into a teardown failure."""
     __tracebackhide__ = True
     state = state_of(request.config)
+    item = request.node
     # What arrived since the last test ended belongs to no test: keep it for the report.
-    state.outside.extend(server.take_findings(include_unused=False, clear=True))
+    # Requests of this test's setup before this fixture count too: this test had registered
+    # nothing yet, so the test before it is the likely sender.
+    state.outside.extend(
+        _between_tests(f, state.previous_test) if f.stamp.test == item.nodeid else f
+        for f in server.take_findings(include_unused=False, clear=True)
+    )
     # A test may change these for itself; the next test gets them back.
     handler_timeout, limits = server.handler_timeout, server.limits
     fall_through = server.ordered_fall_through
@@ -147,7 +163,7 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
     requests = len(entries) if keep else server.logged_requests
     findings = server.take_findings(include_unused=True, clear=True)
     state.tests += 1
-    item = request.node
+    checked = bool(findings) and _teardown_check(request)
     item.stash[TEST_DATA] = per_test_data(
         nodeid=item.nodeid,
         worker=state.worker,
@@ -155,12 +171,46 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
         findings=findings,
         requests=requests,
         entries=entries,
+        checked=checked,
     )
     for finding in findings:
         item.user_properties.append((JUNIT_PROPERTY, finding.render()))
-    if findings and _teardown_check(request):
-        cause = next((f.cause for f in findings if f.cause is not None), None)
-        raise HTTPDoubleFailure(failure_message(findings, at_teardown=True)) from cause
+    if checked:
+        # The end-of-run report says once how to turn this check off; without a report,
+        # the first failure of the process says it.
+        hint = state.mode is ReportMode.NONE and not state.hint_given
+        state.hint_given = state.hint_given or hint
+        cause = chained_cause(findings)
+        if cause is not None and not request.config.getoption("fulltrace", False):
+            _hide_our_frames(cause)
+        raise HTTPDoubleFailure(failure_message(findings, at_teardown=hint)) from cause
+
+
+def _between_tests(finding: Finding, previous_test: str | None) -> Finding:
+    stamp = finding.stamp
+    return replace(finding, stamp=Stamp(None, previous_test, stamp.worker, stamp.time))
+
+
+_OUR_DIR = str(Path(__file__).parent)
+
+
+def _hide_our_frames(exc: BaseException) -> None:
+    """Drop our own frames from the traceback of a user's exception: pytest shows the rest.
+
+    A handler's exception passes through dispatch code of ours (and, with a handler
+    timeout, through another thread); the user needs the handler's frames only.
+    ``--full-trace`` keeps them all.
+    """
+    kept = []
+    tb = exc.__traceback__
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(_OUR_DIR):
+            kept.append(tb)
+        tb = tb.tb_next
+    rebuilt: TracebackType | None = None
+    for entry in reversed(kept):
+        rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    exc.__traceback__ = rebuilt
 
 
 @pytest.fixture(scope="session")

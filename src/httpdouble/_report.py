@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._findings import Finding
+from ._findings import TURN_OFF_HINT, Finding, collapse, numbered_lines
 from ._log import LogEntry
 
 SCHEMA = 1
@@ -46,11 +46,13 @@ def per_test_data(
     findings: Iterable[Finding],
     requests: int,
     entries: Iterable[LogEntry] = (),
+    checked: bool = False,
 ) -> dict[str, Any]:
     """Return what one test sends to the controller, as plain builtins.
 
     ``entries`` (the test's log, for ``--httpserver-report=all``) may be empty:
-    ``requests`` is the count either way.
+    ``requests`` is the count either way. ``checked``: the findings failed the test at
+    teardown, so pytest shows them in full and the report gives them one line.
     """
     lines = [_request_line(e) for e in list(entries)[:REQUEST_LINES_PER_TEST]]
     return {
@@ -60,6 +62,7 @@ def per_test_data(
         "requests": requests,
         "request_lines": lines,
         "findings": [f.to_builtins() for f in findings],
+        "checked": checked,
     }
 
 
@@ -81,6 +84,29 @@ def session_data(
         "outside": [f.to_builtins() for f in outside],
         "portserver": portserver,
     }
+
+
+TEARDOWN = "teardown"
+CHECK_OFF = "check off"
+OUTSIDE = "outside any test"
+UNCHECKED = "not checked"
+FAIL_RUN = frozenset({OUTSIDE, UNCHECKED})
+
+
+@dataclass
+class ProblemGroup:
+    """Findings of one test, or of one stretch between tests, on one worker.
+
+    :ivar category: how the run treated them: ``"teardown"`` (they failed the test),
+        ``"check off"``, ``"outside any test"`` or ``"not checked"`` (sent during a test
+        that used no per-test fixture).
+    """
+
+    category: str
+    where: str
+    worker: str
+    findings: list[Finding]
+    after_test: str | None = None
 
 
 @dataclass
@@ -107,14 +133,16 @@ class TestRecord:
     requests: int
     request_lines: list[str]
     findings: list[Finding]
+    checked: bool = False
 
 
 class Report:
     """Everything collected in a run; renders itself as text and as builtins."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, fail_outside: bool = True) -> None:
         self.workers: dict[str, WorkerRecord] = {}
         self.tests: list[TestRecord] = []
+        self.fail_outside = fail_outside
 
     def _worker(self, worker: str) -> WorkerRecord:
         return self.workers.setdefault(worker, WorkerRecord(worker))
@@ -126,6 +154,7 @@ class Report:
             requests=data["requests"],
             request_lines=list(data["request_lines"]),
             findings=[Finding.from_builtins(f) for f in data["findings"]],
+            checked=bool(data.get("checked", False)),
         )
         self.tests.append(record)
         worker = self._worker(record.worker)
@@ -155,37 +184,94 @@ class Report:
 
     # -- queries
 
-    def problems(self) -> list[tuple[str, str, list[Finding]]]:
-        """Return ``(where, worker, findings)`` groups with at least one finding."""
-        groups = [(t.nodeid, t.worker, t.findings) for t in self.tests if t.findings]
-        for record in self.workers.values():
-            by_where: dict[str, list[Finding]] = {}
+    def problems(self) -> list[ProblemGroup]:
+        """Return the groups of findings: tests by node id, then the rest by worker.
+
+        The order does not depend on how xdist scheduled the tests.
+        """
+        groups = [
+            ProblemGroup(TEARDOWN if t.checked else CHECK_OFF, t.nodeid, t.worker, t.findings)
+            for t in sorted(self.tests, key=lambda t: (t.nodeid, _worker_key(t.worker)))
+            if t.findings
+        ]
+        for record in sorted(self.workers.values(), key=lambda w: _worker_key(w.worker)):
+            by_where: dict[tuple[str, str | None], list[Finding]] = {}
             for finding in record.outside:
-                by_where.setdefault(finding.stamp.where(), []).append(finding)
-            groups.extend((where, record.worker, found) for where, found in by_where.items())
+                key = (finding.stamp.where(), finding.stamp.after_test)
+                by_where.setdefault(key, []).append(finding)
+            for (where, after), found in by_where.items():
+                in_test = found[0].stamp.test is not None
+                category = UNCHECKED if in_test else OUTSIDE
+                groups.append(ProblemGroup(category, where, record.worker, found, after))
         return groups
 
     def problem_count(self) -> int:
-        return sum(len(found) for _, _, found in self.problems())
+        return sum(len(group.findings) for group in self.problems())
+
+    def failing_count(self) -> int:
+        """Return how many problems fail the run by themselves (no test's check raised them)."""
+        return sum(len(g.findings) for g in self.problems() if g.category in FAIL_RUN)
+
+    def fails_run(self) -> bool:
+        return self.fail_outside and self.failing_count() > 0
 
     # -- rendering
 
     def render(self, mode: ReportMode) -> list[str]:
-        """Return the lines of the terminal section (empty for ``ReportMode.NONE``)."""
+        """Return the lines of the terminal section.
+
+        ``ReportMode.NONE`` gives no line, or the one that says why the run fails.
+
+        A problem that failed its test at teardown is shown in full by pytest: here it
+        gets one line. Problems shown nowhere else (check off, outside any test, never
+        checked) are shown in full.
+        """
         if mode is ReportMode.NONE:
-            return []
+            # Silent, except for why the run fails: no other line says it.
+            return self._fail_line()
         groups = self.problems()
-        requests = sum(w.requests for w in self.workers.values())
-        tests = sum(w.tests for w in self.workers.values())
-        crashed = [w for w in self.workers.values() if w.crash]
-        servers = sum(1 for w in self.workers.values() if w.url)
-        headline = f"{servers} server(s), {tests} test(s) used httpserver, {requests} request(s)"
+        records = sorted(self.workers.values(), key=lambda w: _worker_key(w.worker))
+        crashed = [w for w in records if w.crash]
+        servers = sum(len(w.url.split()) for w in records)
+        tests = sum(w.tests for w in records)
+        requests = sum(w.requests for w in records)
+        count = self.problem_count()
+        problems = f"{_n(count, 'HTTP problem')}" if count else "no HTTP problems"
+        headline = (
+            f"httpdouble: {_n(servers, 'server')}, {_n(tests, 'test')} used httpserver,"
+            f" {_n(requests, 'request')}, {problems}"
+        )
         if not groups and not crashed and mode is ReportMode.PROBLEMS:
             if not servers and not tests:
                 return []  # the plugin is installed but nothing used it
-            return [f"httpdouble: {headline}, no HTTP problems"]
-        lines = [f"httpdouble: {headline}"]
-        xdist = [w for w in self.workers.values() if w.worker.startswith("gw") and w.finished]
+            return [headline]
+        lines = [headline]
+        if len(records) > 1 or crashed or mode is ReportMode.ALL:
+            lines.extend(self._worker_lines(records))
+        if mode is ReportMode.ALL:
+            for test in self.tests:
+                lines.append(f"{test.nodeid} [{test.worker}]: {_n(test.requests, 'request')}")
+                lines.extend(f"    {line}" for line in test.request_lines)
+        for category in (TEARDOWN, CHECK_OFF, OUTSIDE, UNCHECKED):
+            chosen = [g for g in groups if g.category == category]
+            if chosen:
+                lines.extend(_section(category, chosen))
+        if any(g.category == TEARDOWN for g in groups):
+            lines.append(TURN_OFF_HINT)
+        return lines + self._fail_line()
+
+    def _fail_line(self) -> list[str]:
+        if not self.fails_run():
+            return []
+        return [
+            f"httpdouble: the run fails for {_n(self.failing_count(), 'HTTP problem')} outside"
+            " any test's teardown check (to only report such problems:"
+            " --httpserver-outside-problems=ignore)"
+        ]
+
+    def _worker_lines(self, records: list[WorkerRecord]) -> list[str]:
+        lines = []
+        xdist = [w for w in records if w.worker.startswith("gw") and w.finished]
         if xdist:
             servers_of_ports = {w.portserver for w in xdist}
             lines.append(
@@ -194,33 +280,18 @@ class Report:
                 else "  ports from portpicker without a portserver on some workers"
                 " (remote workers or no Linux): picks are not coordinated there"
             )
-        for record in sorted(self.workers.values(), key=lambda w: _worker_key(w.worker)):
-            state = ""
+        for record in records:
+            where = record.url or "(no server)"
             if record.crash:
                 running = f" while running {record.crashed_in}" if record.crashed_in else ""
-                state = f"CRASHED{running} ({record.crash})"
+                where += (
+                    f" CRASHED{running} ({record.crash}); what it saw after its last"
+                    " finished test is lost"
+                )
             lines.append(
-                f"  {record.worker:<6} {record.url or '(no server)':<28}"
-                f" {record.requests:>6} request(s) {record.tests:>5} test(s) {state}".rstrip()
+                f"  {record.worker:<6} {_n(record.requests, 'request'):>12}"
+                f" {_n(record.tests, 'test'):>9}  {where}"
             )
-        if mode is ReportMode.ALL:
-            for test in self.tests:
-                lines.append(f"{test.nodeid} [{test.worker}]: {test.requests} request(s)")
-                lines.extend(f"    {line}" for line in test.request_lines)
-        if groups:
-            count = self.problem_count()
-            in_tests = len({where for where, _, _ in groups} & {t.nodeid for t in self.tests})
-            outside = len(groups) - in_tests
-            places = f"{in_tests} test(s)" + (f", {outside} outside any test" if outside else "")
-            lines.append(f"{count} HTTP problem(s) in {places}:")
-            for where, worker, found in groups:
-                lines.append(f"{where} [{worker}]")
-                for number, finding in enumerate(found, 1):
-                    body = finding.lines()
-                    lines.append(f"  {number}. {body[0]}")
-                    lines.extend(f"     {line}" for line in body[1:])
-        else:
-            lines.append("no HTTP problems")
         return lines
 
     def to_builtins(self) -> dict[str, Any]:
@@ -246,15 +317,67 @@ class Report:
                     "worker": t.worker,
                     "requests": t.requests,
                     "request_lines": t.request_lines,
+                    "checked": t.checked,
                 }
                 for t in self.tests
             ],
             "problems": [
-                {"where": where, "worker": worker, "findings": [f.to_builtins() for f in found]}
-                for where, worker, found in self.problems()
+                {
+                    "where": group.where,
+                    "worker": group.worker,
+                    "category": group.category,
+                    "findings": [f.to_builtins() for f in group.findings],
+                }
+                for group in self.problems()
             ],
             "problem_count": self.problem_count(),
+            "fails_run": self.fails_run(),
         }
+
+
+def _n(count: int, noun: str) -> str:
+    """Return ``1 test``, ``2 tests``: a count and its noun, singular or plural."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+_TITLES = {
+    TEARDOWN: "{problems} failed {tests} at teardown (shown above):",
+    CHECK_OFF: "{problems} in {tests} with the teardown check off:",
+    OUTSIDE: "{problems} outside any test:",
+    UNCHECKED: "{problems} in {tests} that no teardown check saw (found at the end of the"
+    " session: the test used a server without the httpserver fixture):",
+}
+
+
+def _section(category: str, groups: list[ProblemGroup]) -> list[str]:
+    problems = _n(sum(len(g.findings) for g in groups), "HTTP problem")
+    lines = [_TITLES[category].format(problems=problems, tests=_n(len(groups), "test"))]
+    for group in groups:
+        if category == TEARDOWN:
+            lines.append(f"  {group.where} [{group.worker}]: {_one_line(group.findings)}")
+            continue
+        if category == OUTSIDE:
+            lines.append(f"  [{group.worker}] {_between(group)}")
+        else:
+            lines.append(f"  {group.where} [{group.worker}]")
+        lines.extend(numbered_lines(group.findings, indent="    "))
+    return lines
+
+
+def _one_line(findings: list[Finding]) -> str:
+    distinct = collapse(findings)
+    count, first = distinct[0]
+    text = (f"{count}x " if count > 1 else "") + first.headline()
+    return text + (f" (+{len(distinct) - 1} more)" if len(distinct) > 1 else "")
+
+
+def _between(group: ProblemGroup) -> str:
+    if group.after_test is None:
+        return "before the first test"
+    after = f"after {group.after_test} ended"
+    if any(f.request is not None for f in group.findings):
+        return f"{after}; likely sent by that test or code it started"
+    return after
 
 
 def _worker_key(worker: str) -> tuple[int, str]:

@@ -33,8 +33,11 @@ class State:
 
     role: Role
     worker: str
-    mode: ReportMode
-    json_path: Path | None
+    mode: ReportMode = ReportMode.PROBLEMS
+    json_path: Path | None = None
+    host: str | None = None
+    port: int | None = None
+    fail_outside: bool = True
     report: Report = field(default_factory=Report)
     portserver: PortServer | None = None
     portserver_address: str = ""
@@ -42,6 +45,8 @@ class State:
     requests: int = 0
     tests: int = 0
     outside: list[Finding] = field(default_factory=list)
+    previous_test: str | None = None  # the test that ran before the current one
+    hint_given: bool = False  # the line on turning the teardown check off was shown
 
 
 STATE = pytest.StashKey[State]()
@@ -57,6 +62,7 @@ METAVARS = {
     "httpserver_report_json": "PATH",
     "httpserver_host": "HOST",
     "httpserver_port": "PORT",
+    "httpserver_outside_problems": "fail|ignore",
 }
 SETTINGS: dict[str, tuple[str, str | None, str]] = {
     "httpserver_report": (
@@ -79,6 +85,12 @@ SETTINGS: dict[str, tuple[str, str | None, str]] = {
         PORT_ENV,
         "fixed port of the server (default: 0, a free port for each process).",
     ),
+    "httpserver_outside_problems": (
+        "--httpserver-outside-problems",
+        None,
+        "HTTP problems that no test's teardown check raised (outside any test, or found when"
+        " the session ended): fail (the default) fails the run; ignore only reports them.",
+    ),
 }
 
 
@@ -94,3 +106,45 @@ def setting(config: pytest.Config, name: str) -> tuple[str, str] | None:
     if ini:
         return str(ini).strip(), f"ini option {name}"
     return None
+
+
+OUTSIDE_POLICIES = ("fail", "ignore")
+
+
+def _bad(source: str, value: str, expected: str) -> pytest.UsageError:
+    where = source if source.startswith("-") else f"the {source}"
+    return pytest.UsageError(f"httpdouble: {where} is {value!r}; expected {expected}")
+
+
+def read_settings(config: pytest.Config, state: State) -> None:
+    """Check every setting once, at startup, and keep the parsed values in ``state``.
+
+    :raises pytest.UsageError: one line naming the bad setting, where it came from, its value
+        and what is expected.
+    """
+    chosen = setting(config, "httpserver_report")
+    if chosen is not None:
+        value, source = chosen
+        try:
+            state.mode = ReportMode(value.lower())
+        except ValueError:
+            raise _bad(source, value, "none, problems or all") from None
+    chosen = setting(config, "httpserver_report_json")
+    if chosen is not None:
+        state.json_path = Path(chosen[0])
+    chosen = setting(config, "httpserver_host")
+    if chosen is not None:
+        state.host = chosen[0]
+    chosen = setting(config, "httpserver_port")
+    if chosen is not None:
+        value, source = chosen
+        port = int(value) if value.strip().isdigit() else -1
+        if not 0 <= port <= 65535:
+            raise _bad(source, value, "an integer from 0 to 65535 (0: a free port)")
+        state.port = port
+    chosen = setting(config, "httpserver_outside_problems")
+    if chosen is not None:
+        value, source = chosen
+        if value.lower() not in OUTSIDE_POLICIES:
+            raise _bad(source, value, "fail (the default) or ignore")
+        state.fail_outside = value.lower() == "fail"

@@ -10,18 +10,17 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from . import _hooks
-from ._errors import HTTPDoubleUsageError, HTTPServerError
+from ._errors import HTTPDoubleFailure, HTTPServerError
 from ._findings import NO_CHECK_MARKER, TEARDOWN_CHECK_INI, Finding, Kind
 from ._log import CONTEXT, Stamp
-from ._report import Report, ReportMode, session_data
+from ._report import Report, session_data
 from ._server import running_servers
-from ._session import METAVARS, SETTINGS, STATE, TEST_DATA, Role, State, setting, state_of
+from ._session import METAVARS, SETTINGS, STATE, TEST_DATA, Role, State, read_settings, state_of
 from ._xdist import (
     WORKERINPUT_KEY,
     WORKEROUTPUT_KEY,
@@ -58,22 +57,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _report_mode(config: pytest.Config) -> ReportMode:
-    chosen = setting(config, "httpserver_report")
-    if chosen is None:
-        return ReportMode.PROBLEMS
-    value, source = chosen
-    try:
-        return ReportMode(value.lower())
-    except ValueError:
-        raise HTTPDoubleUsageError(
-            source,
-            expected="one of: none, problems, all",
-            got=value,
-            remedy=f"set {source} to problems (the default), none or all",
-        ) from None
-
-
 INCUMBENT_PLUGIN = "pytest_httpserver"
 
 
@@ -97,13 +80,9 @@ def pytest_configure(config: pytest.Config) -> None:
         role, worker = Role.CONTROLLER, "controller"
     else:
         role, worker = Role.STANDALONE, "main"
-    json_option = setting(config, "httpserver_report_json")
-    state = State(
-        role=role,
-        worker=worker,
-        mode=_report_mode(config),
-        json_path=Path(json_option[0]) if json_option else None,
-    )
+    state = State(role=role, worker=worker)
+    read_settings(config, state)  # every bad setting is a usage error now, not at a test
+    state.report.fail_outside = state.fail_outside
     if workerinput is not None:
         state.portserver_address = use_portserver_in_worker(workerinput) or ""
     CONTEXT.worker = worker
@@ -159,6 +138,9 @@ def pytest_handlecrashitem(crashitem: str, report: Any, sched: Any) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    state = item.config.stash.get(STATE, None)
+    if state is not None:
+        state.previous_test = CONTEXT.state[1]
     CONTEXT.enter_test(item.nodeid)
     try:
         return (yield)
@@ -169,11 +151,26 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     report: Any = yield
+    if call.excinfo is not None and isinstance(call.excinfo.value, HTTPDoubleFailure):
+        _drop_hidden_entries_line(report.longrepr)
     if call.when == "teardown":
         data = item.stash.get(TEST_DATA, None)
         if data is not None:
             setattr(report, REPORT_ATTR, data)
     return report  # type: ignore[no-any-return]
+
+
+def _drop_hidden_entries_line(longrepr: object) -> None:
+    """Leave out pytest's "All traceback entries are hidden" line under our failures.
+
+    A teardown failure of ours has no frame worth showing (they are hidden on purpose), and
+    neither may the cause once our frames are dropped: the message is all there is.
+    """
+    for element in getattr(longrepr, "chain", ()):
+        reprtraceback = element[0]
+        extraline = getattr(reprtraceback, "extraline", None)
+        if isinstance(extraline, str) and extraline.startswith("All traceback entries"):
+            reprtraceback.extraline = None
 
 
 class _Collector:
@@ -194,7 +191,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     state = state_of(session.config)
     _stop_forgotten_servers(state)
     if state.role is Role.CONTROLLER:
-        _write_json(state)
+        _finish_run(session, state)
         return
     data = session_data(
         worker=state.worker,
@@ -209,7 +206,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     else:
         if state.servers or state.outside:
             state.report.add_session(data)
-        _write_json(state)
+        _finish_run(session, state)
+
+
+def _finish_run(session: pytest.Session, state: State) -> None:
+    """Controller or single process, all data merged: the JSON file and the exit status."""
+    _write_json(state)
+    if state.report.fails_run() and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _stop_forgotten_servers(state: State) -> None:

@@ -60,11 +60,11 @@ def test_report_none_prints_nothing_and_all_lists_every_request(
     full.stdout.fnmatch_lines(
         [
             "*httpdouble report*",
-            "test_two.py::test_good [[]main[]]: 1 request(s)",
+            "test_two.py::test_good [[]main[]]: 1 request",
             "    GET /ok -> 200 (matched)",
-            "test_two.py::test_bad [[]main[]]: 1 request(s)",
+            "test_two.py::test_bad [[]main[]]: 1 request",
             "    GET /bad -> 500 (no handler)",
-            "1 HTTP problem(s) in 1 test(s):",
+            "1 HTTP problem failed 1 test at teardown (shown above):",
         ]
     )
 
@@ -80,18 +80,45 @@ def test_ini_twins_set_the_report_mode_and_json_path(
     assert load_json(path)["problem_count"] == 1
 
 
-def test_bad_report_mode_in_ini_names_the_ini_option(suite: pytest.Pytester, run: Runner) -> None:
-    suite.makeini("[pytest]\nhttpserver_report = loud\n")
-    suite.makepyfile("def test_plain():\n    pass\n")
-    result = run()
-    assert result.ret != 0
-    result.stderr.fnmatch_lines(
-        [
-            "*invalid ini option httpserver_report*",
-            "*expected: one of: none, problems, all*",
-            "*got:      'loud'*",
-        ]
-    )
+@pytest.mark.parametrize(
+    ("where", "line"),
+    [
+        (
+            "option",
+            "ERROR: httpdouble: --httpserver-report is 'bogus'; expected none, problems or all",
+        ),
+        (
+            "environment",
+            "ERROR: httpdouble: the environment variable PYTEST_HTTPSERVER_PORT is 'abc';"
+            " expected an integer from 0 to 65535 (0: a free port)",
+        ),
+        (
+            "ini",
+            "ERROR: httpdouble: the ini option httpserver_outside_problems is 'loud';"
+            " expected fail (the default) or ignore",
+        ),
+    ],
+    ids=["option", "environment", "ini"],
+)
+def test_a_bad_setting_is_one_line_at_startup_naming_where_it_came_from(
+    suite: pytest.Pytester,
+    run: Runner,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+    line: str,
+) -> None:
+    suite.makepyfile("def test_port(httpserver):\n    pass\n")
+    args = []
+    if where == "option":
+        args = ["--httpserver-report=bogus"]
+    elif where == "environment":
+        monkeypatch.setenv("PYTEST_HTTPSERVER_PORT", "abc")
+    else:
+        suite.makeini("[pytest]\nhttpserver_outside_problems = loud\n")
+    result = run(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [text for text in result.stderr.lines if text] == [line]
+    assert result.stdout.lines == []  # no test ran, nothing else was said
 
 
 def test_findings_are_junit_xml_properties_of_the_failing_test(

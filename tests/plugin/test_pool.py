@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ..support import Runner, load_json
+from .approval import normalised, section
 
 BAD_REQUESTS = """
 import json
@@ -94,12 +95,20 @@ def test_each_worker_has_its_own_server_and_the_report_names_test_and_worker(
     assert not _processes_with(address)
     for record in seen:
         number = str(record["nodeid"]).split("[")[1][:-1]
+        # Shown in full once, in the teardown failure; one line in the report.
         result.stdout.fnmatch_lines(
             [
-                _glob(f"{record['nodeid']} [{record['worker']}]"),
-                f"  1. no handler matched: GET /wrong/{number}",
+                f"*1. no handler matched: GET /wrong/{number}",
                 "*closest:  any method '/expected'",
                 f"*- uri: expected '/expected', got '/wrong/{number}'",
+            ]
+        )
+        result.stdout.fnmatch_lines(
+            [
+                _glob(
+                    f"  {record['nodeid']} [{record['worker']}]:"
+                    f" no handler matched: GET /wrong/{number}"
+                )
             ]
         )
 
@@ -158,6 +167,32 @@ def test_crashed_worker_is_named_and_other_findings_survive(
     assert len(crashed) == 1
     reported = {p["where"] for p in report["problems"]}
     assert {f"test_crash.py::test_wrong[{n}]" for n in range(6)} <= reported
+    # Approved output: the crashed worker's row, then the rest word for word.
+    lines = normalised(section(result.stdout.str())).splitlines()
+    rows = [line for line in lines if line.startswith("  gwN ")]
+    crashed_rows = [row for row in rows if "CRASHED" in row]
+    assert len(crashed_rows) == 1
+    assert re.fullmatch(
+        r"  gwN +\d+ requests? +\d+ tests?  http://localhost:PORT CRASHED while running"
+        r" test_crash\.py::test_dies \(.+\); what it saw after its last finished test is lost",
+        crashed_rows[0],
+    )
+    rest = [line for line in lines if line not in rows]
+    assert "\n".join(rest) == APPROVED_CRASH
+
+
+APPROVED_CRASH = """\
+httpdouble: 2 servers, 6 tests used httpserver, 6 requests, 6 HTTP problems
+  ports from portpicker's portserver @ADDRESS
+6 HTTP problems failed 6 tests at teardown (shown above):
+  test_crash.py::test_wrong[0] [gwN]: no handler matched: GET /wrong/0
+  test_crash.py::test_wrong[1] [gwN]: no handler matched: GET /wrong/1
+  test_crash.py::test_wrong[2] [gwN]: no handler matched: GET /wrong/2
+  test_crash.py::test_wrong[3] [gwN]: no handler matched: GET /wrong/3
+  test_crash.py::test_wrong[4] [gwN]: no handler matched: GET /wrong/4
+  test_crash.py::test_wrong[5] [gwN]: no handler matched: GET /wrong/5
+to turn the teardown check off: @pytest.mark.httpserver_nocheck on a test, or \
+'httpserver_teardown_check = false' in the pytest ini file"""
 
 
 @pytest.mark.parametrize(
@@ -191,9 +226,10 @@ def test_json_report_matches_the_terminal_report(
     report = load_json(path)
     assert report["problem_count"] >= 1
     output = result.stdout.str()
-    assert f"{report['problem_count']} HTTP problem(s)" in output
+    count = report["problem_count"]
+    assert f"{count} HTTP problem{'s' if count > 1 else ''} failed" in output
     for problem in report["problems"]:
-        assert f"{problem['where']} [{problem['worker']}]" in output
+        assert f"  {problem['where']} [{problem['worker']}]: " in output
         for finding in problem["findings"]:
             assert f"GET {finding['request']['path']}" in output
     for worker in report["workers"]:

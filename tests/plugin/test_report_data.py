@@ -94,13 +94,23 @@ def test_merged_report_renders_workers_problems_and_outside_requests() -> None:
     text = "\n".join(lines)
     assert "gw0" in text
     assert "CRASHED (Not properly terminated)" in text
-    assert "gw1    http://localhost:24999" in text
-    assert "tests/test_a.py::test_a [gw1]" in text
-    assert "outside any test (after tests/test_a.py::test_before) [gw1]" in text
+    assert "  gw1      3 requests    1 test  http://localhost:24999" in text
+    # Not raised at teardown (checked=False): shown in full.
+    assert "1 HTTP problem in 1 test with the teardown check off:" in text
+    assert "  tests/test_a.py::test_a [gw1]" in text
+    assert "  [gw1] after tests/test_a.py::test_before ended; likely sent by" in text
     assert "- query_string: expected 'page=1', got 'page=2'" in text
     assert "X-Trace: abc" in text
     assert report.problem_count() == 2
+    assert report.fails_run()  # the problem outside any test
     assert json.loads(json.dumps(report.to_builtins()))["problem_count"] == 2
+    # Silent, except for the reason the run fails.
+    assert report.render(ReportMode.NONE) == [
+        "httpdouble: the run fails for 1 HTTP problem outside any test's teardown check"
+        " (to only report such problems: --httpserver-outside-problems=ignore)"
+    ]
+    report.fail_outside = False
+    assert not report.fails_run()
     assert report.render(ReportMode.NONE) == []
 
 
@@ -113,6 +123,6 @@ def test_report_without_problems_is_one_line_and_empty_when_unused() -> None:
         )
     )
     assert report.render(ReportMode.PROBLEMS) == [
-        "httpdouble: 1 server(s), 2 test(s) used httpserver, 2 request(s), no HTTP problems"
+        "httpdouble: 1 server, 2 tests used httpserver, 2 requests, no HTTP problems"
     ]
     assert len(report.render(ReportMode.ALL)) > 1

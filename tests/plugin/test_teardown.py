@@ -28,8 +28,9 @@ def test_unmatched_request_fails_the_test_at_teardown(suite: pytest.Pytester, ru
             "*- query_string: expected 'page=1', got 'page=2'",
             "*to do:",
             "*register a handler for the request*format_matchers()*",
-            "*to turn this check off: @pytest.mark.httpserver_nocheck*"
-            "httpserver_teardown_check = false*",
+            "*httpdouble report*",
+            "to turn the teardown check off: @pytest.mark.httpserver_nocheck on a test, or"
+            " 'httpserver_teardown_check = false' in the pytest ini file",
         ]
     )
     # Our own frames stay out of the traceback.
@@ -83,9 +84,14 @@ def test_handler_exception_is_the_cause_of_the_teardown_failure(
             "*LookupError: no such forecast",
             "*The above exception was the direct cause of the following exception*",
             "*1. handler raised: GET /f",
+            "*LookupError: its traceback is above, as the cause",
             "*fix the handler function*",
         ]
     )
+    # The handler's frames only: none of our dispatch code, no hidden-frames note.
+    output = result.stdout.str()
+    assert "httpdouble/_" not in output
+    assert "All traceback entries are hidden" not in output
 
 
 def test_what_check_assertions_raised_is_not_raised_again(
@@ -122,7 +128,11 @@ def test_marker_turns_the_check_off_but_the_report_keeps_the_problem(
     result = run()
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
-        ["*test_unchecked [[]main[]]", "*1. no handler matched: GET /loose"]
+        [
+            "1 HTTP problem in 1 test with the teardown check off:",
+            "  test_marker_turns*.py::test_unchecked [[]main[]]",
+            "    1. no handler matched: GET /loose",
+        ]
     )
 
 
@@ -176,10 +186,12 @@ def test_request_between_tests_is_reported_outside_any_test(
     )
     result = run()
     result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # nothing else reported it
     result.stdout.fnmatch_lines(
         [
-            "outside any test (after test_request_between_tests_is_reported_outside_any_test.py"
-            "::test_first) [[]main[]]",
-            "*1. no handler matched: GET /late",
+            "1 HTTP problem outside any test:",
+            "  [[]main[]] after test_request_between_tests_is_reported_outside_any_test.py"
+            "::test_first ended; likely sent by that test or code it started",
+            "    1. no handler matched: GET /late",
         ]
     )
