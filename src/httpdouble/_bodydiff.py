@@ -60,7 +60,9 @@ def _typed(value: Any) -> str:
 def _typed_pair(expected: Any, actual: Any) -> tuple[str, str]:
     shown_expected, shown_actual = elide_pair(repr(expected), repr(actual))
     return (
-        _typed(expected) if shown_expected == repr(expected) else _with_type(shown_expected, expected),
+        _typed(expected)
+        if shown_expected == repr(expected)
+        else _with_type(shown_expected, expected),
         _typed(actual) if shown_actual == repr(actual) else _with_type(shown_actual, actual),
     )
 

@@ -72,7 +72,9 @@ def test_json_difference_names_missing_and_extra_list_items() -> None:
 
 def test_json_difference_keeps_bool_and_numbers_apart_but_not_int_and_float() -> None:
     request = make_request(data=b'{"on": 1, "n": 2.0, "keys": {"a b": "x"}}')
-    assert diff_lines(RequestMatcher("/", json={"on": True, "n": 2, "keys": {"a b": "y"}}), request) == [
+    assert diff_lines(
+        RequestMatcher("/", json={"on": True, "n": 2, "keys": {"a b": "y"}}), request
+    ) == [
         "json on: expected True (bool), got 1 (int)",
         "json keys['a b']: expected 'y' (str), got 'x' (str)",
     ]
@@ -106,8 +108,13 @@ def test_data_difference_gives_the_offset_and_context_around_it() -> None:
     sent = b"0123456789" * 10 + b"RECEIVED" + b"-" * 100
     [mismatch] = RequestMatcher("/", data=expected).difference(make_request(data=sent))
     assert mismatch.field == "data at byte 100"
-    assert mismatch.expected == "...b'678901234567890123456789EXPECTED----------------'... (208 bytes)"
-    assert mismatch.actual == "...b'678901234567890123456789RECEIVED----------------'... (208 bytes)"
+    assert (
+        mismatch.expected
+        == "...b'678901234567890123456789EXPECTED----------------'... (208 bytes)"
+    )
+    assert (
+        mismatch.actual == "...b'678901234567890123456789RECEIVED----------------'... (208 bytes)"
+    )
 
 
 def test_data_difference_of_a_shorter_body_points_at_its_end() -> None:
