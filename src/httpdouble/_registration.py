@@ -51,9 +51,34 @@ STANDARD_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS"
 _KNOWN_METHODS = frozenset(
     {
         *STANDARD_METHODS,
-        *"ACL BAN BIND CHECKIN CHECKOUT COPY LABEL LINK LOCK MERGE MKCOL MOVE PRI PROPFIND"
-        " PROPPATCH PURGE QUERY REBIND REPORT SEARCH TRACK UNBIND UNCHECKOUT UNLINK UNLOCK"
-        " UPDATE".split(),
+        *[
+            "ACL",
+            "BAN",
+            "BIND",
+            "CHECKIN",
+            "CHECKOUT",
+            "COPY",
+            "LABEL",
+            "LINK",
+            "LOCK",
+            "MERGE",
+            "MKCOL",
+            "MOVE",
+            "PRI",
+            "PROPFIND",
+            "PROPPATCH",
+            "PURGE",
+            "QUERY",
+            "REBIND",
+            "REPORT",
+            "SEARCH",
+            "TRACK",
+            "UNBIND",
+            "UNCHECKOUT",
+            "UNLINK",
+            "UNLOCK",
+            "UPDATE",
+        ],
     }
 )
 
