@@ -269,8 +269,8 @@ def test_expect_line_uses_a_dict_query_json_and_only_headers_that_matter() -> No
 def test_expect_line_keeps_a_query_that_does_not_round_trip_raw_and_short_bodies_as_data() -> None:
     line = expect_request_line(summary("/f", "PUT", query="a=%7e&flag", body="name=ada"))
     assert (
-        line
-        == "httpserver.expect_request('/f', method='PUT', query_string='a=%7e&flag', data='name=ada')"
+        line == "httpserver.expect_request('/f', method='PUT', query_string='a=%7e&flag',"
+        " data='name=ada')"
     )
 
 
