@@ -32,8 +32,6 @@ class MethodTypoWarning(UserWarning):
     Custom methods such as ``PURGE`` or ``PROPFIND`` do not warn. To register a method
     this warns about on purpose, filter the warning:
     ``warnings.filterwarnings("ignore", category=MethodTypoWarning)``.
-
-    .. versionadded:: 0.1
     """
 
 

@@ -104,7 +104,10 @@ def expect_request_line(summary: RequestSummary) -> str:
         and "\ufffd" not in summary.body  # not text: the summary could not show its bytes
     ):
         args.append(f"data={summary.body!r}")
-    return f"httpserver.expect_request({', '.join(args)})"
+    line = f"httpserver.expect_request({', '.join(args)})"
+    if _body_was_cut(summary):
+        line += "  # body left out: too long to show here"
+    return line
 
 
 def curl_line(summary: RequestSummary, base_url: str = "") -> str:
