@@ -163,6 +163,10 @@ def _values(values: list[str]) -> str:
     return repr(values[0]) if len(values) == 1 else repr(values)
 
 
+def _name(key: str) -> str:
+    return key if _IDENTIFIER.fullmatch(key) else repr(key)
+
+
 def mapping_differences(
     expected: Mapping[str, list[str]], actual: Mapping[str, list[str]]
 ) -> list[Difference]:
@@ -170,11 +174,11 @@ def mapping_differences(
     found: list[Difference] = []
     for key, values in expected.items():
         if key not in actual:
-            found.append((key, _values(values), f"missing field {key!r}"))
+            found.append((_name(key), _values(values), f"missing field {key!r}"))
         elif actual[key] != values:
-            found.append((key, *elide_pair(_values(values), _values(actual[key]))))
+            found.append((_name(key), *elide_pair(_values(values), _values(actual[key]))))
     found.extend(
-        (key, f"no field {key!r}", f"extra field {key!r} = {_values(values)}")
+        (_name(key), f"no field {key!r}", f"extra field {key!r} = {_values(values)}")
         for key, values in actual.items()
         if key not in expected
     )

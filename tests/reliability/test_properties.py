@@ -68,7 +68,9 @@ def test_mapping_query_does_not_match_with_an_extra_key(
     matcher = RequestMatcher("/p", query_string=mapping)
 
     assert not matcher.match(_request(query))
-    assert [m.field for m in matcher.difference(_request(query))] == [f"query_string {extra}".rstrip()]
+    [mismatch] = matcher.difference(_request(query))
+    assert mismatch.field.startswith("query_string ")
+    assert mismatch.actual.startswith(f"extra field {extra!r}")
 
 
 header_name = st.from_regex(r"X-[A-Za-z][A-Za-z0-9-]{0,15}", fullmatch=True)
