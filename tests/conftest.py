@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from .support import CLIENT_HELPERS, RUN_TIMEOUT, SUITE_INI, Runner, has_ipv6_loopback
+
+# CI runs the property and differential tests on a fixed set of examples, so a run is
+# repeatable; locally each run explores new ones (and keeps what failed in .hypothesis/).
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture

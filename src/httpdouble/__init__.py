@@ -33,7 +33,7 @@ from ._matching import (
     URIPattern,
 )
 from ._query import BooleanQueryMatcher, MappingQueryMatcher, QueryMatcher, StringQueryMatcher
-from ._registration import BakedHTTPServer
+from ._registration import BakedHTTPServer, MethodTypoWarning
 from ._server import HTTPServer, NonLoopbackWarning
 from ._tls import TLSCertificates
 from ._waiting import Waiting, WaitingSettings
@@ -65,6 +65,7 @@ __all__ = [
     "Limits",
     "LogEntry",
     "MappingQueryMatcher",
+    "MethodTypoWarning",
     "Mismatch",
     "NoHandlerError",
     "NoMethodFoundForMatchingHeaderValueError",

@@ -27,10 +27,7 @@ from ._expectations import (
 from ._findings import Finding, Kind, RequestSummary, format_exception
 from ._idle import IdleThreads
 from ._log import Outcome, PackedResponse, RequestLog, Stamp, pack, pack_response
-from ._matching import (
-    RequestMatcher,
-    closest,
-)
+from ._matching import RequestMatcher
 from ._readiness import READINESS_BODY, READINESS_ENVIRON_KEY
 from ._registration import Registration
 from ._verification import check_matcher
@@ -51,6 +48,17 @@ _OUTCOME_KIND = {
 _UNEXPECTED = frozenset(kind for _, kind in _OUTCOME_KIND.values())
 
 DEFAULT_HANDLER_TIMEOUT = 30.0
+
+
+def _base_url(request: Request) -> str:
+    """``scheme://host:port`` of the server that got ``request`` (not its Host header)."""
+    environ = request.environ
+    host = str(environ.get("SERVER_NAME", ""))
+    if not host:
+        return ""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}:{environ.get('SERVER_PORT', '')}"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -339,8 +347,11 @@ class RequestDispatcher(Registration, Waiter):
                     head.matcher.difference(request),
                 )
                 expected = f"the next ordered request first: {head.matcher.describe()}"
+                shadow = None
             else:
-                best = closest(self._registry.all_matchers(), request)
+                nearest = self._registry.closest(request)
+                best = None if nearest is None else (nearest[0].matcher, nearest[1])
+                shadow = None if nearest is None else self._registry.shadowed_by(nearest[0])
                 expected = (
                     "nothing: the server refuses requests since an ordered request"
                     " came out of order; call clear() to reset it"
@@ -355,6 +366,8 @@ class RequestDispatcher(Registration, Waiter):
             expected=expected,
             closest="" if best is None else best[0].describe(),
             differences=() if best is None else tuple(best[1]),
+            shadowed_by="" if shadow is None else shadow.matcher.describe(),
+            base_url=_base_url(request),
         )
         text = "\n".join([f"No handler found for this request ({kind.value})", *finding.lines()])
         response = Response(text + "\n", self.no_handler_status_code, mimetype="text/plain")

@@ -31,8 +31,9 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from ._errors import HTTPDoubleUsageError
-from ._matching import RequestMatcher
+from ._matching import Mismatch, RequestMatcher
 from ._posthooks import PostHook, check_hook, delay_of
+from ._ranking import closest, covers
 
 ResponseHandler = Callable[[Request], Response]
 HeadersType = Mapping[str, str] | Headers | list[tuple[str, str]] | None
@@ -459,6 +460,31 @@ class Registry:
     def all_matchers(self) -> list[RequestMatcher]:
         """Return every registered matcher: ordered, oneshot, permanent."""
         return [h.matcher for h in (*self.ordered, *self.oneshot, *self.permanent)]
+
+    def closest(self, request: Request) -> tuple[RequestHandler, list[Mismatch]] | None:
+        """Return the handler ``request`` was most likely meant for, and how it differs."""
+        handlers = [*self.ordered, *self.oneshot, *self.permanent]
+        best = closest((h.matcher for h in handlers), request)
+        if best is None:
+            return None
+        matcher, diff = best
+        return next(h for h in handlers if h.matcher is matcher), diff
+
+    def shadowed_by(self, handler: RequestHandler) -> RequestHandler | None:
+        """Return an earlier handler that answers every request ``handler`` would match.
+
+        Only a permanent handler can hide another for good, and only a later permanent
+        one: ordered and oneshot handlers are looked up first, and a oneshot one is used
+        up after one request. See :func:`~httpdouble._ranking.covers` for "every request".
+        """
+        if handler.handler_type is not HandlerType.PERMANENT:
+            return None
+        for earlier in self.permanent:
+            if earlier.seq >= handler.seq:
+                return None
+            if covers(earlier.matcher, handler.matcher):
+                return earlier
+        return None
 
     def clear(self) -> None:
         self.ordered.clear()

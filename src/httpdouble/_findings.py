@@ -18,6 +18,7 @@ from werkzeug.wrappers import Request
 from . import _masking
 from ._log import Stamp
 from ._matching import Mismatch
+from ._replay import curl_line, expect_request_line
 
 BODY_LIMIT = 300
 HEADER_VALUE_LIMIT = 120
@@ -99,6 +100,10 @@ class Finding:
     :ivar closest: the closest registered matcher, as text, if any.
     :ivar differences: that matcher's fields that differ from the request.
     :ivar detail: anything else (a traceback, a parse error).
+    :ivar shadowed_by: the earlier handler that answers every request the closest (or
+        the unused) one would match, as text, if any.
+    :ivar base_url: ``scheme://host:port`` of the server that got the request, for the
+        ``curl`` line; empty when unknown.
     :ivar cause: the user's exception, in the process where it happened (never
         sent across processes).
     """
@@ -111,6 +116,8 @@ class Finding:
     differences: tuple[Mismatch, ...] = ()
     detail: str = ""
     cause: BaseException | None = field(default=None, compare=False)
+    shadowed_by: str = ""
+    base_url: str = ""
 
     def __post_init__(self) -> None:
         # The one place where the expected side is masked, whoever builds the finding.
@@ -144,6 +151,14 @@ class Finding:
             out.extend(f"    - {m}" for m in self.differences)
         elif self.request is not None and self.kind is Kind.NO_HANDLER:
             out.append("  closest:  none (no handler was registered)")
+        if self.shadowed_by:
+            out.append(
+                f"  shadowed by: {self.shadowed_by}"
+                " (registered earlier, matches every request this one would)"
+            )
+        if self.request is not None and self.kind is Kind.NO_HANDLER:
+            out.append(f"  to match it: {expect_request_line(self.request)}")
+            out.append(f"  to replay it: {curl_line(self.request, self.base_url)}")
         if self.detail:
             out.extend(f"  {line}" for line in self.detail.rstrip().splitlines())
         return out
@@ -174,6 +189,8 @@ class Finding:
             "closest": self.closest,
             "differences": [[m.field, m.expected, m.actual] for m in self.differences],
             "detail": self.detail,
+            "shadowed_by": self.shadowed_by,
+            "base_url": self.base_url,
         }
 
     @classmethod
@@ -196,6 +213,8 @@ class Finding:
             closest=data["closest"],
             differences=tuple(Mismatch(*d) for d in data["differences"]),
             detail=data["detail"],
+            shadowed_by=data.get("shadowed_by", ""),
+            base_url=data.get("base_url", ""),
         )
 
 

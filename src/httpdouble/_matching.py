@@ -12,13 +12,22 @@ import codecs
 import enum
 import json as _json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypedDict, Union
 
 from werkzeug.datastructures import Authorization
 from werkzeug.wrappers import Request
 
+from ._bodydiff import (
+    Difference,
+    bounded,
+    bytes_difference,
+    elide_pair,
+    json_differences,
+    mapping_differences,
+    parse_form,
+)
 from ._errors import HTTPDoubleUsageError
 from ._query import (
     MappingQueryMatcher,
@@ -69,11 +78,20 @@ class Mismatch:
     actual: str
 
     def __str__(self) -> str:
+        if not self.expected and not self.actual:  # a note, such as "... and 3 more"
+            return self.field
         return f"{self.field}: expected {self.expected}, got {self.actual}"
 
     def __iter__(self) -> Iterator[str]:
         """Unpack as pytest-httpserver's difference tuples: ``(field, actual, expected)``."""
         return iter((self.field, self.actual, self.expected))
+
+
+def _mismatches(field: str, found: list[Difference]) -> list[Mismatch]:
+    return [
+        Mismatch(f"{field} {where}" if where else field, expected, actual)
+        for where, expected, actual in bounded(found)
+    ]
 
 
 def _short(value: object, limit: int = 200) -> str:
@@ -399,12 +417,7 @@ class RequestMatcher:
         if not self.match_uri(request):
             found.append(Mismatch("uri", self.describe_uri(), repr(request.path)))
         if self.query_matcher is not None and not self.query_matcher.match(request.query_string):
-            _, actual = self.query_matcher.get_comparing_values(request.query_string)
-            if isinstance(self.query_matcher, MappingQueryMatcher):
-                actual = {k: (v[0] if len(v) == 1 else v) for k, v in actual.items()}
-            elif isinstance(actual, bytes):
-                actual = actual.decode("utf-8", "replace")
-            found.append(Mismatch("query_string", self.query_matcher.describe(), _short(actual)))
+            found.extend(self._query_difference(request))
         for name, expected in self.headers.items():
             actual_value = request.headers.get(name)
             if not self.header_value_matcher(name, actual_value, expected):
@@ -416,16 +429,47 @@ class RequestMatcher:
                     )
                 )
         if self.data is not None and request.get_data() != self.data:
-            found.append(Mismatch("data", _short(self.data), _short(request.get_data())))
+            found.extend(self._data_difference(request))
         if self.json is not UNDEFINED and not self._json_matches(request):
             body = request.get_data()
             try:
                 actual_json: Any = _json.loads(body)
-                shown = _short(actual_json)
             except ValueError as exc:
                 shown = f"a body that is not valid JSON ({exc.args[0]}): {_short(body)}"
-            found.append(Mismatch("json", _short(self.json), shown))
+                found.append(Mismatch("json", _short(self.json), shown))
+            else:
+                found.extend(_mismatches("json", json_differences(self.json, actual_json)))
         return found
+
+    def _query_difference(self, request: Request) -> list[Mismatch]:
+        matcher = self.query_matcher
+        assert matcher is not None
+        expected, actual = matcher.get_comparing_values(request.query_string)
+        if isinstance(matcher, MappingQueryMatcher):
+            return _mismatches("query_string", mapping_differences(expected, actual))
+        if isinstance(actual, bytes) and isinstance(expected, bytes):
+            return [
+                Mismatch(
+                    "query_string",
+                    *elide_pair(
+                        repr(expected.decode("utf-8", "replace")),
+                        repr(actual.decode("utf-8", "replace")),
+                    ),
+                )
+            ]
+        return [Mismatch("query_string", matcher.describe(), _short(actual))]
+
+    def _data_difference(self, request: Request) -> list[Mismatch]:
+        assert self.data is not None
+        body = request.get_data()
+        if request.mimetype == "application/x-www-form-urlencoded":
+            expected_form, actual_form = parse_form(self.data), parse_form(body)
+            if expected_form is not None and actual_form is not None:
+                fields = mapping_differences(expected_form, actual_form)
+                if fields:  # else only the order or the spelling differs: show the bytes
+                    return _mismatches("form", fields)
+        where, expected, actual = bytes_difference(self.data, body)
+        return [Mismatch(f"data {where}", expected, actual)]
 
     # -- describing
 
@@ -464,23 +508,3 @@ class RequestMatcher:
 
 
 _DEFAULT_HEADER_VALUE_MATCHER = HeaderValueMatcher()
-
-
-def closest(
-    matchers: Iterable[RequestMatcher], request: Request
-) -> tuple[RequestMatcher, list[Mismatch]] | None:
-    """Return the matcher that differs from ``request`` in the fewest fields.
-
-    Ties go to the first one (registration order). ``None`` when there are none.
-    """
-    best: tuple[RequestMatcher, list[Mismatch]] | None = None
-    for matcher in matchers:
-        diff = matcher.difference(request)
-        if best is None or _weight(diff) < _weight(best[1]):
-            best = (matcher, diff)
-    return best
-
-
-def _weight(diff: list[Mismatch]) -> int:
-    # A different path is a bigger miss than a different header value.
-    return sum(3 if m.field == "uri" else 2 if m.field == "method" else 1 for m in diff)

@@ -86,6 +86,11 @@ class MappingQueryMatcher(QueryMatcher):
                 )
         self.query_dict = expected
 
+    @property
+    def first_only(self) -> frozenset[str]:
+        """The keys compared with their first value only (given as a plain string)."""
+        return self._first_only
+
     def get_comparing_values(
         self, request_query_string: bytes
     ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:

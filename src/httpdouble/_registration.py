@@ -6,18 +6,193 @@ owns the handlers.
 
 from __future__ import annotations
 
+import sys
+import urllib.parse
+import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from ._errors import HTTPDoubleUsageError
 from ._expectations import HandlerType, RequestHandler
 from ._matching import (
     METHOD_ALL,
     UNDEFINED,
+    URI_DEFAULT,
     HeaderValueMatcher,
     RequestMatcher,
     URIType,
 )
 from ._query import QueryStringType
+
+
+class MethodTypoWarning(UserWarning):
+    """A registered method looks like a misspelt standard one (``GTE`` for ``GET``).
+
+    Custom methods such as ``PURGE`` or ``PROPFIND`` do not warn. To register a method
+    this warns about on purpose, filter the warning:
+    ``warnings.filterwarnings("ignore", category=MethodTypoWarning)``.
+    """
+
+
+class QueryInURIWarning(UserWarning):
+    """A registered path holds a query string (``"/x?a=1"``), so it never matches.
+
+    A warning rather than an error because pytest-httpserver accepts such a path.
+    """
+
+
+MethodTypoWarning.__module__ = "httpdouble"
+
+STANDARD_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
+# Methods in use beyond RFC 9110 (the IANA registry, WebDAV, caches): never typos.
+_KNOWN_METHODS = frozenset(
+    {
+        *STANDARD_METHODS,
+        *[
+            "ACL",
+            "BAN",
+            "BIND",
+            "CHECKIN",
+            "CHECKOUT",
+            "COPY",
+            "LABEL",
+            "LINK",
+            "LOCK",
+            "MERGE",
+            "MKCOL",
+            "MOVE",
+            "PRI",
+            "PROPFIND",
+            "PROPPATCH",
+            "PURGE",
+            "QUERY",
+            "REBIND",
+            "REPORT",
+            "SEARCH",
+            "TRACK",
+            "UNBIND",
+            "UNCHECKOUT",
+            "UNLINK",
+            "UNLOCK",
+            "UPDATE",
+        ],
+    }
+)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) that turn ``a`` into ``b``."""
+    rows = [list(range(len(b) + 1))]
+    for i, char_a in enumerate(a, 1):
+        row = [i]
+        for j, char_b in enumerate(b, 1):
+            cost = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (char_a != char_b))
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                cost = min(cost, rows[-2][j - 2] + 1)
+            row.append(cost)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def likely_method_typo(method: str) -> str | None:
+    """The standard method ``method`` is probably a misspelling of, or ``None``.
+
+    One edit away counts; two only for names of six letters or more, so short custom
+    names (``PRI`` is two edits from ``PUT``) are left alone.
+    """
+    upper = method.upper()
+    if upper in _KNOWN_METHODS or not upper.isalpha():
+        return None
+    for standard in STANDARD_METHODS:
+        allowed = 2 if len(standard) >= 6 else 1
+        if (
+            abs(len(upper) - len(standard)) <= allowed
+            and edit_distance(upper, standard) <= allowed
+        ):
+            return standard
+    return None
+
+
+def check_registration(matcher: RequestMatcher) -> None:
+    """Refuse a ``uri`` no request can have; warn about a likely misspelt method.
+
+    Runs once per ``expect_*`` call, never per request.
+
+    :raises HTTPDoubleUsageError: for a full URL, or a path without its leading ``/``
+        (a path with a query string warns with :class:`QueryInURIWarning`).
+    """
+    uri = matcher.uri
+    if isinstance(uri, str) and uri != URI_DEFAULT:
+        _check_path(uri)
+        if "?" in uri:
+            _warn_query_in_path(uri)
+    method = matcher.method
+    if method != METHOD_ALL:
+        standard = likely_method_typo(method)
+        if standard is not None:
+            warnings.warn(
+                f"method {method!r} looks like a misspelling of {standard!r};"
+                f" no client sends {method!r} unless told to. Pass method={standard!r}, or"
+                " filter MethodTypoWarning if the custom method is meant",
+                MethodTypoWarning,
+                stacklevel=_caller_level(),
+            )
+
+
+def _warn_query_in_path(uri: str) -> None:
+    # A warning, not an error: pytest-httpserver's own docs register such a path
+    # ("never do this") in a test that must pass.
+    path, _, query = uri.partition("?")
+    mapping = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+    alternative = f" or query_string={mapping!r} (any order)" if mapping else ""
+    warnings.warn(
+        f"uri {uri!r} holds a query string, so it never matches: a request's query"
+        " string is not part of its path, and is matched on its own."
+        f" Pass expect_request({path!r}, query_string={query!r}){alternative}",
+        QueryInURIWarning,
+        stacklevel=_caller_level(),
+    )
+
+
+def _check_path(uri: str) -> None:
+    parts = urllib.parse.urlsplit(uri)
+    if parts.scheme in ("http", "https"):
+        query = f", query_string={parts.query!r}" if parts.query else ""
+        raise HTTPDoubleUsageError(
+            "uri",
+            expected="the path of the URL only: the server matches the path, never the host",
+            got=uri,
+            remedy=f"pass the path: expect_request({parts.path or '/'!r}{query})",
+        )
+    if uri.startswith("//"):
+        raise HTTPDoubleUsageError(
+            "uri",
+            expected="a path starting with a single '/': leading slashes of a request path"
+            " are merged into one",
+            got=uri,
+            remedy=f"pass {'/' + uri.lstrip('/')!r}",
+        )
+    if not uri.startswith("/"):
+        raise HTTPDoubleUsageError(
+            "uri",
+            expected="a path starting with '/': every request path does",
+            got=uri,
+            remedy=f"pass {'/' + uri!r}",
+        )
+
+
+_OUR_DIR = str(Path(__file__).parent)
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside httpdouble."""
+    level = 1
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_OUR_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
 class Registration:
@@ -48,6 +223,7 @@ class Registration:
         matcher = self.create_matcher(
             uri, method, data, data_encoding, headers, query_string, header_value_matcher, json
         )
+        check_registration(matcher)
         return self.expect(matcher, handler_type)
 
     def expect_oneshot_request(
@@ -65,6 +241,7 @@ class Registration:
         matcher = self.create_matcher(
             uri, method, data, data_encoding, headers, query_string, header_value_matcher, json
         )
+        check_registration(matcher)
         return self.expect(matcher, HandlerType.ONESHOT)
 
     def expect_ordered_request(
@@ -82,6 +259,7 @@ class Registration:
         matcher = self.create_matcher(
             uri, method, data, data_encoding, headers, query_string, header_value_matcher, json
         )
+        check_registration(matcher)
         return self.expect(matcher, HandlerType.ORDERED)
 
     def bake(self, **kwargs: Any) -> BakedHTTPServer:

@@ -11,10 +11,28 @@ from collections.abc import Iterator, Sequence
 from werkzeug.wrappers import Request, Response
 
 from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError
-from ._expectations import Registry
+from ._expectations import Registry, RequestHandler
 from ._findings import Finding, Kind, RequestSummary, failure_message
 from ._log import LogEntry, RequestLog, Stamp
-from ._matching import RequestMatcher
+from ._matching import Mismatch, RequestMatcher
+from ._ranking import similarity
+
+
+def closest_request(
+    matcher: RequestMatcher, requests: Sequence[Request]
+) -> tuple[Request, list[Mismatch]] | None:
+    """Return the logged request most like what ``matcher`` wants (the first of equals)."""
+    best: tuple[float, Request, list[Mismatch]] | None = None
+    for request in requests:
+        diff = matcher.difference(request)
+        score = similarity(matcher, request, diff)
+        if best is None or score > best[0]:
+            best = (score, request, diff)
+    return None if best is None else (best[1], best[2])
+
+
+def _describe(handler: RequestHandler | None) -> str:
+    return "" if handler is None else handler.matcher.describe()
 
 
 def check_matcher(matcher: object) -> None:
@@ -153,6 +171,7 @@ class Verification:
                         Kind.UNUSED,
                         stamp,
                         expected=f"{h.handler_type.value} {h.matcher.describe()}",
+                        shadowed_by=_describe(self._registry.shadowed_by(h)),
                     )
                     for h in self._registry.pending()
                 )
@@ -195,11 +214,7 @@ class Verification:
             f"expected {count} request(s) matching {matcher.describe()}",
             f"got {found}, among {len(requests)} logged request(s)",
         ]
-        nearest = min(
-            ((req, matcher.difference(req)) for req in requests),
-            key=lambda pair: len(pair[1]),
-            default=None,
-        )
+        nearest = closest_request(matcher, requests)
         if nearest is not None and nearest[1]:
             lines.append(f"closest logged request: {RequestSummary.of(nearest[0]).line()}")
             lines.extend(f"  - {m}" for m in nearest[1])

@@ -10,9 +10,12 @@ from httpdouble.hooks import Chain, Delay, Garbage
 
 
 def test_a_delay_longer_than_the_client_timeout_times_the_client_out(httpserver):
-    httpserver.expect_request("/slow").with_post_hook(Delay(0.5)).respond_with_data("late")
+    handler = httpserver.expect_oneshot_request("/slow")
+    handler.with_post_hook(Delay(0.5)).respond_with_data("late")
 
-    with pytest.raises(requests.exceptions.ReadTimeout):
+    # wait() ends once the server has answered the delayed request, after its 0.5 s: the
+    # request is then in this test's log, not in the next test's.
+    with httpserver.wait(timeout=5), pytest.raises(requests.exceptions.ReadTimeout):
         requests.get(httpserver.url_for("/slow"), timeout=0.1)
 
 

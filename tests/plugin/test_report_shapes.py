@@ -67,12 +67,16 @@ PROBLEMS = """\
                    body: 'x=1'
          expected: a request matching a registered handler
          closest:  none (no handler was registered)
+         to match it: httpserver.expect_request('/loose', method='POST', data='x=1')
+         to replay it: curl -X POST http://localhost:PORT/loose --data-raw x=1
 1 HTTP problem outside any test:
   [{w}] after test_b.py::test_first ended; likely sent by that test or code it started
     1. no handler matched: GET /early
          request:  GET /early
          expected: a request matching a registered handler
          closest:  none (no handler was registered)
+         to match it: httpserver.expect_request('/early', method='GET')
+         to replay it: curl -X GET http://localhost:PORT/early
 to turn the teardown check off: @pytest.mark.httpserver_nocheck on a test, or \
 'httpserver_teardown_check = false' in the pytest ini file
 httpdouble: the run fails for 1 HTTP problem outside any test's teardown check \
@@ -113,6 +117,8 @@ E   httpdouble.HTTPDoubleFailure: httpserver: 3 HTTP problems in this test
          expected: a request matching a registered handler
          closest:  any method '/ok'
            - uri: expected '/ok', got '/retry'
+         to match it: httpserver.expect_request('/retry', method='GET', query_string={'n': '1'})
+         to replay it: curl -X GET 'http://localhost:PORT/retry?n=1'
     to do:
       - register a handler for the request, or fix the request your code sends; \
 httpserver.format_matchers() lists what is registered"""
@@ -181,6 +187,8 @@ def test_problem_outside_any_test_fails_the_run_unless_ignored(
         "         request:  GET /unchecked\n"
         "         expected: a request matching a registered handler\n"
         "         closest:  none (no handler was registered)\n"
+        "         to match it: httpserver.expect_request('/unchecked', method='GET')\n"
+        "         to replay it: curl -X GET http://localhost:PORT/unchecked\n"
         "httpdouble: the run fails for 1 HTTP problem outside any test's teardown check"
         " (to only report such problems: --httpserver-outside-problems=ignore)"
     )

@@ -324,6 +324,10 @@ def test_no_handler_answer_names_request_closest_matcher_and_differences(
         "  closest:  GET '/items' header X-K='v'",
         "    - method: expected 'GET', got 'POST'",
         "    - header X-K: expected 'v', got 'w'",
+        "  to match it: httpserver.expect_request('/items', method='POST',"
+        " query_string={'page': '2'}, headers={'X-K': 'w'}, data='hello')",
+        "  to replay it: curl -X POST 'http://localhost:80/items?page=2' -H 'X-K: w'"
+        " --data-raw hello",
     ]
 
 

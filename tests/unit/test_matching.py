@@ -326,7 +326,7 @@ def test_difference_lists_every_differing_field_with_expected_and_actual() -> No
     assert matcher.difference(request) == [
         Mismatch("method", "'GET'", "'POST'"),
         Mismatch("uri", "'/a'", "'/b'"),
-        Mismatch("query_string", "{'x': '1'}", "{'x': '2'}"),
+        Mismatch("query_string x", "'1'", "'2'"),
         Mismatch("header X-K", "'v'", "'w'"),
         Mismatch("header X-Gone", "'g'", "no such header"),
     ]
@@ -346,10 +346,10 @@ def test_difference_explains_string_query_regex_and_pattern_uris() -> None:
 def test_difference_explains_data_and_json() -> None:
     request = make_request("/", "POST", data=b'{"n": true}')
     assert RequestMatcher("/", data=b"abc").difference(request) == [
-        Mismatch("data", "b'abc'", "b'{\"n\": true}'")
+        Mismatch("data at byte 0", "b'abc' (3 bytes)", "b'{\"n\": true}' (11 bytes)")
     ]
     assert RequestMatcher("/", json={"n": 1}).difference(request) == [
-        Mismatch("json", "{'n': 1}", "{'n': True}")
+        Mismatch("json n", "1 (int)", "True (bool)")
     ]
 
 
