@@ -418,6 +418,9 @@ class BlockingHTTPServer(HTTPServer):
         Waits ``timeout`` seconds to be taken, then ``timeout`` seconds to be answered; past
         either, answers a 500 itself and keeps a finding. Returns the response to send.
         """
+        # The body is read first, as pytest-httpserver does, and outside the lock: a client
+        # slow to send it holds up its own connection only, and no two threads load it.
+        request.get_data()
         with self._lock:
             exchange = _Exchange(request, threading.Condition(self._lock), self._timeout)
             if self._closing:

@@ -27,7 +27,7 @@ from ._expectations import (
 from ._findings import Finding, Kind, RequestSummary, format_exception
 from ._idle import IdleThreads
 from ._log import Outcome, PackedResponse, RequestLog, Stamp, pack, pack_response
-from ._matching import RequestMatcher
+from ._matching import Mismatch, RequestMatcher
 from ._readiness import READINESS_BODY, READINESS_ENVIRON_KEY
 from ._registration import Registration
 from ._verification import check_matcher
@@ -48,6 +48,21 @@ _OUTCOME_KIND = {
 _UNEXPECTED = frozenset(kind for _, kind in _OUTCOME_KIND.values())
 
 DEFAULT_HANDLER_TIMEOUT = 30.0
+
+_MATCHER_RAISED = "a matcher of a registered handler raised while the request was matched"
+
+
+def _body_error(request: Request) -> object:
+    """The error of a body that never arrived (``Expect: 100-continue``), else ``None``."""
+    return getattr(request.environ.get("wsgi.input"), "error", None)
+
+
+def _difference_or_none(matcher: RequestMatcher, request: Request) -> list[Mismatch]:
+    """``matcher.difference(request)``; a matcher of the user's that raises says so instead."""
+    try:
+        return list(matcher.difference(request))
+    except Exception as exc:
+        return [Mismatch("match", "(a matcher that explains itself)", f"it raised {exc!r:.80}")]
 
 
 def _base_url(request: Request) -> str:
@@ -206,6 +221,12 @@ class RequestDispatcher(Registration, Waiter):
         self._wait_state: WaitState | None = None
         self._in_flight = 0
         self._handler_threads = HandlerThreads()
+        # pytest-httpserver's extension points: a subclass's own dispatch() answers every
+        # request; its own respond_nohandler() answers those no handler matched.
+        self._custom_dispatch = type(self).dispatch is not RequestDispatcher.dispatch
+        self._custom_nohandler = (
+            type(self).respond_nohandler is not RequestDispatcher.respond_nohandler
+        )
         # Set while the readiness check of start() waits for its answer (see _readiness).
         self._readiness_token: str | None = None
 
@@ -249,7 +270,14 @@ class RequestDispatcher(Registration, Waiter):
             return [READINESS_BODY]
         # populate_request=False: no environ -> request back-reference, so no cycle to collect.
         request = Request(environ, populate_request=False)
-        lookup, handler, settles = self._lookup(request)
+        if self._custom_dispatch:
+            return self._custom(request)(environ, start_response)
+        try:
+            lookup, handler, settles = self._lookup(request)
+        except Exception as exc:  # a matcher of the user's raised
+            if _body_error(request) is exc:
+                raise  # the body never arrived: the connection answers it as malformed
+            return self._user_code_failed(request, exc, _MATCHER_RAISED)(environ, start_response)
         cacheable = (
             handler is not None
             and lookup is Lookup.FOUND
@@ -290,6 +318,10 @@ class RequestDispatcher(Registration, Waiter):
         return app_iter
 
     def _lookup(self, request: Request) -> tuple[Lookup, RequestHandler | None, bool]:
+        if self._registry.needs_body:
+            # Outside the lock: a client slow to send its body (100-continue) must hold up
+            # its own connection only, never the other connections or the test thread.
+            request.get_data()
         with self._lock:
             lookup, handler = self._registry.lookup(request)
             # A oneshot or ordered handler is used up at lookup, but wait() must not wake
@@ -300,8 +332,52 @@ class RequestDispatcher(Registration, Waiter):
         return lookup, handler, settles
 
     def dispatch(self, request: Request) -> Response:
-        """Find the handler for ``request``, build the response, and record both."""
+        """Find the handler for ``request``, build the response, and record both.
+
+        A subclass may override it, as pytest-httpserver's ``dispatch``: the server then
+        answers every request with what the override returns (a ``Response``, a ``str`` or
+        ``None``), and logs it unless the override called this method.
+        """
         return self._answer(request, *self._lookup(request))[0]
+
+    def _custom(self, request: Request) -> Response:
+        """Serve ``request`` through a subclass's own ``dispatch``."""
+        try:
+            response: Any = self.dispatch(request)
+            if response is None:
+                response = Response("")
+            elif isinstance(response, str):
+                response = Response(response)
+            if not isinstance(response, Response):
+                raise TypeError(
+                    f"dispatch() returned {type(response).__name__} {response!r:.80}\n"
+                    "  expected: a werkzeug Response, a str (the body), or None (an empty 200)"
+                )
+        except Exception as exc:
+            if _body_error(request) is exc:
+                raise
+            return self._user_code_failed(request, exc, "the server's own dispatch() raised")
+        if LOG_HANDLE not in request.environ:  # the override answered without dispatch()
+            self._record(request, pack_response(response), Outcome.MATCHED, None)
+        return response
+
+    def _user_code_failed(self, request: Request, exc: Exception, what: str) -> Response:
+        """Answer 500 for an exception of the user's code outside a handler, and keep it."""
+        finding = Finding(
+            Kind.HANDLER_ERROR,
+            Stamp.now(),
+            RequestSummary.of(request),
+            expected=what,
+            detail=format_exception(exc),
+            cause=exc,
+        )
+        text = (
+            f"Internal Server Error: {what} for {request.method} {request.path}:"
+            f" {type(exc).__name__}: {_first_line(exc)}\n"
+        )
+        response = Response(text, 500, mimetype="text/plain")
+        self._record(request, pack_response(response), Outcome.HANDLER_ERROR, finding)
+        return response
 
     def _answer(
         self, request: Request, lookup: Lookup, handler: RequestHandler | None, settles: bool
@@ -325,7 +401,7 @@ class RequestDispatcher(Registration, Waiter):
                     response.make_sequence()  # a streamed body that raises is the handler's error
                 packed = pack_response(response)  # so is a body of something else than bytes
             except BaseException as exc:  # pytest.fail() in a handler is a BaseException
-                if getattr(request.environ.get("wsgi.input"), "error", None) is exc:
+                if _body_error(request) is exc:
                     # The body never arrived (Expect: 100-continue, then cut short): not the
                     # handler's fault. The connection logs the request as malformed.
                     self._settle(None, settles)
@@ -333,6 +409,11 @@ class RequestDispatcher(Registration, Waiter):
                 return self._handler_failed(request, handler, exc, settles), Outcome.HANDLER_ERROR
             self._record(request, packed, Outcome.MATCHED, None, settles)
             return response, Outcome.MATCHED
+        if lookup is Lookup.NO_HANDLER and self._custom_nohandler:
+            response = self.respond_nohandler(request)
+            if LOG_HANDLE not in request.environ:  # the override did not call ours
+                self._record(request, pack_response(response), Outcome.NO_HANDLER, None)
+            return response, Outcome.NO_HANDLER
         return self._no_handler(request, lookup, handler), _OUTCOME_KIND[lookup][0]
 
     def _no_handler(
@@ -340,16 +421,23 @@ class RequestDispatcher(Registration, Waiter):
     ) -> Response:
         outcome, kind = _OUTCOME_KIND[lookup]
         with self._lock:
-            if lookup is Lookup.OUT_OF_ORDER:
-                head = self._registry.ordered[0]
+            ordered = self._registry.ordered
+            if lookup is Lookup.OUT_OF_ORDER and ordered:
+                head = ordered[0]
                 best: tuple[RequestMatcher, list[Any]] | None = (
                     head.matcher,
-                    head.matcher.difference(request),
+                    _difference_or_none(head.matcher, request),
                 )
                 expected = f"the next ordered request first: {head.matcher.describe()}"
                 shadow = None
+            elif lookup is Lookup.OUT_OF_ORDER:  # clear() came between lookup and here
+                best, shadow = None, None
+                expected = "the next ordered request first (the handlers were cleared since)"
             else:
-                nearest = self._registry.closest(request)
+                try:
+                    nearest = self._registry.closest(request)
+                except Exception:  # a matcher of the user's raised while explaining the miss
+                    nearest = None
                 best = None if nearest is None else (nearest[0].matcher, nearest[1])
                 shadow = None if nearest is None else self._registry.shadowed_by(nearest[0])
                 expected = (

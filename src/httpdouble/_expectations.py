@@ -31,7 +31,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from ._errors import HTTPDoubleUsageError
-from ._matching import Mismatch, RequestMatcher
+from ._matching import UNDEFINED, Mismatch, RequestMatcher
 from ._posthooks import PostHook, check_hook, delay_of
 from ._ranking import closest, covers
 
@@ -192,6 +192,8 @@ class RequestHandler:
                     got=value,
                     remedy=f"pass {name}='application/xml', or leave it out",
                 )
+            if value is not None:
+                check_header_pairs([("Content-Type", value)])
         body = response_data.encode() if isinstance(response_data, str) else response_data
         header_list = _header_list(headers)
         if mimetype is None and content_type is None:
@@ -418,8 +420,18 @@ class Registry:
         self.permanent = HandlerList()
         self.permanently_failed = False
         self.ordered_fall_through = False
+        # Whether some matcher reads the body: then the dispatcher reads it before it
+        # takes its lock, so a client slow to send a body holds up its own connection only.
+        self.needs_body = False
 
     def add(self, handler: RequestHandler) -> None:
+        matcher = handler.matcher
+        if (
+            matcher.data is not None
+            or matcher.json is not UNDEFINED
+            or type(matcher) is not RequestMatcher  # its own match() may read the body
+        ):
+            self.needs_body = True
         if handler.handler_type is HandlerType.ORDERED:
             self.ordered.append(handler)
         elif handler.handler_type is HandlerType.ONESHOT:
@@ -491,6 +503,7 @@ class Registry:
         self.oneshot.clear()
         self.permanent.clear()
         self.permanently_failed = False
+        self.needs_body = False
 
     def format(self) -> str:
         """Return every matcher, by kind, as readable text."""

@@ -67,7 +67,10 @@ class RequestSummary:
             for name, value in request.headers.items()
             if name.lower() not in _BORING_HEADERS
         )[:MAX_HEADERS_SHOWN]
-        raw = request.get_data()
+        try:
+            raw = request.get_data()
+        except Exception as exc:  # a body that never arrived: describing it must not fail
+            raw = f"(the body did not arrive: {exc})".encode()
         body = _cut(raw.decode("utf-8", "replace"), BODY_LIMIT) if raw else ""
         return cls(
             method=request.method,

@@ -207,10 +207,12 @@ class _Segment:
     ``clear()`` starts a new segment; views taken before it keep reading the old one.
     """
 
-    __slots__ = ("data", "decoded", "ends", "gaps")
+    __slots__ = ("amends", "data", "decoded", "ends", "gaps")
 
     def __init__(self) -> None:
         self.data = bytearray()
+        # How many records were amended: a reader that decoded across an amend decodes again.
+        self.amends = 0
         # End offset of each record in ``data``.
         self.ends = array("q")
         # One number per unparsed (malformed) request: how many parsed ones came before it.
@@ -278,6 +280,7 @@ class RequestLog:
                 for i in range(index, len(segment.ends)):
                     segment.ends[i] += shift
             segment.decoded.pop(index, None)  # read again, it is decoded from the new record
+            segment.amends += 1
         return True
 
     def entries(self) -> LogView[LogEntry]:
@@ -310,9 +313,13 @@ class RequestLog:
         """Return entries ``start`` to ``stop`` of ``segment``, decoding those never read."""
         cache = segment.decoded
         missing = [index for index in range(start, stop) if index not in cache]
-        if missing:
+        fresh: dict[int, LogEntry] = {}
+        for _ in range(100):  # amends are rare: one pass but for a reader racing one
+            if not missing:
+                break
             first, last = missing[0], missing[-1]
             with self._lock:  # an append may grow (move) the buffer: copy the span under lock
+                amends = segment.amends
                 base = segment.ends[first - 1] if first else 0
                 span = memoryview(segment.data[base : segment.ends[last]])
                 ends = segment.ends[first : last + 1]
@@ -321,9 +328,17 @@ class RequestLog:
                 begin = ends[index - first - 1] - base if index > first else 0
                 fresh[index] = _unpack(marshal.loads(span[begin : ends[index - first] - base]))
             with self._lock:  # two readers may decode one record: every reader gets the first
-                for index, entry in fresh.items():
-                    cache.setdefault(index, entry)
-        return [cache[index] for index in range(start, stop)]
+                if segment.amends == amends:  # else a record changed meanwhile: decode again
+                    for index, decoded in fresh.items():
+                        cache.setdefault(index, decoded)
+                    break
+        out: list[LogEntry] = []
+        for index in range(start, stop):
+            found = cache.get(index) or fresh.get(index)
+            if found is None:  # dropped by an amend after this read began: decode it anew
+                found = self._decoded(segment, index, index + 1)[0]
+            out.append(found)
+        return out
 
     def _record_index(self, segment: _Segment, position: int) -> int:
         """Return the record index of the parsed request at ``position``."""

@@ -268,7 +268,7 @@ class Registration:
         ``server.bake(method="POST", headers={"X-Key": "k"}).expect_request("/a")``
         registers ``/a`` for POST with that header.
         """
-        return BakedHTTPServer(self, kwargs)
+        return BakedHTTPServer(self, **kwargs)
 
 
 class BakedHTTPServer:
@@ -277,7 +277,7 @@ class BakedHTTPServer:
     Everything else (``url_for``, ``check``, ...) is the server's own.
     """
 
-    def __init__(self, server: Registration, defaults: dict[str, Any]) -> None:
+    def __init__(self, server: Registration, **defaults: Any) -> None:
         self._server = server
         self._defaults = defaults
         # One entry per open ``with``: whether that block started the server.
@@ -288,7 +288,8 @@ class BakedHTTPServer:
 
     def bake(self, **kwargs: Any) -> BakedHTTPServer:
         """Return a new view with these defaults on top of this view's ones."""
-        return BakedHTTPServer(self._server, self._merged(kwargs))
+        # type(self): a subclass of the user's stays that subclass, as in pytest-httpserver.
+        return type(self)(self._server, **self._merged(kwargs))
 
     def __enter__(self) -> BakedHTTPServer:
         """Start the server unless it runs; the matching ``__exit__`` stops what it started."""
