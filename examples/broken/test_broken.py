@@ -82,6 +82,32 @@ def test_unchecked(httpserver, client):
     client.report("Lima", 21.0)
 
 
+def test_path_typo(httpserver, client):
+    # The code asks for /v1/prodcts: the closest handler is the one a person would pick.
+    for path in ("/v1/users", "/v1/orders", "/v1/products"):
+        httpserver.expect_request(path, method="GET").respond_with_json([])
+    client.session.get(f"{client.base_url}/v1/prodcts", params={"page": "2"})
+
+
+def test_large_json_body_differs_deep_inside(httpserver, client):
+    # Twelve items; the code sends item 9's quantity as a string.
+    items = [{"sku": f"sku-{n:02d}", "qty": n, "note": "x" * 30} for n in range(12)]
+    httpserver.expect_request("/v1/orders", method="POST", json={"items": items})
+    sent = [dict(item) for item in items]
+    sent[9]["qty"] = "9"
+    client.session.post(f"{client.base_url}/v1/orders", json={"items": sent})
+
+
+def test_shadowed_handler(httpserver, client):
+    # The GET handler registered first answers every GET /v1/forecast: the stricter one
+    # after it can never run. The code then POSTs, and the miss says which one shadows it.
+    httpserver.expect_request("/v1/forecast", method="GET").respond_with_json({"high": 0})
+    httpserver.expect_request(
+        "/v1/forecast", method="GET", query_string={"city": "Oslo"}
+    ).respond_with_json({"high": 5})
+    client.session.post(f"{client.base_url}/v1/forecast", params={"city": "Oslo"})
+
+
 def test_leaves_a_request_behind(httpserver, client):
     # The code under test sends a request from a thread after the test has ended.
     sender = threading.Thread(target=lambda: (LATE.wait(10), client.report("Kyiv", 2.0)))
