@@ -254,7 +254,7 @@ class RequestDispatcher(Registration, Waiter):
         """Register ``matcher`` with the given lifetime and return its handler.
 
         :param times: serve exactly this many matching requests, then be gone; see
-            :meth:`expect_request`.
+            :meth:`~httpdouble.HTTPServer.expect_request`.
         """
         check_matcher(matcher)
         if not isinstance(handler_type, HandlerType):
