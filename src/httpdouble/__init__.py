@@ -19,7 +19,7 @@ from ._errors import (
     NoMethodFoundForMatchingHeaderValueError,
     ServerStartError,
 )
-from ._expectations import HandlerType, RequestHandler
+from ._expectations import HandlerType, RequestHandler, SequenceUsedUp
 from ._findings import Finding, Kind, RequestSummary
 from ._log import LogEntry, Outcome, Stamp
 from ._matching import (
@@ -77,6 +77,7 @@ __all__ = [
     "RequestMatcher",
     "RequestMatcherKwargs",
     "RequestSummary",
+    "SequenceUsedUp",
     "ServerStartError",
     "Stamp",
     "StringQueryMatcher",

@@ -22,7 +22,9 @@ from ._expectations import (
     Registry,
     RequestHandler,
     RequestHandlerList,
+    SequenceUsedUp,
     StaticReply,
+    check_times,
 )
 from ._findings import Finding, Kind, RequestSummary, format_exception
 from ._idle import IdleThreads
@@ -243,9 +245,17 @@ class RequestDispatcher(Registration, Waiter):
     # ------------------------------------------------------------ registration
 
     def expect(
-        self, matcher: RequestMatcher, handler_type: HandlerType = HandlerType.PERMANENT
+        self,
+        matcher: RequestMatcher,
+        handler_type: HandlerType = HandlerType.PERMANENT,
+        *,
+        times: int | None = None,
     ) -> RequestHandler:
-        """Register ``matcher`` with the given lifetime and return its handler."""
+        """Register ``matcher`` with the given lifetime and return its handler.
+
+        :param times: serve exactly this many matching requests, then be gone; see
+            :meth:`~httpdouble.HTTPServer.expect_request`.
+        """
         check_matcher(matcher)
         if not isinstance(handler_type, HandlerType):
             raise HTTPDoubleUsageError(
@@ -254,7 +264,15 @@ class RequestDispatcher(Registration, Waiter):
                 got=handler_type,
                 remedy="pass e.g. HandlerType.ONESHOT",
             )
-        handler = RequestHandler(matcher, handler_type)
+        times = check_times(times)
+        if handler_type is HandlerType.ONESHOT and times not in (None, 1):
+            raise HTTPDoubleUsageError(
+                "times",
+                expected="no times=, or times=1, with HandlerType.ONESHOT (it serves one request)",
+                got=times,
+                remedy=f"drop handler_type=HandlerType.ONESHOT and keep times={times}",
+            )
+        handler = RequestHandler(matcher, handler_type, times)
         with self._lock:
             self._registry.add(handler)
         return handler
@@ -324,9 +342,9 @@ class RequestDispatcher(Registration, Waiter):
             request.get_data()
         with self._lock:
             lookup, handler = self._registry.lookup(request)
-            # A oneshot or ordered handler is used up at lookup, but wait() must not wake
-            # before its request has been answered and logged: count it as in flight.
-            settles = handler is not None and handler.handler_type is not HandlerType.PERMANENT
+            # A oneshot, ordered or counted handler is used up at lookup, but wait() must
+            # not wake before its request has been answered and logged: count it in flight.
+            settles = handler is not None and handler.settles
             if lookup is Lookup.FOUND and settles:
                 self._in_flight += 1
         return lookup, handler, settles
@@ -465,8 +483,14 @@ class RequestDispatcher(Registration, Waiter):
     def _handler_failed(
         self, request: Request, handler: RequestHandler, exc: BaseException, settles: bool
     ) -> Response:
+        if isinstance(exc, SequenceUsedUp):
+            kind = Kind.SEQUENCE_USED_UP
+        elif isinstance(exc, AssertionError):
+            kind = Kind.HANDLER_ASSERTION
+        else:
+            kind = Kind.HANDLER_ERROR
         finding = Finding(
-            Kind.HANDLER_ASSERTION if isinstance(exc, AssertionError) else Kind.HANDLER_ERROR,
+            kind,
             Stamp.now(),
             RequestSummary.of(request),
             expected=handler.matcher.describe(),

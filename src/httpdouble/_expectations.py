@@ -3,8 +3,14 @@
 Lookup order (documented in the user's guide):
 
 1. if ordered handlers are registered, the head of that list;
-2. oneshot handlers, oldest first (the one used is removed);
+2. oneshot handlers and counted handlers (``times=N``), oldest first (a oneshot
+   handler is removed when used, a counted one after its N-th use);
 3. permanent handlers, oldest first.
+
+A counted handler sits with the oneshot ones because it is used up like them: it
+is looked up before every permanent handler, whenever it was registered. An
+ordered handler with ``times=N`` stays at the head of the ordered list for N
+requests.
 
 While ordered handlers are waiting, a request that does not match the head is
 out of order: from then on every request is refused until ``clear()``, as in
@@ -24,8 +30,9 @@ import enum
 import itertools
 import json as _json
 import re
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Literal, NamedTuple, cast
 
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
@@ -51,6 +58,37 @@ class HandlerType(enum.Enum):
 
 
 _sequence = itertools.count()
+
+SequenceItem = Response | str | bytes | ResponseHandler | None
+"""What :meth:`RequestHandler.respond_with_sequence` takes as one response."""
+
+
+class SequenceUsedUp(AssertionError):
+    """A ``respond_with_sequence(..., then="fail")`` handler got more requests than responses.
+
+    The client gets a 500; the test fails with this as the cause.
+    """
+
+
+SequenceUsedUp.__module__ = "httpdouble"  # tracebacks name the public import path
+
+
+def check_times(times: object) -> int | None:
+    """Return ``times`` if it is ``None`` or an int of 1 or more; refuse anything else."""
+    if times is None:
+        return None
+    if not isinstance(times, int) or isinstance(times, bool) or times < 1:
+        raise HTTPDoubleUsageError(
+            "times",
+            expected="an int of 1 or more (how many requests the handler serves), or None",
+            got=times,
+            remedy="pass e.g. times=3, or leave it out for a handler without a count",
+        )
+    return times
+
+
+def _plural(count: int) -> str:
+    return "time" if count == 1 else "times"
 
 
 def _check_status(status: object) -> int:
@@ -142,13 +180,22 @@ class RequestHandler:
         "reply",
         "request_handler",
         "seq",
+        "times",
+        "uses",
     )
 
     def __init__(
-        self, matcher: RequestMatcher, handler_type: HandlerType = HandlerType.PERMANENT
+        self,
+        matcher: RequestMatcher,
+        handler_type: HandlerType = HandlerType.PERMANENT,
+        times: int | None = None,
     ) -> None:
         self.matcher = matcher
         self.handler_type = handler_type
+        # How many requests the handler serves before it is gone (None: its type says),
+        # and how many it has served; both read and written under the dispatcher's lock.
+        self.times = check_times(times)
+        self.uses = 0
         self.request_handler: ResponseHandler | None = None
         # True when the user's own code runs for each request (respond_with_handler, or
         # post hooks), which may hang or raise, and whose answer is never kept.
@@ -194,15 +241,9 @@ class RequestHandler:
                 )
             if value is not None:
                 check_header_pairs([("Content-Type", value)])
-        body = response_data.encode() if isinstance(response_data, str) else response_data
-        header_list = _header_list(headers)
-        if mimetype is None and content_type is None:
-            mimetype = "text/plain"
-
-        def make_response(request: Request) -> Response:
-            return Response(body, status, header_list, mimetype, content_type)
-
-        self.request_handler = make_response
+        self.request_handler = _data_maker(
+            response_data, status, _header_list(headers), mimetype, content_type
+        )
         self.is_function = bool(self._hooks)
 
     def respond_with_json(
@@ -243,16 +284,7 @@ class RequestHandler:
                 got=response,
                 remedy="build one with werkzeug.Response(body, status, headers)",
             )
-        _check_status(response.status_code)
-        body = response.get_data()
-        status = response.status
-        header_list = list(response.headers.items())
-        check_header_pairs(header_list)
-
-        def make_response(request: Request) -> Response:
-            return Response(body, status, header_list)
-
-        self.request_handler = make_response
+        self.request_handler = _response_maker(response)
         self.is_function = bool(self._hooks)
 
     def respond_with_handler(self, func: ResponseHandler) -> None:
@@ -269,6 +301,74 @@ class RequestHandler:
                 remedy="pass a function, e.g. respond_with_handler(lambda req: Response('ok'))",
             )
         self.request_handler = func
+        self.is_function = True
+
+    def respond_with_sequence(
+        self,
+        responses: Sequence[SequenceItem],
+        then: Literal["repeat", "fail"] = "repeat",
+    ) -> None:
+        """Answer each request with the next of ``responses``, in order.
+
+        Each item is a werkzeug ``Response`` (copied, fresh per request), a ``str`` or
+        ``bytes`` body of a 200 ``text/plain`` response, ``None`` for an empty 200, or a
+        handler function ``func(request) -> Response``, called for its one request as by
+        :meth:`respond_with_handler`. Concurrent requests each get a different item.
+
+        :param responses: the responses, first to last; at least one.
+        :param then: what the requests after the last item get: ``"repeat"`` (the default)
+            answers them with the last item again; ``"fail"`` answers them with a 500 and
+            fails the test (a ``SequenceUsedUp`` finding).
+        :raises HTTPDoubleUsageError: for an empty sequence, an item of another type, or
+            another ``then``.
+
+        .. versionadded:: 0.2
+        """
+        if isinstance(responses, (str, bytes, Response)) or not isinstance(responses, Sequence):
+            raise HTTPDoubleUsageError(
+                "responses",
+                expected="a list or tuple of responses",
+                got=responses,
+                remedy="pass e.g. respond_with_sequence([Response(status=503), 'ok'])",
+            )
+        if not responses:
+            raise HTTPDoubleUsageError(
+                "responses",
+                expected="at least one response",
+                got=responses,
+                remedy="pass e.g. respond_with_sequence([Response(status=503), 'ok'])",
+            )
+        if then not in ("repeat", "fail"):
+            raise HTTPDoubleUsageError(
+                "then",
+                expected="'repeat' (answer with the last response again) or 'fail'",
+                got=then,
+                remedy="pass then='repeat' or then='fail'",
+            )
+        makers = [_sequence_maker(item, index) for index, item in enumerate(responses)]
+        count = len(makers)
+        lock = threading.Lock()
+        served = 0
+
+        def next_response(request: Request) -> Response:
+            nonlocal served
+            with lock:  # concurrent requests each take a different item
+                index = served
+                served += 1
+            if index >= count:
+                if then == "fail":
+                    noun = "response" if count == 1 else "responses"
+                    raise SequenceUsedUp(
+                        f"the sequence of {count} {noun} was used up"
+                        " (then='fail' answers every later request with a 500)\n"
+                        "  to fix: add responses to the sequence, pass then='repeat',"
+                        " or check why your code sends more requests"
+                    )
+                index = count - 1
+            return makers[index](request)
+
+        self.request_handler = next_response
+        # Never kept as a static reply: each request may get another response.
         self.is_function = True
 
     def with_post_hook(self, hook: PostHook) -> RequestHandler:
@@ -323,6 +423,72 @@ class RequestHandler:
             f" query_string={m.query_string!r} headers={dict(m.headers)!r}"
             f" data={m.data!r} json={m.json!r}>"
         )
+
+    @property
+    def settles(self) -> bool:
+        """Whether the handler is used up by requests (oneshot, ordered or counted).
+
+        ``wait()`` waits for such a handler, and the teardown check reports it if unused.
+        """
+        return self.times is not None or self.handler_type is not HandlerType.PERMANENT
+
+    def use(self) -> bool:
+        """Count one request served; return whether the handler is now used up."""
+        self.uses += 1
+        if self.times is None:
+            return self.handler_type is not HandlerType.PERMANENT
+        return self.uses >= self.times
+
+    def usage(self) -> str:
+        """``used 2 of 3 times`` for a counted handler, else the empty string."""
+        if self.times is None:
+            return ""
+        return f"used {self.uses} of {self.times} {_plural(self.times)}"
+
+
+def _data_maker(
+    data: str | bytes,
+    status: int | str,
+    header_list: list[tuple[str, str]],
+    mimetype: str | None = None,
+    content_type: str | None = None,
+) -> ResponseHandler:
+    body = data.encode() if isinstance(data, str) else data
+    if mimetype is None and content_type is None:
+        mimetype = "text/plain"
+
+    def make_response(request: Request) -> Response:
+        return Response(body, status, header_list, mimetype, content_type)
+
+    return make_response
+
+
+def _response_maker(response: Response) -> ResponseHandler:
+    _check_status(response.status_code)
+    body = response.get_data()
+    status = response.status
+    header_list = list(response.headers.items())
+    check_header_pairs(header_list)
+
+    def make_response(request: Request) -> Response:
+        return Response(body, status, header_list)
+
+    return make_response
+
+
+def _sequence_maker(item: object, index: int) -> ResponseHandler:
+    if item is None or isinstance(item, (str, bytes)):
+        return _data_maker(item or b"", 200, [])
+    if isinstance(item, Response):
+        return _response_maker(item)
+    if callable(item):
+        return cast(ResponseHandler, item)
+    raise HTTPDoubleUsageError(
+        f"responses[{index}]",
+        expected="a werkzeug Response, a str or bytes body, None, or a handler function",
+        got=item,
+        remedy="wrap JSON as Response(json.dumps(obj), mimetype='application/json')",
+    )
 
 
 class RequestHandlerList(list[RequestHandler]):
@@ -434,7 +600,7 @@ class Registry:
             self.needs_body = True
         if handler.handler_type is HandlerType.ORDERED:
             self.ordered.append(handler)
-        elif handler.handler_type is HandlerType.ONESHOT:
+        elif handler.settles:  # oneshot, or counted (times=N): both are used up
             self.oneshot.add(handler)
         else:
             self.permanent.add(handler)
@@ -450,7 +616,8 @@ class Registry:
         if self.ordered:
             head = self.ordered[0]
             if head.matcher.match(request):
-                del self.ordered[0]
+                if head.use():
+                    del self.ordered[0]
                 return Lookup.FOUND, head
             later = next((h for h in self.ordered[1:] if h.matcher.match(request)), None)
             if later is not None or not self.ordered_fall_through:
@@ -458,7 +625,8 @@ class Registry:
                 return Lookup.OUT_OF_ORDER, later
         handler = self.oneshot.find(request)
         if handler is not None:
-            self.oneshot.remove(handler)
+            if handler.use():
+                self.oneshot.remove(handler)
             return Lookup.FOUND, handler
         handler = self.permanent.find(request)
         if handler is not None:
@@ -466,7 +634,7 @@ class Registry:
         return Lookup.NO_HANDLER, None
 
     def pending(self) -> list[RequestHandler]:
-        """Return the oneshot and ordered handlers not used yet."""
+        """Return the oneshot, counted and ordered handlers not used up yet."""
         return [*self.ordered, *self.oneshot]
 
     def all_matchers(self) -> list[RequestMatcher]:
@@ -489,7 +657,7 @@ class Registry:
         one: ordered and oneshot handlers are looked up first, and a oneshot one is used
         up after one request. See :func:`~httpdouble._ranking.covers` for "every request".
         """
-        if handler.handler_type is not HandlerType.PERMANENT:
+        if handler.settles:
             return None
         for earlier in self.permanent:
             if earlier.seq >= handler.seq:
@@ -514,7 +682,10 @@ class Registry:
             ("Permanent matchers", list(self.permanent)),
         ):
             lines.append(f"{title}:")
-            lines.extend(f"    {h.matcher!r}" for h in handlers)
+            lines.extend(
+                f"    {h.matcher!r}" + (f" ({h.usage()})" if h.times is not None else "")
+                for h in handlers
+            )
             if not handlers:
                 lines.append("    none")
         if self.permanently_failed:

@@ -37,6 +37,8 @@ class Kind(enum.Enum):
     HANDLER_ERROR = "handler raised"
     HANDLER_ASSERTION = "handler assertion failed"
     UNUSED = "expectation never used"
+    SHORTFALL = "expectation used too few times"
+    SEQUENCE_USED_UP = "response sequence used up"
     MALFORMED = "malformed request"
     LEFT_RUNNING = "server left running"
     ASSERTION = "assertion added by the test"
@@ -135,6 +137,8 @@ class Finding:
     # -- rendering
 
     def headline(self) -> str:
+        if self.kind is Kind.SHORTFALL and self.request is None:
+            return f"expectation {self.expected}"  # "expectation used 2 of 3 times: GET '/x'"
         what = self.kind.value
         if self.request is not None:
             return f"{what}: {self.request.line()}"
@@ -147,7 +151,9 @@ class Finding:
             req = self.request.lines()
             out.append(f"  request:  {req[0]}")
             out.extend(f"          {line}" for line in req[1:])
-        if self.expected and (self.request is not None or self.kind is not Kind.UNUSED):
+        if self.expected and (
+            self.request is not None or self.kind not in (Kind.UNUSED, Kind.SHORTFALL)
+        ):
             out.append(f"  expected: {self.expected}")
         if self.closest:
             out.append(f"  closest:  {self.closest}")
@@ -329,11 +335,20 @@ def failure_message(findings: list[Finding], *, at_teardown: bool) -> str:
             "  - send the expected request, or remove the expectation"
             " (or make it permanent with expect_request)"
         )
+    if Kind.SHORTFALL in kinds:
+        lines.append(
+            "  - send the expected number of requests, or lower times= on the expectation"
+        )
     if Kind.HANDLER_ERROR in kinds:
         lines.append("  - fix the handler function: its exception is chained above as the cause")
     if Kind.HANDLER_ASSERTION in kinds:
         lines.append(
             "  - an assert in a handler function failed: its AssertionError is chained above"
+        )
+    if Kind.SEQUENCE_USED_UP in kinds:
+        lines.append(
+            "  - a respond_with_sequence(then='fail') handler got more requests than it has"
+            " responses: add responses, pass then='repeat', or send fewer requests"
         )
     if Kind.MALFORMED in kinds:
         lines.append(

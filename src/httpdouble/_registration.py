@@ -199,7 +199,11 @@ class Registration:
     """Mixed into the dispatcher: every way to register a handler."""
 
     def expect(
-        self, matcher: RequestMatcher, handler_type: HandlerType = HandlerType.PERMANENT
+        self,
+        matcher: RequestMatcher,
+        handler_type: HandlerType = HandlerType.PERMANENT,
+        *,
+        times: int | None = None,
     ) -> RequestHandler:  # pragma: no cover - the dispatcher defines it
         raise NotImplementedError
 
@@ -218,13 +222,27 @@ class Registration:
         header_value_matcher: HeaderValueMatcher | None = None,
         handler_type: HandlerType = HandlerType.PERMANENT,
         json: Any = UNDEFINED,
+        *,
+        times: int | None = None,
     ) -> RequestHandler:
-        """Register a handler (permanent by default); arguments as :class:`RequestMatcher`."""
+        """Register a handler (permanent by default); arguments as :class:`RequestMatcher`.
+
+        :param times: serve exactly this many matching requests, then be gone (later
+            requests go to other handlers, as after a oneshot handler's one use). Fewer
+            uses fail the test at teardown (``expectation used 2 of 3 times``), and
+            :meth:`~httpdouble.HTTPServer.wait` waits for all of them. A counted handler
+            is looked up with the oneshot handlers, before every permanent one.
+            ``times=1`` serves like a oneshot handler. With ``HandlerType.ORDERED`` the
+            handler stays the next ordered one for that many requests.
+
+        .. versionchanged:: 0.2
+           The ``times`` argument.
+        """
         matcher = self.create_matcher(
             uri, method, data, data_encoding, headers, query_string, header_value_matcher, json
         )
         check_registration(matcher)
-        return self.expect(matcher, handler_type)
+        return self.expect(matcher, handler_type, times=times)
 
     def expect_oneshot_request(
         self,

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from werkzeug.wrappers import Request, Response
 
 from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError
-from ._expectations import Registry, RequestHandler
+from ._expectations import HandlerType, Registry, RequestHandler
 from ._findings import Finding, Kind, RequestSummary, failure_message
 from ._log import LogEntry, RequestLog, Stamp
 from ._matching import Mismatch, RequestMatcher
@@ -33,6 +33,23 @@ def closest_request(
 
 def _describe(handler: RequestHandler | None) -> str:
     return "" if handler is None else handler.matcher.describe()
+
+
+def _unused(handler: RequestHandler, stamp: Stamp, registry: Registry) -> Finding:
+    """The finding for a handler not used up at the end: never used, or used too few times."""
+    if handler.times is not None:
+        ordered = "ordered " if handler.handler_type is HandlerType.ORDERED else ""
+        return Finding(
+            Kind.SHORTFALL,
+            stamp,
+            expected=f"{handler.usage()}: {ordered}{handler.matcher.describe()}",
+        )
+    return Finding(
+        Kind.UNUSED,
+        stamp,
+        expected=f"{handler.handler_type.value} {handler.matcher.describe()}",
+        shadowed_by=_describe(registry.shadowed_by(handler)),
+    )
 
 
 def check_matcher(matcher: object) -> None:
@@ -159,22 +176,15 @@ class Verification:
         """Return every finding not raised yet and mark them raised.
 
         With ``include_unused``, also the oneshot and ordered handlers never
-        used (the teardown check uses this). With ``clear``, also :meth:`clear`
+        used, and the counted ones (``times=N``) used fewer times (the teardown
+        check uses this). With ``clear``, also :meth:`clear`
         in the same locked step, so no request answered in between is lost.
         """
         with self._lock:
             taken, self._unraised = self._unraised, []
             if include_unused and not self._registry.permanently_failed:
                 stamp = Stamp.now()
-                taken.extend(
-                    Finding(
-                        Kind.UNUSED,
-                        stamp,
-                        expected=f"{h.handler_type.value} {h.matcher.describe()}",
-                        shadowed_by=_describe(self._registry.shadowed_by(h)),
-                    )
-                    for h in self._registry.pending()
-                )
+                taken.extend(_unused(h, stamp, self._registry) for h in self._registry.pending())
             if clear:
                 self._registry.clear()
                 self._findings = []

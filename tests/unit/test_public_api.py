@@ -47,6 +47,7 @@ def test_all_lists_exactly_the_public_names_sorted() -> None:
         "RequestMatcher",
         "RequestMatcherKwargs",
         "RequestSummary",
+        "SequenceUsedUp",
         "ServerStartError",
         "Stamp",
         "StringQueryMatcher",
