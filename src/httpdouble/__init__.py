@@ -19,9 +19,11 @@ from ._errors import (
     NoMethodFoundForMatchingHeaderValueError,
     ServerStartError,
 )
+from ._composite import AllOf, AnyOf, Not
 from ._expectations import HandlerType, RequestHandler
 from ._findings import Finding, Kind, RequestSummary
 from ._log import LogEntry, Outcome, Stamp
+from ._matchers import Part, RicherMatching
 from ._matching import (
     METHOD_ALL,
     UNDEFINED,
@@ -35,6 +37,7 @@ from ._matching import (
 from ._query import BooleanQueryMatcher, MappingQueryMatcher, QueryMatcher, StringQueryMatcher
 from ._registration import BakedHTTPServer, MethodTypoWarning
 from ._server import HTTPServer, NonLoopbackWarning
+from ._template import URITemplate
 from ._tls import TLSCertificates
 from ._waiting import Waiting, WaitingSettings
 from ._wire import Limits
@@ -48,6 +51,8 @@ __all__ = [
     "METHOD_ALL",
     "UNDEFINED",
     "URI_DEFAULT",
+    "AllOf",
+    "AnyOf",
     "BakedHTTPServer",
     "BlockingHTTPServer",
     "BlockingRequestHandler",
@@ -70,18 +75,22 @@ __all__ = [
     "NoHandlerError",
     "NoMethodFoundForMatchingHeaderValueError",
     "NonLoopbackWarning",
+    "Not",
     "Outcome",
+    "Part",
     "QueryMatcher",
     "RequestDispatcher",
     "RequestHandler",
     "RequestMatcher",
     "RequestMatcherKwargs",
     "RequestSummary",
+    "RicherMatching",
     "ServerStartError",
     "Stamp",
     "StringQueryMatcher",
     "TLSCertificates",
     "URIPattern",
+    "URITemplate",
     "Waiting",
     "WaitingSettings",
     "__version__",

@@ -11,10 +11,11 @@ import urllib.parse
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from ._errors import HTTPDoubleUsageError
 from ._expectations import HandlerType, RequestHandler
+from ._matchers import RicherMatching
 from ._matching import (
     METHOD_ALL,
     UNDEFINED,
@@ -218,10 +219,24 @@ class Registration:
         header_value_matcher: HeaderValueMatcher | None = None,
         handler_type: HandlerType = HandlerType.PERMANENT,
         json: Any = UNDEFINED,
+        **richer: Unpack[RicherMatching],
     ) -> RequestHandler:
-        """Register a handler (permanent by default); arguments as :class:`RequestMatcher`."""
+        """Register a handler (permanent by default); arguments as :class:`RequestMatcher`.
+
+        The richer keyword arguments (``json_contains``, ``body_contains``, ``body_regex``,
+        ``form``, ``cookies``, ``multipart``) are passed to the matcher only when given, so
+        a ``create_matcher`` override written for pytest-httpserver keeps working.
+        """
         matcher = self.create_matcher(
-            uri, method, data, data_encoding, headers, query_string, header_value_matcher, json
+            uri,
+            method,
+            data,
+            data_encoding,
+            headers,
+            query_string,
+            header_value_matcher,
+            json,
+            **richer,
         )
         check_registration(matcher)
         return self.expect(matcher, handler_type)
@@ -236,10 +251,19 @@ class Registration:
         query_string: QueryStringType = None,
         header_value_matcher: HeaderValueMatcher | None = None,
         json: Any = UNDEFINED,
+        **richer: Unpack[RicherMatching],
     ) -> RequestHandler:
         """Register a handler that serves one request and is then removed."""
         matcher = self.create_matcher(
-            uri, method, data, data_encoding, headers, query_string, header_value_matcher, json
+            uri,
+            method,
+            data,
+            data_encoding,
+            headers,
+            query_string,
+            header_value_matcher,
+            json,
+            **richer,
         )
         check_registration(matcher)
         return self.expect(matcher, HandlerType.ONESHOT)
@@ -254,10 +278,19 @@ class Registration:
         query_string: QueryStringType = None,
         header_value_matcher: HeaderValueMatcher | None = None,
         json: Any = UNDEFINED,
+        **richer: Unpack[RicherMatching],
     ) -> RequestHandler:
         """Register a oneshot handler that must be used in registration order."""
         matcher = self.create_matcher(
-            uri, method, data, data_encoding, headers, query_string, header_value_matcher, json
+            uri,
+            method,
+            data,
+            data_encoding,
+            headers,
+            query_string,
+            header_value_matcher,
+            json,
+            **richer,
         )
         check_registration(matcher)
         return self.expect(matcher, HandlerType.ORDERED)
