@@ -8,6 +8,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from ._blocking import BlockingHTTPServer, BlockingRequestHandler
+from ._composite import AllOf, AnyOf, Not
 from ._dispatch import RequestDispatcher
 from ._errors import (
     Error,
@@ -19,7 +20,6 @@ from ._errors import (
     NoMethodFoundForMatchingHeaderValueError,
     ServerStartError,
 )
-from ._composite import AllOf, AnyOf, Not
 from ._expectations import HandlerType, RequestHandler
 from ._findings import Finding, Kind, RequestSummary
 from ._log import LogEntry, Outcome, Stamp

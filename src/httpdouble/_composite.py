@@ -36,7 +36,7 @@ class _Composite(RequestMatcher):
         flat: list[RequestMatcher] = []
         for part in _checked(parts, self._operator):
             # (a & b) & c is a & b & c: one level, numbered in reading order.
-            flat.extend(part.parts if type(part) is type(self) else (part,))  # type: ignore[attr-defined]
+            flat.extend(part.parts if type(part) is type(self) else (part,))
         self.parts: tuple[RequestMatcher, ...] = tuple(flat)
 
     @property
@@ -96,7 +96,7 @@ class AnyOf(_Composite):
 
     def difference(self, request: Request) -> list[Mismatch]:
         """Return the differences of the alternative closest to ``request``."""
-        from ._ranking import closest  # noqa: PLC0415 - _ranking imports _matching
+        from ._ranking import closest  # late: _ranking imports _matching
 
         if self.match(request):
             return []

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import abc
 import enum
+import io
 import json as _json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypedDict, Union
+from typing import Any, TypedDict
 
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.formparser import FormDataParser
 from werkzeug.wrappers import Request
 
 from ._bodydiff import (
@@ -183,11 +186,27 @@ def _shown_body(body: bytes) -> str:
     return "an empty body" if not body else f"{_short(body)} ({len(body)} bytes)"
 
 
+def _in_memory(*args: object, **kwargs: object) -> io.BytesIO:
+    return io.BytesIO()
+
+
+def _parsed_form(request: Request) -> tuple[MultiDict[str, str], MultiDict[str, FileStorage]]:
+    # Parsed from the cached body into memory, never through request.form: that
+    # would leave the request holding temporary files nobody closes, and change what
+    # the handler sees.
+    body = request.get_data()
+    parser = FormDataParser(stream_factory=_in_memory)
+    _, form, files = parser.parse(
+        io.BytesIO(body), request.mimetype, len(body), request.mimetype_params
+    )
+    return form, files
+
+
 def _form_of(request: Request) -> dict[str, list[str]] | None:
     if request.mimetype not in FORM_TYPES:
         return None
-    request.get_data()  # cached first, so parsing the form leaves the body readable
-    return {key: request.form.getlist(key) for key in request.form}
+    form, _ = _parsed_form(request)
+    return {key: form.getlist(key) for key in form}
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,23 +295,18 @@ class _SentPart(TypedDict):
 def _parts_of(request: Request) -> dict[str, _SentPart] | None:
     if request.mimetype != "multipart/form-data":
         return None
-    request.get_data()  # cached first, so parsing leaves the body readable
+    form, files = _parsed_form(request)
     parts: dict[str, _SentPart] = {}
-    for name, storage in request.files.items(multi=False):
+    for name, storage in files.items(multi=False):
         parts[name] = {
             "content": storage.stream.read(),
             "filename": storage.filename,
             "content_type": storage.mimetype or None,
         }
-        storage.stream.seek(0)
-    for name in request.form:
+    for name in form:
         parts.setdefault(
             name,
-            {
-                "content": request.form[name].encode("utf-8"),
-                "filename": None,
-                "content_type": None,
-            },
+            {"content": form[name].encode("utf-8"), "filename": None, "content_type": None},
         )
     return parts
 
@@ -350,8 +364,8 @@ def _part_differences(
 # ---------------------------------------------------------------- building
 
 
-MultipartSpec = Mapping[str, Union[bytes, str, Part]]
-FormSpec = Mapping[str, Union[str, list[str], tuple[str, ...]]]
+MultipartSpec = Mapping[str, bytes | str | Part]
+FormSpec = Mapping[str, str | list[str] | tuple[str, ...]]
 
 
 class RicherMatching(TypedDict, total=False):

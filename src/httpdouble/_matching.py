@@ -14,7 +14,7 @@ import json as _json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Final, Union
 
 from werkzeug.datastructures import Authorization
 from werkzeug.wrappers import Request
@@ -262,7 +262,7 @@ class RequestMatcher:
     :param json_contains: a dict the decoded JSON body must hold: objects may have
         more keys, at every depth; lists compare item by item and must be as long.
     :param body_contains: ``bytes`` (or ``str``, encoded as UTF-8) the body must hold.
-    :param body_regex: a regular expression ``search``\ ed in the body; a ``str``
+    :param body_regex: a regular expression searched for in the body (``search``); a ``str``
         pattern sees the body decoded with its charset, a ``bytes`` one the raw bytes.
     :param form: fields a urlencoded or multipart form must have, name to value (or
         list of values, in order); other fields are free.
@@ -542,17 +542,17 @@ class RequestMatcher:
     # -- composition: the operators build matchers of their own (see _composite)
 
     def __and__(self, other: RequestMatcher) -> AllOf:
-        from ._composite import AllOf  # noqa: PLC0415 - _composite subclasses this class
+        from ._composite import AllOf  # late: _composite subclasses this class
 
         return AllOf(self, other)
 
     def __or__(self, other: RequestMatcher) -> AnyOf:
-        from ._composite import AnyOf  # noqa: PLC0415
+        from ._composite import AnyOf
 
         return AnyOf(self, other)
 
     def __invert__(self) -> RequestMatcher:
-        from ._composite import Not  # noqa: PLC0415
+        from ._composite import Not
 
         return Not(self)
 

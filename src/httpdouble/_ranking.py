@@ -105,8 +105,8 @@ def similarity(matcher: RequestMatcher, request: Request, diff: list[Mismatch]) 
         score += _OTHER_WEIGHT
     if matcher.checks:
         # The richer checks (json_contains, form, cookies, ...): each kind met earns its share.
-        missed = fields & _CHECK_FIELDS
-        score += _OTHER_WEIGHT * (len(matcher.checks) - len(missed)) / len(matcher.checks)
+        kinds_missed = len(fields & _CHECK_FIELDS)
+        score += _OTHER_WEIGHT * (len(matcher.checks) - kinds_missed) / len(matcher.checks)
     return score
 
 
