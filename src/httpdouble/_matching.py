@@ -243,6 +243,9 @@ class RequestMatcher:
     """What a request must look like to be served by a handler.
 
     Only the fields given are compared; every other part of the request is free.
+    The richer arguments, from ``json_contains`` on, are keyword-only; ``None`` (for
+    ``json_contains``, :data:`UNDEFINED`) leaves the field free. Matchers combine with
+    ``&`` (:class:`AllOf`), ``|`` (:class:`AnyOf`) and ``~`` (:class:`Not`).
 
     :param uri: the exact path (``str``), :data:`URI_DEFAULT` for any path, a
         compiled regular expression (``pattern.match(path)``: anchored at the start
@@ -270,9 +273,6 @@ class RequestMatcher:
     :param multipart: parts a ``multipart/form-data`` body must have, name to content
         (``bytes``/``str``) or a :class:`Part`.
 
-    The richer arguments (``json_contains`` on) are keyword-only; ``None`` (for
-    ``json_contains``, :data:`UNDEFINED`) leaves the field free. Matchers combine with
-    ``&``, ``|`` and ``~``.
     :raises HTTPDoubleUsageError: when an argument has the wrong type; the
         message names the argument, what was expected and what was given.
     """
