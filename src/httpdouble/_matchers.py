@@ -251,21 +251,34 @@ class Cookies(Check):
         return all(sent.get(name) == value for name, value in self.cookies)
 
     def differences(self, request: Request) -> list[Difference]:
+        # Cookie values are credentials, masked as the Cookie header is, with the place
+        # where they first differ; HTTPDOUBLE_SHOW_SECRETS=1 shows them in full.
+        from ._masking import first_difference  # late: _masking imports _matching
+
         sent = request.cookies
         found: list[Difference] = []
         for name, value in self.cookies:
             actual = sent.get(name)
-            if actual != value:
-                shown = (
-                    f"no cookie {name!r} (cookies sent: {sorted(sent)})"
-                    if actual is None
-                    else repr(actual)
-                )
-                found.append((f"cookie {name}", repr(value), shown))
+            if actual == value:
+                continue
+            if actual is None:
+                shown = f"no cookie {name!r} (cookies sent: {sorted(sent)})"
+            else:
+                shown = _secret(actual)
+                position = first_difference(value, actual)
+                if shown != repr(actual) and position is not None:
+                    shown += f" (differ at char {position})"
+            found.append((f"cookie {name}", _secret(value), shown))
         return found
 
     def describe(self) -> str:
-        return "cookies " + ", ".join(f"{name}={value!r}" for name, value in self.cookies)
+        return "cookies " + ", ".join(f"{name}={_secret(value)}" for name, value in self.cookies)
+
+
+def _secret(value: str) -> str:
+    from ._masking import mask, showing_secrets  # late: _masking imports _matching
+
+    return repr(value if showing_secrets() else mask(value))
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,12 +107,20 @@ def test_form_reads_the_fields_of_a_multipart_body() -> None:
 # ------------------------------------------------------------------------ cookies
 
 
-def test_cookies_compare_each_named_cookie() -> None:
-    matcher = RequestMatcher("/", cookies={"s": "abc", "t": "1"})
-    assert matcher.match(_request(headers={"Cookie": "t=1; s=abc; u=2"}))
-    assert _lines(matcher, _request(headers={"Cookie": "s=abd"})) == [
-        "cookie s: expected 'abc', got 'abd'",
-        "cookie t: expected '1', got no cookie 't' (cookies sent: ['s'])",
+def test_cookies_compare_each_named_cookie_and_mask_their_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("HTTPDOUBLE_SHOW_SECRETS", raising=False)
+    matcher = RequestMatcher("/", cookies={"s": "abcdefgh", "t": "1"})
+    assert matcher.match(_request(headers={"Cookie": "t=1; s=abcdefgh; u=2"}))
+    assert _lines(matcher, _request(headers={"Cookie": "s=abcdefgX"})) == [
+        "cookie s: expected 'ab…(len 8)', got 'ab…(len 8)' (differ at char 8)",
+        "cookie t: expected '…(len 1)', got no cookie 't' (cookies sent: ['s'])",
+    ]
+    assert "abcdefgh" not in matcher.describe()
+    monkeypatch.setenv("HTTPDOUBLE_SHOW_SECRETS", "1")
+    assert _lines(matcher, _request(headers={"Cookie": "s=abd; t=1"})) == [
+        "cookie s: expected 'abcdefgh', got 'abd'"
     ]
 
 
@@ -248,4 +256,4 @@ def test_unset_richer_arguments_keep_the_upstream_repr() -> None:
         "<RequestMatcher uri='/a' method='__ALL' query_string=None headers={} data=None"
         " json=<UNDEFINED>>"
     )
-    assert repr(RequestMatcher("/a", cookies={"s": "1"})).endswith(" cookies s='1'>")
+    assert repr(RequestMatcher("/a", body_contains="x")).endswith(" body_contains b'x'>")
