@@ -435,7 +435,7 @@ class RequestMatcher:
             return False
         if self.json is not UNDEFINED and not self._json_matches(request):
             return False
-        return all(check.match(request) for check in self.checks)
+        return not self.checks or all(check.match(request) for check in self.checks)
 
     def _json_matches(self, request: Request) -> bool:
         try:
