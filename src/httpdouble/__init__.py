@@ -23,7 +23,7 @@ from ._errors import (
 from ._expectations import HandlerType, RequestHandler
 from ._findings import Finding, Kind, RequestSummary
 from ._log import LogEntry, Outcome, Stamp
-from ._matchers import Part, RicherMatching
+from ._matchers import Part
 from ._matching import (
     METHOD_ALL,
     UNDEFINED,
@@ -36,6 +36,7 @@ from ._matching import (
 )
 from ._query import BooleanQueryMatcher, MappingQueryMatcher, QueryMatcher, StringQueryMatcher
 from ._registration import BakedHTTPServer, MethodTypoWarning
+from ._richer import RicherMatching
 from ._server import HTTPServer, NonLoopbackWarning
 from ._template import URITemplate
 from ._tls import TLSCertificates

@@ -29,12 +29,13 @@ from ._bodydiff import (
     parse_form,
 )
 from ._errors import HTTPDoubleUsageError
-from ._matchers import Check, FormSpec, MultipartSpec, RicherMatching, build_checks
+from ._matchers import Check
 from ._query import (
     MappingQueryMatcher,
     QueryStringType,
     to_query_matcher,
 )
+from ._richer import FormSpec, MultipartSpec, RicherMatching, build_checks
 
 if TYPE_CHECKING:
     from ._composite import AllOf, AnyOf

@@ -15,7 +15,6 @@ from typing import Any, Unpack
 
 from ._errors import HTTPDoubleUsageError
 from ._expectations import HandlerType, RequestHandler
-from ._matchers import RicherMatching
 from ._matching import (
     METHOD_ALL,
     UNDEFINED,
@@ -25,6 +24,7 @@ from ._matching import (
     URIType,
 )
 from ._query import QueryStringType
+from ._richer import RicherMatching
 
 
 class MethodTypoWarning(UserWarning):
