@@ -54,6 +54,9 @@ nitpick_ignore = [
     ("py:class", "URIType"),
     ("py:class", "QueryStringType"),
     ("py:class", "HeaderComparator"),
+    ("py:class", "FormSpec"),
+    ("py:class", "MultipartSpec"),
+    ("py:class", "re.Pattern"),
     # Private mixins the dispatcher is built from; their methods are documented on it.
     ("py:class", "httpdouble._registration.Registration"),
     ("py:class", "httpdouble._waiting.Waiter"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from ._blocking import BlockingHTTPServer, BlockingRequestHandler
+from ._composite import AllOf, AnyOf, Not
 from ._dispatch import RequestDispatcher
 from ._errors import (
     Error,
@@ -22,6 +23,7 @@ from ._errors import (
 from ._expectations import HandlerType, RequestHandler, SequenceUsedUp
 from ._findings import Finding, Kind, RequestSummary
 from ._log import LogEntry, Outcome, Stamp
+from ._matchers import Part
 from ._matching import (
     METHOD_ALL,
     UNDEFINED,
@@ -34,7 +36,9 @@ from ._matching import (
 )
 from ._query import BooleanQueryMatcher, MappingQueryMatcher, QueryMatcher, StringQueryMatcher
 from ._registration import BakedHTTPServer, MethodTypoWarning
+from ._richer import RicherMatching
 from ._server import HTTPServer, NonLoopbackWarning
+from ._template import URITemplate
 from ._tls import TLSCertificates
 from ._waiting import Waiting, WaitingSettings
 from ._wire import Limits
@@ -48,6 +52,8 @@ __all__ = [
     "METHOD_ALL",
     "UNDEFINED",
     "URI_DEFAULT",
+    "AllOf",
+    "AnyOf",
     "BakedHTTPServer",
     "BlockingHTTPServer",
     "BlockingRequestHandler",
@@ -70,19 +76,23 @@ __all__ = [
     "NoHandlerError",
     "NoMethodFoundForMatchingHeaderValueError",
     "NonLoopbackWarning",
+    "Not",
     "Outcome",
+    "Part",
     "QueryMatcher",
     "RequestDispatcher",
     "RequestHandler",
     "RequestMatcher",
     "RequestMatcherKwargs",
     "RequestSummary",
+    "RicherMatching",
     "SequenceUsedUp",
     "ServerStartError",
     "Stamp",
     "StringQueryMatcher",
     "TLSCertificates",
     "URIPattern",
+    "URITemplate",
     "Waiting",
     "WaitingSettings",
     "__version__",

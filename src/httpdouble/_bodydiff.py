@@ -84,8 +84,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _json_walk(expected: Any, actual: Any, path: str) -> Iterator[Difference]:
-    # Same rules as json_equal: bool is not a number, 1 equals 1.0.
+def _json_walk(
+    expected: Any, actual: Any, path: str, subset: bool = False
+) -> Iterator[Difference]:
+    # Same rules as json_equal: bool is not a number, 1 equals 1.0. With ``subset``,
+    # keys ``actual`` has beyond ``expected`` are free, at every depth.
     expected = _plain(expected)
     if isinstance(expected, dict) and isinstance(actual, dict):
         for key in expected:
@@ -93,7 +96,9 @@ def _json_walk(expected: Any, actual: Any, path: str) -> Iterator[Difference]:
             if key not in actual:
                 yield where, _typed_pair(expected[key], None)[0], f"missing key {key!r}"
             else:
-                yield from _json_walk(expected[key], actual[key], where)
+                yield from _json_walk(expected[key], actual[key], where, subset)
+        if subset:
+            return
         for key in actual:
             if key not in expected:
                 yield (
@@ -104,7 +109,7 @@ def _json_walk(expected: Any, actual: Any, path: str) -> Iterator[Difference]:
         return
     if isinstance(expected, list) and isinstance(actual, list):
         for index, (e, a) in enumerate(zip(expected, actual, strict=False)):
-            yield from _json_walk(e, a, f"{path}[{index}]")
+            yield from _json_walk(e, a, f"{path}[{index}]", subset)
         for index in range(len(actual), len(expected)):
             yield (
                 f"{path}[{index}]",
@@ -137,6 +142,16 @@ def json_differences(expected: Any, actual: Any) -> list[Difference]:
     ``where`` is a path such as ``items[9].qty`` (empty for the whole document).
     """
     return [(where.lstrip("."), e, a) for where, e, a in _json_walk(expected, actual, "")]
+
+
+def json_subset_differences(expected: Any, actual: Any) -> list[Difference]:
+    """As :func:`json_differences`, but keys of objects that ``expected`` lacks are free.
+
+    Lists still compare item by item, by position, and must have the same length.
+    """
+    return [
+        (where.lstrip("."), e, a) for where, e, a in _json_walk(expected, actual, "", subset=True)
+    ]
 
 
 def bytes_difference(expected: bytes, actual: bytes) -> Difference:
@@ -183,6 +198,13 @@ def mapping_differences(
         if key not in expected
     )
     return found
+
+
+def mapping_subset_differences(
+    expected: Mapping[str, list[str]], actual: Mapping[str, list[str]]
+) -> list[Difference]:
+    """As :func:`mapping_differences`, but fields ``expected`` does not name are free."""
+    return [d for d in mapping_differences(expected, actual) if not d[1].startswith("no field ")]
 
 
 def parse_form(body: bytes) -> dict[str, list[str]] | None:

@@ -14,7 +14,7 @@ import json as _json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Final, Union
 
 from werkzeug.datastructures import Authorization
 from werkzeug.wrappers import Request
@@ -29,11 +29,16 @@ from ._bodydiff import (
     parse_form,
 )
 from ._errors import HTTPDoubleUsageError
+from ._matchers import Check
 from ._query import (
     MappingQueryMatcher,
     QueryStringType,
     to_query_matcher,
 )
+from ._richer import FormSpec, MultipartSpec, RicherMatching, build_checks
+
+if TYPE_CHECKING:
+    from ._composite import AllOf, AnyOf
 
 URI_DEFAULT: Final = ""
 """Pass as ``uri`` to match any path."""
@@ -220,7 +225,7 @@ HVMATCHER_T = Callable[[str, "str | None", str], bool]
 """What ``header_value_matcher`` may be: ``(name, actual or None, expected) -> bool``."""
 
 
-class RequestMatcherKwargs(TypedDict, total=False):
+class RequestMatcherKwargs(RicherMatching, total=False):
     """The keyword arguments of ``expect_request()`` and its twins, besides ``uri``.
 
     For typing code that passes them around, as with ``bake(**kwargs)``.
@@ -239,6 +244,9 @@ class RequestMatcher:
     """What a request must look like to be served by a handler.
 
     Only the fields given are compared; every other part of the request is free.
+    The richer arguments, from ``json_contains`` on, are keyword-only; ``None`` (for
+    ``json_contains``, :data:`UNDEFINED`) leaves the field free. Matchers combine with
+    ``&`` (:class:`AllOf`), ``|`` (:class:`AnyOf`) and ``~`` (:class:`Not`).
 
     :param uri: the exact path (``str``), :data:`URI_DEFAULT` for any path, a
         compiled regular expression (``pattern.match(path)``: anchored at the start
@@ -255,12 +263,24 @@ class RequestMatcher:
         :class:`HeaderValueMatcher`.
     :param json: a JSON value the decoded body must equal (types compared
         strictly); :data:`UNDEFINED` to not compare.
+    :param json_contains: a dict the decoded JSON body must hold: objects may have
+        more keys, at every depth; lists compare item by item and must be as long.
+    :param body_contains: ``bytes`` (or ``str``, encoded as UTF-8) the body must hold.
+    :param body_regex: a regular expression searched for in the body (``search``); a ``str``
+        pattern sees the body decoded with its charset, a ``bytes`` one the raw bytes.
+    :param form: fields a urlencoded or multipart form must have, name to value (or
+        list of values, in order); other fields are free.
+    :param cookies: cookies the ``Cookie`` header must hold, name to value.
+    :param multipart: parts a ``multipart/form-data`` body must have, name to content
+        (``bytes``/``str``) or a :class:`Part`.
+
     :raises HTTPDoubleUsageError: when an argument has the wrong type; the
         message names the argument, what was expected and what was given.
     """
 
     __slots__ = (
         "_method_upper",
+        "checks",
         "data",
         "data_encoding",
         "header_value_matcher",
@@ -282,6 +302,13 @@ class RequestMatcher:
         query_string: QueryStringType = None,
         header_value_matcher: HeaderValueMatcher | None = None,
         json: Any = UNDEFINED,
+        *,
+        json_contains: Any = UNDEFINED,
+        body_contains: str | bytes | None = None,
+        body_regex: str | bytes | re.Pattern[str] | re.Pattern[bytes] | None = None,
+        form: FormSpec | None = None,
+        cookies: Mapping[str, str] | None = None,
+        multipart: MultipartSpec | None = None,
     ) -> None:
         if not _is_uri(uri):
             raise HTTPDoubleUsageError(
@@ -357,6 +384,16 @@ class RequestMatcher:
         self.query_matcher = to_query_matcher(query_string)
         self.header_value_matcher = header_value_matcher or _DEFAULT_HEADER_VALUE_MATCHER
         self.json = json
+        # Only the checks asked for: an unset field costs nothing per request.
+        self.checks: tuple[Check, ...] = build_checks(
+            json_contains=json_contains,
+            json_unset=UNDEFINED,
+            body_contains=body_contains,
+            body_regex=body_regex,
+            form=form,
+            cookies=cookies,
+            multipart=multipart,
+        )
 
     # -- what the registry indexes on
 
@@ -397,7 +434,9 @@ class RequestMatcher:
                 return False
         if self.data is not None and request.get_data() != self.data:
             return False
-        return self.json is UNDEFINED or self._json_matches(request)
+        if self.json is not UNDEFINED and not self._json_matches(request):
+            return False
+        return not self.checks or all(check.match(request) for check in self.checks)
 
     def _json_matches(self, request: Request) -> bool:
         try:
@@ -439,6 +478,8 @@ class RequestMatcher:
                 found.append(Mismatch("json", _short(self.json), shown))
             else:
                 found.extend(_mismatches("json", json_differences(self.json, actual_json)))
+        for check in self.checks:
+            found.extend(Mismatch(*line) for line in check.differences(request))
         return found
 
     def _query_difference(self, request: Request) -> list[Mismatch]:
@@ -496,14 +537,34 @@ class RequestMatcher:
             parts.append(f"data {_short(self.data, 80)}")
         if self.json is not UNDEFINED:
             parts.append(f"json {_short(self.json, 80)}")
+        parts.extend(check.describe() for check in self.checks)
         return " ".join(parts)
+
+    # -- composition: the operators build matchers of their own (see _composite)
+
+    def __and__(self, other: RequestMatcher) -> AllOf:
+        from ._composite import AllOf  # late: _composite subclasses this class
+
+        return AllOf(self, other)
+
+    def __or__(self, other: RequestMatcher) -> AnyOf:
+        from ._composite import AnyOf
+
+        return AnyOf(self, other)
+
+    def __invert__(self) -> RequestMatcher:
+        from ._composite import Not
+
+        return Not(self)
 
     def __repr__(self) -> str:
         # pytest-httpserver's form, field for field: suites compare it.
         return (
             f"<{type(self).__name__} uri={self.uri!r} method={self.method!r}"
             f" query_string={self.query_string!r} headers={dict(self.headers)!r}"
-            f" data={self.data!r} json={self.json!r}>"
+            f" data={self.data!r} json={self.json!r}"
+            + "".join(f" {check.describe()}" for check in self.checks)
+            + ">"
         )
 
 

@@ -72,7 +72,7 @@ def similarity(matcher: RequestMatcher, request: Request, diff: list[Mismatch]) 
     score = 0.0
     if "uri" in fields:
         uri = matcher.uri
-        pattern = uri.pattern if isinstance(uri, re.Pattern) else uri
+        pattern = uri.pattern if isinstance(uri, re.Pattern) else getattr(uri, "template", uri)
         if isinstance(pattern, str):
             score += _URI_WEIGHT * _NEAR_MISS * text_ratio(pattern, request.path)
     else:
@@ -91,7 +91,9 @@ def similarity(matcher: RequestMatcher, request: Request, diff: list[Mismatch]) 
         score += _OTHER_WEIGHT * (len(matcher.headers) - len(missed) + near) / len(matcher.headers)
     else:
         score += _OTHER_WEIGHT
-    if fields & {"data", "json", "form"}:
+    if fields & {"data", "json", "form"} and (
+        matcher.data is not None or matcher.json is not UNDEFINED
+    ):
         expected_body = (
             matcher.data.decode("utf-8", "replace")
             if matcher.data is not None
@@ -101,7 +103,16 @@ def similarity(matcher: RequestMatcher, request: Request, diff: list[Mismatch]) 
         score += _OTHER_WEIGHT * _NEAR_MISS * text_ratio(expected_body, _canonical_json(body))
     else:
         score += _OTHER_WEIGHT
+    if matcher.checks:
+        # The richer checks (json_contains, form, cookies, ...): each kind met earns its share.
+        kinds_missed = len(fields & _CHECK_FIELDS)
+        score += _OTHER_WEIGHT * (len(matcher.checks) - kinds_missed) / len(matcher.checks)
     return score
+
+
+_CHECK_FIELDS = frozenset(
+    {"json_contains", "body_contains", "body_regex", "form", "cookie", "multipart"}
+)
 
 
 def _plain_json(value: Any) -> Any:
@@ -124,6 +135,7 @@ def specificity(matcher: RequestMatcher) -> int:
         + len(matcher.headers)
         + (matcher.data is not None)
         + (matcher.json is not UNDEFINED)
+        + len(matcher.checks)
     )
 
 
@@ -154,6 +166,8 @@ def covers(earlier: RequestMatcher, later: RequestMatcher) -> bool:
         if any(later_headers.get(k.lower()) != v for k, v in earlier.headers.items()):
             return False
     if earlier.data is not None and earlier.data != later.data:
+        return False
+    if any(check not in later.checks for check in earlier.checks):
         return False
     return earlier.json is UNDEFINED or (
         later.json is not UNDEFINED and json_equal(earlier.json, _plain_json(later.json))

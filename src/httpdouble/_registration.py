@@ -11,7 +11,7 @@ import urllib.parse
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from ._errors import HTTPDoubleUsageError
 from ._expectations import HandlerType, RequestHandler
@@ -24,6 +24,7 @@ from ._matching import (
     URIType,
 )
 from ._query import QueryStringType
+from ._richer import RicherMatching
 
 
 class MethodTypoWarning(UserWarning):
@@ -224,8 +225,13 @@ class Registration:
         json: Any = UNDEFINED,
         *,
         times: int | None = None,
+        **richer: Unpack[RicherMatching],
     ) -> RequestHandler:
         """Register a handler (permanent by default); arguments as :class:`RequestMatcher`.
+
+        The richer keyword arguments (``json_contains``, ``body_contains``, ``body_regex``,
+        ``form``, ``cookies``, ``multipart``) are passed to the matcher only when given, so
+        a ``create_matcher`` override written for pytest-httpserver keeps working.
 
         :param times: serve exactly this many matching requests, then be gone (later
             requests go to other handlers, as after a oneshot handler's one use). Fewer
@@ -239,7 +245,15 @@ class Registration:
            The ``times`` argument.
         """
         matcher = self.create_matcher(
-            uri, method, data, data_encoding, headers, query_string, header_value_matcher, json
+            uri,
+            method,
+            data,
+            data_encoding,
+            headers,
+            query_string,
+            header_value_matcher,
+            json,
+            **richer,
         )
         check_registration(matcher)
         return self.expect(matcher, handler_type, times=times)
@@ -254,10 +268,19 @@ class Registration:
         query_string: QueryStringType = None,
         header_value_matcher: HeaderValueMatcher | None = None,
         json: Any = UNDEFINED,
+        **richer: Unpack[RicherMatching],
     ) -> RequestHandler:
         """Register a handler that serves one request and is then removed."""
         matcher = self.create_matcher(
-            uri, method, data, data_encoding, headers, query_string, header_value_matcher, json
+            uri,
+            method,
+            data,
+            data_encoding,
+            headers,
+            query_string,
+            header_value_matcher,
+            json,
+            **richer,
         )
         check_registration(matcher)
         return self.expect(matcher, HandlerType.ONESHOT)
@@ -272,10 +295,19 @@ class Registration:
         query_string: QueryStringType = None,
         header_value_matcher: HeaderValueMatcher | None = None,
         json: Any = UNDEFINED,
+        **richer: Unpack[RicherMatching],
     ) -> RequestHandler:
         """Register a oneshot handler that must be used in registration order."""
         matcher = self.create_matcher(
-            uri, method, data, data_encoding, headers, query_string, header_value_matcher, json
+            uri,
+            method,
+            data,
+            data_encoding,
+            headers,
+            query_string,
+            header_value_matcher,
+            json,
+            **richer,
         )
         check_registration(matcher)
         return self.expect(matcher, HandlerType.ORDERED)

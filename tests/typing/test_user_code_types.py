@@ -16,9 +16,11 @@ from httpdouble import (
     HandlerType,
     HeaderValueMatcher,
     HTTPServer,
+    Part,
     RequestHandler,
     RequestMatcher,
     URIPattern,
+    URITemplate,
     WaitingSettings,
 )
 
@@ -87,3 +89,23 @@ def test_library_use_without_the_fixture(own_server: HTTPServer) -> None:
     assert first_response.status_code == 200
     matcher: HeaderValueMatcher = HeaderValueMatcher()
     assert matcher("X-Key", "k", "k")
+
+
+def test_richer_matchers_are_typed(httpserver: HTTPServer) -> None:
+    users = URITemplate("/users/{id:int}")
+
+    def user(request: Request) -> Response:
+        return Response(str(users.params(request)["id"]))
+
+    httpserver.expect_request(users, method="GET", cookies={"s": "1"}).respond_with_handler(user)
+    either: RequestMatcher = RequestMatcher("/a", json_contains={"k": 1}) | RequestMatcher(
+        "/a", body_regex=re.compile(rb"k"), form={"k": ["1", "2"]}
+    )
+    httpserver.expect(either & ~RequestMatcher("/a", body_contains="x"))
+    httpserver.expect_oneshot_request("/up", multipart={"f": Part(b"x", filename="f.txt")})
+    httpserver.clear()
+    httpserver.expect_request(users).respond_with_handler(user)
+
+    request = urllib.request.Request(httpserver.url_for("/users/7"), headers={"Cookie": "s=1"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.read() == b"7"
