@@ -35,6 +35,7 @@ from ._matching import (
 from ._query import BooleanQueryMatcher, MappingQueryMatcher, QueryMatcher, StringQueryMatcher
 from ._registration import BakedHTTPServer, MethodTypoWarning
 from ._server import HTTPServer, NonLoopbackWarning
+from ._streaming import Fault, ServerSentEvent, StreamedResponse
 from ._tls import TLSCertificates
 from ._waiting import Waiting, WaitingSettings
 from ._wire import Limits
@@ -53,6 +54,7 @@ __all__ = [
     "BlockingRequestHandler",
     "BooleanQueryMatcher",
     "Error",
+    "Fault",
     "Finding",
     "HTTPDoubleFailure",
     "HTTPDoubleUsageError",
@@ -77,8 +79,10 @@ __all__ = [
     "RequestMatcher",
     "RequestMatcherKwargs",
     "RequestSummary",
+    "ServerSentEvent",
     "ServerStartError",
     "Stamp",
+    "StreamedResponse",
     "StringQueryMatcher",
     "TLSCertificates",
     "URIPattern",
