@@ -331,8 +331,9 @@ class RequestDispatcher(Registration, Waiter):
         handler: RequestHandler | None,
     ) -> WirePlan:
         """The body for the connection to carry out: a latency, a stream or a fault."""
-        latency = None if handler is None else handler.latency
-        chunk_latency = None if handler is None else handler.chunk_latency
+        wait = None if handler is None else handler.latency
+        latency = None if wait is None else wait.before
+        chunk_latency = None if wait is None else wait.between
         start_response(response.status, response.get_wsgi_headers(environ).to_wsgi_list())
         if isinstance(response, FaultResponse):
             return WirePlan((), latency=latency, fault=response.spec)

@@ -37,10 +37,10 @@ from ._ranking import closest, covers
 from ._streaming import (
     DEFAULT_GARBAGE,
     DEFAULT_STALL_SECONDS,
-    Delay,
     Fault,
     FaultResponse,
     FaultSpec,
+    Latency,
     Seconds,
     StreamedResponse,
     check_delay,
@@ -152,6 +152,7 @@ class RequestHandler:
         "_hooks",
         "handler_type",
         "is_function",
+        "latency",
         "matcher",
         "reply",
         "request_handler",
@@ -172,6 +173,8 @@ class RequestHandler:
         # and valid while ``request_handler`` is the function it was built from.
         self.reply: StaticReply | None = None
         self.seq = next(_sequence)
+        # Waits before the head and between streamed chunks, set by with_latency().
+        self.latency: Latency | None = None
 
     def respond_with_data(
         self,
@@ -306,11 +309,6 @@ class RequestHandler:
         return sum(delay_of(hook) for hook in self._hooks)
 
     # ---------------------------------------- streaming, events, faults, latency (_streaming)
-
-    latency: Delay | None = None
-    """The wait before the head of every answer, set by :meth:`with_latency`."""
-    chunk_latency: Delay | None = None
-    """The wait between two chunks of a streamed body, set by :meth:`with_latency`."""
 
     def respond_with_stream(
         self,
@@ -462,8 +460,9 @@ class RequestHandler:
         The wait runs on the connection's own thread: other connections are answered
         meanwhile; a client that gives up, or ``stop()``, ends it.
         """
-        self.latency = check_delay("seconds", seconds)
-        self.chunk_latency = check_delay("between_chunks", between_chunks)
+        before = check_delay("seconds", seconds)
+        between = check_delay("between_chunks", between_chunks)
+        self.latency = None if before is None and between is None else Latency(before, between)
         return self
 
     def _respond_with_streamed_response(self, response: Response) -> None:

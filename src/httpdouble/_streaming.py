@@ -14,7 +14,7 @@ import random
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from werkzeug.wrappers import Response
 
@@ -26,7 +26,7 @@ STREAM_LOG_LIMIT = 64 * 1024
 DEFAULT_STALL_SECONDS = 30.0
 DEFAULT_GARBAGE = b"HTTP/1.1 2OO OK\r\nContent-Length: banana\r\n\x00\x01 not a header\r\n\r\n"
 
-Seconds = Union[float, tuple[float, float]]
+Seconds = float | tuple[float, float]
 """A delay: fixed seconds, or ``(low, high)`` for a uniformly random one per use."""
 
 
@@ -41,8 +41,16 @@ class Delay:
         return self.low if self.low == self.high else random.uniform(self.low, self.high)
 
 
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """A handler's waits: before the head, and between two chunks of a streamed body."""
+
+    before: Delay | None
+    between: Delay | None
+
+
 def check_delay(name: str, value: object) -> Delay | None:
-    """Return ``value`` (seconds or ``(low, high)``) as a :class:`Delay`; ``None`` stays ``None``."""
+    """Return ``value`` (seconds or ``(low, high)``) as a :class:`Delay`, or ``None``."""
     if value is None:
         return None
 
@@ -68,7 +76,7 @@ def check_delay(name: str, value: object) -> Delay | None:
 
 
 class Fault(enum.Enum):
-    """A broken answer, sent on purpose by :meth:`~httpdouble.RequestHandler.respond_with_fault`."""
+    """A broken answer, sent on purpose: see ``RequestHandler.respond_with_fault``."""
 
     RESET = "reset"
     """Reset the connection (``SO_LINGER`` 0, then close: the client gets an RST)."""
@@ -116,7 +124,7 @@ class StreamedResponse(Response):
 
     def __init__(
         self,
-        body: Iterable[bytes | str],
+        body: Iterable[bytes] | Iterable[str],
         status: int | str = 200,
         headers: Any = None,
         content_type: str | None = None,
@@ -137,7 +145,9 @@ class FaultResponse(Response):
         """What the log keeps: only the partial body sends a status; else status 0."""
         spec = self.spec
         if spec.fault is Fault.PARTIAL_BODY:
-            headers = [(n, v) for n, v in self.headers.to_wsgi_list() if n.lower() != "content-length"]
+            headers = [
+                (n, v) for n, v in self.headers.to_wsgi_list() if n.lower() != "content-length"
+            ]
             headers.append(("Content-Length", str(len(spec.data))))
             return self.status_code, tuple(headers), spec.data[: spec.sent]
         return 0, (), spec.data if spec.fault is Fault.GARBAGE else b""
@@ -154,14 +164,20 @@ class WirePlan:
     :ivar fault: the fault to commit instead of answering.
     """
 
-    body: Iterable[bytes]
+    body: Iterable[bytes] | Iterable[str]
     stream: bool = False
     latency: Delay | None = None
     chunk_delay: Delay | None = None
     fault: FaultSpec | None = None
 
     def __iter__(self) -> Iterator[bytes]:  # a plain WSGI server still gets the body
-        return iter(self.body)
+        for item in self.body:
+            yield item.encode("utf-8") if isinstance(item, str) else item
+
+    def close(self) -> None:
+        close = getattr(self.body, "close", None)
+        if close is not None:
+            close()
 
 
 # ------------------------------------------------------------------ server-sent events
@@ -188,7 +204,6 @@ class ServerSentEvent:
 
 
 _FIELDS = frozenset(("data", "event", "id", "retry", "comment"))
-SSEItem = Union[ServerSentEvent, Mapping[str, Any], str]
 
 
 def _one_line(name: str, value: object) -> str:

@@ -282,7 +282,6 @@ def _respond(
             raise _Hangup
         if plan.stream:
             return _stream(sock, environ, plan, status_line, headers, keep_alive, reports)
-        result = plan.body
     try:
         try:
             body = b"".join(result)
@@ -349,9 +348,7 @@ class _Hangup(Exception):
     """Close the connection now: no lingering, no next request (a fault, a broken stream)."""
 
 
-def _pause(
-    sock: socket.socket, seconds: float, environ: dict[str, Any], reports: Reports
-) -> None:
+def _pause(sock: socket.socket, seconds: float, environ: dict[str, Any], reports: Reports) -> None:
     """Wait ``seconds`` on this connection's thread; hang up if the client leaves meanwhile.
 
     ``stop()`` shuts the socket down, which ends the wait at once too.

@@ -58,7 +58,10 @@ def wire_reports(dispatcher: HTTPServer) -> Reports:
         header_list = [(str(n), str(v)) for n, v in headers]
         if sent > len(kept):
             header_list.append(
-                ("X-Httpdouble-Streamed", f"{sent} bytes sent; the log keeps the first {len(kept)}")
+                (
+                    "X-Httpdouble-Streamed",
+                    f"{sent} bytes sent; the log keeps the first {len(kept)}",
+                )
             )
         packed = (int(status[:3]), tuple(header_list), kept)
         outcome = Outcome.MATCHED if delivered else Outcome.NOT_DELIVERED
