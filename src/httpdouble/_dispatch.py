@@ -334,10 +334,13 @@ class RequestDispatcher(Registration, Waiter):
         wait = None if handler is None else handler.latency
         latency = None if wait is None else wait.before
         chunk_latency = None if wait is None else wait.between
-        start_response(response.status, response.get_wsgi_headers(environ).to_wsgi_list())
         if isinstance(response, FaultResponse):
+            start_response(response.status, response.headers.to_wsgi_list())
             return WirePlan((), latency=latency, fault=response.spec)
         if isinstance(response, StreamedResponse):
+            # Its own headers: werkzeug would add the Content-Length of a list body, and a
+            # streamed body is sent chunked.
+            start_response(response.status, response.headers.to_wsgi_list())
             body = response.response
             return WirePlan(
                 body,
@@ -345,6 +348,7 @@ class RequestDispatcher(Registration, Waiter):
                 latency=latency,
                 chunk_delay=response.chunk_delay or chunk_latency,
             )
+        start_response(response.status, response.get_wsgi_headers(environ).to_wsgi_list())
         return WirePlan(response.get_app_iter(environ), latency=latency)
 
     def _lookup(self, request: Request) -> tuple[Lookup, RequestHandler | None, bool]:

@@ -405,11 +405,12 @@ def _stream(
         code = int(status_line[:3])
         no_body = environ["REQUEST_METHOD"] == "HEAD" or code in _NO_BODY_STATUS or code < 200
         http10 = environ["SERVER_PROTOCOL"] == "HTTP/1.0"
-        chunked = not (no_body or has_length or http10)
+        framed = not (has_length or http10 or code in _NO_BODY_STATUS or code < 200)
+        chunked = framed and not no_body
         if closes or (not no_body and (has_length or http10)):
             keep_alive = False  # a handler's length may not be what it streams: no next request
         head = [encoded]
-        if chunked:
+        if framed:  # a HEAD request gets the head a GET would: no body
             head.append(b"Transfer-Encoding: chunked\r\n")
         if not has_date:
             head.append(b"Date: " + _DATE.get() + b"\r\n")
