@@ -166,11 +166,8 @@ def test_aiohttp_reads_sse_events_incrementally(server: HTTPServer):
                     gate.set()
         return seen
 
-    assert asyncio.run(read()) == [b"id: 1\n", b"data: first\n", b"\n"] + [
-        b"id: 2\n",
-        b"data: second\n",
-        b"\n",
-    ]
+    first = [b"id: 1\n", b"data: first\n", b"\n"]
+    assert asyncio.run(read()) == [*first, b"id: 2\n", b"data: second\n", b"\n"]
 
 
 def test_an_endless_stream_ends_when_the_client_leaves(server: HTTPServer):
