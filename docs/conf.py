@@ -42,6 +42,7 @@ nitpick_ignore = [
     ("py:class", "ssl.SSLContext"),
     ("py:class", "collections.abc.Callable"),
     ("py:class", "collections.abc.Iterator"),
+    ("py:class", "collections.abc.Iterable"),
     ("py:class", "collections.abc.AsyncIterator"),
     ("py:class", "collections.abc.Mapping"),
     ("py:class", "enum.Enum"),
@@ -57,6 +58,7 @@ nitpick_ignore = [
     ("py:class", "FormSpec"),
     ("py:class", "MultipartSpec"),
     ("py:class", "re.Pattern"),
+    ("py:class", "Seconds"),  # a delay: seconds, or a (low, high) pair
     # Private mixins the dispatcher is built from; their methods are documented on it.
     ("py:class", "httpdouble._registration.Registration"),
     ("py:class", "httpdouble._waiting.Waiter"),

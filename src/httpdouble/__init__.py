@@ -38,6 +38,7 @@ from ._query import BooleanQueryMatcher, MappingQueryMatcher, QueryMatcher, Stri
 from ._registration import BakedHTTPServer, MethodTypoWarning
 from ._richer import RicherMatching
 from ._server import HTTPServer, NonLoopbackWarning
+from ._streaming import Fault, ServerSentEvent, StreamedResponse
 from ._template import URITemplate
 from ._tls import TLSCertificates
 from ._waiting import Waiting, WaitingSettings
@@ -59,6 +60,7 @@ __all__ = [
     "BlockingRequestHandler",
     "BooleanQueryMatcher",
     "Error",
+    "Fault",
     "Finding",
     "HTTPDoubleFailure",
     "HTTPDoubleUsageError",
@@ -87,8 +89,10 @@ __all__ = [
     "RequestSummary",
     "RicherMatching",
     "SequenceUsedUp",
+    "ServerSentEvent",
     "ServerStartError",
     "Stamp",
+    "StreamedResponse",
     "StringQueryMatcher",
     "TLSCertificates",
     "URIPattern",

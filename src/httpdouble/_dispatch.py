@@ -32,6 +32,7 @@ from ._log import Outcome, PackedResponse, RequestLog, Stamp, pack, pack_respons
 from ._matching import Mismatch, RequestMatcher
 from ._readiness import READINESS_BODY, READINESS_ENVIRON_KEY
 from ._registration import Registration
+from ._streaming import FaultResponse, StreamedResponse, WirePlan
 from ._verification import check_matcher
 from ._waiting import Waiter, WaitingSettings, WaitState
 from ._wire import LOG_HANDLE, PreparedHeaders, skip_unread_body
@@ -300,6 +301,7 @@ class RequestDispatcher(Registration, Waiter):
             handler is not None
             and lookup is Lookup.FOUND
             and not handler.is_function
+            and handler.latency is None
             and environ["REQUEST_METHOD"] != "HEAD"
         )
         source: object = None
@@ -314,6 +316,10 @@ class RequestDispatcher(Registration, Waiter):
                 start_response(reply.status, reply.headers)
                 return reply.body
         response, outcome = self._answer(request, lookup, handler, settles)
+        if isinstance(response, StreamedResponse | FaultResponse) or (
+            handler is not None and handler.latency is not None and lookup is Lookup.FOUND
+        ):
+            return self._planned(environ, start_response, response, handler)
         # What Response.__call__ does, without its closing-iterator wrapper per request.
         wsgi_headers = response.get_wsgi_headers(environ).to_wsgi_list()
         app_iter = response.get_app_iter(environ)
@@ -334,6 +340,34 @@ class RequestDispatcher(Registration, Waiter):
             return body
         start_response(response.status, wsgi_headers)
         return app_iter
+
+    def _planned(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        response: Response,
+        handler: RequestHandler | None,
+    ) -> WirePlan:
+        """The body for the connection to carry out: a latency, a stream or a fault."""
+        wait = None if handler is None else handler.latency
+        latency = None if wait is None else wait.before
+        chunk_latency = None if wait is None else wait.between
+        if isinstance(response, FaultResponse):
+            start_response(response.status, response.headers.to_wsgi_list())
+            return WirePlan((), latency=latency, fault=response.spec)
+        if isinstance(response, StreamedResponse):
+            # Its own headers: werkzeug would add the Content-Length of a list body, and a
+            # streamed body is sent chunked.
+            start_response(response.status, response.headers.to_wsgi_list())
+            body = response.response
+            return WirePlan(
+                body,
+                stream=True,
+                latency=latency,
+                chunk_delay=response.chunk_delay or chunk_latency,
+            )
+        start_response(response.status, response.get_wsgi_headers(environ).to_wsgi_list())
+        return WirePlan(response.get_app_iter(environ), latency=latency)
 
     def _lookup(self, request: Request) -> tuple[Lookup, RequestHandler | None, bool]:
         if self._registry.needs_body:
@@ -415,9 +449,16 @@ class RequestDispatcher(Registration, Waiter):
                     response = _call_handler(handler, request)
                 else:
                     response = handler.respond(request)
-                if not response.is_sequence and not response.direct_passthrough:
-                    response.make_sequence()  # a streamed body that raises is the handler's error
-                packed = pack_response(response)  # so is a body of something else than bytes
+                outcome = Outcome.MATCHED
+                if isinstance(response, FaultResponse):  # logged as what the wire will do
+                    outcome = response.spec.outcome
+                    packed = response.logged()
+                elif isinstance(response, StreamedResponse):  # the body is logged once sent
+                    packed = (response.status_code, tuple(response.headers.to_wsgi_list()), b"")
+                else:
+                    if not response.is_sequence and not response.direct_passthrough:
+                        response.make_sequence()  # a body that raises is the handler's error
+                    packed = pack_response(response)  # so is a body of something else than bytes
             except BaseException as exc:  # pytest.fail() in a handler is a BaseException
                 if _body_error(request) is exc:
                     # The body never arrived (Expect: 100-continue, then cut short): not the
@@ -425,8 +466,8 @@ class RequestDispatcher(Registration, Waiter):
                     self._settle(None, settles)
                     raise
                 return self._handler_failed(request, handler, exc, settles), Outcome.HANDLER_ERROR
-            self._record(request, packed, Outcome.MATCHED, None, settles)
-            return response, Outcome.MATCHED
+            self._record(request, packed, outcome, None, settles)
+            return response, outcome
         if lookup is Lookup.NO_HANDLER and self._custom_nohandler:
             response = self.respond_nohandler(request)
             if LOG_HANDLE not in request.environ:  # the override did not call ours

@@ -31,7 +31,7 @@ import itertools
 import json as _json
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, NamedTuple, cast
 
 from werkzeug.datastructures import Headers
@@ -41,6 +41,20 @@ from ._errors import HTTPDoubleUsageError
 from ._matching import UNDEFINED, Mismatch, RequestMatcher
 from ._posthooks import PostHook, check_hook, delay_of
 from ._ranking import closest, covers
+from ._streaming import (
+    DEFAULT_GARBAGE,
+    DEFAULT_STALL_SECONDS,
+    Fault,
+    FaultResponse,
+    FaultSpec,
+    Latency,
+    Seconds,
+    StreamedResponse,
+    check_delay,
+    encode_event,
+    encode_events,
+    fresh_body,
+)
 
 ResponseHandler = Callable[[Request], Response]
 HeadersType = Mapping[str, str] | Headers | list[tuple[str, str]] | None
@@ -176,6 +190,7 @@ class RequestHandler:
         "_hooks",
         "handler_type",
         "is_function",
+        "latency",
         "matcher",
         "reply",
         "request_handler",
@@ -205,6 +220,8 @@ class RequestHandler:
         # and valid while ``request_handler`` is the function it was built from.
         self.reply: StaticReply | None = None
         self.seq = next(_sequence)
+        # Waits before the head and between streamed chunks, set by with_latency().
+        self.latency: Latency | None = None
 
     def respond_with_data(
         self,
@@ -284,6 +301,10 @@ class RequestHandler:
                 got=response,
                 remedy="build one with werkzeug.Response(body, status, headers)",
             )
+        if not response.is_sequence:  # a generator: streamed on its one use, never read here
+            _check_status(response.status_code)
+            self._respond_with_streamed_response(response)
+            return
         self.request_handler = _response_maker(response)
         self.is_function = bool(self._hooks)
 
@@ -387,6 +408,179 @@ class RequestHandler:
     def hook_delay(self) -> float:
         """Seconds this handler's :class:`~httpdouble.hooks.Delay` hooks wait on purpose."""
         return sum(delay_of(hook) for hook in self._hooks)
+
+    # ---------------------------------------- streaming, events, faults, latency (_streaming)
+
+    def respond_with_stream(
+        self,
+        body: Iterable[bytes | str] | Callable[[], Iterable[bytes | str]],
+        status: int = 200,
+        headers: HeadersType = None,
+        content_type: str = "application/octet-stream",
+        chunk_delay: Seconds | None = None,
+    ) -> None:
+        """Answer with a body sent chunk by chunk, each as soon as it is produced.
+
+        HTTP/1.1 clients get ``Transfer-Encoding: chunked`` (HTTP/1.0 ones a body ended by
+        closing the connection). The head is sent first; a body that raises midway closes
+        the connection (the client sees the body cut short) and is the handler's error.
+
+        :param body: the chunks (``bytes``, or ``str`` sent as UTF-8): a callable returning
+            a fresh iterable per request, a list or tuple (replayed), or any other iterable,
+            such as a generator, which serves one request only.
+        :param chunk_delay: seconds to wait between two chunks, or ``(low, high)`` for a
+            random wait in that range.
+        """
+        make_body = fresh_body(body, "body")
+        _check_status(status)
+        check_header_pairs([("Content-Type", content_type)])
+        delay = check_delay("chunk_delay", chunk_delay)
+        header_list = _header_list(headers)
+
+        def make_response(request: Request) -> Response:
+            response = StreamedResponse(make_body(), status, header_list, content_type)
+            response.chunk_delay = delay
+            return response
+
+        self.request_handler = make_response
+        self.is_function = bool(self._hooks)
+
+    def respond_with_sse(
+        self,
+        events: Iterable[Any] | Callable[[], Iterable[Any]],
+        status: int = 200,
+        headers: HeadersType = None,
+        event_delay: Seconds | None = None,
+    ) -> None:
+        """Answer with server-sent events (``text/event-stream``), each sent as it comes.
+
+        :param events: each a :class:`~httpdouble.ServerSentEvent`, a dict of its fields
+            (``data``, ``event``, ``id``, ``retry``, ``comment``) or a ``str`` (the data);
+            iterables as for :meth:`respond_with_stream`. A list is checked here.
+        :param event_delay: seconds (or ``(low, high)``) to wait between two events.
+        """
+        if isinstance(events, list | tuple):
+            encoded = [encode_event(item) for item in events]  # a bad event fails here
+            make_events: Callable[[], Iterable[Any]] = lambda: encoded  # noqa: E731
+        else:
+            source = fresh_body(events, "events")
+
+            def make_events() -> Iterable[Any]:
+                return encode_events(source())
+
+        extra = [(n, v) for n, v in _header_list(headers) or []]
+        names = {n.lower() for n, _ in extra}
+        if "cache-control" not in names:
+            extra.append(("Cache-Control", "no-cache"))
+        self.respond_with_stream(
+            make_events, status, extra, "text/event-stream; charset=utf-8", event_delay
+        )
+
+    def respond_with_fault(
+        self,
+        fault: Fault | str,
+        *,
+        data: bytes | None = None,
+        sent: int | None = None,
+        status: int = 200,
+        headers: HeadersType = None,
+        stall_seconds: float = DEFAULT_STALL_SECONDS,
+    ) -> None:
+        """Answer with a broken answer, on purpose: see :class:`~httpdouble.Fault`.
+
+        A fault is logged as what was done (``Outcome.FAULT_*``), never as a failure.
+
+        :param fault: ``Fault.RESET``, ``CLOSE``, ``PARTIAL_BODY``, ``GARBAGE`` or ``STALL``
+            (or its value, ``"reset"``...).
+        :param data: ``PARTIAL_BODY``: the whole body its ``Content-Length`` announces
+            (1,000 bytes by default); ``GARBAGE``: the bytes sent (a mangled status line
+            by default).
+        :param sent: ``PARTIAL_BODY``: how many bytes of ``data`` are sent (half by default).
+        :param status: ``PARTIAL_BODY``: the status sent.
+        :param headers: ``PARTIAL_BODY``: extra headers sent.
+        :param stall_seconds: ``STALL``: the longest the connection is held (``stop()``
+            and the client closing end it sooner).
+        """
+        try:
+            kind = Fault(fault)
+        except ValueError:
+            raise HTTPDoubleUsageError(
+                "fault",
+                expected=f"a Fault or one of {[f.value for f in Fault]}",
+                got=fault,
+                remedy="pass Fault.RESET",
+            ) from None
+        _check_status(status)
+        if data is not None and not isinstance(data, bytes):
+            raise HTTPDoubleUsageError(
+                "data", expected="bytes or None", got=data, remedy="pass data=b'...'"
+            )
+        if data is not None and kind not in (Fault.PARTIAL_BODY, Fault.GARBAGE):
+            raise HTTPDoubleUsageError(
+                "data",
+                expected=f"None: {kind} sends nothing",
+                got=data,
+                remedy="use data only with PARTIAL_BODY or GARBAGE",
+            )
+        if kind is Fault.GARBAGE:
+            data = DEFAULT_GARBAGE if data is None else data
+        elif kind is Fault.PARTIAL_BODY:
+            data = b"x" * 1000 if data is None else data
+        whole = len(data or b"")
+        if sent is None:
+            sent = whole // 2
+        if isinstance(sent, bool) or not isinstance(sent, int) or not 0 <= sent < max(whole, 1):
+            raise HTTPDoubleUsageError(
+                "sent",
+                expected=f"an int from 0 to {max(whole - 1, 0)}: fewer bytes than data has",
+                got=sent,
+                remedy="pass sent=10",
+            )
+        stall = check_delay("stall_seconds", stall_seconds)
+        assert stall is not None
+        spec = FaultSpec(kind, data or b"", sent, stall.high)
+        header_list = _header_list(headers)
+        if header_list:
+            check_header_pairs(header_list)
+
+        def make_response(request: Request) -> Response:
+            return FaultResponse(spec, status, header_list)
+
+        self.request_handler = make_response
+        self.is_function = bool(self._hooks)
+
+    def with_latency(
+        self, seconds: Seconds | None = None, *, between_chunks: Seconds | None = None
+    ) -> RequestHandler:
+        """Wait before every answer's head (and between streamed chunks); return the handler.
+
+        :param seconds: the wait before the head, or ``(low, high)`` for a random one.
+        :param between_chunks: the wait between two chunks of a streamed body, unless the
+            ``respond_with_stream``/``respond_with_sse`` call gives its own.
+
+        The wait runs on the connection's own thread: other connections are answered
+        meanwhile; a client that gives up, or ``stop()``, ends it.
+        """
+        before = check_delay("seconds", seconds)
+        between = check_delay("between_chunks", between_chunks)
+        self.latency = None if before is None and between is None else Latency(before, between)
+        return self
+
+    def _respond_with_streamed_response(self, response: Response) -> None:
+        """``respond_with_response(Response(generator))``: kept as is, streamed on its one use."""
+        make_body = fresh_body(response.response, "response")
+        status = response.status
+        header_list = list(response.headers.items())
+        check_header_pairs(header_list)
+        delay = response.chunk_delay if isinstance(response, StreamedResponse) else None
+
+        def make_response(request: Request) -> Response:
+            streamed = StreamedResponse(make_body(), status, header_list)
+            streamed.chunk_delay = delay
+            return streamed
+
+        self.request_handler = make_response
+        self.is_function = bool(self._hooks)
 
     def respond(self, request: Request) -> Response:
         """Build the response for ``request``.

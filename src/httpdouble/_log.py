@@ -28,6 +28,11 @@ class Outcome(enum.Enum):
     HANDLER_ERROR = "handler raised"
     MALFORMED = "malformed request"
     NOT_DELIVERED = "answered, but the answer could not be sent"
+    FAULT_RESET = "fault on purpose: connection reset"
+    FAULT_CLOSE = "fault on purpose: closed without answering"
+    FAULT_PARTIAL_BODY = "fault on purpose: body cut short, then closed"
+    FAULT_GARBAGE = "fault on purpose: malformed response bytes, then closed"
+    FAULT_STALL = "fault on purpose: stalled without answering, then closed"
 
 
 class _Context:

@@ -15,6 +15,7 @@ import contextlib
 import importlib.metadata
 import re
 import socket
+import struct
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -36,6 +37,7 @@ from ._request import (
 from ._request import ConnectionInfo as ConnectionInfo
 from ._request import Limits as Limits
 from ._request import skip_unread_body as skip_unread_body
+from ._streaming import STREAM_LOG_LIMIT, FaultSpec, WirePlan
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -137,7 +139,7 @@ def serve_connection(
                 _send_quietly(sock, payload)
                 linger(sock)
                 return
-    except (ConnectionError, TimeoutError, OSError):
+    except (ConnectionError, TimeoutError, OSError, _Hangup):
         return
     finally:
         rfile.close()
@@ -232,11 +234,20 @@ class Reports:
     :ivar bad_response: the app's response could not be sent, with ``(environ,
         exception, reason)``; returns the bytes of the 500 to send instead.
     :ivar undelivered: the response to this environ's request could not be sent.
+    :ivar streamed: a streamed body ended, with ``(environ, status, headers, body kept,
+        bytes sent, the body's exception or None, whether the client got it all)``.
     """
 
     malformed: Callable[[int, str, str, bytes, dict[str, Any] | None], None]
     bad_response: Callable[[dict[str, Any], BaseException, str], bytes]
     undelivered: Callable[[dict[str, Any]], None]
+    streamed: (
+        Callable[
+            [dict[str, Any], str, list[tuple[str, str]], bytes, int, BaseException | None, bool],
+            None,
+        ]
+        | None
+    ) = None
 
 
 def _respond(
@@ -262,6 +273,15 @@ def _respond(
         result: Iterable[bytes] = app(environ, start_response)
     except BadResponse as exc:  # a static response's head, encoded in the app
         return _send_bad_response(sock, environ, reports, exc, str(exc))
+    if type(result) is WirePlan:  # latency, a streamed body or a fault: never the fast path
+        plan = result
+        if plan.latency is not None:
+            _pause(sock, plan.latency.draw(), environ, reports)
+        if plan.fault is not None:
+            _commit(sock, plan.fault, status_line, headers)
+            raise _Hangup
+        if plan.stream:
+            return _stream(sock, environ, plan, status_line, headers, keep_alive, reports)
     try:
         try:
             body = b"".join(result)
@@ -322,6 +342,159 @@ def _send(sock: socket.socket, data: bytes, environ: dict[str, Any], reports: Re
     except OSError:
         reports.undelivered(environ)
         raise
+
+
+class _Hangup(Exception):
+    """Close the connection now: no lingering, no next request (a fault, a broken stream)."""
+
+
+def _pause(sock: socket.socket, seconds: float, environ: dict[str, Any], reports: Reports) -> None:
+    """Wait ``seconds`` on this connection's thread; hang up if the client leaves meanwhile.
+
+    ``stop()`` shuts the socket down, which ends the wait at once too.
+    """
+    deadline = time.monotonic() + seconds
+    timeout = sock.gettimeout()
+    try:
+        left = seconds
+        while left > 0:
+            sock.settimeout(left)
+            try:
+                peeked = socket.socket.recv(sock, 1, socket.MSG_PEEK)
+            except TimeoutError:
+                return
+            except OSError:
+                peeked = b""
+            if not peeked:  # the client gave up, or the server is stopping
+                reports.undelivered(environ)
+                raise _Hangup
+            time.sleep(max(0.0, deadline - time.monotonic()))  # a pipelined request: wait on
+            return
+    finally:
+        with contextlib.suppress(OSError):
+            sock.settimeout(timeout)
+
+
+def _stream(
+    sock: socket.socket,
+    environ: dict[str, Any],
+    plan: WirePlan,
+    status_line: str,
+    headers: list[tuple[str, str]],
+    keep_alive: bool,
+    reports: Reports,
+) -> bool:
+    """Send the head, then each chunk as the body's iterable produces it.
+
+    ``Transfer-Encoding: chunked`` on HTTP/1.1; close-delimited on HTTP/1.0, or as the
+    handler's own ``Content-Length`` says. A body that raises, or a client that leaves,
+    ends the connection without the last chunk: the client sees a body cut short.
+    """
+    body = plan.body
+    try:
+        stream = environ["wsgi.input"]
+        if type(stream) is BodyOnDemand:
+            if stream.error is not None:
+                raise stream.error
+            if stream.state is not READ:
+                keep_alive = False
+        try:
+            encoded, has_length, has_date, closes = encode_head(status_line, headers)
+        except BadResponse as exc:
+            return _send_bad_response(sock, environ, reports, exc, str(exc))
+        code = int(status_line[:3])
+        no_body = environ["REQUEST_METHOD"] == "HEAD" or code in _NO_BODY_STATUS or code < 200
+        http10 = environ["SERVER_PROTOCOL"] == "HTTP/1.0"
+        framed = not (has_length or http10 or code in _NO_BODY_STATUS or code < 200)
+        chunked = framed and not no_body
+        if closes or (not no_body and (has_length or http10)):
+            keep_alive = False  # a handler's length may not be what it streams: no next request
+        head = [encoded]
+        if framed:  # a HEAD request gets the head a GET would: no body
+            head.append(b"Transfer-Encoding: chunked\r\n")
+        if not has_date:
+            head.append(b"Date: " + _DATE.get() + b"\r\n")
+        head.append(b"Connection: close\r\n\r\n" if not keep_alive else b"\r\n")
+        _send(sock, b"".join(head), environ, reports)
+        if no_body:
+            return keep_alive
+        kept = bytearray()
+        sent = 0
+        try:
+            for item in body:
+                chunk = item.encode("utf-8") if isinstance(item, str) else item
+                if not isinstance(chunk, bytes | bytearray):
+                    raise TypeError(
+                        f"a streamed body yields bytes or str, not {type(item).__name__}"
+                    )
+                if not chunk:
+                    continue  # an empty chunk would end a chunked body
+                if sent and plan.chunk_delay is not None:
+                    _pause(sock, plan.chunk_delay.draw(), environ, reports)
+                data = b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else bytes(chunk)
+                try:
+                    sock.sendall(data)
+                except OSError:
+                    raise _Hangup from None
+                if len(kept) < STREAM_LOG_LIMIT:
+                    kept += chunk[: STREAM_LOG_LIMIT - len(kept)]
+                sent += len(chunk)
+            if chunked:
+                sock.sendall(b"0\r\n\r\n")
+        except (_Hangup, OSError):  # the client left (or stop()): not the handler's fault
+            if reports.streamed is not None:
+                reports.streamed(environ, status_line, headers, bytes(kept), sent, None, False)
+            raise _Hangup from None
+        except BaseException as exc:  # the handler's body raised: KeyboardInterrupt included
+            if reports.streamed is not None:
+                reports.streamed(environ, status_line, headers, bytes(kept), sent, exc, False)
+            raise _Hangup from None
+        if reports.streamed is not None:
+            reports.streamed(environ, status_line, headers, bytes(kept), sent, None, True)
+        return keep_alive
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                close()
+
+
+def _commit(
+    sock: socket.socket, fault: FaultSpec, status_line: str, headers: list[tuple[str, str]]
+) -> None:
+    """Commit ``fault`` on the connection; the caller then hangs up."""
+    kind = fault.fault.value
+    with contextlib.suppress(OSError, BadResponse):
+        if kind == "reset":
+            # Closing with a zero linger time sends an RST instead of a FIN.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        elif kind == "partial_body":
+            kept = [(n, v) for n, v in headers if n.lower() != "content-length"]
+            encoded = encode_head(status_line, kept)[0]
+            sock.sendall(
+                encoded
+                + b"Content-Length: %d\r\nDate: %s\r\n\r\n" % (len(fault.data), _DATE.get())
+                + fault.data[: fault.sent]
+            )
+        elif kind == "garbage":
+            sock.sendall(fault.data)
+        elif kind == "stall":
+            _stall(sock, fault.stall_seconds)
+
+
+def _stall(sock: socket.socket, seconds: float) -> None:
+    """Send nothing until the client closes, ``stop()`` shuts the socket, or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    for _ in range(_LINGER_READS):  # what the client still sends is dropped
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        sock.settimeout(left)
+        try:
+            if not socket.socket.recv(sock, 65536):
+                return
+        except OSError:  # TimeoutError included
+            return
 
 
 def linger(sock: socket.socket) -> None:

@@ -45,16 +45,53 @@ def wire_reports(dispatcher: HTTPServer) -> Reports:
             return
         dispatcher.record_malformed(response, detail, request_line or "(no request line)")
 
+    def streamed(
+        environ: dict[str, Any],
+        status: str,
+        headers: list[tuple[str, str]],
+        kept: bytes,
+        sent: int,
+        error: BaseException | None,
+        delivered: bool,
+    ) -> None:
+        """A streamed body ended: the log gets what was sent (its first part) and how it ended."""
+        header_list = [(str(n), str(v)) for n, v in headers]
+        if sent > len(kept):
+            header_list.append(
+                (
+                    "X-Httpdouble-Streamed",
+                    f"{sent} bytes sent; the log keeps the first {len(kept)}",
+                )
+            )
+        packed = (int(status[:3]), tuple(header_list), kept)
+        outcome = Outcome.MATCHED if delivered else Outcome.NOT_DELIVERED
+        handle = environ.get(LOG_HANDLE)
+        if error is None:
+            if handle is not None:
+                dispatcher._log.amend(handle, outcome, packed)
+            return
+        request = _request_copy(environ)
+        finding = Finding(
+            Kind.HANDLER_ERROR,
+            Stamp.now(),
+            RequestSummary.of(request),
+            expected="a streamed body that runs to its end",
+            detail=f"the streamed body raised {type(error).__name__} after {sent} bytes"
+            f" had been sent; the connection was closed, cutting the body short\n"
+            f"{format_exception(error)}",
+            cause=error,
+        )
+        if handle is None or not dispatcher._log.amend(handle, Outcome.HANDLER_ERROR, packed):
+            dispatcher._log.append_record(
+                pack(request, packed, Outcome.HANDLER_ERROR, finding.stamp)
+            )
+        dispatcher._settle(finding, False)
+
     def bad_response(environ: dict[str, Any], exc: BaseException, reason: str) -> bytes:
         """The handler's response cannot go on the wire: a handler error, logged as the 500."""
         payload = error_response(500, f"the handler's response cannot be sent: {reason}")
         response = Response(payload.split(b"\r\n\r\n", 1)[1], 500, mimetype="text/plain")
-        copy = dict(environ)
-        stream = environ.get("wsgi.input")
-        copy["wsgi.input"] = io.BytesIO(
-            stream.getvalue() if isinstance(stream, io.BytesIO) else b""
-        )
-        request = Request(copy, populate_request=False)
+        request = _request_copy(environ)
         finding = Finding(
             Kind.HANDLER_ERROR,
             Stamp.now(),
@@ -78,4 +115,11 @@ def wire_reports(dispatcher: HTTPServer) -> Reports:
         if handle is not None:
             dispatcher._log.amend(handle, Outcome.NOT_DELIVERED)
 
-    return Reports(malformed, bad_response, undelivered)
+    return Reports(malformed, bad_response, undelivered, streamed)
+
+
+def _request_copy(environ: dict[str, Any]) -> Request:
+    copy = dict(environ)
+    stream = environ.get("wsgi.input")
+    copy["wsgi.input"] = io.BytesIO(stream.getvalue() if isinstance(stream, io.BytesIO) else b"")
+    return Request(copy, populate_request=False)
