@@ -438,7 +438,9 @@ class RequestHandler:
         header_list = _header_list(headers)
 
         def make_response(request: Request) -> Response:
-            response = StreamedResponse(make_body(), status, header_list, content_type)
+            # HEAD sends no body: a one-use body is kept for the request that reads it.
+            chunks = () if request.method == "HEAD" else make_body()
+            response = StreamedResponse(chunks, status, header_list, content_type)
             response.chunk_delay = delay
             return response
 
@@ -575,7 +577,8 @@ class RequestHandler:
         delay = response.chunk_delay if isinstance(response, StreamedResponse) else None
 
         def make_response(request: Request) -> Response:
-            streamed = StreamedResponse(make_body(), status, header_list)
+            chunks = () if request.method == "HEAD" else make_body()  # HEAD sends no body
+            streamed = StreamedResponse(chunks, status, header_list)
             streamed.chunk_delay = delay
             return streamed
 
@@ -673,6 +676,15 @@ def _response_maker(response: Response) -> ResponseHandler:
 def _sequence_maker(item: object, index: int) -> ResponseHandler:
     if item is None or isinstance(item, (str, bytes)):
         return _data_maker(item or b"", 200, [])
+    if isinstance(item, Response) and not item.is_sequence:
+        # Reading a generator's body here would hang on an endless one.
+        raise HTTPDoubleUsageError(
+            f"responses[{index}]",
+            expected="a Response with a body of bytes (a sequence item is copied per request)",
+            got=item,
+            remedy="stream it from a handler function instead: lambda request:"
+            " StreamedResponse(chunks()), or use respond_with_stream() on a handler of its own",
+        )
     if isinstance(item, Response):
         return _response_maker(item)
     if callable(item):
@@ -790,6 +802,7 @@ class Registry:
             matcher.data is not None
             or matcher.json is not UNDEFINED
             or type(matcher) is not RequestMatcher  # its own match() may read the body
+            or any(check.reads_body for check in matcher.checks)
         ):
             self.needs_body = True
         if handler.handler_type is HandlerType.ORDERED:

@@ -18,10 +18,11 @@ import io
 import json as _json
 import re
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, ClassVar, TypedDict
 
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.formparser import FormDataParser
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 from werkzeug.wrappers import Request
 
 from ._bodydiff import (
@@ -75,6 +76,8 @@ class Check(abc.ABC):
     """One richer expectation on a request: matched fast, explained on a miss."""
 
     __slots__ = ()
+    # Whether match() reads the body: the dispatcher then reads it before its lock.
+    reads_body: ClassVar[bool] = True
 
     @abc.abstractmethod
     def match(self, request: Request) -> bool:
@@ -92,7 +95,7 @@ class Check(abc.ABC):
 def _decoded_json(request: Request) -> tuple[bool, Any]:
     try:
         return True, _json.loads(request.get_data())
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
         return False, None
 
 
@@ -112,7 +115,7 @@ class JSONContains(Check):
         body = request.get_data()
         try:
             decoded = _json.loads(body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             shown = f"a body that is not valid JSON ({exc.args[0]}): {_short(body)}"
             return [("json_contains", _short(self.expected), shown)]
         return _lines("json_contains", json_subset_differences(self.expected, decoded))
@@ -159,7 +162,7 @@ class BodyRegex(Check):
         charset = request.mimetype_params.get("charset", "utf-8")
         try:
             return body.decode(charset, "replace")
-        except LookupError:
+        except (LookupError, UnicodeError, ValueError):  # unknown, or no "replace" for it
             return body.decode("utf-8", "replace")
 
     def match(self, request: Request) -> bool:
@@ -242,6 +245,8 @@ class FormFields(Check):
 class Cookies(Check):
     """``cookies=``: the ``Cookie`` header holds at least these cookies with these values."""
 
+    reads_body: ClassVar[bool] = False
+
     cookies: tuple[tuple[str, str], ...]
 
     def match(self, request: Request) -> bool:
@@ -304,22 +309,43 @@ class _SentPart(TypedDict):
 
 
 def _parts_of(request: Request) -> dict[str, _SentPart] | None:
+    """Every part of a ``multipart/form-data`` body by name (the first of a name), raw.
+
+    Read with werkzeug's sans-IO decoder, so a part keeps its bytes and its own
+    ``Content-Type`` whether or not it has a filename. ``None`` when the body is not
+    multipart or does not parse.
+    """
     if request.mimetype != "multipart/form-data":
         return None
-    form, files = _parsed_form(request)
-    parts: dict[str, _SentPart] = {}
-    for name, storage in files.items(multi=False):
-        parts[name] = {
-            "content": storage.stream.read(),
-            "filename": storage.filename,
-            "content_type": storage.mimetype or None,
-        }
-    for name in form:
-        parts.setdefault(
-            name,
-            {"content": form[name].encode("utf-8"), "filename": None, "content_type": None},
-        )
-    return parts
+    boundary = request.mimetype_params.get("boundary")
+    if not boundary:
+        return None
+    decoder = MultipartDecoder(boundary.encode("latin-1", "replace"))
+    try:
+        decoder.receive_data(request.get_data())
+        decoder.receive_data(None)
+        parts: dict[str, _SentPart] = {}
+        name: str | None = None
+        for _ in range(100_000):  # events: two or three per part
+            event = decoder.next_event()
+            if isinstance(event, Field | File):
+                name = event.name
+                if name not in parts:
+                    parts[name] = {
+                        "content": b"",
+                        "filename": event.filename if isinstance(event, File) else None,
+                        "content_type": event.headers.get("Content-Type") or None,
+                    }
+                else:
+                    name = None  # a later part of the same name: the first one counts
+            elif isinstance(event, Data):
+                if name is not None:
+                    parts[name]["content"] += event.data
+            elif isinstance(event, Epilogue | NeedData):
+                break
+        return parts
+    except ValueError:  # werkzeug's decoder refuses a malformed body
+        return None
 
 
 @dataclass(frozen=True, slots=True)

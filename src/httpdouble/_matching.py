@@ -441,7 +441,7 @@ class RequestMatcher:
     def _json_matches(self, request: Request) -> bool:
         try:
             decoded = _json.loads(request.get_data())
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
             return False
         return json_equal(self.json, decoded)
 
@@ -473,7 +473,7 @@ class RequestMatcher:
             body = request.get_data()
             try:
                 actual_json: Any = _json.loads(body)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 shown = f"a body that is not valid JSON ({exc.args[0]}): {_short(body)}"
                 found.append(Mismatch("json", _short(self.json), shown))
             else:

@@ -122,7 +122,7 @@ def _plain_json(value: Any) -> Any:
 def _canonical_json(body: str) -> str:
     try:
         return _json.dumps(_json.loads(body), sort_keys=True)
-    except ValueError:
+    except (ValueError, RecursionError):
         return body
 
 

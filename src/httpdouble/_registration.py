@@ -268,9 +268,15 @@ class Registration:
         query_string: QueryStringType = None,
         header_value_matcher: HeaderValueMatcher | None = None,
         json: Any = UNDEFINED,
+        *,
+        times: int | None = None,
         **richer: Unpack[RicherMatching],
     ) -> RequestHandler:
-        """Register a handler that serves one request and is then removed."""
+        """Register a handler that serves one request and is then removed.
+
+        ``times`` is accepted so that ``bake(times=...)`` defaults pass through; a oneshot
+        handler serves one request, so only ``times=1`` is allowed here.
+        """
         matcher = self.create_matcher(
             uri,
             method,
@@ -283,7 +289,7 @@ class Registration:
             **richer,
         )
         check_registration(matcher)
-        return self.expect(matcher, HandlerType.ONESHOT)
+        return self.expect(matcher, HandlerType.ONESHOT, times=times)
 
     def expect_ordered_request(
         self,
@@ -295,9 +301,14 @@ class Registration:
         query_string: QueryStringType = None,
         header_value_matcher: HeaderValueMatcher | None = None,
         json: Any = UNDEFINED,
+        *,
+        times: int | None = None,
         **richer: Unpack[RicherMatching],
     ) -> RequestHandler:
-        """Register a oneshot handler that must be used in registration order."""
+        """Register a oneshot handler that must be used in registration order.
+
+        :param times: stay the next ordered handler for this many requests.
+        """
         matcher = self.create_matcher(
             uri,
             method,
@@ -310,7 +321,7 @@ class Registration:
             **richer,
         )
         check_registration(matcher)
-        return self.expect(matcher, HandlerType.ORDERED)
+        return self.expect(matcher, HandlerType.ORDERED, times=times)
 
     def bake(self, **kwargs: Any) -> BakedHTTPServer:
         """Return a view whose ``expect_*`` calls use ``kwargs`` as defaults.

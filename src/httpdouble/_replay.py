@@ -79,7 +79,7 @@ def _json_body(summary: RequestSummary) -> tuple[bool, Any]:
         return False, None
     try:
         return True, json.loads(summary.body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False, None
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import re
+import select
 import socket
 import struct
 import sys
@@ -348,6 +349,9 @@ class _Hangup(Exception):
     """Close the connection now: no lingering, no next request (a fault, a broken stream)."""
 
 
+_HANGUP_EVENTS = select.POLLRDHUP | select.POLLHUP | select.POLLERR
+
+
 def _pause(sock: socket.socket, seconds: float, environ: dict[str, Any], reports: Reports) -> None:
     """Wait ``seconds`` on this connection's thread; hang up if the client leaves meanwhile.
 
@@ -368,7 +372,13 @@ def _pause(sock: socket.socket, seconds: float, environ: dict[str, Any], reports
             if not peeked:  # the client gave up, or the server is stopping
                 reports.undelivered(environ)
                 raise _Hangup
-            time.sleep(max(0.0, deadline - time.monotonic()))  # a pipelined request: wait on
+            # Bytes wait (a pipelined request, or a TLS client's close_notify): wait out the
+            # delay, woken early only by the client hanging up or stop() shutting the socket.
+            poller = select.poll()
+            poller.register(sock.fileno(), _HANGUP_EVENTS)
+            if poller.poll(max(0.0, deadline - time.monotonic()) * 1000):
+                reports.undelivered(environ)
+                raise _Hangup
             return
     finally:
         with contextlib.suppress(OSError):
@@ -414,7 +424,11 @@ def _stream(
             head.append(b"Transfer-Encoding: chunked\r\n")
         if not has_date:
             head.append(b"Date: " + _DATE.get() + b"\r\n")
-        head.append(b"Connection: close\r\n\r\n" if not keep_alive else b"\r\n")
+        if not keep_alive:
+            head.append(b"Connection: close\r\n")
+        elif http10:  # an HTTP/1.0 client keeps the connection only when told so
+            head.append(b"Connection: keep-alive\r\n")
+        head.append(b"\r\n")
         _send(sock, b"".join(head), environ, reports)
         if no_body:
             return keep_alive
