@@ -6,6 +6,7 @@ import http.client
 import socket
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from werkzeug.wrappers import Request, Response
@@ -196,3 +197,60 @@ def test_a_content_type_that_would_inject_a_header_is_refused_at_registration(
         server.expect_request("/a").respond_with_data(
             "a", **{argument: "text/plain\r\nX-Injected: 1"}
         )
+
+
+@pytest.mark.parametrize(("returned", "body"), [(None, b""), ("text", b"text")])
+def test_a_subclass_dispatch_may_return_a_str_or_none_as_upstream(
+    returned: str | None, body: bytes
+) -> None:
+    class Mine(HTTPServer):
+        def dispatch(self, request: Request) -> Response:
+            return returned  # type: ignore[return-value]
+
+    with Mine() as server:
+        assert _get(server, "/any") == (200, body)
+        server.check()
+
+
+@pytest.mark.parametrize("returned", [{"not": "a response"}, KeyError("broken dispatch")])
+def test_a_subclass_dispatch_that_fails_is_the_users_error(returned: object) -> None:
+    class Mine(HTTPServer):
+        def dispatch(self, request: Request) -> Response:
+            if isinstance(returned, Exception):
+                raise returned
+            return returned  # type: ignore[return-value]
+
+    with Mine() as server:
+        status, body = _get(server, "/any")
+        assert status == 500
+        assert b"the server's own dispatch() raised" in body
+        assert [e.outcome for e in server.log_entries] == [Outcome.HANDLER_ERROR]
+        server.clear()
+
+
+def test_an_out_of_order_request_explained_by_a_matcher_that_raises(server: HTTPServer) -> None:
+    from httpdouble import HandlerType, RequestMatcher
+
+    class CannotExplain(RequestMatcher):
+        def difference(self, request: Request) -> list[Any]:
+            raise KeyError("cannot explain")
+
+    server.expect(CannotExplain("/first"), HandlerType.ORDERED).respond_with_data("1")
+    server.expect_ordered_request("/second").respond_with_data("2")
+    status, body = _get(server, "/second")
+    assert status == 500
+    assert b"it raised KeyError" in body
+    assert [f.kind for f in server.findings] == [Kind.OUT_OF_ORDER]
+    server.clear()
+
+
+def test_hooks_repr_says_what_they_do() -> None:
+    from httpdouble.hooks import Chain, Delay, Garbage
+
+    assert repr(Chain(Delay(0.5), Garbage(1, 2))) == (
+        "Chain(Delay(0.5), Garbage(prefix_size=1, suffix_size=2))"
+    )
+    with pytest.raises(HTTPDoubleUsageError, match="invalid seconds"):
+        Delay(-1)
+    with pytest.raises(HTTPDoubleUsageError, match="invalid hook"):
+        Chain("not callable")  # type: ignore[arg-type]
