@@ -5,44 +5,101 @@ The public API is declared here, once. Modules starting with ``_`` are private.
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-from ._blocking import BlockingHTTPServer, BlockingRequestHandler
-from ._composite import AllOf, AnyOf, Not
-from ._dispatch import RequestDispatcher
-from ._errors import (
-    Error,
-    HandlerTimeout,
-    HTTPDoubleFailure,
-    HTTPDoubleUsageError,
-    HTTPServerError,
-    NoHandlerError,
-    NoMethodFoundForMatchingHeaderValueError,
-    ServerStartError,
-)
-from ._expectations import HandlerType, RequestHandler, SequenceUsedUp
-from ._findings import Finding, Kind, RequestSummary
-from ._log import LogEntry, Outcome, Stamp
-from ._matchers import Part
-from ._matching import (
-    METHOD_ALL,
-    UNDEFINED,
-    URI_DEFAULT,
-    HeaderValueMatcher,
-    Mismatch,
-    RequestMatcher,
-    RequestMatcherKwargs,
-    URIPattern,
-)
-from ._query import BooleanQueryMatcher, MappingQueryMatcher, QueryMatcher, StringQueryMatcher
-from ._registration import BakedHTTPServer, MethodTypoWarning
-from ._richer import RicherMatching
-from ._server import HTTPServer, NonLoopbackWarning
-from ._streaming import Fault, ServerSentEvent, StreamedResponse
-from ._template import URITemplate
-from ._tls import TLSCertificates
-from ._waiting import Waiting, WaitingSettings
-from ._wire import Limits
+# The public names are imported on first access (PEP 562): ``import httpdouble.plugin``,
+# which pytest does in every run, then imports no server code and no werkzeug (issue 15).
+if TYPE_CHECKING:
+    from ._blocking import BlockingHTTPServer, BlockingRequestHandler
+    from ._composite import AllOf, AnyOf, Not
+    from ._dispatch import RequestDispatcher
+    from ._errors import (
+        Error,
+        HandlerTimeout,
+        HTTPDoubleFailure,
+        HTTPDoubleUsageError,
+        HTTPServerError,
+        NoHandlerError,
+        NoMethodFoundForMatchingHeaderValueError,
+        ServerStartError,
+    )
+    from ._expectations import HandlerType, RequestHandler, SequenceUsedUp
+    from ._findings import Finding, Kind, RequestSummary
+    from ._log import LogEntry, Outcome, Stamp
+    from ._matchers import Part
+    from ._matching import (
+        METHOD_ALL,
+        UNDEFINED,
+        URI_DEFAULT,
+        HeaderValueMatcher,
+        Mismatch,
+        RequestMatcher,
+        RequestMatcherKwargs,
+        URIPattern,
+    )
+    from ._query import BooleanQueryMatcher, MappingQueryMatcher, QueryMatcher, StringQueryMatcher
+    from ._registration import BakedHTTPServer, MethodTypoWarning
+    from ._richer import RicherMatching
+    from ._server import HTTPServer, NonLoopbackWarning
+    from ._streaming import Fault, ServerSentEvent, StreamedResponse
+    from ._template import URITemplate
+    from ._tls import TLSCertificates
+    from ._waiting import Waiting, WaitingSettings
+    from ._wire import Limits
+
+_LAZY: dict[str, str] = {
+    "AllOf": "._composite",
+    "AnyOf": "._composite",
+    "BakedHTTPServer": "._registration",
+    "BlockingHTTPServer": "._blocking",
+    "BlockingRequestHandler": "._blocking",
+    "BooleanQueryMatcher": "._query",
+    "Error": "._errors",
+    "Fault": "._streaming",
+    "Finding": "._findings",
+    "HTTPDoubleFailure": "._errors",
+    "HTTPDoubleUsageError": "._errors",
+    "HTTPServer": "._server",
+    "HTTPServerError": "._errors",
+    "HandlerTimeout": "._errors",
+    "HandlerType": "._expectations",
+    "HeaderValueMatcher": "._matching",
+    "Kind": "._findings",
+    "Limits": "._wire",
+    "LogEntry": "._log",
+    "METHOD_ALL": "._matching",
+    "MappingQueryMatcher": "._query",
+    "MethodTypoWarning": "._registration",
+    "Mismatch": "._matching",
+    "NoHandlerError": "._errors",
+    "NoMethodFoundForMatchingHeaderValueError": "._errors",
+    "NonLoopbackWarning": "._server",
+    "Not": "._composite",
+    "Outcome": "._log",
+    "Part": "._matchers",
+    "QueryMatcher": "._query",
+    "RequestDispatcher": "._dispatch",
+    "RequestHandler": "._expectations",
+    "RequestMatcher": "._matching",
+    "RequestMatcherKwargs": "._matching",
+    "RequestSummary": "._findings",
+    "RicherMatching": "._richer",
+    "SequenceUsedUp": "._expectations",
+    "ServerSentEvent": "._streaming",
+    "ServerStartError": "._errors",
+    "Stamp": "._log",
+    "StreamedResponse": "._streaming",
+    "StringQueryMatcher": "._query",
+    "TLSCertificates": "._tls",
+    "UNDEFINED": "._matching",
+    "URIPattern": "._matching",
+    "URITemplate": "._template",
+    "URI_DEFAULT": "._matching",
+    "Waiting": "._waiting",
+    "WaitingSettings": "._waiting",
+}
 
 try:
     __version__ = version("pytest-httpdouble")
@@ -101,3 +158,16 @@ __all__ = [
     "WaitingSettings",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # the next access does not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -16,6 +16,7 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from . import _masking
+from ._context import NO_CHECK_MARKER, TEARDOWN_CHECK_INI
 from ._log import Stamp
 from ._matching import Mismatch
 from ._replay import curl_line, expect_request_line
@@ -237,10 +238,6 @@ def format_exception(exc: BaseException) -> str:
         [frame for frame in tb.stack if not frame.filename.startswith(_OUR_DIR)]
     )
     return "".join(tb.format()).rstrip()
-
-
-TEARDOWN_CHECK_INI = "httpserver_teardown_check"
-NO_CHECK_MARKER = "httpserver_nocheck"
 
 
 def repeat_key(finding: Finding) -> tuple[Any, ...]:

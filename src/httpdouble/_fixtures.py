@@ -8,23 +8,21 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ._context import NO_CHECK_MARKER, TEARDOWN_CHECK_INI
 from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError
-from ._findings import (
-    NO_CHECK_MARKER,
-    TEARDOWN_CHECK_INI,
-    Finding,
-    chained_cause,
-    failure_message,
-)
-from ._log import Stamp
 from ._report import ReportMode, per_test_data
-from ._server import DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, HTTPServer
 from ._session import TEST_DATA, Role, State, state_of
-from ._tls import TLSCertificates
+
+# The server, the findings and werkzeug are imported by the fixtures that need them, not
+# here: pytest loads this module in every run, also when no test uses a server (issue 15).
+if TYPE_CHECKING:
+    from ._findings import Finding
+    from ._server import HTTPServer
+    from ._tls import TLSCertificates
 
 JUNIT_PROPERTY = "httpdouble"
 
@@ -35,6 +33,8 @@ def _listen_address(config: pytest.Config, worker: str) -> tuple[str, int]:
         host, port = chosen
         return str(host), _port(port, "the pytest_httpdouble_listen_address hook")
     # Checked at startup (read_settings): a bad value never reaches a test.
+    from ._server import DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT
+
     state = state_of(config)
     return (
         DEFAULT_LISTEN_HOST if state.host is None else state.host,
@@ -99,6 +99,8 @@ def _start_server(
     state: State, address: tuple[str | None, int | None], ssl_context: ssl.SSLContext | None
 ) -> HTTPServer:
     __tracebackhide__ = True
+    from ._server import DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, HTTPServer
+
     # As in pytest-httpserver, a fixture override may leave host or port to the default.
     host = address[0] or DEFAULT_LISTEN_HOST
     port = DEFAULT_LISTEN_PORT if address[1] is None else address[1]
@@ -180,6 +182,8 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
         # the first failure of the process says it.
         hint = state.mode is ReportMode.NONE and not state.hint_given
         state.hint_given = state.hint_given or hint
+        from ._findings import chained_cause, failure_message
+
         cause = chained_cause(findings)
         if cause is not None and not request.config.getoption("fulltrace", False):
             _hide_our_frames(cause)
@@ -187,6 +191,8 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
 
 
 def _between_tests(finding: Finding, previous_test: str | None) -> Finding:
+    from ._log import Stamp
+
     stamp = finding.stamp
     return replace(finding, stamp=Stamp(None, previous_test, stamp.worker, stamp.time))
 
@@ -269,6 +275,8 @@ def httpsserver_certificates(tmp_path_factory: pytest.TempPathFactory) -> TLSCer
     Clients trust the server with ``httpsserver_certificates.ca_bundle`` (a PEM
     path) or ``httpsserver_certificates.client_context()``.
     """
+    from ._tls import TLSCertificates
+
     return TLSCertificates(tmp_path_factory.mktemp("httpdouble-tls"))
 
 
@@ -308,5 +316,16 @@ class Plugin:
     SERVER: HTTPServer | None = None
 
 
-PluginHTTPServer = HTTPServer
-"""pytest-httpserver's name for the class of the fixtures' server: here the same class."""
+if TYPE_CHECKING:
+    PluginHTTPServer = HTTPServer
+    """pytest-httpserver's name for the class of the fixtures' server: here the same class."""
+
+
+def __getattr__(name: str) -> Any:
+    # PluginHTTPServer, pytest-httpserver's name for the class of the fixtures' server, is
+    # HTTPServer itself: imported on first use, to keep this module import-light.
+    if name == "PluginHTTPServer":
+        from ._server import HTTPServer
+
+        return HTTPServer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,6 +17,8 @@ from typing import Any, TypeVar, overload
 
 from werkzeug.wrappers import Request, Response
 
+from ._context import CONTEXT
+
 
 class Outcome(enum.Enum):
     """What the server did with a request."""
@@ -33,30 +35,6 @@ class Outcome(enum.Enum):
     FAULT_PARTIAL_BODY = "fault on purpose: body cut short, then closed"
     FAULT_GARBAGE = "fault on purpose: malformed response bytes, then closed"
     FAULT_STALL = "fault on purpose: stalled without answering, then closed"
-
-
-class _Context:
-    """Which test is running in this process, read by every server when a request arrives.
-
-    The pytest plugin writes it around each test; a server used outside pytest
-    sees no test at all. Writes replace one tuple, so readers on server threads
-    always see a consistent pair without a lock.
-    """
-
-    __slots__ = ("state", "worker")
-
-    def __init__(self) -> None:
-        self.state: tuple[str | None, str | None] = (None, None)
-        self.worker = "main"
-
-    def enter_test(self, nodeid: str) -> None:
-        self.state = (nodeid, None)
-
-    def leave_test(self, nodeid: str) -> None:
-        self.state = (None, nodeid)
-
-
-CONTEXT = _Context()
 
 
 @dataclass(frozen=True, slots=True)

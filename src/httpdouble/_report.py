@@ -12,10 +12,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._findings import TURN_OFF_HINT, Finding, collapse, numbered_lines
-from ._log import LogEntry
+if TYPE_CHECKING:
+    from ._findings import Finding
+    from ._log import LogEntry
+
+# The findings and log modules (and werkzeug through them) are imported only when there is
+# a finding to rebuild or render: the plugin makes a Report in every pytest run (issue 15).
 
 SCHEMA = 1
 REQUEST_LINES_PER_TEST = 50
@@ -153,7 +157,7 @@ class Report:
             worker=data["worker"],
             requests=data["requests"],
             request_lines=list(data["request_lines"]),
-            findings=[Finding.from_builtins(f) for f in data["findings"]],
+            findings=_findings_from(data["findings"]),
             checked=bool(data.get("checked", False)),
         )
         self.tests.append(record)
@@ -168,7 +172,7 @@ class Report:
         worker.url = data["url"] or worker.url
         worker.requests = data["requests"]
         worker.tests = data["tests"]
-        worker.outside = [Finding.from_builtins(f) for f in data["outside"]]
+        worker.outside = _findings_from(data["outside"])
         worker.portserver = data["portserver"]
         worker.finished = True
 
@@ -257,6 +261,8 @@ class Report:
             if chosen:
                 lines.extend(_section(category, chosen))
         if any(g.category == TEARDOWN for g in groups):
+            from ._findings import TURN_OFF_HINT
+
             lines.append(TURN_OFF_HINT)
         return lines + self._fail_line()
 
@@ -350,6 +356,8 @@ _TITLES = {
 
 
 def _section(category: str, groups: list[ProblemGroup]) -> list[str]:
+    from ._findings import numbered_lines
+
     problems = _n(sum(len(g.findings) for g in groups), "HTTP problem")
     lines = [_TITLES[category].format(problems=problems, tests=_n(len(groups), "test"))]
     for group in groups:
@@ -364,7 +372,17 @@ def _section(category: str, groups: list[ProblemGroup]) -> list[str]:
     return lines
 
 
+def _findings_from(items: list[dict[str, Any]]) -> list[Finding]:
+    if not items:
+        return []
+    from ._findings import Finding
+
+    return [Finding.from_builtins(f) for f in items]
+
+
 def _one_line(findings: list[Finding]) -> str:
+    from ._findings import collapse
+
     distinct = collapse(findings)
     count, first = distinct[0]
     text = (f"{count}x " if count > 1 else "") + first.headline()

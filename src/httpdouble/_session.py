@@ -6,14 +6,16 @@ import enum
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._findings import Finding
 from ._report import Report, ReportMode
-from ._server import HTTPServer
-from ._xdist import PortServer
+
+if TYPE_CHECKING:  # imported late: a run where no test uses a server never needs them
+    from ._findings import Finding
+    from ._server import HTTPServer
+    from ._xdist import PortServer
 
 HOST_ENV = "PYTEST_HTTPSERVER_HOST"
 PORT_ENV = "PYTEST_HTTPSERVER_PORT"

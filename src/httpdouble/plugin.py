@@ -2,24 +2,25 @@
 
 Importing this module binds no socket and starts no thread: servers start when
 a test first asks for one, and the portserver only when xdist starts local
-workers.
+workers. It imports no server code either (issue 15): the server, the matching code
+and werkzeug are imported when a fixture or a hook first needs them, so a run in
+which no test uses a server pays almost nothing for the plugin.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from . import _hooks
+from ._context import CONTEXT, NO_CHECK_MARKER, TEARDOWN_CHECK_INI
 from ._errors import HTTPDoubleFailure, HTTPServerError
-from ._findings import NO_CHECK_MARKER, TEARDOWN_CHECK_INI, Finding, Kind
-from ._log import CONTEXT, Stamp
 from ._report import Report, session_data
-from ._server import running_servers
 from ._session import METAVARS, SETTINGS, STATE, TEST_DATA, Role, State, read_settings, state_of
 from ._xdist import (
     WORKERINPUT_KEY,
@@ -218,6 +219,13 @@ def _finish_run(session: pytest.Session, state: State) -> None:
 
 def _stop_forgotten_servers(state: State) -> None:
     """Stop servers that test code started and never stopped; report each one."""
+    # Without the server module imported, no server ever ran: nothing to import then.
+    if f"{__package__}._server" not in sys.modules:
+        return
+    from ._findings import Finding, Kind
+    from ._log import Stamp
+    from ._server import running_servers
+
     for server in running_servers():
         url = server.url_for("/")
         state.outside.extend(server.take_findings(include_unused=True))
