@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import http.client
 import threading
-import time
 from collections.abc import Iterator
 
 import aiohttp
@@ -124,13 +123,11 @@ def test_stop_ends_a_stall_at_once(server: HTTPServer):
         if server.log_entries:
             break
         threading.Event().wait(0.01)
-    started = time.monotonic()
     server.stop()
     caller.join(WAIT)
     assert not caller.is_alive()
-    assert isinstance(failed[0], requests.ConnectionError)  # closed, not timed out
-    # Not a timing assertion on the server: WAIT only bounds a broken stop().
-    assert time.monotonic() - started < WAIT
+    # A connection error, not a ReadTimeout: stop() closed the stall, the clock did not.
+    assert isinstance(failed[0], requests.ConnectionError)
 
 
 def test_bad_fault_registrations_are_refused(server: HTTPServer):

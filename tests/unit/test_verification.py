@@ -275,7 +275,6 @@ def test_wait_counts_only_handlers_used_after_it_began_as_upstream(
     with dispatcher.wait(raise_assertions=False, timeout=0.05) as waiting:
         pass
     assert waiting.result is False
-    assert waiting.elapsed_time >= 0.05
 
 
 def test_wait_wakes_when_another_thread_uses_the_last_handler(
