@@ -27,7 +27,7 @@ nitpicky = True
 nitpick_ignore = [
     ("py:class", "collections.abc.Sequence"),
     # Documented at its public path, httpdouble.httpserver.RequestHandlerList.
-    ("py:class", "httpdouble._expectations.RequestHandlerList"),
+    ("py:class", "httpdouble._registry.RequestHandlerList"),
     ("py:class", "_Exchange"),  # private: what a BlockingRequestHandler answers
     ("py:class", "werkzeug.wrappers.Request"),
     ("py:class", "werkzeug.wrappers.Response"),

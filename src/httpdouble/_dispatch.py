@@ -7,31 +7,27 @@ adds the socket, the thread and the lifecycle on top of it.
 
 from __future__ import annotations
 
-import contextvars
-import queue
 import threading
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from ._errors import HandlerTimeout, HTTPDoubleUsageError
+from ._errors import HTTPDoubleUsageError
 from ._expectations import (
     HandlerType,
-    Lookup,
-    Registry,
     RequestHandler,
-    RequestHandlerList,
     SequenceUsedUp,
     StaticReply,
     check_times,
 )
 from ._findings import Finding, Kind, RequestSummary, format_exception
-from ._idle import IdleThreads
+from ._handler_threads import HandlerThreads, call_handler
 from ._log import Outcome, PackedResponse, RequestLog, Stamp, pack, pack_response
 from ._matching import Mismatch, RequestMatcher
 from ._readiness import READINESS_BODY, READINESS_ENVIRON_KEY
 from ._registration import Registration
+from ._registry import Lookup, Registry, RequestHandlerList
 from ._streaming import FaultResponse, StreamedResponse, WirePlan
 from ._verification import check_matcher
 from ._waiting import Waiter, WaitingSettings, WaitState
@@ -88,15 +84,6 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else ""
 
 
-def _call_handler(handler: RequestHandler, request: Request) -> Response:
-    """Run a handler function in a fresh context, as on a thread of its own.
-
-    Threads are reused, so context variables (``decimal`` precision among them) set by one
-    call must not reach the next one, possibly in another test.
-    """
-    return contextvars.Context().run(handler.respond, request)
-
-
 def _check_timeout(value: object) -> float | None:
     if value is None:
         return None
@@ -108,65 +95,6 @@ def _check_timeout(value: object) -> float | None:
             remedy=f"pass handler_timeout=5.0, or leave the default {DEFAULT_HANDLER_TIMEOUT}",
         )
     return float(value)
-
-
-# A helper thread waits this long for the next handler call before it ends.
-_IDLE_HELPER_SECONDS = 10.0
-_Job = tuple[RequestHandler, Request, "queue.SimpleQueue[tuple[bool, Any]]"]
-
-
-class HandlerThreads:
-    """Threads that run the user's handler functions under ``handler_timeout``, kept for reuse.
-
-    A call takes a parked thread (or starts one) and waits ``timeout`` at most. A handler
-    that hangs keeps its (daemon) thread busy, so it is never handed a second call while
-    hung; the client is answered anyway.
-    """
-
-    def __init__(self) -> None:
-        self._threads: IdleThreads[_Job] = IdleThreads(_IDLE_HELPER_SECONDS)
-        self._closed = False
-
-    def respond(self, handler: RequestHandler, request: Request, timeout: float) -> Response:
-        self._closed = False
-        taken = self._threads.take()
-        if taken is None:
-            inbox: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-            threading.Thread(
-                target=self._run, args=(inbox,), name="httpdouble-handler", daemon=True
-            ).start()
-        else:
-            inbox = taken[1]
-        reply: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
-        inbox.put((handler, request, reply))
-        try:
-            returned, value = reply.get(timeout=timeout)
-        except queue.Empty:
-            raise HandlerTimeout(
-                f"the handler function for {handler.matcher.describe()} did not return"
-                f" within handler_timeout={timeout:g} s\n"
-                "  to fix: make the function return sooner, or raise the limit for this test"
-                " with server.handler_timeout = <seconds> (None: no limit)"
-            ) from None
-        if not returned:
-            raise value
-        return cast(Response, value)
-
-    def _run(self, inbox: queue.SimpleQueue[_Job | None]) -> None:
-        job = inbox.get()  # put just after this thread was started
-        while job is not None:
-            handler, request, reply = job
-            try:
-                reply.put((True, _call_handler(handler, request)))
-            except BaseException as exc:  # handed over to the connection thread
-                reply.put((False, exc))
-            del job, handler, request, reply  # nothing of the call stays alive while parked
-            job = self._threads.next_item(inbox, lambda: not self._closed)
-
-    def close(self) -> None:
-        """End the parked threads now and the busy ones when their call returns."""
-        self._closed = True
-        self._threads.close()
 
 
 class RequestDispatcher(Registration, Waiter):
@@ -446,7 +374,7 @@ class RequestDispatcher(Registration, Waiter):
                         handler, request, self.handler_timeout + handler.hook_delay
                     )
                 elif handler.is_function:
-                    response = _call_handler(handler, request)
+                    response = call_handler(handler, request)
                 else:
                     response = handler.respond(request)
                 outcome = Outcome.MATCHED

@@ -11,11 +11,12 @@ from collections.abc import Iterator, Sequence
 from werkzeug.wrappers import Request, Response
 
 from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError
-from ._expectations import HandlerType, Registry, RequestHandler
+from ._expectations import HandlerType, RequestHandler
 from ._findings import Finding, Kind, RequestSummary, failure_message
 from ._log import LogEntry, RequestLog, Stamp
 from ._matching import Mismatch, RequestMatcher
 from ._ranking import similarity
+from ._registry import Registry
 
 
 def closest_request(

@@ -9,7 +9,7 @@ from ._errors import (
     NoHandlerError,
     NoMethodFoundForMatchingHeaderValueError,
 )
-from ._expectations import HandlerType, RequestHandler, RequestHandlerList
+from ._expectations import HandlerType, RequestHandler
 from ._expectations import HeadersType as HEADERS_T
 from ._expectations import RequestHandler as RequestHandlerBase
 from ._matching import (
@@ -25,6 +25,7 @@ from ._matching import (
 from ._matching import _Undefined as Undefined
 from ._query import BooleanQueryMatcher, MappingQueryMatcher, QueryMatcher, StringQueryMatcher
 from ._registration import BakedHTTPServer
+from ._registry import RequestHandlerList
 from ._server import HTTPServer
 from ._server import HTTPServer as HTTPServerBase
 from ._waiting import Waiting, WaitingSettings

@@ -21,9 +21,10 @@ from httpdouble import (
     RequestMatcher,
     RequestSummary,
 )
-from httpdouble._expectations import HandlerType, Registry, RequestHandler
+from httpdouble._expectations import HandlerType, RequestHandler
 from httpdouble._ranking import closest, covers
 from httpdouble._registration import QueryInURIWarning, likely_method_typo
+from httpdouble._registry import Registry
 from httpdouble._replay import curl_line, expect_request_line
 
 
