@@ -97,6 +97,28 @@ def _check_timeout(value: object) -> float | None:
     return float(value)
 
 
+class Begun:
+    """A request :meth:`RequestDispatcher.begin` looked up, for ``finish`` to answer."""
+
+    __slots__ = ("error", "handler", "lookup", "reply", "request", "settles", "source")
+
+    def __init__(
+        self,
+        request: Request,
+        lookup: Lookup,
+        handler: RequestHandler | None,
+        settles: bool,
+        error: Exception | None = None,
+    ) -> None:
+        self.request = request
+        self.lookup = lookup
+        self.handler = handler
+        self.settles = settles
+        self.error = error  # a matcher raised it
+        self.source: object = None  # the static response to cache, if it may be
+        self.reply: StaticReply | None = None  # served from the cache, and logged
+
+
 class RequestDispatcher(Registration, Waiter):
     """Handlers, log and findings of one server, and the WSGI app that uses them.
 
@@ -215,34 +237,68 @@ class RequestDispatcher(Registration, Waiter):
         ):
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [READINESS_BODY]
+        begun = self.begin(environ)
+        if begun is None:
+            return self._custom(Request(environ, populate_request=False))(environ, start_response)
+        return self.finish(environ, start_response, begun)
+
+    def begin(self, environ: WSGIEnvironment) -> Begun | None:
+        """Look the request up; serve and log it at once if its answer is a cached reply.
+
+        The server's I/O loop calls this for each request it read; only what is left
+        (a handler function, a first use, no handler) goes on in :meth:`finish`, on a
+        thread. ``None``: the request is not looked up here (a readiness check, or a
+        subclass's own ``dispatch``); the whole app must run.
+        """
+        if self._custom_dispatch or (
+            self._readiness_token is not None
+            and environ.get(READINESS_ENVIRON_KEY) == self._readiness_token
+        ):
+            return None
         # populate_request=False: no environ -> request back-reference, so no cycle to collect.
         request = Request(environ, populate_request=False)
-        if self._custom_dispatch:
-            return self._custom(request)(environ, start_response)
         try:
             lookup, handler, settles = self._lookup(request)
         except Exception as exc:  # a matcher of the user's raised
             if _body_error(request) is exc:
                 raise  # the body never arrived: the connection answers it as malformed
-            return self._user_code_failed(request, exc, _MATCHER_RAISED)(environ, start_response)
-        cacheable = (
+            return Begun(request, Lookup.NO_HANDLER, None, False, exc)
+        begun = Begun(request, lookup, handler, settles)
+        if (
             handler is not None
             and lookup is Lookup.FOUND
             and not handler.is_function
             and handler.latency is None
             and environ["REQUEST_METHOD"] != "HEAD"
-        )
-        source: object = None
-        if cacheable:
-            assert handler is not None
+        ):
             # Read once: a respond_with_* call during this request must not be cached as old.
-            source = handler.request_handler
+            source = begun.source = handler.request_handler
             reply = handler.reply
             if reply is not None and reply.source is source:
                 # A static response served before: no Response to build, nothing to encode.
                 self._record(request, reply.logged, Outcome.MATCHED, None, settles)
-                start_response(reply.status, reply.headers)
-                return reply.body
+                begun.reply = reply
+        return begun
+
+    def finish(
+        self, environ: WSGIEnvironment, start_response: StartResponse, begun: Begun
+    ) -> Iterable[bytes]:
+        """Answer a request :meth:`begin` looked up (and log it, if it did not)."""
+        reply = begun.reply
+        if reply is not None:
+            start_response(reply.status, reply.headers)
+            return reply.body
+        request, lookup, handler, settles = (
+            begun.request,
+            begun.lookup,
+            begun.handler,
+            begun.settles,
+        )
+        if begun.error is not None:
+            return self._user_code_failed(request, begun.error, _MATCHER_RAISED)(
+                environ, start_response
+            )
+        source = begun.source
         response, outcome = self._answer(request, lookup, handler, settles)
         if isinstance(response, StreamedResponse | FaultResponse) or (
             handler is not None and handler.latency is not None and lookup is Lookup.FOUND
@@ -252,8 +308,7 @@ class RequestDispatcher(Registration, Waiter):
         wsgi_headers = response.get_wsgi_headers(environ).to_wsgi_list()
         app_iter = response.get_app_iter(environ)
         if (
-            cacheable
-            and source is not None
+            source is not None
             and outcome is Outcome.MATCHED  # never a handler error: it must stay one
             and response.is_sequence
             and not response.autocorrect_location_header

@@ -15,7 +15,7 @@ import socket
 import sys
 import urllib.parse
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any, Protocol
 
 from ._errors import HTTPDoubleUsageError
 
@@ -31,6 +31,14 @@ _HEX = re.compile(rb"[0-9A-Fa-f]+")
 # Header name as sent -> its environ key ("" for a name with "_", which is dropped).
 _ENVIRON_KEYS: dict[bytes, str] = {}
 _ENVIRON_KEYS_MAX = 1024
+
+
+class Reader(Protocol):
+    """What requests are read from: a buffered socket file, or the loop's reader."""
+
+    def readline(self, limit: int = -1, /) -> bytes: ...
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -108,7 +116,7 @@ class ConnectionInfo:
         }
 
 
-def read_request_line(rfile: IO[bytes], limits: Limits) -> bytes:
+def read_request_line(rfile: Reader, limits: Limits) -> bytes:
     peek = getattr(rfile, "peek", None)
     if peek is not None and peek(1)[:1] == _TLS_HANDSHAKE:
         # A ClientHello has no newline: reading a line would wait for the client forever.
@@ -125,7 +133,7 @@ def read_request_line(rfile: IO[bytes], limits: Limits) -> bytes:
 
 
 def read_request(
-    rfile: IO[bytes],
+    rfile: Reader,
     sock: socket.socket,
     request_line: bytes,
     info: ConnectionInfo,
@@ -195,6 +203,21 @@ def read_request(
 
     path, query = _split_target(target)
     body = _read_body(rfile, sock, environ, limits, http10)
+    complete_environ(environ, method, target, path, query, version, body, info)
+    return environ, keep_alive
+
+
+def complete_environ(
+    environ: dict[str, Any],
+    method: bytes,
+    target: bytes,
+    path: bytes,
+    query: bytes,
+    version: bytes,
+    body: bytes | BodyOnDemand,
+    info: ConnectionInfo,
+) -> None:
+    """Add the request line, the connection and the body to an environ of header fields."""
     if b"%" in path:
         path = urllib.parse.unquote_to_bytes(path)
     uri = target.decode("latin-1")
@@ -212,7 +235,6 @@ def read_request(
         environ["wsgi.input"] = body
         if "CONTENT_LENGTH" not in environ:  # chunked: its length is known once read
             environ["wsgi.input_terminated"] = True
-    return environ, keep_alive
 
 
 def _field(line: bytes, what: str) -> tuple[bytes, str]:
@@ -253,7 +275,7 @@ def _split_target(target: bytes) -> tuple[bytes, bytes]:
 
 
 def _read_body(
-    rfile: IO[bytes], sock: socket.socket, environ: dict[str, Any], limits: Limits, http10: bool
+    rfile: Reader, sock: socket.socket, environ: dict[str, Any], limits: Limits, http10: bool
 ) -> bytes | BodyOnDemand:
     """Read the body now, or return a :class:`BodyOnDemand` when the client awaits a 100."""
     te = environ.pop("HTTP_TRANSFER_ENCODING", None)
@@ -285,7 +307,7 @@ def _read_body(
     return _read_exact(rfile, length) if length >= 0 else _read_chunked(rfile, limits)
 
 
-def _read_exact(rfile: IO[bytes], length: int) -> bytes:
+def _read_exact(rfile: Reader, length: int) -> bytes:
     body = rfile.read(length)
     if len(body) != length:
         raise BadRequest(400, f"body truncated: {len(body)} of {length} bytes arrived")
@@ -306,7 +328,7 @@ class BodyOnDemand(io.BytesIO):
 
     def __init__(
         self,
-        rfile: IO[bytes],
+        rfile: Reader,
         sock: socket.socket,
         environ: dict[str, Any],
         limits: Limits,
@@ -314,7 +336,7 @@ class BodyOnDemand(io.BytesIO):
     ) -> None:
         super().__init__()
         # Dropped once read or skipped: the environ holds this stream, so no cycle is kept.
-        self._source: tuple[IO[bytes], socket.socket, dict[str, Any], Limits, int] | None = (
+        self._source: tuple[Reader, socket.socket, dict[str, Any], Limits, int] | None = (
             rfile,
             sock,
             environ,
@@ -398,7 +420,7 @@ def skip_unread_body(environ: dict[str, Any]) -> None:
         stream.skip()
 
 
-def _read_chunked(rfile: IO[bytes], limits: Limits) -> bytes:
+def _read_chunked(rfile: Reader, limits: Limits) -> bytes:
     """Read a chunked body; every line of it ends in CRLF, trailers are checked and dropped."""
     chunks: list[bytes] = []
     total = 0

@@ -15,7 +15,6 @@ import errno
 import ipaddress
 import queue
 import secrets
-import selectors
 import socket
 import ssl
 import threading
@@ -23,6 +22,7 @@ import time
 import warnings
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 from werkzeug.wrappers import Response
 
@@ -31,10 +31,19 @@ from ._errors import HTTPDoubleUsageError, HTTPServerError, ServerStartError
 from ._findings import Finding, Kind, format_exception
 from ._idle import IdleThreads
 from ._log import Stamp
+from ._loop import Conn, IOLoop
 from ._readiness import probe_readiness
 from ._refusals import tls_failure_detail
 from ._waiting import WaitingSettings
-from ._wire import ConnectionInfo, Limits, error_response, serve_connection
+from ._wire import (
+    ConnectionInfo,
+    ConnReader,
+    Limits,
+    Pending,
+    error_response,
+    serve_connection,
+    serve_one,
+)
 from ._wire_findings import wire_reports
 
 DEFAULT_LISTEN_HOST = "localhost"
@@ -43,7 +52,9 @@ _PORT_ATTEMPTS = 20
 # A connection thread waits this long for the next connection before it ends: a new
 # connection then costs a hand-over instead of a thread start (about 50 us here).
 _IDLE_THREAD_SECONDS = 10.0
-_Handover = tuple[socket.socket, tuple[str, int]]
+# A connection for a thread: (socket, peer, the loop's connection and request, or None, None
+# for an HTTPS connection served whole).
+_Handover = tuple[socket.socket, Any, "Conn | None", "Pending | None"]
 
 
 def _listen_backlog() -> int:
@@ -211,6 +222,7 @@ class HTTPServer(RequestDispatcher):
         self._run_number = 0  # a connection thread serves only the run it was started in
         self._conn_lock = threading.Lock()
         self._accept_thread: threading.Thread | None = None
+        self._loop: IOLoop | None = None
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._thread_error: BaseException | None = None
@@ -236,10 +248,26 @@ class HTTPServer(RequestDispatcher):
         self._listeners = self._bind()
         self.port = self._listeners[0].getsockname()[1]
         self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
         ready = threading.Event()
         self._thread_error = None
+        self._loop = IOLoop(
+            listeners=self._listeners,
+            wake=self._wake_r,
+            wake_writer=self._wake_w,
+            dispatcher=self,
+            limits=lambda: self.limits,
+            reports=self._reports,
+            info=self._connection_info,
+            hand_over=self._hand_over,
+            accept_tls=None if self.ssl_context is None else self._accept,
+            internal_error=self._record_internal,
+        )
         self._accept_thread = threading.Thread(
-            target=self._accept_loop, args=(ready,), name=f"httpdouble:{self.port}", daemon=True
+            target=self._loop_thread,
+            args=(self._loop, ready),
+            name=f"httpdouble:{self.port}",
+            daemon=True,
         )
         self._state = State.RUNNING
         self._run_number += 1
@@ -448,40 +476,48 @@ class HTTPServer(RequestDispatcher):
 
     # ------------------------------------------------------------------ threads
 
-    def _accept_loop(self, ready: threading.Event) -> None:
-        assert self._wake_r is not None
+    def _loop_thread(self, loop: IOLoop, ready: threading.Event) -> None:
         try:
-            with selectors.DefaultSelector() as selector:
-                for listener in self._listeners:
-                    selector.register(listener, selectors.EVENT_READ)
-                selector.register(self._wake_r, selectors.EVENT_READ)
-                ready.set()
-                while True:
-                    for key, _ in selector.select():
-                        if key.fileobj is self._wake_r:
-                            return
-                        self._accept(key.fileobj)  # type: ignore[arg-type]
+            loop.run(ready, lambda: self._state is State.RUNNING)
         except BaseException as exc:  # Re-raised by stop(), never lost.
             self._thread_error = exc
             ready.set()
 
+    def _connection_info(self, address: Any) -> ConnectionInfo:
+        return ConnectionInfo(
+            server_name=self.host,
+            server_port=self.port,
+            scheme="https" if self.ssl_context is not None else "http",
+            remote_addr=address[0],
+            remote_port=address[1],
+        )
+
     def _accept(self, listener: socket.socket) -> None:
+        """An HTTPS connection: a thread serves it from the handshake to its close."""
         try:
             conn, address = listener.accept()
         except (BlockingIOError, InterruptedError, ConnectionAbortedError):
             return
         conn.setblocking(True)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._start_work((conn, address, None, None))
+
+    def _hand_over(self, conn: Conn, pending: Pending | None) -> None:
+        """A plain connection from the loop: a thread serves one request, then gives it back."""
+        self._start_work((conn.sock, conn.address, conn, pending))
+
+    def _start_work(self, handover: _Handover) -> None:
+        conn = handover[0]
         taken = self._idle.take()
         if taken is not None:
             thread, inbox = taken
             with self._conn_lock:  # registered before its thread sees it: stop() closes it
                 self._connections[conn] = thread
-            inbox.put((conn, address))
+            inbox.put(handover)
             return
         thread = threading.Thread(
             target=self._connection_thread,
-            args=(conn, address),
+            args=(handover,),
             name=f"httpdouble:{self.port}:conn",
             daemon=True,
         )
@@ -490,14 +526,18 @@ class HTTPServer(RequestDispatcher):
             self._conn_threads.add(thread)
         thread.start()
 
-    def _connection_thread(self, conn: socket.socket, address: tuple[str, int]) -> None:
-        """Serve connections one after another until the server stops or none comes."""
+    def _connection_thread(self, first: _Handover) -> None:
+        """Serve what the loop hands over, one piece after another, until none comes."""
         run = self._run_number
         inbox: queue.SimpleQueue[_Handover | None] = queue.SimpleQueue()
-        handover: _Handover | None = (conn, address)
+        handover: _Handover | None = first
         try:
             while handover is not None:
-                self._serve(*handover)
+                sock, address, conn, pending = handover
+                if conn is None:
+                    self._serve(sock, address)
+                else:
+                    self._serve_turn(conn, pending)
                 handover = self._idle.next_item(
                     inbox, lambda: self._state is State.RUNNING and self._run_number == run
                 )
@@ -505,34 +545,48 @@ class HTTPServer(RequestDispatcher):
             with self._conn_lock:
                 self._conn_threads.discard(threading.current_thread())
 
+    def _serve_turn(self, conn: Conn, pending: Pending | None) -> None:
+        """Serve one request of a plain connection, then give it back to the loop."""
+        sock = conn.sock
+        again = False
+        try:
+            reader = ConnReader(sock, conn.buf)  # what it leaves unread stays in conn.buf
+            again = serve_one(sock, conn.info, self, self.limits, self._reports, reader, pending)
+        except Exception as exc:  # A bug of ours: the test hears of it, the server goes on.
+            self._record_internal(exc)
+            with contextlib.suppress(OSError):
+                sock.sendall(error_response(500, "internal error in httpdouble"))
+        finally:
+            with self._conn_lock:
+                self._connections.pop(sock, None)
+        loop = self._loop
+        if again and loop is not None and self._state is State.RUNNING and loop.give_back(conn):
+            return
+        sock.close()
+
     def _serve(self, conn: socket.socket, address: tuple[str, int]) -> None:
         sock = conn
         try:
-            if self.ssl_context is not None:
-                # Handshake after the TLS socket is registered, so stop() can shut it down.
-                sock = self.ssl_context.wrap_socket(
-                    conn, server_side=True, do_handshake_on_connect=False
-                )
-                with self._conn_lock:
-                    thread = self._connections.pop(conn, None)
-                    if thread is not None:
-                        self._connections[sock] = thread
-                if self._state is not State.RUNNING:
-                    return
-                try:
-                    sock.do_handshake()
-                except (ssl.SSLError, OSError) as exc:
-                    if self._state is State.RUNNING:
-                        self._tls_failed(exc)
-                    return
-            info = ConnectionInfo(
-                server_name=self.host,
-                server_port=self.port,
-                scheme="https" if self.ssl_context is not None else "http",
-                remote_addr=address[0],
-                remote_port=address[1],
+            assert self.ssl_context is not None
+            # Handshake after the TLS socket is registered, so stop() can shut it down.
+            sock = self.ssl_context.wrap_socket(
+                conn, server_side=True, do_handshake_on_connect=False
             )
-            serve_connection(sock, info, self, self.limits, self._reports)
+            with self._conn_lock:
+                thread = self._connections.pop(conn, None)
+                if thread is not None:
+                    self._connections[sock] = thread
+            if self._state is not State.RUNNING:
+                return
+            try:
+                sock.do_handshake()
+            except (ssl.SSLError, OSError) as exc:
+                if self._state is State.RUNNING:
+                    self._tls_failed(exc)
+                return
+            serve_connection(
+                sock, self._connection_info(address), self, self.limits, self._reports
+            )
         except Exception as exc:  # A bug of ours: the test hears of it, the server goes on.
             self._record_internal(exc)
             with contextlib.suppress(OSError):

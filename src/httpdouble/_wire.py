@@ -29,6 +29,7 @@ from ._request import (
     TOKEN,
     BadRequest,
     BodyOnDemand,
+    Reader,
     body_unread,
     read_request,
     read_request_line,
@@ -121,29 +122,107 @@ def serve_connection(
     """Serve requests on ``sock`` until the client closes, asks to close, or errs."""
     rfile = sock.makefile("rb")
     try:
-        while True:
-            request_line = b""
-            environ: dict[str, Any] | None = None
-            try:
-                request_line = read_request_line(rfile, limits)
-                if not request_line:
-                    return
-                environ, keep_alive = read_request(rfile, sock, request_line, info, limits)
-                if not _respond(sock, environ, app, keep_alive, reports):
-                    if body_unread(environ):
-                        linger(sock)
-                    return
-            except BadRequest as exc:
-                payload = error_response(exc.status, exc.reason)
-                shown = request_line.decode("latin-1").rstrip("\r\n")
-                reports.malformed(exc.status, exc.reason, shown, payload, environ)
-                _send_quietly(sock, payload)
-                linger(sock)
-                return
-    except (ConnectionError, TimeoutError, OSError, _Hangup):
-        return
+        while serve_one(sock, info, app, limits, reports, rfile):
+            pass
     finally:
         rfile.close()
+
+
+Pending = tuple[dict[str, Any], bool, "WSGIApplication"]
+"""A request already read, with its keep-alive and the app that answers it."""
+
+
+def serve_one(
+    sock: socket.socket,
+    info: ConnectionInfo,
+    app: WSGIApplication,
+    limits: Limits,
+    reports: Reports,
+    rfile: Reader,
+    pending: Pending | None = None,
+) -> bool:
+    """Serve one request (``pending``, or the next one read); return whether to go on."""
+    request_line = b""
+    environ: dict[str, Any] | None = None
+    try:
+        try:
+            if pending is None:
+                request_line = read_request_line(rfile, limits)
+                if not request_line:
+                    return False
+                environ, keep_alive = read_request(rfile, sock, request_line, info, limits)
+            else:
+                environ, keep_alive, app = pending
+            if not _respond(sock, environ, app, keep_alive, reports):
+                if body_unread(environ):
+                    linger(sock)
+                return False
+            return True
+        except BadRequest as exc:
+            payload = error_response(exc.status, exc.reason)
+            shown = request_line.decode("latin-1").rstrip("\r\n")
+            reports.malformed(exc.status, exc.reason, shown, payload, environ)
+            _send_quietly(sock, payload)
+            linger(sock)
+            return False
+    except (ConnectionError, TimeoutError, OSError, _Hangup):
+        return False
+
+
+class ConnReader:
+    """Buffered reads of one connection whose unread bytes can be handed on.
+
+    What a thread reads for the I/O loop: it starts with the bytes the loop had
+    read already, and what the thread did not use goes back to the loop.
+    """
+
+    __slots__ = ("buf", "sock")
+
+    def __init__(self, sock: socket.socket, buf: bytearray) -> None:
+        self.sock = sock
+        self.buf = buf
+
+    def _fill(self) -> bool:
+        data = self.sock.recv(65536)
+        self.buf += data
+        return bool(data)
+
+    def peek(self, size: int = 1) -> bytes:
+        if not self.buf:
+            self._fill()
+        return bytes(self.buf[: max(size, 1)])
+
+    def readline(self, limit: int = -1) -> bytes:
+        buf = self.buf
+        start = 0
+        while True:
+            found = buf.find(b"\n", start)
+            if found >= 0 and (limit < 0 or found < limit):
+                size = found + 1
+                break
+            if 0 <= limit <= len(buf):
+                size = limit
+                break
+            start = len(buf)
+            if not self._fill():
+                size = len(buf)
+                break
+        line = bytes(buf[:size])
+        del buf[:size]
+        return line
+
+    def read(self, size: int = -1) -> bytes:
+        buf = self.buf
+        while (size < 0 or len(buf) < size) and self._fill():
+            pass
+        if size < 0:
+            size = len(buf)
+        data = bytes(buf[:size])
+        del buf[:size]
+        return data
+
+    def close(self) -> None:
+        """Nothing to release: the socket is its owner's."""
 
 
 def _send_quietly(sock: socket.socket, payload: bytes) -> None:
@@ -300,30 +379,52 @@ def _respond(
         if stream.state is not READ:
             keep_alive = False  # answered without the body: the client may still send it
     try:
-        if type(headers) is PreparedHeaders:
-            encoded, has_length, has_date, closes = headers.encoded
-        else:
-            encoded, has_length, has_date, closes = encode_head(status_line, headers)
+        data, keep_alive = frame(
+            status_line,
+            headers,
+            body,
+            keep_alive,
+            environ["REQUEST_METHOD"] == "HEAD",
+            environ["SERVER_PROTOCOL"] == "HTTP/1.0",
+        )
     except BadResponse as exc:
         return _send_bad_response(sock, environ, reports, exc, str(exc))
+    _send(sock, data, environ, reports)
+    return keep_alive
+
+
+def frame(
+    status_line: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    keep_alive: bool,
+    is_head: bool,
+    http10: bool,
+) -> tuple[bytes, bool]:
+    """Return the whole response as bytes, and whether the connection stays open.
+
+    :raises BadResponse: when the status or a header cannot be sent as HTTP/1.1.
+    """
+    if type(headers) is PreparedHeaders:
+        encoded, has_length, has_date, closes = headers.encoded
+    else:
+        encoded, has_length, has_date, closes = encode_head(status_line, headers)
     code = int(status_line[:3])
     if closes:
         keep_alive = False
     head = [encoded]
-    is_head = environ["REQUEST_METHOD"] == "HEAD"
     if not has_length and code not in _NO_BODY_STATUS and code >= 200 and not is_head:
         head.append(b"Content-Length: %d\r\n" % len(body))
     if not has_date:
         head.append(b"Date: " + _DATE.get() + b"\r\n")
     if not keep_alive:
         head.append(b"Connection: close\r\n")
-    elif environ["SERVER_PROTOCOL"] == "HTTP/1.0":
+    elif http10:
         head.append(b"Connection: keep-alive\r\n")
     head.append(b"\r\n")
     if not is_head and code not in _NO_BODY_STATUS:
         head.append(body)
-    _send(sock, b"".join(head), environ, reports)
-    return keep_alive
+    return b"".join(head), keep_alive
 
 
 def _send_bad_response(

@@ -12,6 +12,8 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from httpdouble import URI_DEFAULT, HTTPServer, Kind, Limits, Outcome
+from httpdouble._loop import Conn
+from httpdouble._wire import Pending
 
 from .clients import HTTPClient
 
@@ -171,14 +173,14 @@ def test_a_connection_thread_serves_the_next_connection_instead_of_ending() -> N
 
 
 class _DawdlingServer(HTTPServer):
-    """Its connection threads linger between the end of a connection and parking."""
+    """Its connection threads linger between the end of a piece of work and parking."""
 
     def __init__(self) -> None:
         super().__init__()
         self.connection_ended = threading.Event()
 
-    def _serve(self, conn: socket.socket, address: tuple[str, int]) -> None:
-        super()._serve(conn, address)
+    def _serve_turn(self, conn: Conn, pending: Pending | None) -> None:
+        super()._serve_turn(conn, pending)
         self.connection_ended.set()
         time.sleep(0.3)  # stop() runs now: the thread is neither serving nor parked
 

@@ -1,0 +1,303 @@
+"""The I/O loop: one thread accepts, reads and answers the ordinary requests.
+
+For a plain-HTTP server, one thread waits on every listening socket and every
+idle connection at once (``selectors``). It reads what arrives, splits whole
+heads in bulk (:mod:`._head`), looks each request up, and when the answer is a
+static response served before, it logs the request and sends the cached reply
+without leaving the loop: no thread hand-off, no ``Response`` to build.
+
+Everything else goes to a connection thread with the bytes read so far: a
+handler function (user code must never stall the loop), a response used for
+the first time, no handler, latency, streaming and faults, a body too large or
+an ``Expect: 100-continue`` to answer, and every request the bulk parser is not
+sure of (the strict reader of :mod:`._request` answers those exactly as
+before). The thread serves that one request and gives the connection back.
+HTTPS connections are served by threads from accept to close.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import selectors
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from ._dispatch import Begun, RequestDispatcher
+from ._head import HAND_OVER, parse_head
+from ._request import ConnectionInfo, Limits
+from ._wire import BadResponse, Pending, Reports, frame
+
+_READ_BYTES = 65536
+_ACCEPTS_PER_WAKE = 64  # connections accepted in one go before others get a turn
+_LISTENER = object()
+_WAKE = object()
+
+
+class Conn:
+    """One connection the loop owns: its socket, peer, unread bytes and unsent reply."""
+
+    __slots__ = ("address", "buf", "close_after", "info", "out", "out_environ", "sock")
+
+    def __init__(
+        self, sock: socket.socket, address: Any, info: ConnectionInfo, buf: bytearray
+    ) -> None:
+        self.sock = sock
+        self.address = address
+        self.info = info
+        self.buf = buf
+        self.out: memoryview | None = None
+        self.out_environ: dict[str, Any] | None = None
+        self.close_after = False
+
+
+HandOver = Callable[[Conn, "Pending | None"], None]
+
+
+class IOLoop:
+    """The loop of one server run; :meth:`run` is its thread's target.
+
+    :param wake: readable when a thread gives a connection back, or ``stop()`` wakes it;
+        ``wake_writer`` is its other end.
+    :param dispatcher: the server, whose ``begin`` looks requests up.
+    :param limits: returns the server's limits now (a test may change them while it runs).
+    :param info: makes the connection facts of a peer address.
+    :param hand_over: gives a connection (and a request already read, or ``None``)
+        to a thread.
+    :param accept_tls: takes a new connection of an HTTPS server (served by a thread).
+    :param internal_error: records an exception of ours (the connection then closes).
+    """
+
+    def __init__(
+        self,
+        *,
+        listeners: list[socket.socket],
+        wake: socket.socket,
+        wake_writer: socket.socket,
+        dispatcher: RequestDispatcher,
+        limits: Callable[[], Limits],
+        reports: Reports,
+        info: Callable[[Any], ConnectionInfo],
+        hand_over: HandOver,
+        accept_tls: Callable[[socket.socket], None] | None,
+        internal_error: Callable[[Exception], None],
+    ) -> None:
+        self._listeners = listeners
+        self._wake = wake
+        self._wake_writer = wake_writer
+        self._dispatcher = dispatcher
+        # A subclass with its own WSGI entry point (BlockingHTTPServer) answers on threads.
+        self._own_call = type(dispatcher).__call__ is not RequestDispatcher.__call__
+        self._limits = limits
+        self._reports = reports
+        self._info = info
+        self._hand_over = hand_over
+        self._accept_tls = accept_tls
+        self._internal_error = internal_error
+        self._selector = selectors.DefaultSelector()
+        self._conns: dict[socket.socket, Conn] = {}
+        self._lock = threading.Lock()
+        self._returned: collections.deque[Conn] = collections.deque()
+        self._closed = False
+
+    # ------------------------------------------------------------------ the loop
+
+    def run(self, ready: threading.Event, running: Callable[[], bool]) -> None:
+        """Serve until woken while ``running()`` is false; closes what it still owns."""
+        selector = self._selector
+        try:
+            for listener in self._listeners:
+                selector.register(listener, selectors.EVENT_READ, _LISTENER)
+            selector.register(self._wake, selectors.EVENT_READ, _WAKE)
+            ready.set()
+            while True:
+                for key, mask in selector.select():
+                    data = key.data
+                    if data is _WAKE:
+                        with contextlib.suppress(BlockingIOError):
+                            self._wake.recv(4096)
+                        if not running():
+                            return
+                        self._take_returned()
+                    elif data is _LISTENER:
+                        self._accept(key.fileobj)  # type: ignore[arg-type]
+                    elif mask & selectors.EVENT_WRITE:
+                        self._flush(data)
+                    else:
+                        self._read(data)
+        finally:
+            with self._lock:
+                self._closed = True
+                returned = list(self._returned)
+                self._returned.clear()
+            for conn in [*self._conns.values(), *returned]:
+                with contextlib.suppress(OSError):
+                    conn.sock.close()
+            self._conns.clear()
+            selector.close()
+
+    def give_back(self, conn: Conn) -> bool:
+        """From a thread: the loop takes the connection again; ``False`` once it has ended."""
+        with self._lock:
+            if self._closed:
+                return False
+            self._returned.append(conn)
+            with contextlib.suppress(OSError):  # full: the loop has a wake-up waiting anyway
+                self._wake_writer.send(b"r", socket.MSG_DONTWAIT)
+        return True
+
+    # ------------------------------------------------------------- connections
+
+    def _accept(self, listener: socket.socket) -> None:
+        if self._accept_tls is not None:
+            self._accept_tls(listener)
+            return
+        for _ in range(_ACCEPTS_PER_WAKE):
+            try:
+                sock, address = listener.accept()
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                return
+            except OSError as exc:  # out of file descriptors, say: the next wake retries
+                self._internal_error(exc)
+                return
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn = Conn(sock, address, self._info(address), bytearray())
+            self._conns[sock] = conn
+            self._selector.register(sock, selectors.EVENT_READ, conn)
+
+    def _take_returned(self) -> None:
+        while True:
+            with self._lock:
+                if not self._returned:
+                    return
+                conn = self._returned.popleft()
+            conn.sock.setblocking(False)
+            self._conns[conn.sock] = conn
+            self._selector.register(conn.sock, selectors.EVENT_READ, conn)
+            if conn.buf:
+                self._serve(conn)
+
+    def _close(self, conn: Conn) -> None:
+        self._selector.unregister(conn.sock)
+        del self._conns[conn.sock]
+        with contextlib.suppress(OSError):
+            conn.sock.close()
+
+    def _read(self, conn: Conn) -> None:
+        try:
+            data = conn.sock.recv(_READ_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._close(conn)
+            return
+        if not data:
+            if conn.buf:  # closed in the middle of a request: the strict reader answers it
+                self._give(conn, None)
+            else:
+                self._close(conn)
+            return
+        conn.buf += data
+        self._serve(conn)
+
+    def _give(self, conn: Conn, pending: Pending | None) -> None:
+        self._selector.unregister(conn.sock)
+        del self._conns[conn.sock]
+        conn.sock.setblocking(True)
+        self._hand_over(conn, pending)
+
+    # ---------------------------------------------------------------- requests
+
+    def _serve(self, conn: Conn) -> None:
+        """Answer the requests waiting in the buffer, until one needs more or a thread."""
+        dispatcher = self._dispatcher
+        while conn.buf:
+            parsed = parse_head(conn.buf, conn.info, self._limits())
+            if parsed is None:
+                return
+            if parsed is HAND_OVER:
+                self._give(conn, None)
+                return
+            environ, keep_alive, used = parsed  # type: ignore[misc]
+            del conn.buf[:used]
+            if self._own_call:
+                self._give(conn, (environ, keep_alive, dispatcher))
+                return
+            try:
+                begun = dispatcher.begin(environ)
+            except Exception as exc:  # a bug of ours: the test hears of it, the loop goes on
+                self._internal_error(exc)
+                self._close(conn)
+                return
+            if begun is None or begun.reply is None:
+                app = dispatcher if begun is None else _finisher(dispatcher, begun)
+                self._give(conn, (environ, keep_alive, app))
+                return
+            reply = begun.reply
+            try:
+                data, keep_alive = frame(
+                    reply.status,
+                    reply.headers,
+                    reply.body[0],
+                    keep_alive,
+                    False,
+                    environ["SERVER_PROTOCOL"] == "HTTP/1.0",
+                )
+            except BadResponse as exc:  # pragma: no cover - cached replies were sent before
+                self._internal_error(exc)
+                self._close(conn)
+                return
+            if not self._send(conn, data, environ, keep_alive):
+                return
+
+    def _send(self, conn: Conn, data: bytes, environ: dict[str, Any], keep_alive: bool) -> bool:
+        """Send a reply; return whether the loop may read the next request now."""
+        try:
+            sent = conn.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            self._reports.undelivered(environ)
+            self._close(conn)
+            return False
+        if sent == len(data):
+            if not keep_alive:
+                self._close(conn)
+            return keep_alive
+        # The client reads slowly: the rest goes out as it reads; no request is read meanwhile.
+        conn.out = memoryview(data)[sent:]
+        conn.out_environ = environ
+        conn.close_after = not keep_alive
+        self._selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
+        return False
+
+    def _flush(self, conn: Conn) -> None:
+        assert conn.out is not None
+        try:
+            sent = conn.sock.send(conn.out)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            assert conn.out_environ is not None
+            self._reports.undelivered(conn.out_environ)
+            self._close(conn)
+            return
+        conn.out = conn.out[sent:]
+        if conn.out:
+            return
+        conn.out = conn.out_environ = None
+        if conn.close_after:
+            self._close(conn)
+            return
+        self._selector.modify(conn.sock, selectors.EVENT_READ, conn)
+        self._serve(conn)
+
+
+def _finisher(dispatcher: RequestDispatcher, begun: Begun) -> Any:
+    def finish(environ: Any, start_response: Any) -> Any:
+        return dispatcher.finish(environ, start_response, begun)
+
+    return finish
