@@ -28,7 +28,7 @@ from typing import Any
 from ._dispatch import Begun, RequestDispatcher
 from ._head import HAND_OVER, parse_head
 from ._request import ConnectionInfo, Limits
-from ._wire import BadResponse, Pending, Reports, frame
+from ._wire import BadResponse, Pending, Reports, error_response, frame
 
 _READ_BYTES = 65536
 _ACCEPTS_PER_WAKE = 64  # connections accepted in one go before others get a turn
@@ -141,7 +141,7 @@ class IOLoop:
     def give_back(self, conn: Conn) -> bool:
         """From a thread: the loop takes the connection again; ``False`` once it has ended."""
         with self._lock:
-            if self._closed:
+            if self._closed:  # pragma: no cover - stop() ran between the check and here
                 return False
             self._returned.append(conn)
             with contextlib.suppress(OSError):  # full: the loop has a wake-up waiting anyway
@@ -230,6 +230,8 @@ class IOLoop:
                 begun = dispatcher.begin(environ)
             except Exception as exc:  # a bug of ours: the test hears of it, the loop goes on
                 self._internal_error(exc)
+                with contextlib.suppress(OSError):
+                    conn.sock.send(error_response(500, "internal error in httpdouble"))
                 self._close(conn)
                 return
             if begun is None or begun.reply is None:
