@@ -23,7 +23,7 @@ from ._expectations import (
 )
 from ._findings import Finding, Kind, RequestSummary, format_exception
 from ._handler_threads import HandlerThreads, call_handler
-from ._log import Outcome, PackedResponse, RequestLog, Stamp, pack, pack_response
+from ._log import Outcome, PackedResponse, RawRequest, RequestLog, Stamp, pack, pack_response
 from ._matching import Mismatch, RequestMatcher
 from ._readiness import READINESS_BODY, READINESS_ENVIRON_KEY
 from ._registration import Registration
@@ -242,13 +242,14 @@ class RequestDispatcher(Registration, Waiter):
             return self._custom(Request(environ, populate_request=False))(environ, start_response)
         return self.finish(environ, start_response, begun)
 
-    def begin(self, environ: WSGIEnvironment) -> Begun | None:
+    def begin(self, environ: WSGIEnvironment, raw: RawRequest | None = None) -> Begun | None:
         """Look the request up; serve and log it at once if its answer is a cached reply.
 
         The server's I/O loop calls this for each request it read; only what is left
         (a handler function, a first use, no handler) goes on in :meth:`finish`, on a
         thread. ``None``: the request is not looked up here (a readiness check, or a
-        subclass's own ``dispatch``); the whole app must run.
+        subclass's own ``dispatch``); the whole app must run. ``raw``: the request as it
+        arrived, which the log keeps instead of the environ when the reply is cached.
         """
         if self._custom_dispatch or (
             self._readiness_token is not None
@@ -276,7 +277,7 @@ class RequestDispatcher(Registration, Waiter):
             reply = handler.reply
             if reply is not None and reply.source is source:
                 # A static response served before: no Response to build, nothing to encode.
-                self._record(request, reply.logged, Outcome.MATCHED, None, settles)
+                self._record(request, reply.logged, Outcome.MATCHED, None, settles, raw)
                 begun.reply = reply
         return begun
 
@@ -541,10 +542,11 @@ class RequestDispatcher(Registration, Waiter):
         outcome: Outcome,
         finding: Finding | None,
         settles: bool = False,
+        raw: RawRequest | None = None,
     ) -> None:
         try:
             handle = self._log.append_record(
-                pack(request, response, outcome, None if finding is None else finding.stamp)
+                pack(request, response, outcome, None if finding is None else finding.stamp, raw)
             )
             if request is not None:  # the connection may amend it: an answer it cannot send
                 request.environ[LOG_HANDLE] = handle

@@ -36,14 +36,15 @@ _FIRST_BYTE_OK = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 # Header fields that need the line-by-line reader (a 100 to send, a coding to undo).
 _HANDED_OVER_KEYS = frozenset(("HTTP_TRANSFER_ENCODING", "HTTP_EXPECT"))
 
-Parsed = tuple[dict[str, Any], bool, int]
-"""The environ, whether to keep the connection, and how many bytes of the buffer it took."""
+Parsed = tuple[dict[str, Any], bool, int, bytes]
+"""The environ, whether to keep the connection, how many bytes of the buffer it took, and
+the head (without its blank line), which the log keeps instead of the environ."""
 
 
 def parse_head(buf: bytearray, info: ConnectionInfo, limits: Limits) -> Parsed | bool | None:
     """Parse the request at the start of ``buf``.
 
-    :returns: the environ, keep-alive and the bytes used; ``None`` when more bytes
+    :returns: the environ, keep-alive, the bytes used and the head; ``None`` when more bytes
         must arrive first; :data:`HAND_OVER` when :mod:`._request` must read it.
     """
     if buf[0] not in _FIRST_BYTE_OK:  # a TLS hello, empty lines first, or no method
@@ -96,7 +97,25 @@ def parse_head(buf: bytearray, info: ConnectionInfo, limits: Limits) -> Parsed |
         used += length
     path, _, query = target.partition(b"?")
     complete_environ(environ, method, target, path, query, version, body, info)
-    return environ, keep_alive, used
+    return environ, keep_alive, used, head
+
+
+# Whatever the server's limits are now, a request the loop parsed then parses again.
+_NO_LIMITS = Limits(
+    max_request_line=1 << 62,
+    max_header_count=1 << 62,
+    max_header_bytes=1 << 62,
+    max_body_bytes=1 << 62,
+)
+
+
+def environ_of(raw: tuple[bytes, str, int, str, int, str], body: bytes) -> dict[str, Any]:
+    """Rebuild the environ of a request the loop parsed, from what the log kept of it."""
+    head, remote_addr, remote_port, server_name, server_port, scheme = raw
+    info = ConnectionInfo(server_name, server_port, scheme, remote_addr, remote_port)
+    parsed = parse_head(bytearray(b"%s\r\n\r\n%s" % (head, body)), info, _NO_LIMITS)
+    assert type(parsed) is tuple, "a head the loop parsed once parses again"
+    return parsed[0]
 
 
 def _fields(lines: list[bytes]) -> dict[str, Any] | None:

@@ -103,8 +103,20 @@ def _pack_request(request: Request) -> tuple[dict[str, Any], bytes]:
     return kept, body
 
 
-def _unpack_request(environ: dict[str, Any], body: bytes) -> Request:
-    # ``environ`` is a fresh dict from ``marshal.loads``: no copy needed
+RawRequest = tuple[bytes, str, int, str, int, str]
+"""A request the I/O loop served, as it arrived: its head (without the blank line), the
+peer's address and port, the server's name and port, and the scheme. Packing it costs a
+fraction of an environ's; the environ is rebuilt from it, the same one, when it is read."""
+
+
+def _unpack_request(items: dict[str, Any] | RawRequest, body: bytes) -> Request:
+    if type(items) is tuple:
+        from ._head import environ_of
+
+        environ = environ_of(items, body)
+    else:
+        # ``items`` is a fresh dict from ``marshal.loads``: no copy needed
+        environ = items  # type: ignore[assignment]
     environ["wsgi.input"] = io.BytesIO(body)
     environ["wsgi.errors"] = sys.stderr
     return Request(environ, populate_request=False)
@@ -127,10 +139,21 @@ def pack_response(response: Response) -> PackedResponse:
 
 
 def pack(
-    request: Request | None, response: PackedResponse, outcome: Outcome, stamp: Stamp | None
+    request: Request | None,
+    response: PackedResponse,
+    outcome: Outcome,
+    stamp: Stamp | None,
+    raw: RawRequest | None = None,
 ) -> _Record:
-    """Return the record of one request; ``stamp=None`` stamps it now."""
-    request_part = (None, b"") if request is None else _pack_request(request)
+    """Return the record of one request; ``stamp=None`` stamps it now.
+
+    ``raw``: the request as it arrived, kept instead of its environ (the I/O loop's).
+    """
+    if raw is not None:
+        assert request is not None
+        request_part: tuple[Any, bytes] = (raw, request.environ["wsgi.input"].getvalue())
+    else:
+        request_part = (None, b"") if request is None else _pack_request(request)
     if stamp is None:
         test, after = CONTEXT.state
         return (*request_part, *response, outcome.value, test, after, CONTEXT.worker, time.time())

@@ -26,12 +26,14 @@ from collections.abc import Callable
 from typing import Any
 
 from ._dispatch import Begun, RequestDispatcher
+from ._expectations import StaticReply
 from ._head import HAND_OVER, parse_head
 from ._request import ConnectionInfo, Limits
-from ._wire import BadResponse, Pending, Reports, error_response, frame
+from ._wire import DATE, BadResponse, Pending, Reports, error_response, frame
 
 _READ_BYTES = 65536
 _ACCEPTS_PER_WAKE = 64  # connections accepted in one go before others get a turn
+_FRAMED_MAX = 256  # framed replies kept; the cache starts over when full
 _LISTENER = object()
 _WAKE = object()
 
@@ -39,7 +41,7 @@ _WAKE = object()
 class Conn:
     """One connection the loop owns: its socket, peer, unread bytes and unsent reply."""
 
-    __slots__ = ("address", "buf", "close_after", "info", "out", "out_environ", "sock")
+    __slots__ = ("address", "buf", "close_after", "facts", "info", "out", "out_environ", "sock")
 
     def __init__(
         self, sock: socket.socket, address: Any, info: ConnectionInfo, buf: bytearray
@@ -47,6 +49,14 @@ class Conn:
         self.sock = sock
         self.address = address
         self.info = info
+        # What the log keeps of the connection, with each request's head.
+        self.facts = (
+            info.remote_addr,
+            info.remote_port,
+            info.server_name,
+            info.server_port,
+            info.scheme,
+        )
         self.buf = buf
         self.out: memoryview | None = None
         self.out_environ: dict[str, Any] | None = None
@@ -100,6 +110,8 @@ class IOLoop:
         self._conns: dict[socket.socket, Conn] = {}
         self._lock = threading.Lock()
         self._returned: collections.deque[Conn] = collections.deque()
+        # (reply id, keep-alive, HTTP/1.0) -> (reply, Date text, bytes, keep-alive)
+        self._framed: dict[tuple[int, bool, bool], tuple[StaticReply, bytes, bytes, bool]] = {}
         self._closed = False
 
     # ------------------------------------------------------------------ the loop
@@ -221,13 +233,13 @@ class IOLoop:
             if parsed is HAND_OVER:
                 self._give(conn, None)
                 return
-            environ, keep_alive, used = parsed  # type: ignore[misc]
+            environ, keep_alive, used, head = parsed  # type: ignore[misc]
             del conn.buf[:used]
             if self._own_call:
                 self._give(conn, (environ, keep_alive, dispatcher))
                 return
             try:
-                begun = dispatcher.begin(environ)
+                begun = dispatcher.begin(environ, (head, *conn.facts))
             except Exception as exc:  # a bug of ours: the test hears of it, the loop goes on
                 self._internal_error(exc)
                 with contextlib.suppress(OSError):
@@ -239,19 +251,25 @@ class IOLoop:
                 self._give(conn, (environ, keep_alive, app))
                 return
             reply = begun.reply
-            try:
-                data, keep_alive = frame(
-                    reply.status,
-                    reply.headers,
-                    reply.body[0],
-                    keep_alive,
-                    False,
-                    environ["SERVER_PROTOCOL"] == "HTTP/1.0",
-                )
-            except BadResponse as exc:  # pragma: no cover - cached replies were sent before
-                self._internal_error(exc)
-                self._close(conn)
-                return
+            http10 = environ["SERVER_PROTOCOL"] == "HTTP/1.0"
+            # The whole reply is the same for a second (its Date): framed once per second.
+            date = DATE.get()
+            key = (id(reply), keep_alive, http10)
+            framed = self._framed.get(key)
+            if framed is not None and framed[0] is reply and framed[1] is date:
+                data, keep_alive = framed[2], framed[3]
+            else:
+                try:
+                    data, keep_alive = frame(
+                        reply.status, reply.headers, reply.body[0], keep_alive, False, http10
+                    )
+                except BadResponse as exc:  # pragma: no cover - cached replies were sent before
+                    self._internal_error(exc)
+                    self._close(conn)
+                    return
+                if len(self._framed) >= _FRAMED_MAX:
+                    self._framed.clear()
+                self._framed[key] = (reply, date, data, keep_alive)
             if not self._send(conn, data, environ, keep_alive):
                 return
 

@@ -98,7 +98,7 @@ class _DateCache:
         return self.value
 
 
-_DATE = _DateCache()
+DATE = _DateCache()
 
 
 def error_response(status: int, reason: str) -> bytes:
@@ -416,7 +416,7 @@ def frame(
     if not has_length and code not in _NO_BODY_STATUS and code >= 200 and not is_head:
         head.append(b"Content-Length: %d\r\n" % len(body))
     if not has_date:
-        head.append(b"Date: " + _DATE.get() + b"\r\n")
+        head.append(b"Date: " + DATE.get() + b"\r\n")
     if not keep_alive:
         head.append(b"Connection: close\r\n")
     elif http10:
@@ -524,7 +524,7 @@ def _stream(
         if framed:  # a HEAD request gets the head a GET would: no body
             head.append(b"Transfer-Encoding: chunked\r\n")
         if not has_date:
-            head.append(b"Date: " + _DATE.get() + b"\r\n")
+            head.append(b"Date: " + DATE.get() + b"\r\n")
         if not keep_alive:
             head.append(b"Connection: close\r\n")
         elif http10:  # an HTTP/1.0 client keeps the connection only when told so
@@ -588,7 +588,7 @@ def _commit(
             encoded = encode_head(status_line, kept)[0]
             sock.sendall(
                 encoded
-                + b"Content-Length: %d\r\nDate: %s\r\n\r\n" % (len(fault.data), _DATE.get())
+                + b"Content-Length: %d\r\nDate: %s\r\n\r\n" % (len(fault.data), DATE.get())
                 + fault.data[: fault.sent]
             )
         elif kind == "garbage":
