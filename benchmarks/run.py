@@ -117,7 +117,8 @@ def startup_costs(run: Run, ours: str, incumbent: str | None) -> None:
         startup.write_one_test(Path(folder))
         for workers, bound in ((0, 30.0), (2, 100.0)):
             label = "-n 2" if workers else "plain"
-            got = startup.fixed_costs(ours, Path(folder), workers, parallel_runs if workers else runs)
+            pairs = parallel_runs if workers else runs
+            got = startup.fixed_costs(ours, Path(folder), workers, pairs)
             rows.append(
                 (f"1-test run, {label}, with the plugin (ms)", {"ours": _spread(got["with"])})
             )
