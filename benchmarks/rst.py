@@ -47,12 +47,14 @@ def list_table(text: str) -> str:
     out = [f"**{t}**\n" for t in title]
     out.append(".. list-table::\n   :header-rows: 1\n")
     for row in rows:
-        for first, cell in enumerate(row):
-            cell = cell.replace("[", "[").replace("*", r"\*")
-            out.append(
-                f"   {'* -' if first == 0 else '  -'} {_literal(cell) if first == 0 else cell}"
-            )
+        out.append(f"   * - {_literal(row[0])}")
+        out += [f"     - {_cell(cell)}" for cell in row[1:]]
     return "\n".join(out) + "\n"
+
+
+def _cell(text: str) -> str:
+    # A lone "-" (not measured) would start a nested bullet list.
+    return r"\-" if text == "-" else text
 
 
 def _literal(text: str) -> str:
@@ -74,7 +76,7 @@ def main() -> None:
         spread = "-" if goal["median"] is None else _spread(goal)
         every = {True: "yes", False: "no", None: "not measured"}[goal["every_repetition"]]
         print(f"   * - {_literal(goal['goal'])}")
-        print(f"     - {spread}\n     - {goal['target']}\n     - {every}")
+        print(f"     - {_cell(spread)}\n     - {goal['target']}\n     - {every}")
 
 
 def _spread(goal: dict[str, Any]) -> str:
