@@ -10,6 +10,7 @@ ratios ours/incumbent and ours/fastest-reference, and checks the issue 4 targets
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import ssl
@@ -84,7 +85,7 @@ def _ratio(ours: float | None, other: float | None) -> float | None:
 
 def _fastest_reference(row: dict[str, Any]) -> float | None:
     refs = [row["values"].get(r) for r in REFERENCES]
-    present = [v for v in refs if v is not None]
+    present = [float(v) for v in refs if v is not None]
     if not present:
         return None
     return max(present) if row["better"] == "higher" else min(present)
@@ -171,17 +172,14 @@ def run_all(quick: bool, incumbent_python: str | None, results: Results) -> None
         mode = "keep-alive" if keep_alive else "new conn/request"
         measures += [
             (
-                f"http.client {mode}",
-                lambda p, k=keep_alive: clients.measure_http_client(p, budget, keep_alive=k),
-            ),
-            (
-                f"requests.Session {mode}",
-                lambda p, k=keep_alive: clients.measure_requests(p, budget, keep_alive=k),
-            ),
-            (
-                f"httpx.Client {mode}",
-                lambda p, k=keep_alive: clients.measure_httpx(p, budget, keep_alive=k),
-            ),
+                f"{name} {mode}",
+                functools.partial(measure, budget=budget, keep_alive=keep_alive),
+            )
+            for name, measure in (
+                ("http.client", clients.measure_http_client),
+                ("requests.Session", clients.measure_requests),
+                ("httpx.Client", clients.measure_httpx),
+            )
         ]
     sequential: dict[str, dict[str, Sample]] = {name: {} for name, _ in measures}
     concurrent: dict[str, float] = {}

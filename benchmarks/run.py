@@ -163,7 +163,7 @@ def suite_overhead(run: Run, ours: str, incumbent: str | None) -> None:
                 )
             )
             mine = got["ours"]
-            theirs = got.get("incumbent", [None] * repeats)  # type: ignore[list-item]
+            theirs = got.get("incumbent", [None] * repeats)
             run.goals.append(
                 (
                     "suite",
