@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 
@@ -115,12 +116,32 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks against pytest-httpserver and plain werkzeug (prints a table, writes JSON)."""
+    """Benchmarks of issue 15: ours, the incumbent and three peers (prints tables, writes JSON).
+
+    ``nox -s bench`` takes about 10 minutes; ``nox -s bench -- --quick`` under one (after
+    the first run, which makes two virtualenvs). Other arguments go to ``benchmarks/run.py``
+    (``--sections``, ``--repetitions``, ``--json``).
+    """
     # The incumbent (pytest-httpserver) is installed by run.py into benchmarks/.venv-incumbent,
-    # never here: it registers the same fixture name as ours. `nox -s bench -- --quick` is short.
+    # never here: it registers the same fixture name as ours.
     session.install(".", "requests", "httpx", "trustme", "pytest", "pytest-xdist")
+    # The peers; uvloop only where it installs (uvicorn falls back to asyncio and says so).
+    uvloop = "uvloop; sys_platform != 'win32' and platform_python_implementation == 'CPython'"
+    session.install("uvicorn", "httptools", uvloop)
+    _ensure_wrk(session)
     session.run("python", "benchmarks/run.py", *session.posargs)
-    # Reading the log while it grows (issue 12): ours only, about 20 s (5 s with --quick).
-    short = ["--sizes", "1000,5000", "--memory-requests", "2000"]
-    log_args = short if "--quick" in session.posargs else []
-    session.run("python", "benchmarks/log_reads.py", *log_args)
+
+
+def _ensure_wrk(session: nox.Session) -> None:
+    """Install wrk from the system's packages when it is missing and we may (Debian, root)."""
+    if shutil.which("wrk") is not None:
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        session.warn("wrk is not installed: the wrk cases will be skipped (apt-get install wrk)")
+        return
+    install = ["apt-get", "install", "-y", "-q", "wrk"]
+    for command in (install, ["apt-get", "update", "-q"], install):
+        session.run(*command, external=True, success_codes=[0, 100], silent=True)
+        if shutil.which("wrk") is not None:
+            return
+    session.warn("wrk could not be installed: the wrk cases will be skipped")

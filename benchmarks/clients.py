@@ -86,6 +86,18 @@ def _check(status: int, body: bytes) -> None:
         raise RuntimeError(f"unexpected answer {status} {body[:80]!r}")
 
 
+def warm_up(port: int, count: int = WARMUP) -> None:
+    """Send ``count`` requests over one keep-alive connection, checking each answer."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=10)
+    try:
+        for _ in range(count):
+            conn.request("GET", PATH)
+            response = conn.getresponse()
+            _check(response.status, response.read())
+    finally:
+        conn.close()
+
+
 def measure_http_client(
     port: int, budget: Budget, *, keep_alive: bool, tls: ssl.SSLContext | None = None
 ) -> Sample:
@@ -208,6 +220,8 @@ def measure_concurrent(port: int, budget: Budget, threads: int = 8) -> Sample:
 # ---------------------------------------------------------------------- wrk
 
 _WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
+_WRK_COUNT = re.compile(r"(\d+) requests in ")
+_WRK_ERRORS = re.compile(r"Socket errors: (.*)|Non-2xx or 3xx responses: (\d+)")
 _WRK_PCT = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 _UNIT = {"us": 1.0, "ms": 1e3, "s": 1e6}
 
@@ -217,7 +231,11 @@ def wrk_available() -> bool:
 
 
 def measure_wrk(port: int, seconds: float, connections: int = 2) -> dict[str, Any]:
-    """req/s, p50 and p99 (microseconds) from one wrk run of ``seconds``."""
+    """req/s, requests, p50 and p99 (microseconds) from one wrk run of ``seconds``.
+
+    One wrk thread (``-t1``) whatever the connections: on two cores a second client
+    thread would take the core the server needs.
+    """
     duration = max(1, round(seconds))
     out = subprocess.run(
         [
@@ -236,11 +254,14 @@ def measure_wrk(port: int, seconds: float, connections: int = 2) -> dict[str, An
         check=True,
     ).stdout
     rate = _WRK_RATE.search(out)
+    count = _WRK_COUNT.search(out)
     pcts = {p: float(v) * _UNIT[u] for p, v, u in _WRK_PCT.findall(out)}
-    if rate is None or "50" not in pcts or "99" not in pcts:
+    if rate is None or count is None or "50" not in pcts or "99" not in pcts:
         raise RuntimeError(f"could not read wrk's output:\n{out}")
     return {
         "rate": float(rate.group(1)),
+        "requests": int(count.group(1)),
+        "errors": [m.group(0) for m in _WRK_ERRORS.finditer(out)],
         "p50_us": pcts["50"],
         "p99_us": pcts["99"],
         "output": out,

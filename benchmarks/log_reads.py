@@ -1,13 +1,17 @@
 """Reading the request log while it grows: ``server.log[-1]`` after every request.
 
     python benchmarks/log_reads.py [--sizes 1000,2000,...] [--server ours|incumbent]
-                                   [--budget SECONDS] [--memory-requests N]
+                                   [--entries N] [--budget SECONDS] [--memory-requests N]
+                                   [--json PATH]
 
 For each size N a fresh server gets N requests over one keep-alive ``http.client``
 connection, and the client reads ``server.log[-1]`` after each one. If reading the log
 costs what is new, the time per request stays flat as N grows; if it costs what is old,
-it grows with N. Then, with ``tracemalloc``, the memory one logged request keeps while
-nobody reads the log, and after one full read of it.
+it grows with N. Before that, a log of ``--entries`` requests nobody reads (100,000 by
+default): how long a full garbage collection (``gc.collect()``, median of 5) takes with
+an empty log, with that log, and once every entry has been read, and how long a full
+read of the log takes per entry. Then, with ``tracemalloc``, the memory one logged
+request keeps while nobody reads the log, and after one full read of it.
 
 ``--server incumbent`` runs the same loop on pytest-httpserver (run this file with the
 python of a virtualenv that has it; ``httpdouble`` is then not imported). Only 127.0.0.1 is
@@ -20,7 +24,9 @@ from __future__ import annotations
 import argparse
 import gc
 import http.client
+import json
 import logging
+import statistics
 import time
 import tracemalloc
 from typing import Any
@@ -55,13 +61,10 @@ def send(conn: http.client.HTTPConnection, index: int) -> None:
         raise RuntimeError(f"request {index}: status {response.status}")
 
 
-def read_after_each(
-    kind: str, count: int, budget: float, read: bool, full_reads: list[float] | None = None
-) -> tuple[int, float, float]:
+def read_after_each(kind: str, count: int, budget: float, read: bool) -> tuple[int, float, float]:
     """Send up to ``count`` requests, reading ``log[-1]`` after each.
 
-    Return how many were sent, the seconds of the whole loop and of the reads alone. With
-    ``full_reads``, then read the whole log twice and append each read's seconds.
+    Return how many were sent, the seconds of the whole loop and of the reads alone.
     """
     server = make_server(kind)
     conn = http.client.HTTPConnection(HOST, server.port, timeout=10)
@@ -82,13 +85,57 @@ def read_after_each(
             if sent % 100 == 0 and time.perf_counter() > deadline:
                 break
         seconds = time.perf_counter() - start
-        if full_reads is not None:
-            for _ in range(2):
-                begin = time.perf_counter()
-                for request, _ in server.log:
-                    request.path  # noqa: B018 - what a reader of the log touches
-                full_reads.append(time.perf_counter() - begin)
         return sent, seconds, reading
+    finally:
+        conn.close()
+        server.stop()
+
+
+def full_collection_ms(times: int = 5) -> float:
+    """Median milliseconds of ``times`` full (generation 2) garbage collections."""
+    spent = []
+    for _ in range(times):
+        began = time.perf_counter()
+        gc.collect()
+        spent.append(time.perf_counter() - began)
+    return statistics.median(spent) * 1e3
+
+
+def collections_and_full_reads(kind: str, count: int, budget: float) -> dict[str, Any]:
+    """Log ``count`` requests unread; time full collections and two full reads of the log."""
+    server = make_server(kind)
+    conn = http.client.HTTPConnection(HOST, server.port, timeout=10)
+    try:
+        for index in range(50):  # connection, thread and handler state exist before timing
+            send(conn, index)
+        server.clear_log()
+        empty = full_collection_ms()
+        sent = 0
+        start = time.perf_counter()
+        deadline = start + budget
+        while sent < count:
+            send(conn, sent)
+            sent += 1
+            if sent % 100 == 0 and time.perf_counter() > deadline:
+                break
+        seconds = time.perf_counter() - start
+        logged = full_collection_ms()
+        reads = []
+        for _ in range(2):
+            begin = time.perf_counter()
+            for request, _ in server.log:
+                request.path  # noqa: B018 - what a reader of the log touches
+            reads.append((time.perf_counter() - begin) / sent * 1e6)
+        after_read = full_collection_ms()
+        return {
+            "sent": sent,
+            "us_per_request": seconds / sent * 1e6,
+            "gc_ms_empty_log": empty,
+            "gc_ms_logged": logged,
+            "gc_ms_after_full_read": after_read,
+            "full_read_us_per_entry": reads[0],
+            "second_full_read_us_per_entry": reads[1],
+        }
     finally:
         conn.close()
         server.stop()
@@ -126,21 +173,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", choices=("ours", "incumbent"), default="ours")
     parser.add_argument("--sizes", default="1000,2000,5000,10000,20000")
+    parser.add_argument("--entries", type=int, default=100_000, help="0: skip")
     parser.add_argument("--budget", type=float, default=120.0, help="seconds per size at most")
     parser.add_argument("--memory-requests", type=int, default=5000)
+    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    out: dict[str, Any] = {"server": args.server, "reads": []}
 
-    full_reads: list[float] = []
-    sent, seconds, _ = read_after_each(args.server, sizes[0], args.budget, False, full_reads)
-    first, second = (f"{t / sent * 1e6:.1f} us/entry" for t in full_reads)
-    print(
-        f"{args.server}: {sent} requests without reading the log: {seconds:.2f} s,"
-        f" {seconds / sent * 1e6:.0f} us/request; then a full read of the log: {first},"
-        f" and a second one: {second}"
-    )
-    print("log[-1] read after each request; the last column is the read alone")
-    print(f"{'N':>7} {'seconds':>9} {'us/request':>11} {'us/read':>9}")
+    if args.entries:
+        got = collections_and_full_reads(args.server, args.entries, args.budget)
+        out["entries"] = got
+        note = "" if got["sent"] == args.entries else f" (stopped at {got['sent']}: budget)"
+        print(
+            f"{args.server}: {got['sent']} requests, nobody reading the log{note}:"
+            f" {got['us_per_request']:.0f} us/request\n"
+            f"  full collection: {got['gc_ms_empty_log']:.2f} ms with an empty log,"
+            f" {got['gc_ms_logged']:.2f} ms with this one,"
+            f" {got['gc_ms_after_full_read']:.2f} ms once every entry was read\n"
+            f"  a full read of the log: {got['full_read_us_per_entry']:.2f} us/entry,"
+            f" a second one: {got['second_full_read_us_per_entry']:.2f} us/entry",
+            flush=True,
+        )
+    if sizes:
+        print("log[-1] read after each request; the last column is the read alone")
+        print(f"{'N':>7} {'seconds':>9} {'us/request':>11} {'us/read':>9}")
     for count in sizes:
         sent, seconds, reading = read_after_each(args.server, count, args.budget, read=True)
         note = "" if sent == count else f"  (stopped at {sent}: budget of {args.budget:.0f} s)"
@@ -149,14 +206,32 @@ def main() -> None:
             f" {reading / sent * 1e6:>9.1f}{note}",
             flush=True,
         )
+        out["reads"].append(
+            {
+                "size": count,
+                "sent": sent,
+                "seconds": seconds,
+                "us_per_request": seconds / sent * 1e6,
+                "us_per_read": reading / sent * 1e6,
+            }
+        )
     if args.memory_requests:
         count = args.memory_requests
         unread, read, seconds = memory(args.server, count)
+        out["memory"] = {
+            "requests": count,
+            "bytes_unread": unread,
+            "bytes_read": read,
+            "read_us_per_entry": seconds / count * 1e6,
+        }
         print(
             f"memory per logged request ({count} requests, tracemalloc):"
             f" {unread:.0f} B unread, {read:.0f} B after one full read"
             f" (the read took {seconds:.2f} s, {seconds / count * 1e6:.0f} us/entry)"
         )
+    if args.json:
+        with open(args.json, "w") as stream:
+            json.dump(out, stream, indent=2)
 
 
 if __name__ == "__main__":

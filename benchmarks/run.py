@@ -1,445 +1,260 @@
-"""Benchmarks: ours, the incumbent and two references, measured in one run on the same clients.
+"""Benchmarks of issue 15: ours beside the incumbent and three peers, in one run.
 
-    python benchmarks/run.py [--quick] [--json PATH] [--skip-suite]
+    python benchmarks/run.py [--quick] [--sections peers,startup,suite,logs,matrix]
+                             [--repetitions N] [--json PATH]
 
-Every server runs in a process of its own (``serve.py``) on 127.0.0.1; the
-incumbent (pytest-httpserver 1.2) runs from its own virtualenv, because it
-registers the same pytest fixture name as ours. Prints a table of medians
-with the ratios ours/incumbent and ours/fastest-reference, checks the targets
-of issue #4, and writes everything as JSON (``benchmarks/results.json``,
-not committed). This is not a test: nothing here fails on a number.
+Sections (all but ``matrix`` by default):
+
+``peers``    ours, pytest-httpserver 1.1.5, uvicorn (httptools, uvloop), an asyncio
+             Protocol with httptools and a raw thread-per-connection responder, each in
+             a process of its own, rotated, ``--repetitions`` times (``rotation.py``);
+``startup``  what importing the plugin adds, and a one-test run with and without it,
+             plain and ``-n 2`` (``startup.py``);
+``suite``    per-test overhead of a 2,000-test suite, ours, the incumbent and a floor,
+             plain and ``-n 2`` (``suite.py``);
+``logs``     reading the request log: ``log_reads.py`` on ours and on the incumbent;
+``matrix``   the issue 4 cases: start/stop, three clients, threads, handlers, TLS
+             (``matrix.py``).
+
+Prints, for every measure, its median and range over the repetitions, and for every
+goal whether it held in every repetition; writes everything as JSON
+(``benchmarks/results.json``, not committed). This is a measurement, not a test:
+nothing here fails on a number. Only 127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import os
 import platform
-import ssl
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import envs
+import matrix
+import rotation
+import startup
 import suite
+from report import Goal, Spread, goals_table, ratio, ratios, spread_table
 
-import clients
-from clients import Budget, Sample
+from clients import Budget
 
 HERE = Path(__file__).resolve().parent
-SERVE = HERE / "serve.py"
-INCUMBENT_VENV = HERE / ".venv-incumbent"
-# The 500-test suite runs ours from a virtualenv shaped like the incumbent's (pytest,
-# pytest-xdist and the plugin): the driver's own environment carries other pytest plugins
-# (anyio, through httpx), whose hooks cost about 0.1-0.2 ms a test on top.
-SUITE_VENV = HERE / ".venv-ours-suite"
-ROOT = HERE.parent
-INCUMBENT_SPEC = "pytest-httpserver==1.2.*"
-PINS = (INCUMBENT_SPEC, "pytest", "pytest-xdist")
-SERVERS = ("ours", "incumbent", "werkzeug", "stdlib")
-REFERENCES = ("werkzeug", "stdlib")
-LABELS = {
-    "ours": "ours",
-    "incumbent": "pytest-httpserver",
-    "werkzeug": "werkzeug make_server",
-    "stdlib": "stdlib raw",
-}
+SECTIONS = ("peers", "startup", "suite", "logs", "matrix")
+DEFAULT_SECTIONS = "peers,startup,suite,logs"
 
 
-# ------------------------------------------------------------------ results
+class Run:
+    """What one run gathers: tables, goals, notes and the raw figures for the JSON."""
 
-
-class Results:
-    """Rows of one run: a case, a unit, which way is better, a value per server."""
-
-    def __init__(self) -> None:
-        self.rows: list[dict[str, Any]] = []
+    def __init__(self, quick: bool) -> None:
+        self.quick = quick
+        self.tables: list[str] = []
+        self.goals: list[tuple[str, Goal]] = []
         self.notes: list[str] = []
         self.raw: dict[str, Any] = {}
-
-    def add(self, case: str, unit: str, better: str, values: dict[str, float | None]) -> None:
-        row = {"case": case, "unit": unit, "better": better, "values": values}
-        self.rows.append(row)
-        print(f"  {case:<48} " + "  ".join(_fmt(values.get(s)) for s in SERVERS), flush=True)
-
-    def value(self, case: str, server: str) -> float | None:
-        for row in self.rows:
-            if row["case"] == case:
-                result = row["values"].get(server)
-                return None if result is None else float(result)
-        return None
 
     def note(self, text: str) -> None:
         self.notes.append(text)
         print(f"  note: {text}", flush=True)
 
 
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return f"{'-':>10}"
-    if value >= 100:
-        return f"{value:>10.0f}"
-    if value >= 1:
-        return f"{value:>10.2f}"
-    return f"{value:>10.3f}"
+# ------------------------------------------------------------------ sections
 
 
-def _ratio(ours: float | None, other: float | None) -> float | None:
-    if ours is None or other is None or other == 0:
-        return None
-    return ours / other
-
-
-def _fastest_reference(row: dict[str, Any]) -> float | None:
-    refs = [row["values"].get(r) for r in REFERENCES]
-    present = [v for v in refs if v is not None]
-    if not present:
-        return None
-    return max(present) if row["better"] == "higher" else min(present)
-
-
-def table(results: Results) -> str:
-    head = (
-        f"{'case':<48} {'unit':<6} "
-        + " ".join(f"{LABELS[s][:12]:>12}" for s in SERVERS)
-        + f" {'ours/incumb':>11} {'ours/fastref':>12}"
+def peers(run: Run, repetitions: int, incumbent: str | None) -> None:
+    plan = (
+        rotation.Plan(repetitions, 1, Budget(rounds=3, seconds=0.2, max_requests=20_000))
+        if run.quick
+        else rotation.Plan(repetitions, 2, Budget(rounds=3, seconds=0.5, max_requests=100_000))
     )
-    lines = [head, "-" * len(head)]
-    for row in results.rows:
-        values = row["values"]
-        cells = " ".join(f"{_fmt(values.get(s)):>12}" for s in SERVERS)
-        inc = _ratio(values.get("ours"), values.get("incumbent"))
-        ref = _ratio(values.get("ours"), _fastest_reference(row))
-        inc_text = "-" if inc is None else f"{inc:.2f}"
-        ref_text = "-" if ref is None else f"{ref:.2f}"
-        lines.append(f"{row['case']:<48} {row['unit']:<6} {cells} {inc_text:>11} {ref_text:>12}")
-    return "\n".join(lines)
+    servers = rotation.commands(sys.executable, incumbent)
+    data = rotation.run(plan, servers, run.note)
+    labels = [rotation.LABELS[s] for s in rotation.SERVERS if s in data]
+    rows = [
+        (name, {rotation.LABELS[s]: spread for s, spread in cells.items()})
+        for name, cells in rotation.spreads(data)
+    ]
+    title = (
+        f"Servers, {repetitions} rotated repetitions (wrk -t1, {plan.wrk_seconds} s a run;"
+        f" keep-alive: {plan.sequential.rounds} rounds of {plan.sequential.seconds} s)"
+    )
+    run.tables.append(spread_table(title, labels, rows))
+    run.goals += [("peers", g) for g in rotation.goals(data)]
+    run.raw["peers"] = {"plan": plan.__dict__ | {"sequential": plan.sequential.__dict__}}
+    run.raw["peers"]["data"] = data
 
 
-# ----------------------------------------------------------------- servers
+def _spread(values: list[float]) -> Spread:
+    return Spread(tuple(values))
 
 
-def ensure_incumbent(results: Results) -> str | None:
-    """Return the incumbent virtualenv's python, creating the venv if needed."""
-    python = INCUMBENT_VENV / "bin" / "python"
-    marker = INCUMBENT_VENV / "installed.txt"
-    if marker.exists() and marker.read_text().strip() == INCUMBENT_SPEC:
-        return str(python)
-    print(f"creating {INCUMBENT_VENV} with {INCUMBENT_SPEC} ...", flush=True)
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "venv", str(INCUMBENT_VENV)], check=True, timeout=120
-        )
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *PINS],
-            check=True,
-            timeout=600,
-        )
-    except (subprocess.SubprocessError, OSError) as exc:
-        results.note(f"incumbent not measured: its virtualenv could not be made ({exc})")
-        return None
-    marker.write_text(INCUMBENT_SPEC + "\n")
-    return str(python)
-
-
-def _source_digest() -> str:
-    digest = hashlib.sha256()
-    for path in [*sorted((ROOT / "src").rglob("*.py")), ROOT / "pyproject.toml"]:
-        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def ensure_suite_venv(results: Results) -> str | None:
-    """Return the python of a venv with only pytest, pytest-xdist and this checkout's plugin."""
-    python = SUITE_VENV / "bin" / "python"
-    marker = SUITE_VENV / "installed.txt"
-    wanted = _source_digest()
-    if marker.exists() and marker.read_text().strip() == wanted:
-        return str(python)
-    print(f"creating {SUITE_VENV} with pytest, pytest-xdist and {ROOT.name} ...", flush=True)
-    try:
-        if not python.exists():
-            subprocess.run(
-                [sys.executable, "-m", "venv", str(SUITE_VENV)], check=True, timeout=120
+def startup_costs(run: Run, ours: str, incumbent: str | None) -> None:
+    runs = 3 if run.quick else 7
+    parallel_runs = 2 if run.quick else 5  # each -n 2 run starts three interpreters
+    imports = [startup.import_ms(ours, "httpdouble.plugin") for _ in range(runs)]
+    totals = [startup.import_total_ms(ours, "httpdouble.plugin") for _ in range(runs)]
+    rows: list[tuple[str, dict[str, Spread]]] = [
+        ("import of the plugin, pytest already imported (ms)", {"ours": _spread(imports)}),
+        ("import of the plugin alone, pytest included (ms)", {"ours": _spread(totals)}),
+    ]
+    if incumbent is not None:
+        module = "pytest_httpserver.pytest_plugin"
+        theirs = [startup.import_ms(incumbent, module) for _ in range(runs)]
+        rows[0][1]["incumbent"] = _spread(theirs)
+        theirs_total = [startup.import_total_ms(incumbent, module) for _ in range(runs)]
+        rows[1][1]["incumbent"] = _spread(theirs_total)
+    run.goals.append(
+        ("startup", Goal("import of the plugin adds (ms)", _spread(imports), "<=", 15, "ms"))
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        startup.write_one_test(Path(folder))
+        for workers, bound in ((0, 30.0), (2, 100.0)):
+            label = "-n 2" if workers else "plain"
+            pairs = parallel_runs if workers else runs
+            got = startup.fixed_costs(ours, Path(folder), workers, pairs)
+            rows.append(
+                (f"1-test run, {label}, with the plugin (ms)", {"ours": _spread(got["with"])})
             )
-        pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-        subprocess.run([*pip, "pytest", "pytest-xdist", str(ROOT)], check=True, timeout=600)
-        # The same version number with other source: reinstall the plugin itself.
-        reinstall = [*pip, "--force-reinstall", "--no-deps", str(ROOT)]
-        subprocess.run(reinstall, check=True, timeout=600)
-    except (subprocess.SubprocessError, OSError) as exc:
-        results.note(f"suite run from the driver's environment: no venv of its own ({exc})")
-        return None
-    marker.write_text(wanted + "\n")
-    return str(python)
-
-
-@contextlib.contextmanager
-def serving(
-    python: str, kind: str, *, handlers: int = 1, cert: tuple[str, str] | None = None
-) -> Iterator[int]:
-    """Run ``serve.py kind`` in its own process; yield its port; stop it at the end."""
-    command = [python, str(SERVE), kind, "--handlers", str(handlers)]
-    if cert is not None:
-        command += ["--cert", cert[0], "--key", cert[1]]
-    # The server's own log (werkzeug prints a line per request) goes to a file, not the table.
-    with tempfile.TemporaryFile("w+") as log:
-        process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, cwd=HERE
-        )
-        assert process.stdin is not None
-        assert process.stdout is not None
-        try:
-            line = process.stdout.readline()
-            if not line:
-                process.wait(15)
-                log.seek(0)
-                raise RuntimeError(f"{kind} server did not start:\n{log.read()[-3000:]}")
-            yield int(json.loads(line)["port"])
-        finally:
-            process.stdin.close()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
-            process.stdout.close()
-
-
-def start_stop(python: str, kind: str, count: int, seconds: float, idle: bool) -> dict[str, float]:
-    command = [python, str(SERVE), kind, "--startstop", str(count), "--seconds", str(seconds)]
-    if idle:
-        command.append("--idle-connection")
-    out = subprocess.run(
-        command, capture_output=True, text=True, check=True, timeout=seconds + 60, cwd=HERE
-    ).stdout
-    data = json.loads(out)
-    return {
-        "start_ms": statistics.median(data["start"]) * 1e3,
-        "stop_ms": statistics.median(data["stop"]) * 1e3,
-    }
-
-
-# -------------------------------------------------------------------- cases
-
-
-def run_all(args: argparse.Namespace, results: Results) -> None:
-    quick = args.quick
-    budget = (
-        Budget(rounds=3, seconds=0.3, max_requests=20_000)
-        if quick
-        else Budget(rounds=5, seconds=1.2, max_requests=200_000)
-    )
-    incumbent_python = ensure_incumbent(results)
-    pythons = dict.fromkeys(SERVERS, sys.executable)
-    if incumbent_python is None:
-        del pythons["incumbent"]
-    else:
-        pythons["incumbent"] = incumbent_python
-
-    # start + stop -------------------------------------------------------
-    for idle in (False, True):
-        values: dict[str, dict[str, float]] = {}
-        for kind, python in pythons.items():
-            slow = kind != "ours"  # the others poll for shutdown: about 0.5 s a stop
-            count = (3 if quick else 6) if slow else (20 if quick else 100)
-            values[kind] = start_stop(python, kind, count, 2.0 if quick else 5.0, idle)
-        suffix = " (idle keep-alive conn open)" if idle else ""
-        results.add(
-            "start()" + suffix, "ms", "lower", {k: v["start_ms"] for k, v in values.items()}
-        )
-        results.add("stop()" + suffix, "ms", "lower", {k: v["stop_ms"] for k, v in values.items()})
-
-    # sequential, one server process per kind ------------------------------
-    measures: list[tuple[str, Callable[[int], Sample]]] = []
-    for keep_alive in (True, False):
-        mode = "keep-alive" if keep_alive else "new conn/request"
-        measures += [
-            (
-                f"http.client {mode}",
-                lambda p, k=keep_alive: clients.measure_http_client(p, budget, keep_alive=k),
-            ),
-            (
-                f"requests.Session {mode}",
-                lambda p, k=keep_alive: clients.measure_requests(p, budget, keep_alive=k),
-            ),
-            (
-                f"httpx.Client {mode}",
-                lambda p, k=keep_alive: clients.measure_httpx(p, budget, keep_alive=k),
-            ),
-        ]
-    sequential: dict[str, dict[str, Sample]] = {name: {} for name, _ in measures}
-    concurrent: dict[str, float] = {}
-    wrk: dict[str, dict[str, Any]] = {}
-    use_wrk = clients.wrk_available()
-    if not use_wrk:
-        results.note("wrk is not installed: the wrk cases are skipped (apt-get install wrk)")
-    # A fresh server process for each case: what one case leaves in a server's request log
-    # (and so in its heap, which the garbage collector walks) must not slow the next one.
-    for kind, python in pythons.items():
-        for name, measure in measures:
-            with serving(python, kind) as port:
-                sequential[name][kind] = measure(port)
-        with serving(python, kind) as port:
-            concurrent[kind] = clients.measure_concurrent(port, budget).rate
-        if use_wrk:
-            with serving(python, kind) as port:
-                wrk[kind] = clients.measure_wrk(port, 1 if quick else 3)
-    for name, _ in measures:
-        per_kind = sequential[name]
-        results.add(f"{name} req/s", "req/s", "higher", {k: s.rate for k, s in per_kind.items()})
-        results.add(
-            f"{name} median latency", "us", "lower", {k: s.latency_us for k, s in per_kind.items()}
-        )
-    results.add("8 threads http.client keep-alive req/s", "req/s", "higher", dict(concurrent))
-    if use_wrk:
-        results.add("wrk -c2 req/s", "req/s", "higher", {k: v["rate"] for k, v in wrk.items()})
-        results.add("wrk -c2 p50", "us", "lower", {k: v["p50_us"] for k, v in wrk.items()})
-        results.add("wrk -c2 p99", "us", "lower", {k: v["p99_us"] for k, v in wrk.items()})
-        results.raw["wrk"] = wrk
-
-    # registered handlers --------------------------------------------------
-    for count in (1, 10, 100, 1000):
-        rates: dict[str, float | None] = {}
-        for kind in ("ours", "incumbent"):
-            if kind not in pythons:
-                continue
-            with serving(pythons[kind], kind, handlers=count) as port:
-                rates[kind] = clients.measure_http_client(port, budget, keep_alive=True).rate
-        results.add(f"{count} handlers, http.client keep-alive req/s", "req/s", "higher", rates)
-
-    # TLS -------------------------------------------------------------------
-    import trustme
-
-    authority = trustme.CA()
-    issued = authority.issue_cert("127.0.0.1", "localhost")
-    client_context = ssl.create_default_context()
-    authority.configure_trust(client_context)
-    with tempfile.TemporaryDirectory() as folder:
-        cert = os.path.join(folder, "cert.pem")
-        key = os.path.join(folder, "key.pem")
-        issued.cert_chain_pems[0].write_to_path(cert)
-        for extra in issued.cert_chain_pems[1:]:
-            extra.write_to_path(cert, append=True)
-        issued.private_key_pem.write_to_path(key)
-        tls_rates: dict[str, float | None] = {}
-        for kind, python in pythons.items():
-            tls_budget = budget if kind != "incumbent" else budget.scaled(1.0)
-            with serving(python, kind, cert=(cert, key)) as port:
-                tls_rates[kind] = clients.measure_http_client(
-                    port, tls_budget, keep_alive=True, tls=client_context
-                ).rate
-        results.add("TLS http.client keep-alive req/s", "req/s", "higher", tls_rates)
-
-    # the generated suite ---------------------------------------------------
-    if args.skip_suite:
-        results.note("the generated 500-test suite was skipped (--skip-suite)")
-        return
-    repeats = 1 if quick else 5  # single pytest runs move by +-50 ms
-    suite_pythons = dict(pythons)
-    suite_pythons["ours"] = ensure_suite_venv(results) or pythons["ours"]
-    with tempfile.TemporaryDirectory() as folder:
-        suite.write_suites(Path(folder))
-        for workers in (0, 2):
-            label = "plain" if not workers else f"-n {workers}"
-            per_test: dict[str, float | None] = {}
-            for kind in ("ours", "incumbent"):
-                if kind not in suite_pythons:
-                    continue
-                measured = suite.overhead_ms(
-                    suite_pythons[kind], Path(folder), kind, workers, repeats
+            rows.append(
+                (f"1-test run, {label}, -p no:httpdouble (ms)", {"ours": _spread(got["without"])})
+            )
+            run.goals.append(
+                (
+                    "startup",
+                    Goal(
+                        f"1-test run ({label}): plugin adds (ms)",
+                        _spread(got["added"]),
+                        "<=",
+                        bound,
+                        "ms",
+                    ),
                 )
-                per_test[kind] = measured["per_test_ms"]
-            results.add(f"500-test suite ({label}) overhead/test", "ms", "lower", per_test)
-
-
-# ------------------------------------------------------------------ targets
-
-
-def targets(results: Results) -> list[dict[str, Any]]:
-    def v(case: str, server: str) -> float | None:
-        return results.value(case, server)
-
-    def fastest(case: str) -> float | None:
-        rates = [v(case, r) for r in REFERENCES]
-        present = [r for r in rates if r is not None]
-        return max(present) if present else None
-
-    checks: list[tuple[str, float | None, float, str]] = []
-    stop = v("stop()", "ours")
-    checks.append(("stop() <= 5 ms", stop, 5.0, "<="))
-    stop_idle = v("stop() (idle keep-alive conn open)", "ours")
-    checks.append(("stop() with an idle keep-alive connection <= 5 ms", stop_idle, 5.0, "<="))
-    seq = "http.client keep-alive req/s"
-    checks.append(
-        (
-            "sequential keep-alive >= 0.7x fastest reference",
-            _ratio(v(seq, "ours"), fastest(seq)),
-            0.7,
-            ">=",
-        )
-    )
-    checks.append(
-        (
-            "sequential keep-alive >= 3x incumbent",
-            _ratio(v(seq, "ours"), v(seq, "incumbent")),
-            3.0,
-            ">=",
-        )
-    )
-    if v("wrk -c2 req/s", "ours") is not None:
-        checks.append(
-            (
-                "wrk req/s >= 3x incumbent",
-                _ratio(v("wrk -c2 req/s", "ours"), v("wrk -c2 req/s", "incumbent")),
-                3.0,
-                ">=",
             )
-        )
-        checks.append(
-            (
-                "wrk p99 <= 1/10 of incumbent's",
-                _ratio(v("wrk -c2 p99", "ours"), v("wrk -c2 p99", "incumbent")),
-                0.1,
+            run.raw[f"startup {label}"] = got
+    run.tables.append(
+        spread_table("Startup, each run a fresh process", ["ours", "incumbent"], rows)
+    )
+    run.raw["import_ms"] = {"ours": imports, "ours_total": totals}
+
+
+def suite_overhead(run: Run, ours: str, incumbent: str | None) -> None:
+    tests = 100 if run.quick else suite.TESTS
+    repeats = 1 if run.quick else 3
+    pythons = {"ours": ours, "floor": ours}
+    if incumbent is not None:
+        pythons["incumbent"] = incumbent
+    rows: list[tuple[str, dict[str, Spread]]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        suite.write_suites(Path(folder), tests)
+        for workers in (0, 2):
+            label = "-n 2" if workers else "plain"
+            got = suite.overheads(pythons, Path(folder), workers, repeats, tests)
+            rows.append(
+                (
+                    f"{tests}-test suite, {label}: ms a test over empty",
+                    {k: _spread(v) for k, v in got.items()},
+                )
+            )
+            mine = got["ours"]
+            theirs = got.get("incumbent", [None] * repeats)
+            run.goals.append(
+                (
+                    "suite",
+                    Goal(
+                        f"per-test overhead ({label}), ours / incumbent",
+                        ratios(mine, theirs),
+                        "<=",
+                        0.8,
+                    ),
+                )
+            )
+            run.raw[f"suite {label}"] = got
+    title = f"Per-test overhead, {repeats} interleaved repetitions, each run a fresh pytest"
+    run.tables.append(spread_table(title, ["ours", "incumbent", "floor"], rows))
+
+
+def log_reads(run: Run, incumbent: str | None) -> None:
+    script = str(HERE / "log_reads.py")
+    entries = 3_000 if run.quick else 100_000
+    memory = "1000" if run.quick else "5000"
+    plans = {"ours": (sys.executable, str(entries))}
+    if incumbent is not None:
+        # Its log[-1] is an index into a list, the same at any length: a shorter loop will do.
+        plans["incumbent"] = (incumbent, str(entries if run.quick else 20_000))
+    got: dict[str, dict[str, Any]] = {}
+    for kind, (python, size) in plans.items():
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            command = [python, script, "--server", kind, "--entries", str(entries)]
+            command += ["--sizes", size, "--memory-requests", memory, "--budget", "90"]
+            subprocess.run([*command, "--json", out.name], check=True, timeout=900, cwd=HERE)
+            got[kind] = json.loads(Path(out.name).read_text())
+    run.raw["logs"] = got
+
+    def pick(figures: dict[str, Any], path: str) -> float:
+        part, key = path.split(".")
+        return float(figures[part][-1][key] if part == "reads" else figures[part][key])
+
+    def cell(path: str) -> dict[str, Spread]:
+        return {kind: Spread((pick(figures, path),)) for kind, figures in got.items()}
+
+    n = f"{entries:,}"
+    rows = [
+        (f"{n} requests, log unread: us a request", cell("entries.us_per_request")),
+        ("full collection, empty log (ms)", cell("entries.gc_ms_empty_log")),
+        (f"full collection, {n} entries unread (ms)", cell("entries.gc_ms_logged")),
+        (f"full collection, {n} entries read (ms)", cell("entries.gc_ms_after_full_read")),
+        (f"full read of {n} entries: us an entry", cell("entries.full_read_us_per_entry")),
+        ("second full read: us an entry", cell("entries.second_full_read_us_per_entry")),
+        ("log[-1] after each request: requests", cell("reads.sent")),
+        ("log[-1] after each request: us a read", cell("reads.us_per_read")),
+        ("memory a logged request, unread (B)", cell("memory.bytes_unread")),
+        ("memory a logged request, read (B)", cell("memory.bytes_read")),
+    ]
+    run.tables.append(spread_table("Reading the request log (one run each)", list(got), rows))
+    ours = got["ours"]
+    theirs = got.get("incumbent")
+
+    def versus(text: str, path: str) -> tuple[str, Goal]:
+        value = ratio(pick(ours, path), pick(theirs, path)) if theirs else None
+        return ("logs", Goal(text, Spread((value,)), "<=", 1.0))
+
+    flat = ratio(pick(ours, "entries.gc_ms_logged"), pick(ours, "entries.gc_ms_empty_log"))
+    run.goals += [
+        versus(
+            f"full read of {n} entries, us an entry: ours / incumbent",
+            "entries.full_read_us_per_entry",
+        ),
+        versus("log[-1] after each request, us a read: ours / incumbent", "reads.us_per_read"),
+        (
+            "logs",
+            Goal(
+                "memory a logged request, unread (ours)",
+                Spread((pick(ours, "memory.bytes_unread"),)),
                 "<=",
-            )
-        )
-    one = v("1 handlers, http.client keep-alive req/s", "ours")
-    thousand = v("1000 handlers, http.client keep-alive req/s", "ours")
-    checks.append(("1000 handlers >= 0.9x one handler", _ratio(thousand, one), 0.9, ">="))
-    tls = "TLS http.client keep-alive req/s"
-    checks.append(
+                600,
+                "B",
+            ),
+        ),
         (
-            "TLS keep-alive >= 10x incumbent",
-            _ratio(v(tls, "ours"), v(tls, "incumbent")),
-            10.0,
-            ">=",
-        )
-    )
-    for label in ("plain", "-n 2"):
-        case = f"500-test suite ({label}) overhead/test"
-        checks.append(
-            (
-                f"per-test overhead ({label}) <= incumbent",
-                _ratio(v(case, "ours"), v(case, "incumbent")),
-                1.0,
+            "logs",
+            Goal(
+                f"full collection, {n} entries unread / empty log (ours)",
+                Spread((flat,)),
                 "<=",
-            )
-        )
-    out = []
-    for name, measured, bound, op in checks:
-        held = (
-            None if measured is None else (measured <= bound if op == "<=" else measured >= bound)
-        )
-        out.append({"target": name, "measured": measured, "bound": f"{op} {bound}", "held": held})
-    return out
+                1.5,
+            ),
+        ),
+    ]
+
+
+# ---------------------------------------------------------------------- main
 
 
 def machine() -> dict[str, Any]:
@@ -448,6 +263,7 @@ def machine() -> dict[str, Any]:
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
+        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
     }
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -459,37 +275,59 @@ def machine() -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="short rounds (under 2 minutes)")
+    parser.add_argument("--quick", action="store_true", help="short runs, under a minute")
+    parser.add_argument("--sections", default=DEFAULT_SECTIONS, help=f"of {','.join(SECTIONS)}")
+    parser.add_argument("--repetitions", type=int, help="peers: rotations (5; --quick: 1)")
     parser.add_argument("--json", default=str(HERE / "results.json"), help="where to write JSON")
-    parser.add_argument("--skip-suite", action="store_true", help="skip the 500-test suite")
     args = parser.parse_args()
+    sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections {sorted(unknown)}; choose from {','.join(SECTIONS)}")
+    repetitions = args.repetitions or (1 if args.quick else 5)
     began = time.monotonic()
-    results = Results()
-    print("     " + " " * 48 + "  ".join(f"{LABELS[s][:10]:>10}" for s in SERVERS), flush=True)
-    run_all(args, results)
-    print()
-    print(table(results))
-    checked = targets(results)
-    print()
-    for item in checked:
-        state = {True: "holds", False: "MISSED", None: "not measured"}[item["held"]]
-        measured = "-" if item["measured"] is None else f"{item['measured']:.3g}"
-        print(f"  {state:<12} {item['target']:<52} measured {measured} (target {item['bound']})")
-    for text in results.notes:
-        print(f"  note: {text}")
+    run = Run(args.quick)
+    run.raw["machine_before"] = machine()
+    incumbent = envs.ensure_incumbent(run.note)
+    ours = envs.ensure_suite_venv(run.note) or sys.executable
+    timings: dict[str, float] = {}
+    for section in sections:
+        print(f"\n== {section}", flush=True)
+        start = time.monotonic()
+        if section == "peers":
+            peers(run, repetitions, incumbent)
+        elif section == "startup":
+            startup_costs(run, ours, incumbent)
+        elif section == "suite":
+            suite_overhead(run, ours, incumbent)
+        elif section == "logs":
+            log_reads(run, incumbent)
+        else:
+            run.raw["matrix"] = matrix.run(args.quick, incumbent)
+        timings[section] = time.monotonic() - start
     elapsed = time.monotonic() - began
-    print(f"\n{'quick' if args.quick else 'full'} run took {elapsed:.0f} s")
+    print()
+    for text in run.tables:
+        print(text, end="\n\n")
+    if run.goals:
+        print(f"Goals (each checked in every repetition; {repetitions} for the servers)")
+        print(goals_table([goal for _, goal in run.goals]))
+    for text in run.notes:
+        print(f"note: {text}")
+    spent = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings.items())
+    print(f"\n{'quick' if args.quick else 'full'} run took {elapsed:.0f} s ({spent})")
     Path(args.json).write_text(
         json.dumps(
             {
                 "mode": "quick" if args.quick else "full",
+                "command": " ".join(sys.argv),
                 "seconds": elapsed,
+                "section_seconds": timings,
                 "machine": machine(),
-                "servers": LABELS,
-                "rows": results.rows,
-                "targets": checked,
-                "notes": results.notes,
-                "raw": results.raw,
+                "goals": [dict(section=s, **g.as_json()) for s, g in run.goals],
+                "tables": run.tables,
+                "notes": run.notes,
+                "raw": run.raw,
             },
             indent=2,
         )

@@ -1,4 +1,4 @@
-"""One server in its own process, for the benchmark driver (``run.py``).
+"""One server in its own process, for the benchmark driver (``rotation.py``, ``matrix.py``).
 
 Runs under our interpreter (``ours``, ``werkzeug``, ``stdlib``) or under the
 incumbent's virtualenv (``incumbent``): it imports only the standard library
