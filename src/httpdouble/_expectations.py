@@ -652,6 +652,20 @@ def _response_maker(response: Response) -> ResponseHandler:
     return make_response
 
 
+# The code of the response functions built above: a handler whose ``request_handler``
+# runs one of them runs no code of the user's (the I/O loop builds its response itself).
+_OUR_MAKERS = frozenset(
+    maker.__code__
+    for maker in (_data_maker(b"", 200, []), _response_maker(Response(b"")))
+    if hasattr(maker, "__code__")
+)
+
+
+def runs_no_user_code(request_handler: object) -> bool:
+    """Return whether ``request_handler`` is a static response built by this module."""
+    return getattr(request_handler, "__code__", None) in _OUR_MAKERS
+
+
 def _sequence_maker(item: object, index: int) -> ResponseHandler:
     if item is None or isinstance(item, (str, bytes)):
         return _data_maker(item or b"", 200, [])

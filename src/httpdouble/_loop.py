@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._dispatch import Begun, RequestDispatcher
-from ._expectations import StaticReply
+from ._expectations import StaticReply, runs_no_user_code
 from ._head import HAND_OVER, parse_head
 from ._request import ConnectionInfo, Limits
 from ._wire import DATE, BadResponse, Pending, Reports, error_response, frame
@@ -240,6 +240,17 @@ class IOLoop:
                 return
             try:
                 begun = dispatcher.begin(environ, (head, *conn.facts))
+                if (
+                    begun is not None
+                    and begun.reply is None
+                    and begun.source is not None
+                    and runs_no_user_code(begun.source)
+                ):
+                    # A static response's first use: built here (no user code runs), then
+                    # cached for the next requests.
+                    if not self._first_use(conn, environ, begun, keep_alive):
+                        return
+                    continue
             except Exception as exc:  # a bug of ours: the test hears of it, the loop goes on
                 self._internal_error(exc)
                 with contextlib.suppress(OSError):
@@ -272,6 +283,33 @@ class IOLoop:
                 self._framed[key] = (reply, date, data, keep_alive)
             if not self._send(conn, data, environ, keep_alive):
                 return
+
+    def _first_use(
+        self, conn: Conn, environ: dict[str, Any], begun: Begun, keep_alive: bool
+    ) -> bool:
+        """Answer a static response's first use; return whether the loop may read on."""
+        captured: list[Any] = []
+
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            captured[:] = (status, headers)
+            return None
+
+        try:
+            result = self._dispatcher.finish(environ, start_response, begun)
+        except BadResponse as exc:  # pragma: no cover - our makers check headers when set
+            data = self._reports.bad_response(environ, exc, str(exc))
+            return self._send(conn, data, environ, False)
+        status, headers = captured
+        body = b"".join(result)
+        try:
+            data, keep_alive = frame(
+                status, headers, body, keep_alive, False, environ["SERVER_PROTOCOL"] == "HTTP/1.0"
+            )
+        except BadResponse as exc:
+            data, keep_alive = self._reports.bad_response(environ, exc, str(exc)), False
+        return self._send(conn, data, environ, keep_alive)
 
     def _send(self, conn: Conn, data: bytes, environ: dict[str, Any], keep_alive: bool) -> bool:
         """Send a reply; return whether the loop may read the next request now."""

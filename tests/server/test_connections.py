@@ -188,10 +188,15 @@ class _DawdlingServer(HTTPServer):
 def test_stop_joins_a_connection_thread_caught_between_two_connections() -> None:
     server = _DawdlingServer()
     with server:
-        server.expect_request("/which").respond_with_data("seen")
+        # A handler function: its request is served on a connection thread, not the loop.
+        server.expect_request("/which").respond_with_handler(_seen)
         _one_request_per_connection(server, 1)
         assert server.connection_ended.wait(10)
     assert _conn_threads(server) == []
+
+
+def _seen(request: Request) -> Response:
+    return Response("seen")
 
 
 def test_idle_connection_threads_end_after_a_while_and_at_stop(
@@ -201,7 +206,7 @@ def test_idle_connection_threads_end_after_a_while_and_at_stop(
 
     monkeypatch.setattr(server_module, "_IDLE_THREAD_SECONDS", 0.05)
     with HTTPServer() as server:
-        server.expect_request("/which").respond_with_data("seen")
+        server.expect_request("/which").respond_with_handler(_seen)
         _one_request_per_connection(server, 3)
         for thread in _conn_threads(server):
             thread.join(5)
@@ -210,7 +215,7 @@ def test_idle_connection_threads_end_after_a_while_and_at_stop(
         assert len(server.log) == 6
     monkeypatch.setattr(server_module, "_IDLE_THREAD_SECONDS", 60.0)
     with HTTPServer() as server:
-        server.expect_request("/which").respond_with_data("seen")
+        server.expect_request("/which").respond_with_handler(_seen)
         _one_request_per_connection(server, 3)
         assert _conn_threads(server) != []  # idle, waiting for a next connection
     assert _conn_threads(server) == []  # stop() ended them at once
