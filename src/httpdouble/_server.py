@@ -1,10 +1,11 @@
-"""The server: listening sockets, the accept thread, connection threads, the lifecycle.
+"""The server: listening sockets, the I/O loop thread, connection threads, the lifecycle.
 
 Everything about requests and responses lives in :mod:`._dispatch` (what to
-answer) and :mod:`._wire` (HTTP/1.1 on a connection); this module only owns
-sockets and threads. Sockets are bound here, not by werkzeug, so a bind
-failure raises :class:`ServerStartError` instead of exiting the process, and
-``stop()`` wakes the accept loop through a socket pair instead of polling.
+answer), :mod:`._loop` (the I/O loop) and :mod:`._wire` (HTTP/1.1 on a
+connection); this module only owns sockets and threads. Sockets are bound here,
+not by werkzeug, so a bind failure raises :class:`ServerStartError` instead of
+exiting the process, and ``stop()`` wakes the loop through a socket pair
+instead of polling.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from ._wire_findings import wire_reports
 DEFAULT_LISTEN_HOST = "localhost"
 DEFAULT_LISTEN_PORT = 0
 _PORT_ATTEMPTS = 20
-# A connection thread waits this long for the next connection before it ends: a new
+# A connection thread waits this long for its next piece of work before it ends: a new
 # connection then costs a hand-over instead of a thread start (about 50 us here).
 _IDLE_THREAD_SECONDS = 10.0
 # A connection for a thread: (socket, peer, the loop's connection and request, or None, None
@@ -107,8 +108,8 @@ class HTTPServer(RequestDispatcher):
     :param port: the port; ``0`` lets the system (or ``port_source``) choose.
     :param ssl_context: serve HTTPS with this server-side context.
     :param default_waiting_settings: defaults for :meth:`wait`.
-    :param threaded: accepted for compatibility; every connection is always
-        served on a thread of its own.
+    :param threaded: accepted for compatibility; connections are served by one
+        I/O loop, and handler functions on connection threads.
     :param no_handler_status_code: status of the answer when no handler matches.
     :param limits: bounds on request line, headers and body.
     :param port_source: called to propose a port when ``port`` is ``0``
