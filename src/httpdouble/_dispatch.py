@@ -98,7 +98,7 @@ def _check_timeout(value: object) -> float | None:
 
 
 class Begun:
-    """A request :meth:`RequestDispatcher.begin` looked up, for ``finish`` to answer."""
+    """A request that ``_begin_request`` looked up, for ``_finish_request`` to answer."""
 
     __slots__ = ("error", "handler", "lookup", "reply", "request", "settles", "source")
 
@@ -237,16 +237,18 @@ class RequestDispatcher(Registration, Waiter):
         ):
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [READINESS_BODY]
-        begun = self.begin(environ)
+        begun = self._begin_request(environ)
         if begun is None:
             return self._custom(Request(environ, populate_request=False))(environ, start_response)
-        return self.finish(environ, start_response, begun)
+        return self._finish_request(environ, start_response, begun)
 
-    def begin(self, environ: WSGIEnvironment, raw: RawRequest | None = None) -> Begun | None:
+    def _begin_request(
+        self, environ: WSGIEnvironment, raw: RawRequest | None = None
+    ) -> Begun | None:
         """Look the request up; serve and log it at once if its answer is a cached reply.
 
         The server's I/O loop calls this for each request it read; only what is left
-        (a handler function, a first use, no handler) goes on in :meth:`finish`, on a
+        (a handler function, a first use, no handler) goes on in :meth:`_finish_request`, on a
         thread. ``None``: the request is not looked up here (a readiness check, or a
         subclass's own ``dispatch``); the whole app must run. ``raw``: the request as it
         arrived, which the log keeps instead of the environ when the reply is cached.
@@ -281,10 +283,10 @@ class RequestDispatcher(Registration, Waiter):
                 begun.reply = reply
         return begun
 
-    def finish(
+    def _finish_request(
         self, environ: WSGIEnvironment, start_response: StartResponse, begun: Begun
     ) -> Iterable[bytes]:
-        """Answer a request :meth:`begin` looked up (and log it, if it did not)."""
+        """Answer a request :meth:`_begin_request` looked up (and log it, if it did not)."""
         reply = begun.reply
         if reply is not None:
             start_response(reply.status, reply.headers)

@@ -32,13 +32,12 @@ from ._errors import HTTPDoubleUsageError, HTTPServerError, ServerStartError
 from ._findings import Finding, Kind, format_exception
 from ._idle import IdleThreads
 from ._log import Stamp
-from ._loop import Conn, IOLoop
+from ._loop import Conn, ConnReader, IOLoop
 from ._readiness import probe_readiness
 from ._refusals import tls_failure_detail
 from ._waiting import WaitingSettings
 from ._wire import (
     ConnectionInfo,
-    ConnReader,
     Limits,
     Pending,
     error_response,

@@ -169,62 +169,6 @@ def serve_one(
         return False
 
 
-class ConnReader:
-    """Buffered reads of one connection whose unread bytes can be handed on.
-
-    What a thread reads for the I/O loop: it starts with the bytes the loop had
-    read already, and what the thread did not use goes back to the loop.
-    """
-
-    __slots__ = ("buf", "sock")
-
-    def __init__(self, sock: socket.socket, buf: bytearray) -> None:
-        self.sock = sock
-        self.buf = buf
-
-    def _fill(self) -> bool:
-        data = self.sock.recv(65536)
-        self.buf += data
-        return bool(data)
-
-    def peek(self, size: int = 1) -> bytes:
-        if not self.buf:
-            self._fill()
-        return bytes(self.buf[: max(size, 1)])
-
-    def readline(self, limit: int = -1) -> bytes:
-        buf = self.buf
-        start = 0
-        while True:
-            found = buf.find(b"\n", start)
-            if found >= 0 and (limit < 0 or found < limit):
-                size = found + 1
-                break
-            if 0 <= limit <= len(buf):
-                size = limit
-                break
-            start = len(buf)
-            if not self._fill():
-                size = len(buf)
-                break
-        line = bytes(buf[:size])
-        del buf[:size]
-        return line
-
-    def read(self, size: int = -1) -> bytes:
-        buf = self.buf
-        while (size < 0 or len(buf) < size) and self._fill():
-            pass
-        if size < 0:
-            size = len(buf)
-        data = bytes(buf[:size])
-        del buf[:size]
-        return data
-
-    def close(self) -> None:
-        """Nothing to release: the socket is its owner's."""
-
-
 def _send_quietly(sock: socket.socket, payload: bytes) -> None:
     with contextlib.suppress(OSError):
         sock.sendall(payload)

@@ -247,10 +247,10 @@ def test_a_bug_in_the_loops_lookup_is_a_500_and_a_finding_not_a_dead_loop() -> N
     class Broken(HTTPServer):
         broken = False
 
-        def begin(self, environ: dict[str, object], raw: object = None) -> object:  # type: ignore[override]
+        def _begin_request(self, environ: dict[str, object], raw: object = None) -> object:  # type: ignore[override]
             if self.broken:
                 raise RuntimeError("a bug in begin")
-            return super().begin(environ, raw)  # type: ignore[arg-type]
+            return super()._begin_request(environ, raw)  # type: ignore[arg-type]
 
     server = Broken()
     with server:
