@@ -104,10 +104,11 @@ def _start_server(
     # As in pytest-httpserver, a fixture override may leave host or port to the default.
     host = address[0] or DEFAULT_LISTEN_HOST
     port = DEFAULT_LISTEN_PORT if address[1] is None else address[1]
+    # Without a coordinator or portserver (a remote worker), port 0 is bound as it is:
+    # the kernel gives the port to our listening socket in one step.
+    source = _pick_port if port == 0 and state.ports.uses_portpicker else None
     try:
-        server = HTTPServer(
-            host, port, ssl_context=ssl_context, port_source=_pick_port if port == 0 else None
-        )
+        server = HTTPServer(host, port, ssl_context=ssl_context, port_source=source)
     except HTTPDoubleUsageError as exc:
         if exc.argument != "host":
             raise

@@ -10,6 +10,8 @@ where findings become builtins and back.
 from __future__ import annotations
 
 import enum
+import os
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -77,15 +79,23 @@ def session_data(
     requests: int,
     tests: int,
     outside: Iterable[Finding],
+    ports: str,
     portserver: str,
 ) -> dict[str, Any]:
-    """Return what a worker sends at the end of its session, as plain builtins."""
+    """Return what a worker sends at the end of its session, as plain builtins.
+
+    ``ports`` says how the process chose ports (see :mod:`._xdist`), ``portserver`` the
+    address it asked, if any; the host name and pid are this process's own.
+    """
     return {
         "worker": worker,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
         "url": url,
         "requests": requests,
         "tests": tests,
         "outside": [f.to_builtins() for f in outside],
+        "ports": ports,
         "portserver": portserver,
     }
 
@@ -118,10 +128,13 @@ class WorkerRecord:
     """What the report knows of one worker (or of the single process)."""
 
     worker: str
+    host: str = ""
+    pid: int = 0
     url: str = ""
     requests: int = 0
     tests: int = 0
     outside: list[Finding] = field(default_factory=list)
+    ports: str = ""
     portserver: str = ""
     finished: bool = False
     crash: str = ""
@@ -147,6 +160,8 @@ class Report:
         self.workers: dict[str, WorkerRecord] = {}
         self.tests: list[TestRecord] = []
         self.fail_outside = fail_outside
+        self.coordinator_address = ""
+        self.handed_out: list[tuple[int, int]] = []
 
     def _worker(self, worker: str) -> WorkerRecord:
         return self.workers.setdefault(worker, WorkerRecord(worker))
@@ -173,14 +188,26 @@ class Report:
         worker.requests = data["requests"]
         worker.tests = data["tests"]
         worker.outside = _findings_from(data["outside"])
+        worker.host = data.get("host", "")
+        worker.pid = data.get("pid", 0)
+        worker.ports = data.get("ports", "")
         worker.portserver = data["portserver"]
         worker.finished = True
 
-    def worker_down(self, worker: str, error: object) -> None:
-        """Record a worker that ended without sending its session data."""
+    def worker_down(self, worker: str, error: object, host: str = "") -> None:
+        """Record a worker that ended without sending its session data.
+
+        ``host``: where the controller started it (the worker never said it).
+        """
         record = self._worker(worker)
         if not record.finished:
             record.crash = str(error or "it sent no session data").strip().splitlines()[-1]
+            record.host = record.host or host
+
+    def coordinator(self, address: str, handed_out: Iterable[tuple[int, int]]) -> None:
+        """Record the controller's port coordinator and the ``(pid, port)`` it handed out."""
+        self.coordinator_address = address
+        self.handed_out = list(handed_out)
 
     def worker_crashed_in(self, worker: str, nodeid: str) -> None:
         """Record the test a worker was running when it died."""
@@ -276,18 +303,11 @@ class Report:
         ]
 
     def _worker_lines(self, records: list[WorkerRecord]) -> list[str]:
-        lines = []
-        xdist = [w for w in records if w.worker.startswith("gw") and w.finished]
-        if xdist:
-            servers_of_ports = {w.portserver for w in xdist}
-            lines.append(
-                f"  ports from portpicker's portserver {', '.join(sorted(servers_of_ports))}"
-                if all(servers_of_ports)
-                else "  ports from portpicker without a portserver on some workers"
-                " (remote workers or no Linux): picks are not coordinated there"
-            )
+        lines = _ports_lines([w for w in records if w.finished])
         for record in records:
             where = record.url or "(no server)"
+            if record.host:
+                where += f" on {record.host}"
             if record.crash:
                 running = f" while running {record.crashed_in}" if record.crashed_in else ""
                 where += (
@@ -313,6 +333,9 @@ class Report:
                     "crashed": bool(w.crash),
                     "crash": w.crash,
                     "crashed_in": w.crashed_in,
+                    "host": w.host,
+                    "pid": w.pid,
+                    "ports": w.ports,
                     "portserver": w.portserver,
                 }
                 for w in sorted(self.workers.values(), key=lambda w: _worker_key(w.worker))
@@ -338,7 +361,33 @@ class Report:
             ],
             "problem_count": self.problem_count(),
             "fails_run": self.fails_run(),
+            "port_coordinator": {
+                "address": self.coordinator_address,
+                "handed_out": [{"pid": pid, "port": port} for pid, port in self.handed_out],
+            },
         }
+
+
+_PORTS_WORDS = {
+    "controller's coordinator": "from the controller's port coordinator {address}",
+    "PORTSERVER_ADDRESS": "from the portserver at {address} (PORTSERVER_ADDRESS)",
+    "bind port 0": "by binding port 0 (no coordinator on that machine)",
+    "portpicker alone": "from portpicker alone (no portserver)",
+}
+
+
+def _ports_lines(records: list[WorkerRecord]) -> list[str]:
+    """Return the line that says how the workers chose their ports (under xdist only)."""
+    ways: dict[str, list[str]] = {}
+    for record in records:
+        if record.worker.startswith("gw") and record.ports:
+            words = _PORTS_WORDS.get(record.ports, record.ports)
+            ways.setdefault(words.format(address=record.portserver), []).append(record.worker)
+    if not ways:
+        return []
+    if len(ways) == 1:
+        return [f"  ports {next(iter(ways))}"]
+    return ["  ports: " + "; ".join(f"{how} ({', '.join(ws)})" for how, ws in ways.items())]
 
 
 def _n(count: int, noun: str) -> str:

@@ -56,6 +56,7 @@ def test_test_and_session_data_are_plain_builtins_and_survive_json() -> None:
         requests=3,
         tests=1,
         outside=[_finding(None, "gw1")],
+        ports="controller's coordinator",
         portserver="@x",
     )
     for value in (data, session):
@@ -86,6 +87,7 @@ def test_merged_report_renders_workers_problems_and_outside_requests() -> None:
             requests=3,
             tests=1,
             outside=[_finding(None, "gw1")],
+            ports="controller's coordinator",
             portserver="@x",
         )
     )
@@ -119,7 +121,13 @@ def test_report_without_problems_is_one_line_and_empty_when_unused() -> None:
     assert report.render(ReportMode.PROBLEMS) == []
     report.add_session(
         session_data(
-            worker="main", url="http://localhost:1", requests=2, tests=2, outside=[], portserver=""
+            worker="main",
+            url="http://localhost:1",
+            requests=2,
+            tests=2,
+            outside=[],
+            ports="portpicker alone",
+            portserver="",
         )
     )
     assert report.render(ReportMode.PROBLEMS) == [
