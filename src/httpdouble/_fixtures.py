@@ -175,6 +175,8 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
         requests=requests,
         entries=entries,
         checked=checked,
+        ports=state.ports.via,
+        portserver=state.ports.address,
     )
     for finding in findings:
         item.user_properties.append((JUNIT_PROPERTY, finding.render()))

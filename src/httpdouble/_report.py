@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -53,12 +53,16 @@ def per_test_data(
     requests: int,
     entries: Iterable[LogEntry] = (),
     checked: bool = False,
+    ports: str = "",
+    portserver: str = "",
 ) -> dict[str, Any]:
     """Return what one test sends to the controller, as plain builtins.
 
     ``entries`` (the test's log, for ``--httpserver-report=all``) may be empty:
     ``requests`` is the count either way. ``checked``: the findings failed the test at
     teardown, so pytest shows them in full and the report gives them one line.
+    The host name and ``ports`` (how this process chose ports) travel with every test,
+    so the report names the machine of a worker that crashes before its session ends.
     """
     lines = [_request_line(e) for e in list(entries)[:REQUEST_LINES_PER_TEST]]
     return {
@@ -69,6 +73,9 @@ def per_test_data(
         "request_lines": lines,
         "findings": [f.to_builtins() for f in findings],
         "checked": checked,
+        "host": socket.gethostname(),
+        "ports": ports,
+        "portserver": portserver,
     }
 
 
@@ -178,6 +185,9 @@ class Report:
         self.tests.append(record)
         worker = self._worker(record.worker)
         worker.url = worker.url or data["url"]
+        worker.host = worker.host or data.get("host", "")
+        if not worker.ports:
+            worker.ports, worker.portserver = data.get("ports", ""), data.get("portserver", "")
         if not worker.finished:
             worker.tests += 1
             worker.requests += record.requests
@@ -281,17 +291,24 @@ class Report:
             lines.extend(self._worker_lines(records))
         if mode is ReportMode.ALL:
             for test in self.tests:
-                lines.append(f"{test.nodeid} [{test.worker}]: {_n(test.requests, 'request')}")
+                tag = self.tag(test.worker)
+                lines.append(f"{test.nodeid} [{tag}]: {_n(test.requests, 'request')}")
                 lines.extend(f"    {line}" for line in test.request_lines)
         for category in (TEARDOWN, CHECK_OFF, OUTSIDE, UNCHECKED):
             chosen = [g for g in groups if g.category == category]
             if chosen:
-                lines.extend(_section(category, chosen))
+                lines.extend(_section(category, chosen, self.tag))
         if any(g.category == TEARDOWN for g in groups):
             from ._findings import TURN_OFF_HINT
 
             lines.append(TURN_OFF_HINT)
         return lines + self._fail_line()
+
+    def tag(self, worker: str) -> str:
+        """Return how a problem line names its worker: with the host when the run had several."""
+        hosts = {record.host for record in self.workers.values() if record.host}
+        host = self.workers[worker].host if worker in self.workers else ""
+        return f"{worker} on {host}" if len(hosts) > 1 and host else worker
 
     def _fail_line(self) -> list[str]:
         if not self.fails_run():
@@ -303,7 +320,7 @@ class Report:
         ]
 
     def _worker_lines(self, records: list[WorkerRecord]) -> list[str]:
-        lines = _ports_lines([w for w in records if w.finished])
+        lines = _ports_lines(records)
         for record in records:
             where = record.url or "(no server)"
             if record.host:
@@ -354,6 +371,7 @@ class Report:
                 {
                     "where": group.where,
                     "worker": group.worker,
+                    "host": self._worker(group.worker).host,
                     "category": group.category,
                     "findings": [f.to_builtins() for f in group.findings],
                 }
@@ -371,7 +389,7 @@ class Report:
 _PORTS_WORDS = {
     "controller's coordinator": "from the controller's port coordinator {address}",
     "PORTSERVER_ADDRESS": "from the portserver at {address} (PORTSERVER_ADDRESS)",
-    "bind port 0": "by binding port 0 (no coordinator on that machine)",
+    "bind port 0": "by binding port 0",
     "portpicker alone": "from portpicker alone (no portserver)",
 }
 
@@ -379,15 +397,16 @@ _PORTS_WORDS = {
 def _ports_lines(records: list[WorkerRecord]) -> list[str]:
     """Return the line that says how the workers chose their ports (under xdist only)."""
     ways: dict[str, list[str]] = {}
-    for record in records:
-        if record.worker.startswith("gw") and record.ports:
+    workers = [w for w in records if w.worker.startswith("gw")]
+    for record in workers:
+        if record.ports:
             words = _PORTS_WORDS.get(record.ports, record.ports)
             ways.setdefault(words.format(address=record.portserver), []).append(record.worker)
     if not ways:
         return []
-    if len(ways) == 1:
-        return [f"  ports {next(iter(ways))}"]
-    return ["  ports: " + "; ".join(f"{how} ({', '.join(ws)})" for how, ws in ways.items())]
+    if len(ways) == 1 and sum(map(len, ways.values())) == len(workers):
+        return [f"  ports {next(iter(ways))}"]  # the same for every worker
+    return ["  ports: " + "; ".join(f"{', '.join(ws)} {how}" for how, ws in ways.items())]
 
 
 def _n(count: int, noun: str) -> str:
@@ -404,19 +423,19 @@ _TITLES = {
 }
 
 
-def _section(category: str, groups: list[ProblemGroup]) -> list[str]:
+def _section(category: str, groups: list[ProblemGroup], tag: Callable[[str], str]) -> list[str]:
     from ._findings import numbered_lines
 
     problems = _n(sum(len(g.findings) for g in groups), "HTTP problem")
     lines = [_TITLES[category].format(problems=problems, tests=_n(len(groups), "test"))]
     for group in groups:
         if category == TEARDOWN:
-            lines.append(f"  {group.where} [{group.worker}]: {_one_line(group.findings)}")
+            lines.append(f"  {group.where} [{tag(group.worker)}]: {_one_line(group.findings)}")
             continue
         if category == OUTSIDE:
-            lines.append(f"  [{group.worker}] {_between(group)}")
+            lines.append(f"  [{tag(group.worker)}] {_between(group)}")
         else:
-            lines.append(f"  {group.where} [{group.worker}]")
+            lines.append(f"  {group.where} [{tag(group.worker)}]")
         lines.extend(numbered_lines(group.findings, indent="    "))
     return lines
 
