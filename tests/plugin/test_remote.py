@@ -79,7 +79,8 @@ def second_host(pytester: pytest.Pytester, tmp_path: Path) -> Iterator[SecondHos
             ["-n", namespace, "link", "set", "lo", "up"],
         ):
             done = _ip(*step)
-            assert done.returncode == 0, f"ip {' '.join(step)}: {done.stderr}"
+            if done.returncode != 0:  # no veth support, say: no second host here either
+                pytest.skip(f"no second host: ip {' '.join(step)} failed: {done.stderr.strip()}")
         env = {k: v for k, v in os.environ.items() if k != "PORTSERVER_ADDRESS"}
         # -m, not the script's path: run as a script, its folder would shadow the
         # standard library's socketserver module in every remote worker.
