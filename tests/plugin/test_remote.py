@@ -174,7 +174,6 @@ def test_a_remote_and_a_local_worker_each_have_a_server_and_one_report(
         f"--httpserver-report-json={path}",
     )
     output = result.stdout.str()
-    print(output)  # the closing note of issue 17 shows this report
     assert "INTERNALERROR" not in output + result.stderr.str()
     result.assert_outcomes(passed=5, failed=1, errors=2)
 
