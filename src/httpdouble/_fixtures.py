@@ -104,10 +104,11 @@ def _start_server(
     # As in pytest-httpserver, a fixture override may leave host or port to the default.
     host = address[0] or DEFAULT_LISTEN_HOST
     port = DEFAULT_LISTEN_PORT if address[1] is None else address[1]
+    # Without a coordinator or portserver (a remote worker), port 0 is bound as it is:
+    # the kernel gives the port to our listening socket in one step.
+    source = _pick_port if port == 0 and state.ports.uses_portpicker else None
     try:
-        server = HTTPServer(
-            host, port, ssl_context=ssl_context, port_source=_pick_port if port == 0 else None
-        )
+        server = HTTPServer(host, port, ssl_context=ssl_context, port_source=source)
     except HTTPDoubleUsageError as exc:
         if exc.argument != "host":
             raise
@@ -174,6 +175,8 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
         requests=requests,
         entries=entries,
         checked=checked,
+        ports=state.ports.via,
+        portserver=state.ports.address,
     )
     for finding in findings:
         item.user_properties.append((JUNIT_PROPERTY, finding.render()))

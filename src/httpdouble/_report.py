@@ -10,7 +10,9 @@ where findings become builtins and back.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+import os
+import socket
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -51,12 +53,16 @@ def per_test_data(
     requests: int,
     entries: Iterable[LogEntry] = (),
     checked: bool = False,
+    ports: str = "",
+    portserver: str = "",
 ) -> dict[str, Any]:
     """Return what one test sends to the controller, as plain builtins.
 
     ``entries`` (the test's log, for ``--httpserver-report=all``) may be empty:
     ``requests`` is the count either way. ``checked``: the findings failed the test at
     teardown, so pytest shows them in full and the report gives them one line.
+    The host name and ``ports`` (how this process chose ports) travel with every test,
+    so the report names the machine of a worker that crashes before its session ends.
     """
     lines = [_request_line(e) for e in list(entries)[:REQUEST_LINES_PER_TEST]]
     return {
@@ -67,6 +73,9 @@ def per_test_data(
         "request_lines": lines,
         "findings": [f.to_builtins() for f in findings],
         "checked": checked,
+        "host": socket.gethostname(),
+        "ports": ports,
+        "portserver": portserver,
     }
 
 
@@ -77,15 +86,23 @@ def session_data(
     requests: int,
     tests: int,
     outside: Iterable[Finding],
+    ports: str,
     portserver: str,
 ) -> dict[str, Any]:
-    """Return what a worker sends at the end of its session, as plain builtins."""
+    """Return what a worker sends at the end of its session, as plain builtins.
+
+    ``ports`` says how the process chose ports (see :mod:`._xdist`), ``portserver`` the
+    address it asked, if any; the host name and pid are this process's own.
+    """
     return {
         "worker": worker,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
         "url": url,
         "requests": requests,
         "tests": tests,
         "outside": [f.to_builtins() for f in outside],
+        "ports": ports,
         "portserver": portserver,
     }
 
@@ -118,10 +135,13 @@ class WorkerRecord:
     """What the report knows of one worker (or of the single process)."""
 
     worker: str
+    host: str = ""
+    pid: int = 0
     url: str = ""
     requests: int = 0
     tests: int = 0
     outside: list[Finding] = field(default_factory=list)
+    ports: str = ""
     portserver: str = ""
     finished: bool = False
     crash: str = ""
@@ -147,6 +167,8 @@ class Report:
         self.workers: dict[str, WorkerRecord] = {}
         self.tests: list[TestRecord] = []
         self.fail_outside = fail_outside
+        self.coordinator_address = ""
+        self.handed_out: list[tuple[int, int]] = []
 
     def _worker(self, worker: str) -> WorkerRecord:
         return self.workers.setdefault(worker, WorkerRecord(worker))
@@ -163,6 +185,9 @@ class Report:
         self.tests.append(record)
         worker = self._worker(record.worker)
         worker.url = worker.url or data["url"]
+        worker.host = worker.host or data.get("host", "")
+        if not worker.ports:
+            worker.ports, worker.portserver = data.get("ports", ""), data.get("portserver", "")
         if not worker.finished:
             worker.tests += 1
             worker.requests += record.requests
@@ -173,14 +198,26 @@ class Report:
         worker.requests = data["requests"]
         worker.tests = data["tests"]
         worker.outside = _findings_from(data["outside"])
+        worker.host = data.get("host", "")
+        worker.pid = data.get("pid", 0)
+        worker.ports = data.get("ports", "")
         worker.portserver = data["portserver"]
         worker.finished = True
 
-    def worker_down(self, worker: str, error: object) -> None:
-        """Record a worker that ended without sending its session data."""
+    def worker_down(self, worker: str, error: object, host: str = "") -> None:
+        """Record a worker that ended without sending its session data.
+
+        ``host``: where the controller started it (the worker never said it).
+        """
         record = self._worker(worker)
         if not record.finished:
             record.crash = str(error or "it sent no session data").strip().splitlines()[-1]
+            record.host = record.host or host
+
+    def coordinator(self, address: str, handed_out: Iterable[tuple[int, int]]) -> None:
+        """Record the controller's port coordinator and the ``(pid, port)`` it handed out."""
+        self.coordinator_address = address
+        self.handed_out = list(handed_out)
 
     def worker_crashed_in(self, worker: str, nodeid: str) -> None:
         """Record the test a worker was running when it died."""
@@ -254,17 +291,24 @@ class Report:
             lines.extend(self._worker_lines(records))
         if mode is ReportMode.ALL:
             for test in self.tests:
-                lines.append(f"{test.nodeid} [{test.worker}]: {_n(test.requests, 'request')}")
+                tag = self.tag(test.worker)
+                lines.append(f"{test.nodeid} [{tag}]: {_n(test.requests, 'request')}")
                 lines.extend(f"    {line}" for line in test.request_lines)
         for category in (TEARDOWN, CHECK_OFF, OUTSIDE, UNCHECKED):
             chosen = [g for g in groups if g.category == category]
             if chosen:
-                lines.extend(_section(category, chosen))
+                lines.extend(_section(category, chosen, self.tag))
         if any(g.category == TEARDOWN for g in groups):
             from ._findings import TURN_OFF_HINT
 
             lines.append(TURN_OFF_HINT)
         return lines + self._fail_line()
+
+    def tag(self, worker: str) -> str:
+        """Return how a problem line names its worker: with the host when the run had several."""
+        hosts = {record.host for record in self.workers.values() if record.host}
+        host = self.workers[worker].host if worker in self.workers else ""
+        return f"{worker} on {host}" if len(hosts) > 1 and host else worker
 
     def _fail_line(self) -> list[str]:
         if not self.fails_run():
@@ -276,18 +320,11 @@ class Report:
         ]
 
     def _worker_lines(self, records: list[WorkerRecord]) -> list[str]:
-        lines = []
-        xdist = [w for w in records if w.worker.startswith("gw") and w.finished]
-        if xdist:
-            servers_of_ports = {w.portserver for w in xdist}
-            lines.append(
-                f"  ports from portpicker's portserver {', '.join(sorted(servers_of_ports))}"
-                if all(servers_of_ports)
-                else "  ports from portpicker without a portserver on some workers"
-                " (remote workers or no Linux): picks are not coordinated there"
-            )
+        lines = _ports_lines(records)
         for record in records:
             where = record.url or "(no server)"
+            if record.host:
+                where += f" on {record.host}"
             if record.crash:
                 running = f" while running {record.crashed_in}" if record.crashed_in else ""
                 where += (
@@ -313,6 +350,9 @@ class Report:
                     "crashed": bool(w.crash),
                     "crash": w.crash,
                     "crashed_in": w.crashed_in,
+                    "host": w.host,
+                    "pid": w.pid,
+                    "ports": w.ports,
                     "portserver": w.portserver,
                 }
                 for w in sorted(self.workers.values(), key=lambda w: _worker_key(w.worker))
@@ -331,6 +371,7 @@ class Report:
                 {
                     "where": group.where,
                     "worker": group.worker,
+                    "host": self._worker(group.worker).host,
                     "category": group.category,
                     "findings": [f.to_builtins() for f in group.findings],
                 }
@@ -338,7 +379,34 @@ class Report:
             ],
             "problem_count": self.problem_count(),
             "fails_run": self.fails_run(),
+            "port_coordinator": {
+                "address": self.coordinator_address,
+                "handed_out": [{"pid": pid, "port": port} for pid, port in self.handed_out],
+            },
         }
+
+
+_PORTS_WORDS = {
+    "controller's coordinator": "from the controller's port coordinator {address}",
+    "PORTSERVER_ADDRESS": "from the portserver at {address} (PORTSERVER_ADDRESS)",
+    "bind port 0": "by binding port 0",
+    "portpicker alone": "from portpicker alone (no portserver)",
+}
+
+
+def _ports_lines(records: list[WorkerRecord]) -> list[str]:
+    """Return the line that says how the workers chose their ports (under xdist only)."""
+    ways: dict[str, list[str]] = {}
+    workers = [w for w in records if w.worker.startswith("gw")]
+    for record in workers:
+        if record.ports:
+            words = _PORTS_WORDS.get(record.ports, record.ports)
+            ways.setdefault(words.format(address=record.portserver), []).append(record.worker)
+    if not ways:
+        return []
+    if len(ways) == 1 and sum(map(len, ways.values())) == len(workers):
+        return [f"  ports {next(iter(ways))}"]  # the same for every worker
+    return ["  ports: " + "; ".join(f"{', '.join(ws)} {how}" for how, ws in ways.items())]
 
 
 def _n(count: int, noun: str) -> str:
@@ -355,19 +423,19 @@ _TITLES = {
 }
 
 
-def _section(category: str, groups: list[ProblemGroup]) -> list[str]:
+def _section(category: str, groups: list[ProblemGroup], tag: Callable[[str], str]) -> list[str]:
     from ._findings import numbered_lines
 
     problems = _n(sum(len(g.findings) for g in groups), "HTTP problem")
     lines = [_TITLES[category].format(problems=problems, tests=_n(len(groups), "test"))]
     for group in groups:
         if category == TEARDOWN:
-            lines.append(f"  {group.where} [{group.worker}]: {_one_line(group.findings)}")
+            lines.append(f"  {group.where} [{tag(group.worker)}]: {_one_line(group.findings)}")
             continue
         if category == OUTSIDE:
-            lines.append(f"  [{group.worker}] {_between(group)}")
+            lines.append(f"  [{tag(group.worker)}] {_between(group)}")
         else:
-            lines.append(f"  {group.where} [{group.worker}]")
+            lines.append(f"  {group.where} [{tag(group.worker)}]")
         lines.extend(numbered_lines(group.findings, indent="    "))
     return lines
 

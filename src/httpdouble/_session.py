@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ._report import Report, ReportMode
+from ._xdist import VIA_PORTPICKER, PortChoice
 
 if TYPE_CHECKING:  # imported late: a run where no test uses a server never needs them
     from ._findings import Finding
+    from ._ports import PortCoordinator
     from ._server import HTTPServer
-    from ._xdist import PortServer
 
 HOST_ENV = "PYTEST_HTTPSERVER_HOST"
 PORT_ENV = "PYTEST_HTTPSERVER_PORT"
@@ -41,8 +42,8 @@ class State:
     port: int | None = None
     fail_outside: bool = True
     report: Report = field(default_factory=Report)
-    portserver: PortServer | None = None
-    portserver_address: str = ""
+    coordinator: PortCoordinator | None = None  # the controller's, under xdist
+    ports: PortChoice = field(default_factory=lambda: PortChoice(VIA_PORTPICKER))
     servers: list[HTTPServer] = field(default_factory=list)
     requests: int = 0
     tests: int = 0

@@ -1,85 +1,50 @@
-"""xdist coordination: the controller's portserver and what workers are told about it.
+"""xdist coordination: how each process chooses ports, and what workers are told.
 
-The controller starts portpicker's own portserver once, before local workers
-start, and passes its address to each of them through ``workerinput``. A
-worker exports it as ``PORTSERVER_ADDRESS``, so every ``pick_unused_port()``
-in that worker (ours and the user's) is handed a port no other worker holds.
+The controller runs a port coordinator (:mod:`._ports`, a thread) and passes its
+address to each *local* worker through ``workerinput``. A worker exports it as
+``PORTSERVER_ADDRESS``, so every ``pick_unused_port()`` in that worker (ours and
+the user's) is handed a port no other worker holds.
+
+A remote worker (``--tx ssh=...``, ``--tx socket=...``) cannot reach the
+controller's abstract socket: it runs on another machine (or in another network
+namespace). Its server binds port 0, so the kernel hands the port to the
+listening socket in one step, and no two servers on that machine can get the same
+one; unless ``PORTSERVER_ADDRESS`` names a portserver on that machine, which is
+then asked as portpicker would.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
-import sysconfig
-import threading
-import time
-import uuid
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 WORKERINPUT_KEY = "httpdouble_portserver"
 WORKEROUTPUT_KEY = "httpdouble"
-_READY_POLL = 0.005
-_START_TIMEOUT = 10.0
+
+# How a process chooses the port of a server started with port 0: the ``ports`` key of the
+# report data, in words the report shows as they are.
+VIA_COORDINATOR = "controller's coordinator"
+VIA_PORTSERVER = "PORTSERVER_ADDRESS"
+VIA_BIND_ZERO = "bind port 0"
+VIA_PORTPICKER = "portpicker alone"
 
 
-class PortServer:
-    """portpicker's ``portserver.py``, run as a child process of the controller."""
+@dataclass(frozen=True)
+class PortChoice:
+    """How this process chooses ports.
 
-    def __init__(self) -> None:
-        self.address: str | None = None
-        self.problem = ""
-        self._process: subprocess.Popen[str] | None = None
+    :ivar via: one of the ``VIA_*`` words above.
+    :ivar address: the coordinator's or portserver's address, or ``""``.
+    """
 
-    @staticmethod
-    def script() -> Path:
-        return Path(sysconfig.get_path("scripts")) / "portserver.py"
+    via: str
+    address: str = ""
 
-    def start(self) -> str | None:
-        """Start the portserver and return its address, or ``None`` (see :attr:`problem`)."""
-        if not sys.platform.startswith("linux"):
-            self.problem = "portserver not used: abstract socket addresses need Linux"
-            return None
-        script = self.script()
-        if not script.is_file():
-            self.problem = f"portserver not used: {script} not found"
-            return None
-        address = f"@httpdouble-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        process = subprocess.Popen(
-            [sys.executable, str(script), "--portserver_address", address],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-        def drain() -> None:
-            # The portserver logs every request: keep reading so its pipe never fills.
-            assert process.stderr is not None
-            for _ in process.stderr:
-                pass
-
-        threading.Thread(target=drain, name="httpdouble-portserver-log", daemon=True).start()
-        # Not waited for here: it gets ready while the workers boot, and each worker
-        # waits for it before its first pick (see use_portserver_in_worker).
-        self._process = process
-        self.address = address
-        return address
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a portserver ignoring SIGTERM
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+    @property
+    def uses_portpicker(self) -> bool:
+        return self.via != VIA_BIND_ZERO
 
 
 def is_local_popen(node: Any) -> bool:
@@ -88,29 +53,39 @@ def is_local_popen(node: Any) -> bool:
     return bool(getattr(spec, "popen", False)) and not getattr(spec, "via", None)
 
 
-def _listening(address: str) -> bool:
-    """Return whether the portserver accepts connections at ``address`` (``@`` abstract)."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        try:
-            probe.connect(address.replace("@", "\0", 1))
-        except OSError:
-            return False
-    return True
+def node_host(node: Any) -> str:
+    """Return the machine an xdist node runs on, as the controller knows it.
 
-
-def use_portserver_in_worker(workerinput: dict[str, Any]) -> str | None:
-    """In a worker: wait for the controller's portserver, then export its address.
-
-    Returns the address, or ``None`` when there is none or it does not answer
-    (portpicker then picks on its own, as on other platforms).
+    The worker says its host name itself at the end of its session; this is for a worker
+    that never got there (a crash): this machine's name for a local subprocess, else the
+    address in its ``--tx`` specification.
     """
-    address = workerinput.get(WORKERINPUT_KEY)
-    if not isinstance(address, str) or not address:
-        return None
-    deadline = time.monotonic() + _START_TIMEOUT
-    while not _listening(address):
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(_READY_POLL)
-    os.environ["PORTSERVER_ADDRESS"] = address
-    return address
+    spec = getattr(getattr(node, "gateway", None), "spec", None)
+    if is_local_popen(node):
+        return socket.gethostname()
+    for kind in ("ssh", "socket"):
+        target = getattr(spec, kind, None)
+        if target:
+            return str(target)
+    return str(spec) if spec is not None else "?"
+
+
+def choose_ports(workerinput: dict[str, Any] | None) -> PortChoice:
+    """Decide, once per process, how servers started with port 0 get their port.
+
+    In a local worker this also exports the controller's coordinator as
+    ``PORTSERVER_ADDRESS``. The coordinator listens before any worker starts: there
+    is nothing to wait for.
+    """
+    if workerinput is not None:
+        address = workerinput.get(WORKERINPUT_KEY)
+        if isinstance(address, str) and address:
+            os.environ["PORTSERVER_ADDRESS"] = address
+            return PortChoice(VIA_COORDINATOR, address)
+    own = os.environ.get("PORTSERVER_ADDRESS", "")
+    if own:
+        return PortChoice(VIA_PORTSERVER, own)
+    if workerinput is not None:
+        # A worker without our coordinator: a remote one, or the controller has none.
+        return PortChoice(VIA_BIND_ZERO)
+    return PortChoice(VIA_PORTPICKER)

@@ -1,8 +1,8 @@
 """The pytest plugin: thin glue between pytest events and the library.
 
 Importing this module binds no socket and starts no thread: servers start when
-a test first asks for one, and the portserver only when xdist starts local
-workers. It imports no server code either (issue 15): the server, the matching code
+a test first asks for one, and the port coordinator (a thread) only when xdist
+starts local workers. It imports no server code either (issue 15): the server, the matching code
 and werkzeug are imported when a fixture or a hook first needs them, so a run in
 which no test uses a server pays almost nothing for the plugin.
 """
@@ -22,13 +22,7 @@ from ._context import CONTEXT, NO_CHECK_MARKER, TEARDOWN_CHECK_INI
 from ._errors import HTTPDoubleFailure, HTTPServerError
 from ._report import Report, session_data
 from ._session import METAVARS, SETTINGS, STATE, TEST_DATA, Role, State, read_settings, state_of
-from ._xdist import (
-    WORKERINPUT_KEY,
-    WORKEROUTPUT_KEY,
-    PortServer,
-    is_local_popen,
-    use_portserver_in_worker,
-)
+from ._xdist import WORKERINPUT_KEY, WORKEROUTPUT_KEY, choose_ports, is_local_popen, node_host
 
 # The fixtures live in a module of their own, loaded with this plugin (and not without it).
 pytest_plugins = ["httpdouble._fixtures"]
@@ -84,8 +78,7 @@ def pytest_configure(config: pytest.Config) -> None:
     state = State(role=role, worker=worker)
     read_settings(config, state)  # every bad setting is a usage error now, not at a test
     state.report.fail_outside = state.fail_outside
-    if workerinput is not None:
-        state.portserver_address = use_portserver_in_worker(workerinput) or ""
+    state.ports = choose_ports(workerinput)
     CONTEXT.worker = worker
     config.stash[STATE] = state
     if role is not Role.WORKER:
@@ -94,8 +87,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
-    if state is not None and state.portserver is not None:
-        state.portserver.stop()
+    if state is not None and state.coordinator is not None:
+        state.coordinator.stop()
 
 
 # -------------------------------------------------------------------- xdist hooks
@@ -104,16 +97,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_setupnodes(config: pytest.Config, specs: list[Any]) -> None:
     state = state_of(config)
-    if state.portserver is None and any(getattr(s, "popen", False) for s in specs):
-        state.portserver = PortServer()
-        state.portserver.start()
+    if state.coordinator is None and any(getattr(s, "popen", False) for s in specs):
+        from ._ports import PortCoordinator
+
+        state.coordinator = PortCoordinator()
+        state.coordinator.start()
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    state = state_of(node.config)
-    if state.portserver is not None and state.portserver.address and is_local_popen(node):
-        node.workerinput[WORKERINPUT_KEY] = state.portserver.address
+    coordinator = state_of(node.config).coordinator
+    if coordinator is not None and coordinator.address and is_local_popen(node):
+        node.workerinput[WORKERINPUT_KEY] = coordinator.address
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -124,7 +119,7 @@ def pytest_testnodedown(node: Any, error: object) -> None:
     if data is not None:
         state.report.add_session(data)
     else:
-        state.report.worker_down(str(node.gateway.id), error)
+        state.report.worker_down(str(node.gateway.id), error, host=node_host(node))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -200,7 +195,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         requests=state.requests,  # every server is stopped and counted by now
         tests=state.tests,
         outside=state.outside,
-        portserver=state.portserver_address,
+        ports=state.ports.via,
+        portserver=state.ports.address,
     )
     if state.role is Role.WORKER:
         session.config.workeroutput[WORKEROUTPUT_KEY] = data  # type: ignore[attr-defined]
@@ -212,6 +208,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def _finish_run(session: pytest.Session, state: State) -> None:
     """Controller or single process, all data merged: the JSON file and the exit status."""
+    if state.coordinator is not None and state.coordinator.address:
+        state.report.coordinator(state.coordinator.address, state.coordinator.handed_out)
     _write_json(state)
     if state.report.fails_run() and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

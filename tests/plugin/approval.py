@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import socket
 
 
 def normalised(text: str) -> str:
     text = re.sub(r"(https?://[\w.:\[\]-]+?):\d+", r"\1:PORT", text)
     text = re.sub(r"@httpdouble-[\w-]+", "@ADDRESS", text)
     text = re.sub(r"\bgw\d+\b", "gwN", text)
+    text = re.sub(rf" on {re.escape(socket.gethostname())}\b", " on HOST", text)
     text = re.sub(r" in [\d.]+s\b", " in Ns", text)
     return text
 

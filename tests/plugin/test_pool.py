@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -43,17 +44,14 @@ def _glob(text: str) -> str:
     return re.sub(r"([\[\]*?])", r"[\1]", text)
 
 
-def _processes_with(text: str) -> list[str]:
-    """Command lines of running processes that contain ``text`` (Linux /proc)."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+def _listening(address: str) -> bool:
+    """Return whether something accepts connections at abstract socket ``@address``."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
         try:
-            line = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            probe.connect("\0" + address.removeprefix("@"))
         except OSError:
-            continue
-        if text in line:
-            found.append(line)
-    return found
+            return False
+    return True
 
 
 def _seen(directory: Path) -> list[dict[str, object]]:
@@ -90,9 +88,15 @@ def test_each_worker_has_its_own_server_and_the_report_names_test_and_worker(
     for worker in report["workers"]:
         assert worker["url"].endswith(f":{next(iter(port_of[worker['worker']]))}")
         assert worker["portserver"].startswith("@httpdouble-")
-    # The portserver ended with the run.
+        assert worker["ports"] == "controller's coordinator"
+        assert worker["host"] == socket.gethostname()
+    # The coordinator handed each server its port, and stopped listening with the run.
     address = report["workers"][0]["portserver"]
-    assert not _processes_with(address)
+    assert address == report["port_coordinator"]["address"]
+    handed_out = {(p["pid"], p["port"]) for p in report["port_coordinator"]["handed_out"]}
+    for worker in report["workers"]:
+        assert (worker["pid"], next(iter(port_of[worker["worker"]]))) in handed_out
+    assert not _listening(address)
     for record in seen:
         number = str(record["nodeid"]).split("[")[1][:-1]
         # Shown in full once, in the teardown failure; one line in the report.
@@ -173,7 +177,7 @@ def test_crashed_worker_is_named_and_other_findings_survive(
     crashed_rows = [row for row in rows if "CRASHED" in row]
     assert len(crashed_rows) == 1
     assert re.fullmatch(
-        r"  gwN +\d+ requests? +\d+ tests?  http://localhost:PORT CRASHED while running"
+        r"  gwN +\d+ requests? +\d+ tests?  http://localhost:PORT on HOST CRASHED while running"
         r" test_crash\.py::test_dies \(.+\); what it saw after its last finished test is lost",
         crashed_rows[0],
     )
@@ -183,7 +187,7 @@ def test_crashed_worker_is_named_and_other_findings_survive(
 
 APPROVED_CRASH = """\
 httpdouble: 2 servers, 6 tests used httpserver, 6 requests, 6 HTTP problems
-  ports from portpicker's portserver @ADDRESS
+  ports from the controller's port coordinator @ADDRESS
 6 HTTP problems failed 6 tests at teardown (shown above):
   test_crash.py::test_wrong[0] [gwN]: no handler matched: GET /wrong/0
   test_crash.py::test_wrong[1] [gwN]: no handler matched: GET /wrong/1

@@ -56,6 +56,7 @@ def test_test_and_session_data_are_plain_builtins_and_survive_json() -> None:
         requests=3,
         tests=1,
         outside=[_finding(None, "gw1")],
+        ports="controller's coordinator",
         portserver="@x",
     )
     for value in (data, session):
@@ -86,6 +87,7 @@ def test_merged_report_renders_workers_problems_and_outside_requests() -> None:
             requests=3,
             tests=1,
             outside=[_finding(None, "gw1")],
+            ports="controller's coordinator",
             portserver="@x",
         )
     )
@@ -119,10 +121,80 @@ def test_report_without_problems_is_one_line_and_empty_when_unused() -> None:
     assert report.render(ReportMode.PROBLEMS) == []
     report.add_session(
         session_data(
-            worker="main", url="http://localhost:1", requests=2, tests=2, outside=[], portserver=""
+            worker="main",
+            url="http://localhost:1",
+            requests=2,
+            tests=2,
+            outside=[],
+            ports="portpicker alone",
+            portserver="",
         )
     )
     assert report.render(ReportMode.PROBLEMS) == [
         "httpdouble: 1 server, 2 tests used httpserver, 2 requests, no HTTP problems"
     ]
     assert len(report.render(ReportMode.ALL)) > 1
+
+
+def _session(worker: str, host: str, ports: str, portserver: str = "") -> dict[str, object]:
+    data = session_data(
+        worker=worker,
+        url=f"http://localhost:2500{worker[-1]}",
+        requests=1,
+        tests=1,
+        outside=[],
+        ports=ports,
+        portserver=portserver,
+    )
+    data["host"] = host  # as if sent from that machine
+    return data
+
+
+def test_a_run_on_two_hosts_names_the_host_of_each_worker_and_problem() -> None:
+    report = Report()
+    report.add_session(_session("gw0", "remote-box", "bind port 0"))
+    report.add_session(_session("gw1", "here", "controller's coordinator", "@httpdouble-1-ab"))
+    data = per_test_data(
+        nodeid="t.py::test_a",
+        worker="gw0",
+        url="http://localhost:25000",
+        findings=[_finding("t.py::test_a", "gw0")],
+        requests=1,
+        checked=True,
+    )
+    report.add_test(data)
+    lines = report.render(ReportMode.PROBLEMS)
+    assert lines[1] == (
+        "  ports: gw0 by binding port 0;"
+        " gw1 from the controller's port coordinator @httpdouble-1-ab"
+    )
+    assert lines[2].endswith("http://localhost:25000 on remote-box")
+    assert lines[3].endswith("http://localhost:25001 on here")
+    assert any(line.startswith("  t.py::test_a [gw0 on remote-box]: ") for line in lines)
+    builtins = json.loads(json.dumps(report.to_builtins()))
+    assert [(w["worker"], w["host"], w["ports"]) for w in builtins["workers"]] == [
+        ("gw0", "remote-box", "bind port 0"),
+        ("gw1", "here", "controller's coordinator"),
+    ]
+    assert builtins["problems"][0]["host"] == "remote-box"
+
+
+def test_a_run_on_one_host_tags_problems_with_the_worker_only() -> None:
+    report = Report()
+    for worker in ("gw0", "gw1"):
+        report.add_session(_session(worker, "here", "controller's coordinator", "@a"))
+    assert report.tag("gw0") == "gw0"
+    assert report.render(ReportMode.ALL)[1] == "  ports from the controller's port coordinator @a"
+
+
+def test_a_worker_that_crashed_before_its_session_data_keeps_the_host_of_its_tests() -> None:
+    report = Report()
+    data = per_test_data(
+        nodeid="t.py::test_a", worker="gw0", url="http://localhost:1", findings=[], requests=0
+    )
+    data["host"] = "remote-box"
+    report.add_test(data)
+    report.worker_down("gw0", "Not properly terminated", host="192.0.2.20:8888")
+    assert report.workers["gw0"].host == "remote-box"
+    report.worker_down("gw1", "Not properly terminated", host="192.0.2.20:8888")
+    assert report.workers["gw1"].host == "192.0.2.20:8888"

@@ -89,9 +89,9 @@ APPROVED_SERIAL = (
 
 APPROVED_N2 = (
     "httpdouble: 2 servers, 6 tests used httpserver, 7 requests, 6 HTTP problems\n"
-    "  ports from portpicker's portserver @ADDRESS\n"
-    "  gwN       1 request   2 tests  http://localhost:PORT\n"
-    "  gwN      6 requests   4 tests  http://localhost:PORT\n" + PROBLEMS.format(w="gwN")
+    "  ports from the controller's port coordinator @ADDRESS\n"
+    "  gwN       1 request   2 tests  http://localhost:PORT on HOST\n"
+    "  gwN      6 requests   4 tests  http://localhost:PORT on HOST\n" + PROBLEMS.format(w="gwN")
 )
 
 APPROVED_TEARDOWN_FAILURE = """\
