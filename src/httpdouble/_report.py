@@ -10,7 +10,7 @@ where findings become builtins and back.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -49,17 +49,21 @@ def per_test_data(
     url: str,
     findings: Iterable[Finding],
     requests: int,
-    entries: Iterable[LogEntry] = (),
+    entries: Sequence[LogEntry] = (),
     checked: bool = False,
+    span: tuple[float, float] | None = None,
+    exchanges: bool = False,
 ) -> dict[str, Any]:
     """Return what one test sends to the controller, as plain builtins.
 
-    ``entries`` (the test's log, for ``--httpserver-report=all``) may be empty:
-    ``requests`` is the count either way. ``checked``: the findings failed the test at
-    teardown, so pytest shows them in full and the report gives them one line.
+    ``entries`` (the test's log, for ``--httpserver-report=all`` and the HTML report) may
+    be empty: ``requests`` is the count either way. ``checked``: the findings failed the
+    test at teardown, so pytest shows them in full and the report gives them one line.
+    ``span``: when the test got its server and gave it back (seconds since the epoch).
+    ``exchanges``: also send each request and response (bounded, masked; the HTML report).
     """
-    lines = [_request_line(e) for e in list(entries)[:REQUEST_LINES_PER_TEST]]
-    return {
+    lines = [_request_line(e) for e in entries[:REQUEST_LINES_PER_TEST]]
+    data = {
         "nodeid": nodeid,
         "worker": worker,
         "url": url,
@@ -67,7 +71,14 @@ def per_test_data(
         "request_lines": lines,
         "findings": [f.to_builtins() for f in findings],
         "checked": checked,
+        "start": None if span is None else span[0],
+        "stop": None if span is None else span[1],
     }
+    if exchanges:
+        from ._exchanges import EXCHANGES_PER_TEST, exchanges_data
+
+        data["exchanges"] = exchanges_data(entries[:EXCHANGES_PER_TEST])
+    return data
 
 
 def session_data(
@@ -138,6 +149,9 @@ class TestRecord:
     request_lines: list[str]
     findings: list[Finding]
     checked: bool = False
+    start: float | None = None
+    stop: float | None = None
+    exchanges: list[dict[str, Any]] | None = None
 
 
 class Report:
@@ -159,6 +173,9 @@ class Report:
             request_lines=list(data["request_lines"]),
             findings=_findings_from(data["findings"]),
             checked=bool(data.get("checked", False)),
+            start=data.get("start"),
+            stop=data.get("stop"),
+            exchanges=data.get("exchanges"),
         )
         self.tests.append(record)
         worker = self._worker(record.worker)
@@ -209,6 +226,20 @@ class Report:
                 groups.append(ProblemGroup(category, where, record.worker, found, after))
         return groups
 
+    def _records(self) -> list[WorkerRecord]:
+        return sorted(self.workers.values(), key=lambda w: _worker_key(w.worker))
+
+    def summary(self) -> dict[str, int]:
+        """Return the run's counts: servers, workers, tests, requests and problems."""
+        records = self._records()
+        return {
+            "servers": sum(len(w.url.split()) for w in records),
+            "workers": len(records),
+            "tests": sum(w.tests for w in records),
+            "requests": sum(w.requests for w in records),
+            "problems": self.problem_count(),
+        }
+
     def problem_count(self) -> int:
         return sum(len(group.findings) for group in self.problems())
 
@@ -234,12 +265,11 @@ class Report:
             # Silent, except for why the run fails: no other line says it.
             return self._fail_line()
         groups = self.problems()
-        records = sorted(self.workers.values(), key=lambda w: _worker_key(w.worker))
+        records = self._records()
         crashed = [w for w in records if w.crash]
-        servers = sum(len(w.url.split()) for w in records)
-        tests = sum(w.tests for w in records)
-        requests = sum(w.requests for w in records)
-        count = self.problem_count()
+        counts = self.summary()
+        servers, tests = counts["servers"], counts["tests"]
+        requests, count = counts["requests"], counts["problems"]
         problems = f"{_n(count, 'HTTP problem')}" if count else "no HTTP problems"
         headline = (
             f"httpdouble: {_n(servers, 'server')}, {_n(tests, 'test')} used httpserver,"
@@ -304,6 +334,7 @@ class Report:
         """Return the report as JSON-ready builtins (the ``--httpserver-report-json`` file)."""
         return {
             "schema": SCHEMA,
+            "summary": self.summary(),
             "workers": [
                 {
                     "worker": w.worker,
@@ -315,7 +346,7 @@ class Report:
                     "crashed_in": w.crashed_in,
                     "portserver": w.portserver,
                 }
-                for w in sorted(self.workers.values(), key=lambda w: _worker_key(w.worker))
+                for w in self._records()
             ],
             "tests": [
                 {
@@ -324,6 +355,9 @@ class Report:
                     "requests": t.requests,
                     "request_lines": t.request_lines,
                     "checked": t.checked,
+                    "start": t.start,
+                    "stop": t.stop,
+                    **({} if t.exchanges is None else {"exchanges": t.exchanges}),
                 }
                 for t in self.tests
             ],

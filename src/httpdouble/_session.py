@@ -37,6 +37,8 @@ class State:
     worker: str
     mode: ReportMode = ReportMode.PROBLEMS
     json_path: Path | None = None
+    html_path: Path | None = None
+    exchanges: bool = False  # send each request and response (the HTML reports need them)
     host: str | None = None
     port: int | None = None
     fail_outside: bool = True
@@ -62,6 +64,7 @@ def state_of(config: pytest.Config) -> State:
 METAVARS = {
     "httpserver_report": "MODE",
     "httpserver_report_json": "PATH",
+    "httpserver_report_html": "PATH",
     "httpserver_host": "HOST",
     "httpserver_port": "PORT",
     "httpserver_outside_problems": "fail|ignore",
@@ -76,6 +79,12 @@ SETTINGS: dict[str, tuple[str, str | None, str]] = {
         "--httpserver-report-json",
         None,
         "also write the end-of-run HTTP report as JSON to this path.",
+    ),
+    "httpserver_report_html": (
+        "--httpserver-report-html",
+        None,
+        "also write the end-of-run HTTP report as one self-contained HTML file to this path"
+        " (a timeline per worker, every request and response, the problems).",
     ),
     "httpserver_host": (
         "--httpserver-host",
@@ -111,6 +120,14 @@ def setting(config: pytest.Config, name: str) -> tuple[str, str] | None:
 
 
 OUTSIDE_POLICIES = ("fail", "ignore")
+PYTEST_HTML_PLUGIN = "html"
+
+
+def _pytest_html_wanted(config: pytest.Config) -> bool:
+    """Return whether pytest-html is active and writes a report (``--html``) in this run."""
+    if not config.pluginmanager.has_plugin(PYTEST_HTML_PLUGIN):
+        return False
+    return bool(getattr(config.option, "htmlpath", None))
 
 
 def _bad(source: str, value: str, expected: str) -> pytest.UsageError:
@@ -134,6 +151,10 @@ def read_settings(config: pytest.Config, state: State) -> None:
     chosen = setting(config, "httpserver_report_json")
     if chosen is not None:
         state.json_path = Path(chosen[0])
+    chosen = setting(config, "httpserver_report_html")
+    if chosen is not None:
+        state.html_path = Path(chosen[0])
+    state.exchanges = state.html_path is not None or _pytest_html_wanted(config)
     chosen = setting(config, "httpserver_host")
     if chosen is not None:
         state.host = chosen[0]

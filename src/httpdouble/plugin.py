@@ -21,7 +21,17 @@ from . import _hooks
 from ._context import CONTEXT, NO_CHECK_MARKER, TEARDOWN_CHECK_INI
 from ._errors import HTTPDoubleFailure, HTTPServerError
 from ._report import Report, session_data
-from ._session import METAVARS, SETTINGS, STATE, TEST_DATA, Role, State, read_settings, state_of
+from ._session import (
+    METAVARS,
+    PYTEST_HTML_PLUGIN,
+    SETTINGS,
+    STATE,
+    TEST_DATA,
+    Role,
+    State,
+    read_settings,
+    state_of,
+)
 from ._xdist import (
     WORKERINPUT_KEY,
     WORKEROUTPUT_KEY,
@@ -90,6 +100,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE] = state
     if role is not Role.WORKER:
         config.pluginmanager.register(_Collector(state.report), "httpdouble-collector")
+    if state.exchanges and config.pluginmanager.has_plugin(PYTEST_HTML_PLUGIN):
+        from ._html_extras import PLUGIN_NAME, PytestHtmlExtras
+
+        config.pluginmanager.register(PytestHtmlExtras(), PLUGIN_NAME)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -213,6 +227,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def _finish_run(session: pytest.Session, state: State) -> None:
     """Controller or single process, all data merged: the JSON file and the exit status."""
     _write_json(state)
+    _write_html(state)
     if state.report.fails_run() and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -247,6 +262,14 @@ def _write_json(state: State) -> None:
     if state.json_path is not None:
         state.json_path.parent.mkdir(parents=True, exist_ok=True)
         state.json_path.write_text(json.dumps(state.report.to_builtins(), indent=2) + "\n")
+
+
+def _write_html(state: State) -> None:
+    if state.html_path is not None:
+        from ._html import render  # the HTML module is imported only when the page is asked for
+
+        state.html_path.parent.mkdir(parents=True, exist_ok=True)
+        state.html_path.write_text(render(state.report.to_builtins()), encoding="utf-8")
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
