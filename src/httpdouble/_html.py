@@ -288,8 +288,10 @@ def _problems(report: dict[str, Any], test_index: dict[tuple[str, str], int]) ->
     return "".join(parts)
 
 
-def _tests(report: dict[str, Any], t0: float, findings_of: list[list[dict[str, Any]]]) -> str:
-    eager = sum(len(t.get("exchanges") or ()) for t in report["tests"]) <= EAGER_EXCHANGES
+def _tests(
+    report: dict[str, Any], t0: float, findings_of: list[list[dict[str, Any]]], eager_limit: int
+) -> str:
+    eager = sum(len(t.get("exchanges") or ()) for t in report["tests"]) <= eager_limit
     parts = []
     for i, test in enumerate(report["tests"]):
         exchanges = test.get("exchanges") or []
@@ -320,8 +322,12 @@ def _tests(report: dict[str, Any], t0: float, findings_of: list[list[dict[str, A
     return "".join(parts)
 
 
-def render(report: dict[str, Any]) -> str:
-    """Return the whole page for a report's builtins (:meth:`Report.to_builtins`)."""
+def render(report: dict[str, Any], eager_limit: int = EAGER_EXCHANGES) -> str:
+    """Return the whole page for a report's builtins (:meth:`Report.to_builtins`).
+
+    :param eager_limit: up to this many requests in all, every test's detail is part of the
+        page; past it, each test's detail is kept as text and rendered when the test is opened.
+    """
     test_index = {(t["nodeid"], t["worker"]): i for i, t in enumerate(report["tests"])}
     findings_of: list[list[dict[str, Any]]] = [[] for _ in report["tests"]]
     for group in report["problems"]:
@@ -338,7 +344,8 @@ def render(report: dict[str, Any]) -> str:
         ' id="problems-only"> problems only</label> <span id="shown"></span></section>'
         f'<h2>Timeline</h2><div id="timeline-box">{timeline}</div>'
         f'<h2>Problems</h2><section id="problems">{_problems(report, test_index)}</section>'
-        f'<h2>Tests</h2><section id="tests">{_tests(report, t0, findings_of)}</section>'
+        '<h2>Tests</h2><section id="tests">'
+        f"{_tests(report, t0, findings_of, eager_limit)}</section>"
     )
     page = _resource("_report_page.html")
     return page.replace("/*FRAGMENT-CSS*/", _resource("_report_fragment.css")).replace(
