@@ -5,12 +5,12 @@
 A generated suite of ``--tests`` tests, each sending ``--per-test`` requests over one
 keep-alive ``http.client`` connection to the ``httpserver`` fixture (matched JSON answers,
 a JSON POST, now and then a request no handler matches, and one large body per test), runs
-under ``pytest -n WORKERS`` with ``--httpserver-report-html`` and
-``--httpserver-report-json``. Then headless Chromium (``/usr/bin/chromium``, driven by
-Playwright) opens the page ``--loads`` times in a fresh profile; each load is timed from
-navigation until the page's script has run (the page is then interactive), and one click on
-a timeline mark is timed until its request is shown. Only 127.0.0.1 is contacted. This is a
-measurement, not a test: nothing here fails on a number.
+under ``pytest -n WORKERS``, once without a report file and once with
+``--httpserver-report-html`` and ``--httpserver-report-json``. Then headless Chromium
+(``/usr/bin/chromium``, driven by Playwright) opens the page ``--loads`` times, each in a
+fresh profile. A load is timed from navigation until the page's script has run (the page is
+then interactive); then one click on a timeline mark is timed until its request is shown.
+Only 127.0.0.1 is contacted. This is a measurement, not a test: nothing fails on a number.
 """
 
 from __future__ import annotations
@@ -78,7 +78,9 @@ def test_traffic(httpserver, n):
 """
 
 
-def run_suite(folder: Path, tests: int, per_test: int, workers: int) -> tuple[float, Path]:
+def run_suite(
+    folder: Path, tests: int, per_test: int, workers: int, report: bool = True
+) -> tuple[float, Path]:
     (folder / "test_traffic.py").write_text(SUITE.format(tests=tests, per_test=per_test))
     (folder / "pytest.ini").write_text("[pytest]\n")
     html_path = folder / "report.html"
@@ -100,9 +102,15 @@ def run_suite(folder: Path, tests: int, per_test: int, workers: int) -> tuple[fl
             "-c",
             str(folder / "pytest.ini"),
             str(folder),
-            f"--httpserver-report-html={html_path}",
-            f"--httpserver-report-json={folder / 'report.json'}",
             "--httpserver-outside-problems=ignore",
+            *(
+                [
+                    f"--httpserver-report-html={html_path}",
+                    f"--httpserver-report-json={folder / 'report.json'}",
+                ]
+                if report
+                else []
+            ),
         ],
         check=True,
         timeout=RUN_TIMEOUT,
@@ -147,13 +155,15 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        plain_time, _ = run_suite(folder, args.tests, args.per_test, args.workers, report=False)
         run_time, html_path = run_suite(folder, args.tests, args.per_test, args.workers)
         data = json.loads((folder / "report.json").read_text(encoding="utf-8"))
         size = html_path.stat().st_size
         json_size = (folder / "report.json").stat().st_size
         print(
             f"run: {data['summary']['requests']} requests in {data['summary']['tests']} tests"
-            f" on {args.workers} workers, {run_time:.1f} s (pytest, report written)"
+            f" on {args.workers} workers: {run_time:.1f} s with the HTML and JSON reports,"
+            f" {plain_time:.1f} s without"
         )
         print(f"HTML file: {size / 1e6:.1f} MB; JSON file: {json_size / 1e6:.1f} MB")
         results = load_times(html_path, args.loads)
