@@ -30,11 +30,14 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _headers(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
+    show = _masking.showing_secrets()  # read once: it is asked for every header otherwise
     kept: list[list[str]] = []
     for name, value in pairs:
         if len(kept) == HEADERS_KEPT:
             break
-        kept.append([name, _cut(_masking.header_value(name, value), HEADER_LIMIT)])
+        if not show and _masking.is_secret_header(name):
+            value = _masking.mask(value)
+        kept.append([name, _cut(value, HEADER_LIMIT)])
     return kept
 
 

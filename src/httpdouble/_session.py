@@ -39,6 +39,7 @@ class State:
     json_path: Path | None = None
     html_path: Path | None = None
     exchanges: bool = False  # send each request and response (the HTML reports need them)
+    pytest_html: bool = False  # pytest-html writes a report: each test's row gets our extra
     host: str | None = None
     port: int | None = None
     fail_outside: bool = True
@@ -154,7 +155,8 @@ def read_settings(config: pytest.Config, state: State) -> None:
     chosen = setting(config, "httpserver_report_html")
     if chosen is not None:
         state.html_path = Path(chosen[0])
-    state.exchanges = state.html_path is not None or _pytest_html_wanted(config)
+    state.pytest_html = _pytest_html_wanted(config)
+    state.exchanges = state.html_path is not None or state.pytest_html
     chosen = setting(config, "httpserver_host")
     if chosen is not None:
         state.host = chosen[0]

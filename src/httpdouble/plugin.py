@@ -23,7 +23,6 @@ from ._errors import HTTPDoubleFailure, HTTPServerError
 from ._report import Report, session_data
 from ._session import (
     METAVARS,
-    PYTEST_HTML_PLUGIN,
     SETTINGS,
     STATE,
     TEST_DATA,
@@ -100,7 +99,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE] = state
     if role is not Role.WORKER:
         config.pluginmanager.register(_Collector(state.report), "httpdouble-collector")
-    if state.exchanges and config.pluginmanager.has_plugin(PYTEST_HTML_PLUGIN):
+    if state.pytest_html:
         from ._html_extras import PLUGIN_NAME, PytestHtmlExtras
 
         config.pluginmanager.register(PytestHtmlExtras(), PLUGIN_NAME)
