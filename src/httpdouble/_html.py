@@ -10,6 +10,7 @@ escaped on its way in.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable
 from html import escape
 from importlib import resources
@@ -93,7 +94,7 @@ def _finding(data: dict[str, Any]) -> str:
         for field, expected, actual in data["differences"]
     )
     request = data["request"]
-    got = "" if request is None else finding.request.line() if finding.request else ""
+    got = "" if finding.request is None else finding.request.line()
     closest = data["closest"] or data["expected"] or "none (no handler was registered)"
     table = (
         f'<table class="diff"><tr><th></th><th>closest handler</th><th>request</th></tr>'
@@ -151,7 +152,8 @@ def fragment(
 def extras_fragment(test: dict[str, Any]) -> str:
     """Return a test's HTML for its pytest-html row: the fragment with its style."""
     style = _resource("_report_fragment.css")
-    body = fragment(test, test["findings"], key=f"hd-{abs(hash(test['nodeid']))}")
+    key = f"hd{zlib.crc32(test['nodeid'].encode())}"  # ids unique in pytest-html's page
+    body = fragment(test, test["findings"], key=key)
     return f'<style>{style}</style><div class="httpdouble">{body}</div>'
 
 
