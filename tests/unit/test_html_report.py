@@ -168,3 +168,66 @@ def test_the_pytest_html_fragment_is_made_from_the_test_data_the_worker_sends() 
     assert fragment.startswith("<style>")
     assert "no handler matched: POST /itemz" in fragment
     assert 'POST /itemz</b> → <span class="st">200</span> <span class="oc">no handler' in fragment
+
+
+def test_secrets_are_shown_in_full_when_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPDOUBLE_SHOW_SECRETS", "1")
+    data = exchange_data(_entry("/me?token=t0k3n", headers={"Authorization": "Bearer s3cr3t"}))
+    assert data["target"] == "/me?token=t0k3n"
+    assert ["Authorization", "Bearer s3cr3t"] in data["request"]["headers"]
+
+
+def test_odd_requests_and_bodies_are_described_in_the_page() -> None:
+    malformed = LogEntry(
+        None, Response("bad request", status=400), Outcome.MALFORMED, Stamp(NODE, None, "gw0", T0)
+    )
+    entries = [
+        malformed,
+        _entry("/binary", response=Response(bytes(range(256)), mimetype="image/png")),
+        _entry("/large", response=Response("y" * 10_000, mimetype="text/plain")),
+        _entry("/not-json", response=Response("{oops", mimetype="application/json")),
+        _entry("/stream", response=Response(iter([b"a", b"b"]), direct_passthrough=True)),
+    ]
+    page = render(_report(entries))
+    assert "(malformed request)</b>" in page
+    assert '<h5>request</h5><p class="none">not parsed</p>' in page
+    assert "binary body, 256 bytes" in page
+    assert "cut: the first 2048 characters of 10000 bytes" in page
+    assert "not valid JSON" in page
+    assert page.count('<p class="none">no body</p>') >= 2  # the GETs, and the stream
+
+
+def test_the_page_shows_crashed_workers_problems_outside_tests_and_plain_request_lines() -> None:
+    report = Report()
+    report.add_test(
+        per_test_data(
+            nodeid=NODE,
+            worker="gw0",
+            url="http://localhost:1",
+            findings=[],
+            requests=1,
+            entries=[_entry()],
+        )
+    )
+    outside = Finding(
+        Kind.NO_HANDLER,
+        Stamp(None, NODE, "gw0", T0 + 2),
+        request=RequestSummary.of(Request(EnvironBuilder(path="/late").get_environ())),
+        expected="a request matching a registered handler",
+    )
+    report.add_session(
+        session_data(
+            worker="gw0",
+            url="http://localhost:1",
+            requests=2,
+            tests=1,
+            outside=[outside],
+            portserver="",
+        )
+    )
+    report.worker_down("gw1", "Not properly terminated")
+    report.worker_crashed_in("gw1", "tests/test_b.py::test_b")
+    page = render(report.to_builtins())
+    assert "CRASHED while running tests/test_b.py::test_b: Not properly terminated" in page
+    assert 'class="m outside" data-p="0"' in page
+    assert "<pre>POST /items -&gt; 200 (matched)</pre>" in page  # no exchanges: its line
