@@ -324,6 +324,14 @@ def _tests(
     return "".join(parts)
 
 
+LEGEND = (
+    '<p class="legend">a band: a test; a mark: a request (click it)'
+    '<span class="ok"></span>answered by a handler<span class="problem"></span>a problem'
+    '<span class="fault"></span>a fault the test asked for'
+    '<span class="outside"></span>a problem outside any test</p>'
+)
+
+
 def render(report: dict[str, Any], eager_limit: int = EAGER_EXCHANGES) -> str:
     """Return the whole page for a report's builtins (:meth:`Report.to_builtins`).
 
@@ -344,7 +352,7 @@ def render(report: dict[str, Any], eager_limit: int = EAGER_EXCHANGES) -> str:
         '<section id="controls"><input type="search" id="filter"'
         ' placeholder="filter: test, path, status, worker"> <label><input type="checkbox"'
         ' id="problems-only"> problems only</label> <span id="shown"></span></section>'
-        f'<h2>Timeline</h2><div id="timeline-box">{timeline}</div>'
+        f'<h2>Timeline</h2><div id="timeline-box">{timeline}</div>{LEGEND}'
         f'<h2>Problems</h2><section id="problems">{_problems(report, test_index)}</section>'
         '<h2>Tests</h2><section id="tests">'
         f"{_tests(report, t0, findings_of, eager_limit)}</section>"
