@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 from ._exchanges import EXCHANGES_PER_TEST, outcome_class
+from ._report import CHECK_OFF, OUTSIDE, TEARDOWN, UNCHECKED
 
 EAGER_EXCHANGES = 1000  # up to this many requests in all, every test's detail is in the page
 TIMELINE_WIDTH = 1000
@@ -24,8 +25,8 @@ TIMELINE_COLUMNS = 1000  # marks of one worker and class that share a column are
 ROW_HEIGHT = 26
 LABEL_WIDTH = 110
 _CLASS_ORDER = ("ok", "fault", "problem")  # drawn in this order: problems stay on top
-_OUTSIDE = ("outside any test", "not checked")
-_BY_TEST = ("teardown", "check off")
+_OUTSIDE = (OUTSIDE, UNCHECKED)  # problem groups of a worker, not of one test
+_BY_TEST = (TEARDOWN, CHECK_OFF)
 
 
 def _resource(name: str) -> str:
