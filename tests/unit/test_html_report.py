@@ -93,6 +93,13 @@ def test_exchange_masks_credentials_as_the_terminal_does(monkeypatch: pytest.Mon
     assert ["Authorization", "Bearer s3…(len 24)"] in data["request"]["headers"]
 
 
+def test_at_most_thirty_headers_a_side_are_kept_each_cut_to_a_readable_length() -> None:
+    headers = {f"X-H{n:02d}": "v" * 1000 for n in range(40)}
+    kept = exchange_data(_entry(headers=headers))["request"]["headers"]
+    assert len(kept) == 30
+    assert all(len(value) <= 300 for _, value in kept)
+
+
 def test_a_large_body_is_cut_and_keeps_its_size() -> None:
     data = body_data(b"x" * 100_000, "text/plain")
     assert data["size"] == 100_000
