@@ -17,7 +17,7 @@ from importlib import resources
 from typing import Any
 
 from ._exchanges import EXCHANGES_PER_TEST, outcome_class
-from ._report import CHECK_OFF, OUTSIDE, TEARDOWN, UNCHECKED
+from ._report import CHECK_OFF, OUTSIDE, TEARDOWN, UNCHECKED, exchanges_of
 
 EAGER_EXCHANGES = 1000  # up to this many requests in all, every test's detail is in the page
 TIMELINE_WIDTH = 1000
@@ -154,7 +154,7 @@ def extras_fragment(test: dict[str, Any]) -> str:
     """Return a test's HTML for its pytest-html row: the fragment with its style."""
     style = _resource("_report_fragment.css")
     key = f"hd{zlib.crc32(test['nodeid'].encode())}"  # ids unique in pytest-html's page
-    body = fragment(test, test["findings"], key=key)
+    body = fragment({**test, "exchanges": exchanges_of(test)}, test["findings"], key=key)
     return f'<style>{style}</style><div class="httpdouble">{body}</div>'
 
 
