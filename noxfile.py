@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import nox
 
@@ -104,6 +105,33 @@ def demo(session: nox.Session) -> None:
         *rest,
         # The broken suite fails on purpose: its exit status 1 is the expected outcome.
         success_codes=[1] if broken else [0],
+    )
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@nox.session
+def browser(session: nox.Session) -> None:
+    """The HTML report in headless Chromium; saves the screenshot the how-to shows.
+
+    Installs Debian's ``chromium`` when it is missing (this needs root, as in CI). Playwright
+    drives that binary: it never downloads a browser of its own.
+    """
+    if not Path(CHROMIUM).exists():
+        if shutil.which("apt-get") is None or os.geteuid() != 0:
+            session.error(f"{CHROMIUM} is missing: install Debian's chromium package (as root)")
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run("apt-get", "update", "-q", external=True, env=env)
+        session.run("apt-get", "install", "-y", "-q", "chromium", external=True, env=env)
+    session.install(".[test]", "playwright")
+    session.run(
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "tests/browser",
+        *session.posargs,
+        env={"HTTPDOUBLE_BROWSER_TESTS": "1", "HTTPDOUBLE_CHROMIUM": CHROMIUM},
     )
 
 

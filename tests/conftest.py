@@ -9,6 +9,10 @@ from hypothesis import settings
 
 from .support import CLIENT_HELPERS, RUN_TIMEOUT, SUITE_INI, Runner, has_ipv6_loopback
 
+# The browser tests need Chromium and Playwright: `nox -s browser` runs them, and sets this.
+BROWSER_ENV = "HTTPDOUBLE_BROWSER_TESTS"
+collect_ignore = [] if os.environ.get(BROWSER_ENV) else ["browser"]
+
 # CI runs the property and differential tests on a fixed set of examples, so a run is
 # repeatable; locally each run explores new ones (and keeps what failed in .hypothesis/).
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import ssl
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -157,11 +158,13 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
     # A test may change these for itself; the next test gets them back.
     handler_timeout, limits = server.handler_timeout, server.limits
     fall_through = server.ordered_fall_through
+    start = time.time()
     yield server
+    span = (start, time.time())
     server.handler_timeout, server.limits = handler_timeout, limits
     server.ordered_fall_through = fall_through
-    # Rebuilding log objects costs time: only the "all" report needs them.
-    keep = state.mode is ReportMode.ALL
+    # Rebuilding log objects costs time: only the "all" and the HTML reports need them.
+    keep = state.mode is ReportMode.ALL or state.exchanges
     entries = server.log_entries if keep else []
     requests = len(entries) if keep else server.logged_requests
     findings = server.take_findings(include_unused=True, clear=True)
@@ -177,6 +180,8 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
         checked=checked,
         ports=state.ports.via,
         portserver=state.ports.address,
+        span=span,
+        exchanges=state.exchanges,
     )
     for finding in findings:
         item.user_properties.append((JUNIT_PROPERTY, finding.render()))

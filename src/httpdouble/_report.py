@@ -10,9 +10,10 @@ where findings become builtins and back.
 from __future__ import annotations
 
 import enum
+import json
 import os
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,8 +39,10 @@ class ReportMode(enum.Enum):
 def _request_line(entry: LogEntry) -> str:
     if entry.request is None:
         return f"(malformed) -> {entry.response.status_code}"
+    from ._masking import query as masked_query
+
     req = entry.request
-    query = req.query_string.decode("latin-1")
+    query = masked_query(req.query_string.decode("latin-1"))
     target = req.path + (f"?{query}" if query else "")
     return f"{req.method} {target} -> {entry.response.status_code} ({entry.outcome.value})"
 
@@ -51,21 +54,25 @@ def per_test_data(
     url: str,
     findings: Iterable[Finding],
     requests: int,
-    entries: Iterable[LogEntry] = (),
+    entries: Sequence[LogEntry] = (),
     checked: bool = False,
     ports: str = "",
     portserver: str = "",
+    span: tuple[float, float] | None = None,
+    exchanges: bool = False,
 ) -> dict[str, Any]:
     """Return what one test sends to the controller, as plain builtins.
 
-    ``entries`` (the test's log, for ``--httpserver-report=all``) may be empty:
-    ``requests`` is the count either way. ``checked``: the findings failed the test at
-    teardown, so pytest shows them in full and the report gives them one line.
+    ``entries`` (the test's log, for ``--httpserver-report=all`` and the HTML report) may
+    be empty: ``requests`` is the count either way. ``checked``: the findings failed the
+    test at teardown, so pytest shows them in full and the report gives them one line.
     The host name and ``ports`` (how this process chose ports) travel with every test,
     so the report names the machine of a worker that crashes before its session ends.
+    ``span``: when the test got its server and gave it back (seconds since the epoch).
+    ``exchanges``: also send each request and response (bounded, masked; the HTML report).
     """
-    lines = [_request_line(e) for e in list(entries)[:REQUEST_LINES_PER_TEST]]
-    return {
+    lines = [_request_line(e) for e in entries[:REQUEST_LINES_PER_TEST]]
+    data = {
         "nodeid": nodeid,
         "worker": worker,
         "url": url,
@@ -76,7 +83,24 @@ def per_test_data(
         "host": socket.gethostname(),
         "ports": ports,
         "portserver": portserver,
+        "start": None if span is None else span[0],
+        "stop": None if span is None else span[1],
     }
+    if exchanges:
+        from ._exchanges import EXCHANGES_PER_TEST, exchanges_data
+
+        # One JSON text rather than a tree of small dicts: execnet carries it ten times faster.
+        data["exchanges"] = json.dumps(exchanges_data(entries[:EXCHANGES_PER_TEST]))
+    return data
+
+
+def exchanges_of(data: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Return the requests of a :func:`per_test_data` dict, or ``None`` if it has none."""
+    packed = data.get("exchanges")
+    if packed is None:
+        return None
+    exchanges: list[dict[str, Any]] = json.loads(packed)
+    return exchanges
 
 
 def session_data(
@@ -158,6 +182,9 @@ class TestRecord:
     request_lines: list[str]
     findings: list[Finding]
     checked: bool = False
+    start: float | None = None
+    stop: float | None = None
+    exchanges: list[dict[str, Any]] | None = None
 
 
 class Report:
@@ -181,6 +208,9 @@ class Report:
             request_lines=list(data["request_lines"]),
             findings=_findings_from(data["findings"]),
             checked=bool(data.get("checked", False)),
+            start=data.get("start"),
+            stop=data.get("stop"),
+            exchanges=exchanges_of(data),
         )
         self.tests.append(record)
         worker = self._worker(record.worker)
@@ -246,6 +276,20 @@ class Report:
                 groups.append(ProblemGroup(category, where, record.worker, found, after))
         return groups
 
+    def _records(self) -> list[WorkerRecord]:
+        return sorted(self.workers.values(), key=lambda w: _worker_key(w.worker))
+
+    def summary(self) -> dict[str, int]:
+        """Return the run's counts: servers, workers, tests, requests and problems."""
+        records = self._records()
+        return {
+            "servers": sum(len(w.url.split()) for w in records),
+            "workers": len(records),
+            "tests": sum(w.tests for w in records),
+            "requests": sum(w.requests for w in records),
+            "problems": self.problem_count(),
+        }
+
     def problem_count(self) -> int:
         return sum(len(group.findings) for group in self.problems())
 
@@ -271,12 +315,11 @@ class Report:
             # Silent, except for why the run fails: no other line says it.
             return self._fail_line()
         groups = self.problems()
-        records = sorted(self.workers.values(), key=lambda w: _worker_key(w.worker))
+        records = self._records()
         crashed = [w for w in records if w.crash]
-        servers = sum(len(w.url.split()) for w in records)
-        tests = sum(w.tests for w in records)
-        requests = sum(w.requests for w in records)
-        count = self.problem_count()
+        counts = self.summary()
+        servers, tests = counts["servers"], counts["tests"]
+        requests, count = counts["requests"], counts["problems"]
         problems = f"{_n(count, 'HTTP problem')}" if count else "no HTTP problems"
         headline = (
             f"httpdouble: {_n(servers, 'server')}, {_n(tests, 'test')} used httpserver,"
@@ -341,6 +384,7 @@ class Report:
         """Return the report as JSON-ready builtins (the ``--httpserver-report-json`` file)."""
         return {
             "schema": SCHEMA,
+            "summary": self.summary(),
             "workers": [
                 {
                     "worker": w.worker,
@@ -355,7 +399,7 @@ class Report:
                     "ports": w.ports,
                     "portserver": w.portserver,
                 }
-                for w in sorted(self.workers.values(), key=lambda w: _worker_key(w.worker))
+                for w in self._records()
             ],
             "tests": [
                 {
@@ -364,6 +408,9 @@ class Report:
                     "requests": t.requests,
                     "request_lines": t.request_lines,
                     "checked": t.checked,
+                    "start": t.start,
+                    "stop": t.stop,
+                    **({} if t.exchanges is None else {"exchanges": t.exchanges}),
                 }
                 for t in self.tests
             ],

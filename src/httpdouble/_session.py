@@ -38,6 +38,9 @@ class State:
     worker: str
     mode: ReportMode = ReportMode.PROBLEMS
     json_path: Path | None = None
+    html_path: Path | None = None
+    exchanges: bool = False  # send each request and response (the HTML reports need them)
+    pytest_html: bool = False  # pytest-html writes a report: each test's row gets our extra
     host: str | None = None
     port: int | None = None
     fail_outside: bool = True
@@ -63,6 +66,7 @@ def state_of(config: pytest.Config) -> State:
 METAVARS = {
     "httpserver_report": "MODE",
     "httpserver_report_json": "PATH",
+    "httpserver_report_html": "PATH",
     "httpserver_host": "HOST",
     "httpserver_port": "PORT",
     "httpserver_outside_problems": "fail|ignore",
@@ -77,6 +81,12 @@ SETTINGS: dict[str, tuple[str, str | None, str]] = {
         "--httpserver-report-json",
         None,
         "also write the end-of-run HTTP report as JSON to this path.",
+    ),
+    "httpserver_report_html": (
+        "--httpserver-report-html",
+        None,
+        "also write the end-of-run HTTP report as one self-contained HTML file to this path"
+        " (a timeline per worker, every request and response, the problems).",
     ),
     "httpserver_host": (
         "--httpserver-host",
@@ -112,6 +122,14 @@ def setting(config: pytest.Config, name: str) -> tuple[str, str] | None:
 
 
 OUTSIDE_POLICIES = ("fail", "ignore")
+PYTEST_HTML_PLUGIN = "html"
+
+
+def _pytest_html_wanted(config: pytest.Config) -> bool:
+    """Return whether pytest-html is active and writes a report (``--html``) in this run."""
+    if not config.pluginmanager.has_plugin(PYTEST_HTML_PLUGIN):
+        return False
+    return bool(getattr(config.option, "htmlpath", None))
 
 
 def _bad(source: str, value: str, expected: str) -> pytest.UsageError:
@@ -135,6 +153,11 @@ def read_settings(config: pytest.Config, state: State) -> None:
     chosen = setting(config, "httpserver_report_json")
     if chosen is not None:
         state.json_path = Path(chosen[0])
+    chosen = setting(config, "httpserver_report_html")
+    if chosen is not None:
+        state.html_path = Path(chosen[0])
+    state.pytest_html = _pytest_html_wanted(config)
+    state.exchanges = state.html_path is not None or state.pytest_html
     chosen = setting(config, "httpserver_host")
     if chosen is not None:
         state.host = chosen[0]

@@ -83,6 +83,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE] = state
     if role is not Role.WORKER:
         config.pluginmanager.register(_Collector(state.report), "httpdouble-collector")
+    if state.pytest_html:
+        from ._html_extras import PLUGIN_NAME, PytestHtmlExtras
+
+        config.pluginmanager.register(PytestHtmlExtras(), PLUGIN_NAME)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -210,7 +214,10 @@ def _finish_run(session: pytest.Session, state: State) -> None:
     """Controller or single process, all data merged: the JSON file and the exit status."""
     if state.coordinator is not None and state.coordinator.address:
         state.report.coordinator(state.coordinator.address, state.coordinator.handed_out)
-    _write_json(state)
+    if state.json_path is not None or state.html_path is not None:
+        data = state.report.to_builtins()  # one rendering input for both files
+        _write_json(state, data)
+        _write_html(state, data)
     if state.report.fails_run() and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -241,10 +248,18 @@ def _stop_forgotten_servers(state: State) -> None:
         state.servers.append(server)
 
 
-def _write_json(state: State) -> None:
+def _write_json(state: State, data: dict[str, Any]) -> None:
     if state.json_path is not None:
         state.json_path.parent.mkdir(parents=True, exist_ok=True)
-        state.json_path.write_text(json.dumps(state.report.to_builtins(), indent=2) + "\n")
+        state.json_path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def _write_html(state: State, data: dict[str, Any]) -> None:
+    if state.html_path is not None:
+        from ._html import render  # the HTML module is imported only when the page is asked for
+
+        state.html_path.parent.mkdir(parents=True, exist_ok=True)
+        state.html_path.write_text(render(data), encoding="utf-8")
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -31,7 +31,12 @@ def test_teardown_report_json_and_junit_show_the_token_masked(
     suite.makepyfile(test_leaky=LEAKY_TEST)
     json_path = tmp_path / "report.json"
     xml_path = tmp_path / "junit.xml"
-    result = run(f"--httpserver-report-json={json_path}", f"--junitxml={xml_path}")
+    html_path = tmp_path / "report.html"
+    result = run(
+        f"--httpserver-report-json={json_path}",
+        f"--junitxml={xml_path}",
+        f"--httpserver-report-html={html_path}",
+    )
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
@@ -47,6 +52,7 @@ def test_teardown_report_json_and_junit_show_the_token_masked(
         "terminal (teardown and report)": result.stdout.str(),
         "JSON": json_path.read_text(encoding="utf-8"),
         "JUnit": "\n".join(junit),
+        "HTML": html_path.read_text(encoding="utf-8"),
     }
     for where, text in outputs.items():
         assert "(len 30)" in text, where

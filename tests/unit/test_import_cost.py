@@ -9,7 +9,13 @@ from pathlib import Path
 
 import httpdouble
 
-HEAVY = ("werkzeug", "httpdouble._server", "httpdouble._dispatch", "httpdouble._matching")
+HEAVY = (
+    "werkzeug",
+    "httpdouble._server",
+    "httpdouble._dispatch",
+    "httpdouble._matching",
+    "httpdouble._html",  # and _html_extras: imported when an HTML report is asked for
+)
 
 
 def _modules_after(statement: str) -> list[str]:
