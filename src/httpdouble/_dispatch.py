@@ -108,7 +108,7 @@ class Begun:
         lookup: Lookup,
         handler: RequestHandler | None,
         settles: bool,
-        error: Exception | None = None,
+        error: BaseException | None = None,
     ) -> None:
         self.request = request
         self.lookup = lookup
@@ -262,7 +262,7 @@ class RequestDispatcher(Registration, Waiter):
         request = Request(environ, populate_request=False)
         try:
             lookup, handler, settles = self._lookup(request)
-        except Exception as exc:  # a matcher of the user's raised
+        except BaseException as exc:  # a matcher of the user's raised (pytest.fail() too)
             if _body_error(request) is exc:
                 raise  # the body never arrived: the connection answers it as malformed
             return Begun(request, Lookup.NO_HANDLER, None, False, exc)
@@ -399,7 +399,7 @@ class RequestDispatcher(Registration, Waiter):
             self._record(request, pack_response(response), Outcome.MATCHED, None)
         return response
 
-    def _user_code_failed(self, request: Request, exc: Exception, what: str) -> Response:
+    def _user_code_failed(self, request: Request, exc: BaseException, what: str) -> Response:
         """Answer 500 for an exception of the user's code outside a handler, and keep it."""
         finding = Finding(
             Kind.HANDLER_ERROR,

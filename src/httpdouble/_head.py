@@ -51,8 +51,13 @@ def parse_head(buf: bytearray, info: ConnectionInfo, limits: Limits) -> Parsed |
         return HAND_OVER
     end = buf.find(b"\r\n\r\n")
     if end < 0:
-        if len(buf) > WAIT_BYTES or b"\n\n" in buf:
-            return HAND_OVER
+        if (
+            len(buf) > WAIT_BYTES
+            or buf.count(b"\n") != buf.count(b"\r\n")  # a bare LF may end a line, or the head
+            or (buf.find(b"\n") < 0 and len(buf) > limits.max_request_line)
+            or len(buf) > limits.max_request_line + limits.max_header_bytes
+        ):
+            return HAND_OVER  # the strict reader answers it now, as it always did
         return None
     head = bytes(buf[:end])
     lines = head.split(b"\r\n")

@@ -3,12 +3,13 @@
 For a plain-HTTP server, one thread waits on every listening socket and every
 idle connection at once (``selectors``). It reads what arrives, splits whole
 heads in bulk (:mod:`._head`), looks each request up, and when the answer is a
-static response served before, it logs the request and sends the cached reply
-without leaving the loop: no thread hand-off, no ``Response`` to build.
+static response, it logs the request and sends the reply without leaving the
+loop (the reply's bytes are cached after its first use): no thread hand-off, no
+``Response`` to build.
 
 Everything else goes to a connection thread with the bytes read so far: a
-handler function (user code must never stall the loop), a response used for
-the first time, no handler, latency, streaming and faults, a body too large or
+handler function (it never runs on the loop; matchers do, under the lock every
+lookup takes), no handler, latency, streaming and faults, a body too large or
 an ``Expect: 100-continue`` to answer, and every request the bulk parser is not
 sure of (the strict reader of :mod:`._request` answers those exactly as
 before). The thread serves that one request and gives the connection back.
@@ -41,11 +42,27 @@ _WAKE = object()
 class Conn:
     """One connection the loop owns: its socket, peer, unread bytes and unsent reply."""
 
-    __slots__ = ("address", "buf", "close_after", "facts", "info", "out", "out_environ", "sock")
+    __slots__ = (
+        "address",
+        "buf",
+        "close_after",
+        "facts",
+        "info",
+        "out",
+        "out_environ",
+        "owner",
+        "sock",
+    )
 
     def __init__(
-        self, sock: socket.socket, address: Any, info: ConnectionInfo, buf: bytearray
+        self,
+        sock: socket.socket,
+        address: Any,
+        info: ConnectionInfo,
+        buf: bytearray,
+        owner: IOLoop,
     ) -> None:
+        self.owner = owner  # a thread gives the connection back to this loop, or closes it
         self.sock = sock
         self.address = address
         self.info = info
@@ -175,6 +192,7 @@ class IOLoop:
     def run(self, ready: threading.Event, running: Callable[[], bool]) -> None:
         """Serve until woken while ``running()`` is false; closes what it still owns."""
         selector = self._selector
+        stopped = False
         try:
             for listener in self._listeners:
                 selector.register(listener, selectors.EVENT_READ, _LISTENER)
@@ -183,18 +201,24 @@ class IOLoop:
             while True:
                 for key, mask in selector.select():
                     data = key.data
-                    if data is _WAKE:
-                        with contextlib.suppress(BlockingIOError):
-                            self._wake.recv(4096)
-                        if not running():
-                            return
-                        self._take_returned()
-                    elif data is _LISTENER:
-                        self._accept(key.fileobj)  # type: ignore[arg-type]
-                    elif mask & selectors.EVENT_WRITE:
-                        self._flush(data)
-                    else:
-                        self._read(data)
+                    try:
+                        if data is _WAKE:
+                            with contextlib.suppress(BlockingIOError):
+                                self._wake.recv(4096)
+                            if not running():
+                                stopped = True
+                                return
+                            self._take_returned()
+                        elif data is _LISTENER:
+                            self._accept(key.fileobj)  # type: ignore[arg-type]
+                        elif mask & selectors.EVENT_WRITE:
+                            self._flush(data)
+                        else:
+                            self._read(data)
+                    except Exception as exc:  # a bug of ours: reported; the others are served
+                        self._internal_error(exc)
+                        if isinstance(data, Conn):
+                            self._drop(data)
         finally:
             with self._lock:
                 self._closed = True
@@ -205,6 +229,9 @@ class IOLoop:
                     conn.sock.close()
             self._conns.clear()
             selector.close()
+            if not stopped:  # clients are refused, not left waiting on a loop that has ended
+                for listener in self._listeners:
+                    listener.close()
 
     def give_back(self, conn: Conn) -> bool:
         """From a thread: the loop takes the connection again; ``False`` once it has ended."""
@@ -232,7 +259,7 @@ class IOLoop:
                 return
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn = Conn(sock, address, self._info(address), bytearray())
+            conn = Conn(sock, address, self._info(address), bytearray(), self)
             self._conns[sock] = conn
             self._selector.register(sock, selectors.EVENT_READ, conn)
 
@@ -251,6 +278,14 @@ class IOLoop:
     def _close(self, conn: Conn) -> None:
         self._selector.unregister(conn.sock)
         del self._conns[conn.sock]
+        with contextlib.suppress(OSError):
+            conn.sock.close()
+
+    def _drop(self, conn: Conn) -> None:
+        """Close a connection whatever state the loop left it in."""
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self._selector.unregister(conn.sock)
+        self._conns.pop(conn.sock, None)
         with contextlib.suppress(OSError):
             conn.sock.close()
 
@@ -282,15 +317,22 @@ class IOLoop:
     def _serve(self, conn: Conn) -> None:
         """Answer the requests waiting in the buffer, until one needs more or a thread."""
         dispatcher = self._dispatcher
-        while conn.buf:
-            parsed = parse_head(conn.buf, conn.info, self._limits())
+        buf = conn.buf
+        while buf:
+            # RFC 9112 2.2: empty lines before a request are ignored (some clients send one
+            # after a body); a lone CR may be the start of one.
+            while buf[:2] == b"\r\n" or buf[:1] == b"\n":
+                del buf[: 2 if buf[0] == 13 else 1]
+            if not buf or buf == b"\r":
+                return
+            parsed = parse_head(buf, conn.info, self._limits())
             if parsed is None:
                 return
             if parsed is HAND_OVER:
                 self._give(conn, None)
                 return
             environ, keep_alive, used, head = parsed  # type: ignore[misc]
-            del conn.buf[:used]
+            del buf[:used]
             if self._own_call:
                 self._give(conn, (environ, keep_alive, dispatcher))
                 return
@@ -301,6 +343,7 @@ class IOLoop:
                     and begun.reply is None
                     and begun.source is not None
                     and runs_no_user_code(begun.source)
+                    and _unchanged(begun)
                 ):
                     # A static response's first use: built here (no user code runs), then
                     # cached for the next requests.
@@ -408,6 +451,17 @@ class IOLoop:
             return
         self._selector.modify(conn.sock, selectors.EVENT_READ, conn)
         self._serve(conn)
+
+
+def _unchanged(begun: Begun) -> bool:
+    """Whether the handler still answers as it did at lookup (the test may change it)."""
+    handler = begun.handler
+    return (
+        handler is not None
+        and handler.request_handler is begun.source
+        and not handler.is_function
+        and handler.latency is None
+    )
 
 
 def _finisher(dispatcher: RequestDispatcher, begun: Begun) -> Any:

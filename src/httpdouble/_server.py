@@ -559,8 +559,7 @@ class HTTPServer(RequestDispatcher):
         finally:
             with self._conn_lock:
                 self._connections.pop(sock, None)
-        loop = self._loop
-        if again and loop is not None and self._state is State.RUNNING and loop.give_back(conn):
+        if again and self._state is State.RUNNING and conn.owner.give_back(conn):
             return
         sock.close()
 

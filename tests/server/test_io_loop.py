@@ -17,7 +17,7 @@ import pytest
 import requests
 from werkzeug.wrappers import Request, Response
 
-from httpdouble import BlockingHTTPServer, HTTPServer, Outcome
+from httpdouble import BlockingHTTPServer, HeaderValueMatcher, HTTPServer, Limits, Outcome
 
 TIMEOUT = 10
 BIG = 8 * 1024 * 1024  # more than the loopback socket buffers take at once
@@ -265,3 +265,41 @@ def test_a_bug_in_the_loops_lookup_is_a_500_and_a_finding_not_a_dead_loop() -> N
         with pytest.raises(AssertionError, match="RuntimeError") as raised:
             server.check_assertions()
         assert str(raised.value.__cause__) == "a bug in begin"
+
+
+def test_heads_the_bulk_parser_leaves_to_the_strict_reader_are_answered_at_once(
+    server: HTTPServer,
+) -> None:
+    """A bare LF before the blank line, empty lines first, a request line over its limit."""
+    server.expect_request("/x").respond_with_data("x")
+    assert requests.get(server.url_for("/x"), timeout=TIMEOUT).text == "x"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as sock:
+        sock.sendall(b"GET /x HTTP/1.1\r\nHost: x\n\r\n")  # answered without a close
+        assert _read_response(sock, bytearray())[1] == b"x"
+        sock.sendall(b"\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert _read_response(sock, bytearray())[1] == b"x"
+    server.limits = Limits(max_request_line=100)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as sock:
+        sock.sendall(b"GET /" + b"a" * 200)  # still arriving, already over the limit
+        head, _ = _read_response(sock, bytearray())
+    assert head.startswith(b"HTTP/1.1 414")
+
+
+def test_a_matcher_calling_pytest_fail_is_a_500_and_a_finding_and_the_loop_serves_on(
+    server: HTTPServer,
+) -> None:
+    def refuse(actual: str | None, expected: str) -> bool:
+        pytest.fail("this matcher refuses every request")
+
+    server.expect_request(
+        "/m", headers={"X-Key": "k"}, header_value_matcher=HeaderValueMatcher({"X-Key": refuse})
+    ).respond_with_data("never")
+    server.expect_request("/ok").respond_with_data("ok")
+    for _ in range(2):
+        assert requests.get(server.url_for("/ok"), timeout=TIMEOUT).text == "ok"
+    response = requests.get(server.url_for("/m"), headers={"X-Key": "k"}, timeout=TIMEOUT)
+    assert response.status_code == 500
+    assert "matcher" in response.text
+    assert requests.get(server.url_for("/ok"), timeout=TIMEOUT).text == "ok"
+    with pytest.raises(pytest.fail.Exception, match="this matcher refuses"):
+        server.check_handler_errors()
