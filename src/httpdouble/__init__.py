@@ -6,7 +6,6 @@ The public API is declared here, once. Modules starting with ``_`` are private.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 # The public names are imported on first access (PEP 562): ``import httpdouble.plugin``,
@@ -101,10 +100,16 @@ _LAZY: dict[str, str] = {
     "WaitingSettings": "._waiting",
 }
 
-try:
-    __version__ = version("pytest-httpdouble")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+
+def _version() -> str:
+    # Read on first use: importlib.metadata scans the installed distributions (2 ms).
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pytest-httpdouble")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
 
 __all__ = [
     "METHOD_ALL",
@@ -161,6 +166,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()[name] = value = _version()
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

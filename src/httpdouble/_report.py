@@ -14,7 +14,6 @@ import json
 import os
 import socket
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -138,7 +137,10 @@ UNCHECKED = "not checked"
 FAIL_RUN = frozenset({OUTSIDE, UNCHECKED})
 
 
-@dataclass
+# Plain classes, not dataclasses: this module is imported by every pytest run with the
+# plugin installed, and each dataclass costs about 1 ms to create.
+
+
 class ProblemGroup:
     """Findings of one test, or of one stretch between tests, on one worker.
 
@@ -147,44 +149,63 @@ class ProblemGroup:
         that used no per-test fixture).
     """
 
-    category: str
-    where: str
-    worker: str
-    findings: list[Finding]
-    after_test: str | None = None
+    def __init__(
+        self,
+        category: str,
+        where: str,
+        worker: str,
+        findings: list[Finding],
+        after_test: str | None = None,
+    ) -> None:
+        self.category = category
+        self.where = where
+        self.worker = worker
+        self.findings = findings
+        self.after_test = after_test
 
 
-@dataclass
 class WorkerRecord:
     """What the report knows of one worker (or of the single process)."""
 
-    worker: str
-    host: str = ""
-    pid: int = 0
-    url: str = ""
-    requests: int = 0
-    tests: int = 0
-    outside: list[Finding] = field(default_factory=list)
-    ports: str = ""
-    portserver: str = ""
-    finished: bool = False
-    crash: str = ""
-    crashed_in: str = ""
+    def __init__(self, worker: str) -> None:
+        self.worker = worker
+        self.host = ""
+        self.pid = 0
+        self.url = ""
+        self.requests = 0
+        self.tests = 0
+        self.outside: list[Finding] = []
+        self.ports = ""
+        self.portserver = ""
+        self.finished = False
+        self.crash = ""
+        self.crashed_in = ""
 
 
-@dataclass
 class TestRecord:
     """One test that used the ``httpserver`` fixture."""
 
-    nodeid: str
-    worker: str
-    requests: int
-    request_lines: list[str]
-    findings: list[Finding]
-    checked: bool = False
-    start: float | None = None
-    stop: float | None = None
-    exchanges: list[dict[str, Any]] | None = None
+    def __init__(
+        self,
+        nodeid: str,
+        worker: str,
+        requests: int,
+        request_lines: list[str],
+        findings: list[Finding],
+        checked: bool = False,
+        start: float | None = None,
+        stop: float | None = None,
+        exchanges: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.nodeid = nodeid
+        self.worker = worker
+        self.requests = requests
+        self.request_lines = request_lines
+        self.findings = findings
+        self.checked = checked
+        self.start = start
+        self.stop = stop
+        self.exchanges = exchanges
 
 
 class Report:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,29 +29,29 @@ class Role(enum.Enum):
     WORKER = "worker"
 
 
-@dataclass
 class State:
-    """Per-process plugin state, kept in ``config.stash``."""
+    """Per-process plugin state, kept in ``config.stash`` (a plain class: see ``_report``)."""
 
-    role: Role
-    worker: str
-    mode: ReportMode = ReportMode.PROBLEMS
-    json_path: Path | None = None
-    html_path: Path | None = None
-    exchanges: bool = False  # send each request and response (the HTML reports need them)
-    pytest_html: bool = False  # pytest-html writes a report: each test's row gets our extra
-    host: str | None = None
-    port: int | None = None
-    fail_outside: bool = True
-    report: Report = field(default_factory=Report)
-    coordinator: PortCoordinator | None = None  # the controller's, under xdist
-    ports: PortChoice = field(default_factory=lambda: PortChoice(VIA_PORTPICKER))
-    servers: list[HTTPServer] = field(default_factory=list)
-    requests: int = 0
-    tests: int = 0
-    outside: list[Finding] = field(default_factory=list)
-    previous_test: str | None = None  # the test that ran before the current one
-    hint_given: bool = False  # the line on turning the teardown check off was shown
+    def __init__(self, role: Role, worker: str) -> None:
+        self.role = role
+        self.worker = worker
+        self.mode = ReportMode.PROBLEMS
+        self.json_path: Path | None = None
+        self.html_path: Path | None = None
+        self.exchanges = False  # send each request and response (the HTML reports need them)
+        self.pytest_html = False  # pytest-html writes a report: each test's row gets our extra
+        self.host: str | None = None
+        self.port: int | None = None
+        self.fail_outside = True
+        self.report = Report()
+        self.coordinator: PortCoordinator | None = None  # the controller's, under xdist
+        self.ports = PortChoice(VIA_PORTPICKER)
+        self.servers: list[HTTPServer] = []
+        self.requests = 0
+        self.tests = 0
+        self.outside: list[Finding] = []
+        self.previous_test: str | None = None  # the test that ran before the current one
+        self.hint_given = False  # the line on turning the teardown check off was shown
 
 
 STATE = pytest.StashKey[State]()
