@@ -16,6 +16,7 @@ import errno
 import ipaddress
 import queue
 import secrets
+import select
 import socket
 import ssl
 import threading
@@ -30,6 +31,7 @@ from werkzeug.wrappers import Response
 from ._dispatch import DEFAULT_HANDLER_TIMEOUT, RequestDispatcher
 from ._errors import HTTPDoubleUsageError, HTTPServerError, ServerStartError
 from ._findings import Finding, Kind, format_exception
+from ._head import parse_head
 from ._idle import IdleThreads
 from ._log import Stamp
 from ._loop import Conn, ConnReader, IOLoop
@@ -54,6 +56,9 @@ _PORT_ATTEMPTS = 20
 _IDLE_THREAD_SECONDS = 10.0
 # A connection for a thread: (socket, peer, the loop's connection and request, or None, None
 # for an HTTPS connection served whole).
+# How long a thread that served a handed-over request waits for the next one before it
+# gives the connection back to the loop.
+_STAY_SECONDS = 0.2
 _Handover = tuple[socket.socket, Any, "Conn | None", "Pending | None"]
 
 
@@ -552,6 +557,18 @@ class HTTPServer(RequestDispatcher):
         try:
             reader = ConnReader(sock, conn.buf)  # what it leaves unread stays in conn.buf
             again = serve_one(sock, conn.info, self, self.limits, self._reports, reader, pending)
+            # A client answered by a handler function often sends its next request at once:
+            # serve on here while it does, instead of a thread switch each way per request.
+            while again and self._state is State.RUNNING and self._next_arrives(conn):
+                parsed = parse_head(conn.buf, conn.info, self.limits) if conn.buf else None
+                following: Pending | None = None
+                if type(parsed) is tuple:  # whole already: split in bulk, as the loop does
+                    environ, keep_alive, used, _ = parsed
+                    del conn.buf[:used]
+                    following = (environ, keep_alive, self)
+                again = serve_one(
+                    sock, conn.info, self, self.limits, self._reports, reader, following
+                )
         except Exception as exc:  # A bug of ours: the test hears of it, the server goes on.
             self._record_internal(exc)
             with contextlib.suppress(OSError):
@@ -562,6 +579,28 @@ class HTTPServer(RequestDispatcher):
         if again and self._state is State.RUNNING and conn.owner.give_back(conn):
             return
         sock.close()
+
+    @staticmethod
+    def _next_arrives(conn: Conn) -> bool:
+        """Wait a moment for more of the next request; ``False``: give the connection back.
+
+        A closed connection also gives ``True``: the strict reader then ends it.
+        """
+        if conn.buf:
+            return True
+        sock = conn.sock
+        try:
+            if hasattr(select, "poll"):  # no FD_SETSIZE limit
+                poller = select.poll()
+                poller.register(sock, select.POLLIN)
+                readable = bool(poller.poll(_STAY_SECONDS * 1000))
+            else:  # pragma: no cover - Windows
+                readable = bool(select.select([sock], [], [], _STAY_SECONDS)[0])
+            if readable:
+                conn.buf += sock.recv(65536)
+        except (OSError, ValueError):  # closed meanwhile: the reader ends the connection
+            return True
+        return readable
 
     def _serve(self, conn: socket.socket, address: tuple[str, int]) -> None:
         sock = conn

@@ -303,3 +303,17 @@ def test_a_matcher_calling_pytest_fail_is_a_500_and_a_finding_and_the_loop_serve
     assert requests.get(server.url_for("/ok"), timeout=TIMEOUT).text == "ok"
     with pytest.raises(pytest.fail.Exception, match="this matcher refuses"):
         server.check_handler_errors()
+
+
+def test_a_connection_stays_with_its_thread_while_requests_come_then_goes_back_to_the_loop(
+    server: HTTPServer,
+) -> None:
+    server.expect_request("/f").respond_with_handler(lambda r: Response("f"))
+    server.expect_request("/s").respond_with_data("s")
+    with requests.Session() as session:
+        for _ in range(3):  # each next request finds the thread still waiting for it
+            assert session.get(server.url_for("/f"), timeout=TIMEOUT).text == "f"
+        threading.Event().wait(0.5)  # idle longer than a thread waits: back to the loop
+        for path in ("/s", "/s", "/f"):
+            assert session.get(server.url_for(path), timeout=TIMEOUT).text == path[1]
+    assert [r.path for r, _ in server.log] == ["/f"] * 3 + ["/s", "/s", "/f"]
