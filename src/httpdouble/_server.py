@@ -2,18 +2,15 @@
 
 Everything about requests and responses lives in :mod:`._dispatch` (what to
 answer), :mod:`._loop` (the I/O loop) and :mod:`._wire` (HTTP/1.1 on a
-connection); this module only owns sockets and threads. Sockets are bound here,
-not by werkzeug, so a bind failure raises :class:`ServerStartError` instead of
-exiting the process, and ``stop()`` wakes the loop through a socket pair
-instead of polling.
+connection), and binding in :mod:`._binding`; this module only owns sockets
+and threads, and ``stop()`` wakes the loop through a socket pair instead of
+polling.
 """
 
 from __future__ import annotations
 
 import contextlib
 import enum
-import errno
-import ipaddress
 import queue
 import secrets
 import select
@@ -28,8 +25,9 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from ._binding import bind_listeners, is_loopback
 from ._dispatch import DEFAULT_HANDLER_TIMEOUT, RequestDispatcher
-from ._errors import HTTPDoubleUsageError, HTTPServerError, ServerStartError
+from ._errors import HTTPDoubleUsageError, HTTPServerError
 from ._findings import Finding, Kind, format_exception
 from ._head import parse_head
 from ._idle import IdleThreads
@@ -50,7 +48,6 @@ from ._wire_findings import wire_reports
 
 DEFAULT_LISTEN_HOST = "localhost"
 DEFAULT_LISTEN_PORT = 0
-_PORT_ATTEMPTS = 20
 # A connection thread waits this long for its next piece of work before it ends: a new
 # connection then costs a hand-over instead of a thread start (about 50 us here).
 _IDLE_THREAD_SECONDS = 10.0
@@ -60,18 +57,6 @@ _IDLE_THREAD_SECONDS = 10.0
 # gives the connection back to the loop.
 _STAY_SECONDS = 0.2
 _Handover = tuple[socket.socket, Any, "Conn | None", "Pending | None"]
-
-
-def _listen_backlog() -> int:
-    """The system's largest accept queue: a burst of connections must not be refused."""
-    try:
-        with open("/proc/sys/net/core/somaxconn", encoding="ascii") as file:
-            return max(int(file.read()), socket.SOMAXCONN)
-    except (OSError, ValueError):
-        return socket.SOMAXCONN  # the kernel clamps a larger value anyway
-
-
-_BACKLOG = _listen_backlog()
 
 
 _RUNNING: set[HTTPServer] = set()
@@ -93,15 +78,6 @@ class State(enum.Enum):
 
     STOPPED = "stopped"
     RUNNING = "running"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class HTTPServer(RequestDispatcher):
@@ -194,7 +170,7 @@ class HTTPServer(RequestDispatcher):
                 got=port_source,
                 remedy="pass portpicker.pick_unused_port, or None for a system-chosen port",
             )
-        if not _is_loopback(host):
+        if not is_loopback(host):
             if not allow_non_loopback:
                 raise HTTPDoubleUsageError(
                     "host",
@@ -250,7 +226,7 @@ class HTTPServer(RequestDispatcher):
                 f"server is already running on {self.host}:{self.port}\n"
                 "  to fix: call stop() first, or use a second HTTPServer"
             )
-        self._listeners = self._bind()
+        self._listeners = bind_listeners(self.host, self._requested_port, self.port_source)
         self.port = self._listeners[0].getsockname()[1]
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -413,71 +389,6 @@ class HTTPServer(RequestDispatcher):
             suffix = "/" + suffix
         scheme = "https" if self.ssl_context is not None else "http"
         return f"{scheme}://{self.format_host(self.host)}:{self.port}{suffix}"
-
-    def _addresses(self) -> list[tuple[socket.AddressFamily, str]]:
-        if self.host == "localhost":
-            return [(socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")]
-        host = self.host.strip("[]")
-        try:
-            family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
-        except ValueError:
-            family = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0][0]
-        return [(family, host)]
-
-    def _bind(self) -> list[socket.socket]:
-        fixed = self._requested_port
-        attempts = 1 if fixed else _PORT_ATTEMPTS
-        last_error: OSError | None = None
-        for attempt in range(attempts):
-            if fixed:
-                port = fixed
-            elif self.port_source is not None and attempt < attempts - 1:
-                port = self.port_source()
-            else:
-                port = 0
-            try:
-                return self._bind_all(port)
-            except OSError as exc:
-                last_error = exc
-                if exc.errno != errno.EADDRINUSE:
-                    break
-        assert last_error is not None
-        remedy = (
-            "choose another port, or port=0 to let one be chosen"
-            if last_error.errno == errno.EADDRINUSE
-            else "check the host name; tests should listen on localhost"
-        )
-        raise ServerStartError(self.host, fixed, last_error, remedy) from last_error
-
-    def _bind_all(self, port: int) -> list[socket.socket]:
-        bound: list[socket.socket] = []
-        try:
-            for index, (family, address) in enumerate(self._addresses()):
-                try:
-                    sock = socket.socket(family, socket.SOCK_STREAM)
-                except OSError:
-                    if index == 0:
-                        raise
-                    continue  # No IPv6 on this machine: IPv4 alone serves localhost.
-                try:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                    if family == socket.AF_INET6:
-                        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-                    sock.bind((address, port))
-                except OSError as exc:
-                    sock.close()
-                    if index > 0 and exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
-                        continue
-                    raise
-                bound.append(sock)
-                sock.listen(_BACKLOG)
-                sock.setblocking(False)
-                port = sock.getsockname()[1]
-        except OSError:
-            for sock in bound:
-                sock.close()
-            raise
-        return bound
 
     # ------------------------------------------------------------------ threads
 
