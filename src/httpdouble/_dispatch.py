@@ -22,6 +22,7 @@ from ._expectations import (
     check_times,
 )
 from ._findings import Finding, Kind, RequestSummary, format_exception
+from ._framing import PreparedHeaders
 from ._handler_threads import HandlerThreads, call_handler
 from ._log import Outcome, PackedResponse, RawRequest, RequestLog, Stamp, pack, pack_response
 from ._matching import Mismatch, RequestMatcher
@@ -31,7 +32,7 @@ from ._registry import Lookup, Registry, RequestHandlerList
 from ._streaming import FaultResponse, StreamedResponse, WirePlan
 from ._verification import check_matcher
 from ._waiting import Waiter, WaitingSettings, WaitState
-from ._wire import LOG_HANDLE, PreparedHeaders, skip_unread_body
+from ._wire import LOG_HANDLE, skip_unread_body
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment

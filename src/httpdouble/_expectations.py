@@ -9,10 +9,9 @@ from __future__ import annotations
 import enum
 import itertools
 import json as _json
-import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal, NamedTuple, cast
+from typing import Any, Literal, NamedTuple
 
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
@@ -20,6 +19,15 @@ from werkzeug.wrappers import Request, Response
 from ._errors import HTTPDoubleUsageError
 from ._matching import RequestMatcher
 from ._posthooks import PostHook, check_hook, delay_of
+from ._responses import (
+    ResponseHandler,
+    check_header_pairs,
+    check_status,
+    data_maker,
+    headers_of,
+    response_maker,
+    sequence_maker,
+)
 from ._streaming import (
     DEFAULT_GARBAGE,
     DEFAULT_STALL_SECONDS,
@@ -35,7 +43,6 @@ from ._streaming import (
     fresh_body,
 )
 
-ResponseHandler = Callable[[Request], Response]
 HeadersType = Mapping[str, str] | Headers | list[tuple[str, str]] | None
 
 
@@ -82,69 +89,6 @@ def check_times(times: object) -> int | None:
 
 def _plural(count: int) -> str:
     return "time" if count == 1 else "times"
-
-
-def _check_status(status: object) -> int:
-    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 999:
-        raise HTTPDoubleUsageError(
-            "status",
-            expected="an int HTTP status from 100 to 999",
-            got=status,
-            remedy="pass e.g. status=404",
-        )
-    return status
-
-
-def _header_list(headers: object) -> list[tuple[str, str]]:
-    if not headers:
-        return []
-    try:
-        pairs = list(Headers(headers).items())  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        pairs = None
-    if pairs is None or not all(isinstance(v, str) for _, v in pairs):
-        raise HTTPDoubleUsageError(
-            "headers",
-            expected="a mapping or a list of (name, value) pairs of str",
-            got=headers,
-            remedy="pass headers={'X-Request-Id': 'abc'}",
-        )
-    check_header_pairs(pairs)
-    return pairs
-
-
-# RFC 9110 token characters: what a field name may be made of.
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_BAD_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-
-
-def check_header_pairs(pairs: list[tuple[str, str]]) -> None:
-    """Refuse, at registration, a response header the wire could not carry as given.
-
-    Names must be tokens; values must be latin-1 and free of CR, LF, NUL and other
-    control characters (a tab is allowed).
-    """
-    for name, value in pairs:
-        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
-            raise HTTPDoubleUsageError(
-                "header name",
-                expected="a token: letters, digits and !#$%&'*+-.^_`|~ (no space, colon, CR/LF)",
-                got=name,
-                remedy="spell the header name as it goes on the wire, e.g. 'X-Request-Id'",
-            )
-        try:
-            value.encode("latin-1")
-        except UnicodeEncodeError:
-            encodable = False
-        else:
-            encodable = True
-        if not encodable or _BAD_IN_VALUE.search(value):
-            raise HTTPDoubleUsageError(
-                f"value of header {name}",
-                expected="latin-1 text without CR, LF, NUL or other control characters",
-                got=value,
-                remedy="percent-encode or base64 the value, or send it in the body",
-            )
 
 
 class StaticReply(NamedTuple):
@@ -226,7 +170,7 @@ class RequestHandler:
                 got=response_data,
                 remedy="use respond_with_json() for objects",
             )
-        _check_status(status)
+        check_status(status)
         for name, value in (("mimetype", mimetype), ("content_type", content_type)):
             if value is not None and not isinstance(value, str):
                 raise HTTPDoubleUsageError(
@@ -237,8 +181,8 @@ class RequestHandler:
                 )
             if value is not None:
                 check_header_pairs([("Content-Type", value)])
-        self.request_handler = _data_maker(
-            response_data, status, _header_list(headers), mimetype, content_type
+        self.request_handler = data_maker(
+            response_data, status, headers_of(headers), mimetype, content_type
         )
         self.is_function = bool(self._hooks)
 
@@ -281,10 +225,10 @@ class RequestHandler:
                 remedy="build one with werkzeug.Response(body, status, headers)",
             )
         if not response.is_sequence:  # a generator: streamed on its one use, never read here
-            _check_status(response.status_code)
+            check_status(response.status_code)
             self._respond_with_streamed_response(response)
             return
-        self.request_handler = _response_maker(response)
+        self.request_handler = response_maker(response)
         self.is_function = bool(self._hooks)
 
     def respond_with_handler(self, func: ResponseHandler) -> None:
@@ -345,7 +289,7 @@ class RequestHandler:
                 got=then,
                 remedy="pass then='repeat' or then='fail'",
             )
-        makers = [_sequence_maker(item, index) for index, item in enumerate(responses)]
+        makers = [sequence_maker(item, index) for index, item in enumerate(responses)]
         count = len(makers)
         lock = threading.Lock()
         served = 0
@@ -411,10 +355,10 @@ class RequestHandler:
             random wait in that range.
         """
         make_body = fresh_body(body, "body")
-        _check_status(status)
+        check_status(status)
         check_header_pairs([("Content-Type", content_type)])
         delay = check_delay("chunk_delay", chunk_delay)
-        header_list = _header_list(headers)
+        header_list = headers_of(headers)
 
         def make_response(request: Request) -> Response:
             # HEAD sends no body: a one-use body is kept for the request that reads it.
@@ -449,7 +393,7 @@ class RequestHandler:
             def make_events() -> Iterable[Any]:
                 return encode_events(source())
 
-        extra = [(n, v) for n, v in _header_list(headers) or []]
+        extra = [(n, v) for n, v in headers_of(headers) or []]
         names = {n.lower() for n, _ in extra}
         if "cache-control" not in names:
             extra.append(("Cache-Control", "no-cache"))
@@ -491,7 +435,7 @@ class RequestHandler:
                 got=fault,
                 remedy="pass Fault.RESET",
             ) from None
-        _check_status(status)
+        check_status(status)
         if data is not None and not isinstance(data, bytes):
             raise HTTPDoubleUsageError(
                 "data", expected="bytes or None", got=data, remedy="pass data=b'...'"
@@ -520,7 +464,7 @@ class RequestHandler:
         stall = check_delay("stall_seconds", stall_seconds)
         assert stall is not None
         spec = FaultSpec(kind, data or b"", sent, stall.high)
-        header_list = _header_list(headers)
+        header_list = headers_of(headers)
         if header_list:
             check_header_pairs(header_list)
 
@@ -620,71 +564,3 @@ class RequestHandler:
         if self.times is None:
             return ""
         return f"used {self.uses} of {self.times} {_plural(self.times)}"
-
-
-def _data_maker(
-    data: str | bytes,
-    status: int | str,
-    header_list: list[tuple[str, str]],
-    mimetype: str | None = None,
-    content_type: str | None = None,
-) -> ResponseHandler:
-    body = data.encode() if isinstance(data, str) else data
-    if mimetype is None and content_type is None:
-        mimetype = "text/plain"
-
-    def make_response(request: Request) -> Response:
-        return Response(body, status, header_list, mimetype, content_type)
-
-    return make_response
-
-
-def _response_maker(response: Response) -> ResponseHandler:
-    _check_status(response.status_code)
-    body = response.get_data()
-    status = response.status
-    header_list = list(response.headers.items())
-    check_header_pairs(header_list)
-
-    def make_response(request: Request) -> Response:
-        return Response(body, status, header_list)
-
-    return make_response
-
-
-# The code of the response functions built above: a handler whose ``request_handler``
-# runs one of them runs no code of the user's (the I/O loop builds its response itself).
-_OUR_MAKERS = frozenset(
-    maker.__code__
-    for maker in (_data_maker(b"", 200, []), _response_maker(Response(b"")))
-    if hasattr(maker, "__code__")
-)
-
-
-def runs_no_user_code(request_handler: object) -> bool:
-    """Return whether ``request_handler`` is a static response built by this module."""
-    return getattr(request_handler, "__code__", None) in _OUR_MAKERS
-
-
-def _sequence_maker(item: object, index: int) -> ResponseHandler:
-    if item is None or isinstance(item, (str, bytes)):
-        return _data_maker(item or b"", 200, [])
-    if isinstance(item, Response) and not item.is_sequence:
-        # Reading a generator's body here would hang on an endless one.
-        raise HTTPDoubleUsageError(
-            f"responses[{index}]",
-            expected="a Response with a body of bytes (a sequence item is copied per request)",
-            got=item,
-            remedy="stream it from a handler function instead: lambda request:"
-            " StreamedResponse(chunks()), or use respond_with_stream() on a handler of its own",
-        )
-    if isinstance(item, Response):
-        return _response_maker(item)
-    if callable(item):
-        return cast(ResponseHandler, item)
-    raise HTTPDoubleUsageError(
-        f"responses[{index}]",
-        expected="a werkzeug Response, a str or bytes body, None, or a handler function",
-        got=item,
-        remedy="wrap JSON as Response(json.dumps(obj), mimetype='application/json')",
-    )

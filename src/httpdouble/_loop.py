@@ -27,10 +27,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ._dispatch import Begun, RequestDispatcher
-from ._expectations import StaticReply, runs_no_user_code
+from ._expectations import StaticReply
+from ._framing import DATE, BadResponse, error_response, frame
 from ._head import HAND_OVER, parse_head
 from ._request import ConnectionInfo, Limits
-from ._wire import DATE, BadResponse, Pending, Reports, error_response, frame
+from ._responses import runs_no_user_code
+from ._wire import Pending, Reports
 
 _READ_BYTES = 65536
 _ACCEPTS_PER_WAKE = 64  # connections accepted in one go before others get a turn

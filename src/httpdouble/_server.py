@@ -29,6 +29,7 @@ from ._binding import bind_listeners, is_loopback
 from ._dispatch import DEFAULT_HANDLER_TIMEOUT, RequestDispatcher
 from ._errors import HTTPDoubleUsageError, HTTPServerError
 from ._findings import Finding, Kind, format_exception
+from ._framing import error_response
 from ._head import parse_head
 from ._idle import IdleThreads
 from ._log import Stamp
@@ -40,7 +41,6 @@ from ._wire import (
     ConnectionInfo,
     Limits,
     Pending,
-    error_response,
     serve_connection,
     serve_one,
 )

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Request, Response
 
 from ._findings import Finding, Kind, RequestSummary, format_exception
+from ._framing import error_response
 from ._log import Outcome, Stamp, pack, pack_response
 from ._refusals import limit_detail
-from ._wire import LOG_HANDLE, Reports, error_response
+from ._wire import LOG_HANDLE, Reports
 
 if TYPE_CHECKING:
     from ._server import HTTPServer
