@@ -23,6 +23,7 @@ from ._request import (
     ConnectionInfo,
     Limits,
     _environ_key,
+    add_field,
     complete_environ,
 )
 
@@ -142,17 +143,6 @@ def _fields(lines: list[bytes]) -> dict[str, Any] | None:
             return None
         if not key:
             continue
-        if key in environ:
-            if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-                if environ[key] != text:
-                    return None
-                continue
-            if key == "HTTP_HOST":
-                return None
-            sep = "; " if key == "HTTP_COOKIE" else ", "
-            environ[key] = environ[key] + sep + text
-        elif key in _HANDED_OVER_KEYS:
-            return None
-        else:
-            environ[key] = text
+        if key in _HANDED_OVER_KEYS or add_field(environ, key, text, name):
+            return None  # the strict reader answers it, with its reason
     return environ

@@ -24,6 +24,7 @@ import selectors
 import socket
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ._dispatch import Begun, RequestDispatcher
@@ -340,13 +341,7 @@ class IOLoop:
                 return
             try:
                 begun = dispatcher._begin_request(environ, (head, *conn.facts))
-                if (
-                    begun is not None
-                    and begun.reply is None
-                    and begun.source is not None
-                    and runs_no_user_code(begun.source)
-                    and _unchanged(begun)
-                ):
+                if begun is not None and _built_here(begun):
                     # A static response's first use: built here (no user code runs), then
                     # cached for the next requests.
                     if not self._first_use(conn, environ, begun, keep_alive):
@@ -359,7 +354,11 @@ class IOLoop:
                 self._close(conn)
                 return
             if begun is None or begun.reply is None:
-                app = dispatcher if begun is None else _finisher(dispatcher, begun)
+                app = (
+                    dispatcher
+                    if begun is None
+                    else partial(dispatcher._finish_request, begun=begun)
+                )
                 self._give(conn, (environ, keep_alive, app))
                 return
             reply = begun.reply
@@ -455,19 +454,16 @@ class IOLoop:
         self._serve(conn)
 
 
-def _unchanged(begun: Begun) -> bool:
-    """Whether the handler still answers as it did at lookup (the test may change it)."""
+def _built_here(begun: Begun) -> bool:
+    """Whether the loop builds this reply itself: a static response's first use, by one of
+    our own builders, with the handler unchanged since the lookup (the test may change it)."""
     handler = begun.handler
     return (
-        handler is not None
+        begun.reply is None
+        and begun.source is not None
+        and runs_no_user_code(begun.source)
+        and handler is not None
         and handler.request_handler is begun.source
         and not handler.is_function
         and handler.latency is None
     )
-
-
-def _finisher(dispatcher: RequestDispatcher, begun: Begun) -> Any:
-    def finish(environ: Any, start_response: Any) -> Any:
-        return dispatcher._finish_request(environ, start_response, begun)
-
-    return finish

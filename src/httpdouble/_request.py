@@ -182,18 +182,9 @@ def read_request(
             key = _environ_key(name)
         if not key:
             continue  # Could pass for a dash spelling of another header (Content_Length).
-        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            if key in environ and environ[key] != text:
-                raise BadRequest(400, f"conflicting {name.decode()} headers")
-            environ[key] = text
-            continue
-        if key == "HTTP_HOST" and key in environ:
-            raise BadRequest(400, "more than one Host header")
-        if key in environ:
-            sep = "; " if key == "HTTP_COOKIE" else ", "
-            environ[key] = environ[key] + sep + text
-        else:
-            environ[key] = text
+        problem = add_field(environ, key, text, name)
+        if problem:
+            raise BadRequest(400, problem)
 
     http10 = version == b"HTTP/1.0"
     if not http10 and "HTTP_HOST" not in environ:
@@ -235,6 +226,25 @@ def complete_environ(
         environ["wsgi.input"] = body
         if "CONTENT_LENGTH" not in environ:  # chunked: its length is known once read
             environ["wsgi.input_terminated"] = True
+
+
+def add_field(environ: dict[str, Any], key: str, text: str, name: bytes) -> str:
+    """Add a header field to an environ; return why the request is refused ("" if it is not).
+
+    Repeated fields are joined (cookies with "; "); a second ``Host``, or a second
+    ``Content-Type`` or ``Content-Length`` with another value, makes the request malformed.
+    Both request parsers add fields here, so they never disagree on a head.
+    """
+    if key not in environ:
+        environ[key] = text
+    elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ[key] != text:
+            return f"conflicting {name.decode()} headers"
+    elif key == "HTTP_HOST":
+        return "more than one Host header"
+    else:
+        environ[key] += ("; " if key == "HTTP_COOKIE" else ", ") + text
+    return ""
 
 
 def _field(line: bytes, what: str) -> tuple[bytes, str]:
