@@ -153,6 +153,24 @@ class FaultResponse(Response):
         return 0, (), spec.data if spec.fault is Fault.GARBAGE else b""
 
 
+def streamed_from(response: Response) -> Response:
+    """Return ``response`` to be sent as its body is produced, when the body is an iterator.
+
+    A handler function's ``Response(generator)`` is streamed, as werkzeug's own server
+    sends it: chunk by chunk (``Transfer-Encoding: chunked`` without a ``Content-Length``),
+    so a client reading server-sent events or NDJSON sees each part when it is made. A
+    list or bytes body, a file sent as it is (``direct_passthrough``), a streamed or faulty
+    response are returned unchanged.
+    """
+    if (
+        response.is_sequence
+        or response.direct_passthrough
+        or isinstance(response, StreamedResponse | FaultResponse)
+    ):
+        return response
+    return StreamedResponse(response.response, response.status, response.headers)
+
+
 @dataclass(slots=True)
 class WirePlan:
     """The WSGI body the dispatcher hands the connection when more than one write is asked.
