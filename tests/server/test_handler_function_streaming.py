@@ -175,3 +175,22 @@ def test_a_list_body_from_a_handler_is_still_sent_in_one_piece(server: HTTPServe
     assert response.content == b"ab"
     assert response.headers["Content-Length"] == "2"
     assert "Transfer-Encoding" not in response.headers
+
+
+def test_a_generator_that_fails_before_its_first_chunk_is_a_500_and_a_handler_error(
+    server: HTTPServer,
+):
+    def failing(request: Request) -> Response:
+        def body() -> Iterator[bytes]:
+            raise KeyError("no such feed")
+            yield b"never"
+
+        return Response(body())
+
+    server.expect_request("/early").respond_with_handler(failing)
+    response = requests.get(server.url_for("/early"), timeout=WAIT)
+    assert response.status_code == 500  # nothing was sent yet: the client gets a whole 500
+    [finding] = server._findings
+    assert finding.kind is Kind.HANDLER_ERROR
+    assert "no such feed" in finding.detail
+    server.clear_handler_errors()
