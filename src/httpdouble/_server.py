@@ -107,7 +107,7 @@ class HTTPServer(RequestDispatcher):
         do (the default). ``False`` closes the connection after every response (each says
         ``Connection: close``), as pytest-httpserver does: a switch for a client that
         misuses pooled connections (one reused from another event loop, say). It also
-        is the attribute :attr:`keep_alive`, which applies to connections accepted after
+        is the attribute ``keep_alive``, which applies to connections accepted after
         it is set; the pytest fixtures read the ini option ``httpserver_keep_alive``.
 
     .. versionadded:: 0.2
