@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from . import _masking
+from . import _body_masking, _masking
 
 if TYPE_CHECKING:
     from ._log import LogEntry
@@ -43,7 +43,8 @@ def _headers(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
 
 
 def body_data(raw: bytes, content_type: str) -> dict[str, Any]:
-    """Return a body as builtins: its text (cut), its size in bytes, and whether it is binary.
+    """Return a body as builtins: its text (cut, secrets masked), its size in bytes, and
+    whether it is binary.
 
     :param raw: the body as received or sent.
     :param content_type: the ``Content-Type`` header's value, or ``""``.
@@ -51,8 +52,14 @@ def body_data(raw: bytes, content_type: str) -> dict[str, Any]:
     head = raw[: BODY_LIMIT * 4]  # enough bytes for BODY_LIMIT characters of UTF-8
     text = head.decode("utf-8", "replace")
     binary = "\x00" in text or text.count("\ufffd") > len(text) // 10
-    shown = "" if binary else text[:BODY_LIMIT]
-    cut = binary or len(shown.encode("utf-8", "replace")) < len(raw)
+    if binary:
+        return {"text": "", "size": len(raw), "cut": True, "binary": True, "type": content_type}
+    # Secrets are masked in the whole body (up to a bound), then it is cut: a JSON
+    # body cut first would no longer decode.
+    whole = raw[: _body_masking.STRUCTURE_LIMIT]
+    masked = _body_masking.body(whole, content_type)
+    shown = masked[:BODY_LIMIT]
+    cut = len(shown) < len(masked) or len(whole) < len(raw)
     return {"text": shown, "size": len(raw), "cut": cut, "binary": binary, "type": content_type}
 
 

@@ -8,6 +8,7 @@ builtins, the only form that crosses an xdist process boundary.
 from __future__ import annotations
 
 import enum
+import re
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from . import _masking
+from . import _body_masking, _masking
 from ._context import NO_CHECK_MARKER, TEARDOWN_CHECK_INI
 from ._log import Stamp
 from ._matching import Mismatch
@@ -49,12 +50,27 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_OR_LINE_END = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, *, one_line: bool = False) -> str:
+    """Return ``text`` with its control characters escaped (``\\x1b``): a request must
+    not clear the reader's terminal or forge lines of a CI log.
+
+    :param one_line: escape line ends too (a request line); else they and tabs stay.
+    """
+    pattern = _CONTROL_OR_LINE_END if one_line else _CONTROL
+    return pattern.sub(lambda found: f"\\x{ord(found.group(0)):02x}", text)
+
+
 @dataclass(frozen=True, slots=True)
 class RequestSummary:
     """The parts of a request a person needs to recognise it, cut to a readable size.
 
     Credentials are masked (see :ref:`secrets`): the values of ``Authorization``,
-    ``Cookie`` and similar headers, and of query parameters such as ``token``.
+    ``Cookie`` and similar headers, of query parameters such as ``token``, and of secret
+    keys and fields in the body (JSON at any depth, forms, multipart parts).
     """
 
     method: str
@@ -74,7 +90,10 @@ class RequestSummary:
             raw = request.get_data()
         except Exception as exc:  # a body that never arrived: describing it must not fail
             raw = f"(the body did not arrive: {exc})".encode()
-        body = _cut(raw.decode("utf-8", "replace"), BODY_LIMIT) if raw else ""
+        # Masked whole, then cut: a body cut first might no longer decode as JSON.
+        content_type = request.headers.get("Content-Type", "")
+        whole = raw[: _body_masking.STRUCTURE_LIMIT]
+        body = _cut(_body_masking.body(whole, content_type), BODY_LIMIT) if raw else ""
         return cls(
             method=request.method,
             path=request.path,
@@ -84,8 +103,9 @@ class RequestSummary:
         )
 
     def line(self) -> str:
-        """Return ``METHOD /path?query``."""
-        return f"{self.method} {self.path}" + (f"?{self.query}" if self.query else "")
+        """Return ``METHOD /path?query`` (control characters escaped)."""
+        line = f"{self.method} {self.path}" + (f"?{self.query}" if self.query else "")
+        return printable(line, one_line=True)
 
     def lines(self) -> list[str]:
         out = [self.line()]
@@ -127,10 +147,12 @@ class Finding:
 
     def __post_init__(self) -> None:
         # The one place where the expected side is masked, whoever builds the finding.
-        if self.kind is Kind.ASSERTION or _masking.showing_secrets():
-            return  # an assertion's text is the test's own words
+        # An assertion's text is the test's own words, but it often echoes what was sent.
+        if _masking.showing_secrets():
+            return
         object.__setattr__(self, "expected", _masking.text(self.expected))
         object.__setattr__(self, "closest", _masking.text(self.closest))
+        object.__setattr__(self, "shadowed_by", _masking.text(self.shadowed_by))
         object.__setattr__(
             self, "differences", tuple(_masking.mismatch(m) for m in self.differences)
         )
@@ -171,7 +193,7 @@ class Finding:
             out.append(f"  to replay it: {curl_line(self.request, self.base_url)}")
         if self.detail:
             out.extend(f"  {line}" for line in self.detail.rstrip().splitlines())
-        return out
+        return [printable(line) for line in out]
 
     def render(self) -> str:
         return "\n".join(self.lines())

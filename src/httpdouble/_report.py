@@ -38,12 +38,16 @@ class ReportMode(enum.Enum):
 def _request_line(entry: LogEntry) -> str:
     if entry.request is None:
         return f"(malformed) -> {entry.response.status_code}"
+    from ._findings import printable
     from ._masking import query as masked_query
 
     req = entry.request
     query = masked_query(req.query_string.decode("latin-1"))
     target = req.path + (f"?{query}" if query else "")
-    return f"{req.method} {target} -> {entry.response.status_code} ({entry.outcome.value})"
+    return printable(
+        f"{req.method} {target} -> {entry.response.status_code} ({entry.outcome.value})",
+        one_line=True,
+    )
 
 
 def per_test_data(
