@@ -11,6 +11,7 @@ import pytest
 
 from ._context import KEEP_ALIVE_INI
 from ._report import Report, ReportMode
+from ._secret_names import configure_names
 from ._xdist import VIA_PORTPICKER, PortChoice
 
 if TYPE_CHECKING:  # imported late: a run where no test uses a server never needs them
@@ -71,6 +72,7 @@ METAVARS = {
     "httpserver_host": "HOST",
     "httpserver_port": "PORT",
     "httpserver_outside_problems": "fail|ignore",
+    "httpserver_secret_names": "NAMES",
 }
 SETTINGS: dict[str, tuple[str, str | None, str]] = {
     "httpserver_report": (
@@ -104,6 +106,13 @@ SETTINGS: dict[str, tuple[str, str | None, str]] = {
         None,
         "HTTP problems that no test's teardown check raised (outside any test, or found when"
         " the session ended): fail (the default) fails the run; ignore only reports them.",
+    ),
+    "httpserver_secret_names": (
+        "--httpserver-secret-names",
+        None,
+        "more names whose values every report masks, as it masks password, token, secret,"
+        " key and session (comma- or space-separated; a header, parameter, cookie, form"
+        " field or JSON key whose name contains one is masked).",
     ),
 }
 
@@ -176,6 +185,8 @@ def read_settings(config: pytest.Config, state: State) -> None:
             raise _bad(source, value, "fail (the default) or ignore")
         state.fail_outside = value.lower() == "fail"
     state.keep_alive = ini_bool(config, KEEP_ALIVE_INI, default=True)
+    chosen = setting(config, "httpserver_secret_names")
+    configure_names(chosen[0].replace(",", " ").split() if chosen is not None else ())
 
 
 _TRUTH = {"y": True, "yes": True, "t": True, "true": True, "on": True, "1": True}

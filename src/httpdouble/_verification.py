@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 
 from werkzeug.wrappers import Request, Response
 
+from . import _masking
 from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError
 from ._expectations import HandlerType, RequestHandler
 from ._findings import Finding, Kind, RequestSummary, failure_message
@@ -137,9 +138,9 @@ class Verification:
         return self._registry.permanently_failed
 
     def format_matchers(self) -> str:
-        """Return every registered matcher, by kind, in lookup order."""
+        """Return every registered matcher, by kind, in lookup order (secrets masked)."""
         with self._lock:
-            return self._registry.format()
+            return _masking.text(self._registry.format())
 
     def _take(self, handler_errors: bool) -> list[Finding]:
         with self._lock:
