@@ -27,6 +27,9 @@ SECRET_WORDS = (
 )
 """A name that contains one of these (any case) holds a secret."""
 
+NOT_SECRET = frozenset({"token_type", "token_type_hint"})
+"""Names that contain a secret word but never hold a secret (OAuth's ``token_type: Bearer``)."""
+
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 """Headers that are secrets by their whole name."""
 
@@ -89,6 +92,8 @@ def secret_names() -> tuple[str, ...]:
 def is_secret_name(name: str) -> bool:
     """Return whether a key, field, parameter or cookie of this name holds a secret."""
     lower = name.lower()
+    if lower in NOT_SECRET:
+        return False
     return any(word in lower for word in SECRET_WORDS + _configured) or any(
         word in lower for word in _added
     )
