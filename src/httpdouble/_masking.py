@@ -120,13 +120,18 @@ def _unquote(shown: str) -> str | None:
 
 
 def _secret_field(field: str) -> bool:
-    """Whether a difference's field names a secret: ``json user.password``, ``form token``."""
+    """Whether a difference's field names a secret: ``json user.password``, ``form token``.
+
+    Any field whose words after the first (``json``, ``json_contains``, ``form``,
+    ``query_string``, and a new body argument such as ``data_form`` alike) name a key,
+    field or parameter is checked the same way, by :func:`is_secret_name`.
+    """
     kind, _, where = field.partition(" ")
     if kind == "multipart":  # ``multipart NAME content``: only the content is secret
         name, _, part = where.rpartition(" ")
         return part == "content" and is_secret_name(name)
-    if kind not in ("json", "json_contains", "form", "query_string"):
-        return False
+    if kind in ("header", "cookie") or where.startswith("at byte "):
+        return False  # headers have their own rule; cookies are masked where they are built
     return any(
         is_secret_name(found.group(1) if found.group(1) is not None else found.group(0))
         for found in _FIELD_NAME.finditer(where)

@@ -15,6 +15,7 @@ from httpdouble import (
     Finding,
     HTTPDoubleUsageError,
     Kind,
+    Mismatch,
     Part,
     RequestDispatcher,
     RequestMatcher,
@@ -257,6 +258,16 @@ def test_a_data_form_expectation_is_masked_in_its_description_and_difference() -
     assert "9999999999" not in finding.render()
     assert "form refresh_token: expected 'r-…(len 12)', got 'r-…(len 12)' (differ at char 3)" in (
         finding.render()
+    )
+
+
+@pytest.mark.parametrize("kind", ["json", "form", "query_string", "data_form"])
+def test_any_body_fields_difference_under_a_secret_name_goes_through_the_same_rule(
+    kind: str,
+) -> None:
+    found = masking.mismatch(Mismatch(f"{kind} auth.password", "'hunter22'", "'hunter2'"))
+    assert str(found) == (
+        f"{kind} auth.password: expected 'hu…(len 8)', got 'h…(len 7)' (differ at char 8)"
     )
 
 
