@@ -41,7 +41,7 @@ def _secrets_hidden(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def _request(
     path: str = "/", body: bytes | str = b"", content_type: str = "", query: str = ""
 ) -> Request:
-    headers = {"Content-Type": content_type} if content_type else {}
+    headers = [("Content-Type", content_type)] if content_type else []
     builder = EnvironBuilder(
         path=path, method="POST", data=body, headers=headers, query_string=query
     )
@@ -310,7 +310,10 @@ def test_paste_ready_lines_show_a_placeholder_where_a_value_is_masked() -> None:
                 path="/orders",
                 method="POST",
                 query_string="api_key=k-0123456789&page=2",
-                headers={"Idempotency-Key": "idem-123456", "Authorization": "Bearer s3cr3t-012"},
+                headers=[
+                    ("Idempotency-Key", "idem-123456"),
+                    ("Authorization", "Bearer s3cr3t-012"),
+                ],
                 json={"order": 7, "card": {"token": "tok_0123456789"}},
             ).get_environ()
         )
