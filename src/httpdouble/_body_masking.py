@@ -34,6 +34,7 @@ _PART = re.compile(
     rf"(name=\"([^\"]*)\"(?:(?!{_NL}{_NL}).)*?{_NL}{_NL})(.*?)(?={_NL}--|$)", re.DOTALL
 )
 _CLOSING = {"[": "]", "{": "}", "(": ")"}
+_MASKED_TOKEN = re.compile(r"[^\s,\]})'\"]*…\(len \d+\)")
 _TOKEN_END = re.compile(r"[,\]})\s]|$")
 _LEFTOVER = re.compile(r"(?:[A-Za-z]+ )?[^\s'\"&=:<>]*…\(len \d+\)")
 
@@ -90,6 +91,9 @@ def value_end(text: str, start: int) -> int:
                     return at + 1
             at += 1
         return len(text)
+    masked = _MASKED_TOKEN.match(text, start)  # a bare masked value: "…(len 4)"
+    if masked:
+        return masked.end()
     found = _TOKEN_END.search(text, start)
     return found.start() if found else len(text)
 

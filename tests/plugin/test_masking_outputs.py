@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ..support import Runner
+from ..support import SUITE_INI, Runner
 from .approval import block, normalised
 
 LEAKY_TEST = """
@@ -251,3 +251,38 @@ def test_show_secrets_puts_every_token_back_and_the_paste_ready_lines_paste(
         ]
     )
     assert "<your " not in outputs["terminal"]
+
+
+EXTRA_NAMES_TEST = """
+import httpdouble
+from client import get
+
+httpdouble.add_secret_names("otp")
+
+
+def test_extra_names(httpserver):
+    httpserver.expect_request("/pay", json={"card_pin": "Pin0000000"}).respond_with_data("ok")
+    get(httpserver.url_for("/pay?otp=Otp1111111"), "POST", '{"card_pin": "Pin2222222"}',
+        {"Content-Type": "application/json"})
+"""
+
+
+def test_names_from_the_ini_option_and_add_secret_names_are_masked_too(
+    suite: pytest.Pytester, run: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HTTPDOUBLE_SHOW_SECRETS", raising=False)
+    suite.makeini(SUITE_INI + "httpserver_secret_names = pin, ssn\n")
+    suite.makepyfile(test_extra=EXTRA_NAMES_TEST)
+    result = run(f"--httpserver-report-json={tmp_path / 'report.json'}")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*request:  POST /pay?otp=Ot…(len 10)",
+            "*json card_pin: expected 'Pi…(len 10)' (str),"
+            " got 'Pi…(len 10)' (str) (differ at char 4)",
+            "*to match it: *query_string='otp=<your otp>'*json={'card_pin': '<your card_pin>'})",
+        ]
+    )
+    for output in (result.stdout.str(), (tmp_path / "report.json").read_text(encoding="utf-8")):
+        for token in ("Pin0000000", "Otp1111111", "Pin2222222"):
+            assert token not in output
