@@ -223,12 +223,12 @@ class Verification:
         if found == count:
             return
         lines = [
-            f"expected {count} request(s) matching {matcher.describe()}",
+            f"expected {count} request(s) matching {_masking.text(matcher.describe())}",
             f"got {found}, among {len(requests)} logged request(s)",
         ]
         nearest = closest_request(matcher, requests)
         if nearest is not None and nearest[1]:
             lines.append(f"closest logged request: {RequestSummary.of(nearest[0]).line()}")
-            lines.extend(f"  - {m}" for m in nearest[1])
+            lines.extend(f"  - {_masking.mismatch(m)}" for m in nearest[1])
         lines.append("to do: check the request your code sends, or the count you expect")
         raise HTTPDoubleFailure("\n".join(lines))

@@ -284,6 +284,17 @@ def test_format_matchers_and_an_assertion_text_mask_the_expected_values() -> Non
     assert "hunter22" not in str(dispatcher.assertions[0])
 
 
+def test_assert_request_made_masks_the_matcher_and_the_closest_requests_differences() -> None:
+    dispatcher = RequestDispatcher()
+    dispatcher.expect_request("/login").respond_with_data("ok")
+    Client(dispatcher).post("/login", json={"password": "hunter23"})
+    with pytest.raises(AssertionError) as caught:
+        dispatcher.assert_request_made(RequestMatcher("/login", json={"password": "hunter22"}))
+    message = str(caught.value)
+    assert "json password: expected 'hu…(len 8)' (str), got 'hu…(len 8)' (str)" in message
+    assert "hunter2" not in message
+
+
 def test_show_secrets_shows_bodies_and_differences_in_full(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
