@@ -23,6 +23,10 @@ from ._secret_names import MASKED, is_secret_name, mask, placeholder, showing_se
 STRUCTURE_LIMIT = 1 << 20
 """Bodies up to this size (bytes) are decoded to be masked key by key; larger ones by text."""
 
+TEXT_LIMIT = 64 * 1024
+"""How much of a body masked by text is kept: every view shows far less, and the scan of a
+large text would cost more than the report is worth."""
+
 # ``name=value`` in a query string or form body (raw, or quoted as a repr shows it).
 PAIR = re.compile(r"(?:(?<=^)|(?<=[?&'\"\s]))([^=&'\"\s]+)=([^&'\"\s#]+)")
 # ``'name':`` or ``"name":`` in a repr or a JSON text; the value follows.
@@ -30,9 +34,10 @@ _KEY = re.compile(r"""(['"])((?:(?!\1)[^\\\n]|\\.){1,200})\1\s*:\s*""")
 # One multipart part: its name, the rest of its head, then its content up to the boundary
 # (raw line ends, or escaped ones as a bytes repr shows them).
 _NL = r"(?:\r\n|\n|\\r\\n|\\n)"
-_PART = re.compile(
-    rf"(name=\"([^\"]*)\"(?:(?!{_NL}{_NL}).)*?{_NL}{_NL})(.*?)(?={_NL}--|$)", re.DOTALL
-)
+_PART_NAME = re.compile(r'name="([^"\r\n]*)"')
+_BLANK_LINE = re.compile(rf"{_NL}{_NL}")
+_NEXT_BOUNDARY = re.compile(rf"{_NL}--")
+_HEAD_LIMIT = 1024  # a part's head after its name is a line or two: looked for no further
 _CLOSING = {"[": "]", "{": "}", "(": ")"}
 _MASKED_TOKEN = re.compile(r"[^\s,\]})'\"]*…\(len \d+\)")
 _TOKEN_END = re.compile(r"[,\]})\s]|$")
@@ -160,16 +165,31 @@ def mask_form(text: str) -> str:
     return PAIR.sub(_mask_form_pair, text)
 
 
-def _mask_part(found: re.Match[str]) -> str:
-    head, name, content = found.group(1), found.group(2), found.group(3)
-    if not is_secret_name(name) or not content or MASKED.search(content):
-        return found.group(0)
-    return head + mask(content)
-
-
 def mask_multipart(text: str) -> str:
-    """Return a multipart body (or its repr) with the content of secret parts masked."""
-    return _PART.sub(_mask_part, text)
+    """Return a multipart body (or its repr) with the content of secret parts masked.
+
+    Each ``name="..."`` starts a part whose head ends at the next blank line (within
+    :data:`_HEAD_LIMIT` characters) and whose content ends at the next boundary line; one
+    pass over the text, so a body made to look like many heads costs no more.
+    """
+    out: list[str] = []
+    at = 0
+    for found in _PART_NAME.finditer(text):
+        if found.start() < at or not is_secret_name(found.group(1)):
+            continue
+        blank = _BLANK_LINE.search(text, found.end(), found.end() + _HEAD_LIMIT)
+        if blank is None:
+            continue
+        start = blank.end()
+        end_found = _NEXT_BOUNDARY.search(text, start)
+        end = end_found.start() if end_found else len(text)
+        content = text[start:end]
+        if content and not MASKED.search(content):
+            out.append(text[at:start])
+            out.append(mask(content))
+            at = end
+    out.append(text[at:])
+    return "".join(out)
 
 
 def _mask_json(value: Any, secret: bool = False) -> Any:
@@ -195,6 +215,8 @@ def body_text(text: str, content_type: str = "") -> str:
 
     :param text: the body, decoded (whole: mask before cutting it to a size).
     :param content_type: the ``Content-Type`` header's value, or ``""``.
+    :returns: the masked text; of a body not masked as JSON, the first :data:`TEXT_LIMIT`
+        characters only.
     """
     if showing_secrets() or not text:
         return text
@@ -208,6 +230,7 @@ def body_text(text: str, content_type: str = "") -> str:
         else:
             masked = _mask_json(decoded)
             return text if masked == decoded else json.dumps(masked, ensure_ascii=False)
+    text = text[:TEXT_LIMIT]  # what follows is never shown: left out, not left unmasked
     if kind == "multipart/form-data":
         return mask_multipart(text)
     if kind == "application/x-www-form-urlencoded":
