@@ -178,10 +178,7 @@ data='--b0undary\\r\\nContent-Disposition: form-data; name="token"\\r\\n\\r\\n<y
          to match it: httpserver.expect_request('/raw', method='POST', \
 data='\\x1b[2J\\rforged line\\x07')
          to replay it: curl -X POST http://localhost:PORT/raw -H 'Content-Type: text/plain' \
---data-raw $'\\x1b[2J\\rforged line\\x07'
-    to do:
-      - register a handler for the request, or fix the request your code sends; \
-httpserver.format_matchers() lists what is registered"""
+--data-raw $'\\x1b[2J\\rforged line\\x07'"""
 
 
 def _outputs(result: pytest.RunResult, tmp_path: Path) -> dict[str, str]:
@@ -232,7 +229,8 @@ def test_no_output_of_a_run_holds_a_token_sent_in_any_usual_place(
     assert "\x1b" not in outputs["terminal"]
     assert "\x07" not in outputs["terminal"]
     failure = block(normalised(result.stdout.str()), APPROVED_EVERY_PLACE.splitlines()[0])
-    assert failure.partition("\n- generated xml file")[0] == APPROVED_EVERY_PLACE
+    # The "to do" lines that follow are another part's wording: not pinned here.
+    assert failure.partition("\n    to do:")[0] == APPROVED_EVERY_PLACE
 
 
 def test_show_secrets_puts_every_token_back_and_the_paste_ready_lines_paste(
