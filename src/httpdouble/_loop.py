@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import errno
 import selectors
 import socket
 import threading
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from ._dispatch import Begun, RequestDispatcher
-from ._expectations import StaticReply
 from ._framing import DATE, BadResponse, error_response, frame
 from ._head import HAND_OVER, parse_head
 from ._request import ConnectionInfo, Limits
@@ -37,7 +38,14 @@ from ._wire import Pending, Reports
 
 _READ_BYTES = 65536
 _ACCEPTS_PER_WAKE = 64  # connections accepted in one go before others get a turn
-_FRAMED_MAX = 256  # framed replies kept; the cache starts over when full
+# Requests of one connection answered in a row before the other connections get a turn:
+# a client pipelining thousands of requests must not hold up the others for their time.
+REQUESTS_PER_TURN = 32
+# Out of file descriptors (or buffers): accepting stops this long, doubling up to the
+# maximum while it lasts; the open connections are served meanwhile.
+_ACCEPT_PAUSE_FIRST = 0.05
+_ACCEPT_PAUSE_MAX = 1.0
+_EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 _LISTENER = object()
 _WAKE = object()
 
@@ -49,6 +57,7 @@ class Conn:
         "address",
         "buf",
         "close_after",
+        "deferred",
         "facts",
         "info",
         "out",
@@ -81,6 +90,8 @@ class Conn:
         self.out: memoryview | None = None
         self.out_environ: dict[str, Any] | None = None
         self.close_after = False
+        # Requests wait in ``buf`` for the connection's next turn (it is not read meanwhile).
+        self.deferred = False
 
 
 class ConnReader:
@@ -154,6 +165,8 @@ class IOLoop:
         to a thread.
     :param accept_tls: takes a new connection of an HTTPS server (served by a thread).
     :param internal_error: records an exception of ours (the connection then closes).
+    :param exhausted: records that accepting failed for want of file descriptors or
+        memory (once per run; the loop stops accepting for a moment, and retries).
     """
 
     def __init__(
@@ -169,6 +182,7 @@ class IOLoop:
         hand_over: HandOver,
         accept_tls: Callable[[socket.socket], None] | None,
         internal_error: Callable[[Exception], None],
+        exhausted: Callable[[OSError], None],
     ) -> None:
         self._listeners = listeners
         self._wake = wake
@@ -182,13 +196,19 @@ class IOLoop:
         self._hand_over = hand_over
         self._accept_tls = accept_tls
         self._internal_error = internal_error
+        self._exhausted = exhausted
         self._selector = selectors.DefaultSelector()
         self._conns: dict[socket.socket, Conn] = {}
         self._lock = threading.Lock()
         self._returned: collections.deque[Conn] = collections.deque()
-        # (reply id, keep-alive, HTTP/1.0) -> (reply, Date text, bytes, keep-alive)
-        self._framed: dict[tuple[int, bool, bool], tuple[StaticReply, bytes, bytes, bool]] = {}
+        # Connections with requests left over from their last turn, served in order.
+        self._ready: collections.deque[Conn] = collections.deque()
         self._closed = False
+        # Accepting paused for want of descriptors: until when (monotonic), and how long
+        # the next pause is; whether that was reported this run.
+        self._paused_until: float | None = None
+        self._pause = 0.0
+        self._exhaustion_reported = False
 
     # ------------------------------------------------------------------ the loop
 
@@ -202,7 +222,9 @@ class IOLoop:
             selector.register(self._wake, selectors.EVENT_READ, _WAKE)
             ready.set()
             while True:
-                for key, mask in selector.select():
+                waiting = len(self._ready)
+                timeout = 0.0 if waiting else self._accept_timeout()
+                for key, mask in selector.select(timeout):
                     data = key.data
                     try:
                         if data is _WAKE:
@@ -222,6 +244,12 @@ class IOLoop:
                         self._internal_error(exc)
                         if isinstance(data, Conn):
                             self._drop(data)
+                if waiting:
+                    self._next_turns(waiting)
+                if self._paused_until is not None and time.monotonic() >= self._paused_until:
+                    self._paused_until = None
+                    for listener in self._listeners:
+                        selector.register(listener, selectors.EVENT_READ, _LISTENER)
         finally:
             with self._lock:
                 self._closed = True
@@ -250,21 +278,68 @@ class IOLoop:
 
     def _accept(self, listener: socket.socket) -> None:
         if self._accept_tls is not None:
-            self._accept_tls(listener)
+            try:
+                self._accept_tls(listener)
+            except OSError as exc:
+                self._accept_failed(exc)
+            else:
+                self._pause = 0.0
             return
         for _ in range(_ACCEPTS_PER_WAKE):
             try:
                 sock, address = listener.accept()
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
                 return
-            except OSError as exc:  # out of file descriptors, say: the next wake retries
-                self._internal_error(exc)
+            except OSError as exc:
+                self._accept_failed(exc)
                 return
+            self._pause = 0.0  # descriptors came back: the next shortage starts short
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn = Conn(sock, address, self._info(address), bytearray(), self)
             self._conns[sock] = conn
             self._selector.register(sock, selectors.EVENT_READ, conn)
+
+    def _accept_failed(self, exc: OSError) -> None:
+        """Out of descriptors: stop accepting for a while, instead of spinning on the listener
+        (it stays readable) and recording the same error thousands of times a second."""
+        if exc.errno not in _EXHAUSTED:
+            self._internal_error(exc)
+            return
+        if not self._exhaustion_reported:
+            self._exhaustion_reported = True
+            self._exhausted(exc)
+        if self._paused_until is None:
+            for listener in self._listeners:
+                self._selector.unregister(listener)
+        self._pause = min(max(self._pause * 2, _ACCEPT_PAUSE_FIRST), _ACCEPT_PAUSE_MAX)
+        self._paused_until = time.monotonic() + self._pause
+
+    def _accept_timeout(self) -> float | None:
+        """How long the loop may wait for events: until accepting resumes, if paused."""
+        if self._paused_until is None:
+            return None
+        return max(0.0, self._paused_until - time.monotonic())
+
+    def _next_turns(self, count: int) -> None:
+        """Serve the next turn of the ``count`` connections that waited longest."""
+        for _ in range(count):
+            conn = self._ready.popleft()
+            conn.deferred = False
+            if self._conns.get(conn.sock) is not conn:  # pragma: no cover - closed meanwhile
+                continue
+            self._selector.register(conn.sock, selectors.EVENT_READ, conn)
+            try:
+                self._serve(conn)
+            except Exception as exc:  # a bug of ours: reported; the others are served
+                self._internal_error(exc)
+                self._drop(conn)
+
+    def _defer(self, conn: Conn) -> None:
+        """Its turn is over: the requests left in its buffer wait for the next one."""
+        self._selector.unregister(conn.sock)
+        conn.deferred = True
+        self._ready.append(conn)
 
     def _take_returned(self) -> None:
         while True:
@@ -321,7 +396,12 @@ class IOLoop:
         """Answer the requests waiting in the buffer, until one needs more or a thread."""
         dispatcher = self._dispatcher
         buf = conn.buf
+        turn = 0
         while buf:
+            turn += 1
+            if turn > REQUESTS_PER_TURN:
+                self._defer(conn)
+                return
             # RFC 9112 2.2: empty lines before a request are ignored (some clients send one
             # after a body); a lone CR may be the start of one.
             while buf[:2] == b"\r\n" or buf[:1] == b"\n":
@@ -363,12 +443,13 @@ class IOLoop:
                 return
             reply = begun.reply
             http10 = environ["SERVER_PROTOCOL"] == "HTTP/1.0"
-            # The whole reply is the same for a second (its Date): framed once per second.
+            # The whole reply is the same for a second (its Date): framed once per second,
+            # and kept on the reply, so it lives and dies with its handler.
             date = DATE.get()
-            key = (id(reply), keep_alive, http10)
-            framed = self._framed.get(key)
-            if framed is not None and framed[0] is reply and framed[1] is date:
-                data, keep_alive = framed[2], framed[3]
+            kind = 2 * keep_alive + http10
+            framed = reply.framed.get(kind)
+            if framed is not None and framed[0] is date:
+                data, keep_alive = framed[1], framed[2]
             else:
                 try:
                     data, keep_alive = frame(
@@ -378,9 +459,10 @@ class IOLoop:
                     self._internal_error(exc)
                     self._close(conn)
                     return
-                if len(self._framed) >= _FRAMED_MAX:
-                    self._framed.clear()
-                self._framed[key] = (reply, date, data, keep_alive)
+                handler = begun.handler
+                with dispatcher._lock:  # clear() may retire the handler meanwhile
+                    if handler is not None and not handler.retired:
+                        reply.framed[kind] = (date, data, keep_alive)
             if not self._send(conn, data, environ, keep_alive):
                 return
 

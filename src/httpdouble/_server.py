@@ -243,6 +243,7 @@ class HTTPServer(RequestDispatcher):
             hand_over=self._hand_over,
             accept_tls=None if self.ssl_context is None else self._accept,
             internal_error=self._record_internal,
+            exhausted=self._record_exhausted,
         )
         self._accept_thread = threading.Thread(
             target=self._loop_thread,
@@ -326,6 +327,8 @@ class HTTPServer(RequestDispatcher):
         assert self._accept_thread is not None
         self._wake_w.send(b"x")
         self._accept_thread.join()
+        self._loop = None
+        self._forget_framed()
         for listener in self._listeners:
             listener.close()
         self._listeners = []
@@ -484,6 +487,7 @@ class HTTPServer(RequestDispatcher):
             self._record_internal(exc)
             with contextlib.suppress(OSError):
                 sock.sendall(error_response(500, "internal error in httpdouble"))
+            again = False  # that answer says Connection: close, and so it does
         finally:
             with self._conn_lock:
                 self._connections.pop(sock, None)
@@ -557,6 +561,23 @@ class HTTPServer(RequestDispatcher):
             expected="(server error)",
             detail=format_exception(exc),
             cause=exc,
+        )
+        with self._lock:
+            self._findings.append(finding)
+            self._unraised.append(finding)
+
+    def _record_exhausted(self, exc: OSError) -> None:
+        finding = Finding(
+            Kind.MALFORMED,
+            Stamp.now(),
+            expected="(server out of resources)",
+            detail=(
+                f"accepting a connection failed: {exc}\n"
+                "  the server stops accepting for a moment and tries again, while it serves the"
+                " connections it has (reported once per start)\n"
+                "  to fix: close what the test leaves open (connections, files), or raise the"
+                " limit of open files (ulimit -n)"
+            ),
         )
         with self._lock:
             self._findings.append(finding)
