@@ -94,10 +94,10 @@ def _plural(count: int) -> str:
 class StaticReply(NamedTuple):
     """A static response as the dispatcher sends and logs it, built on its first use.
 
-    ``framed`` is the I/O loop's cache of the whole reply as bytes, one per kind of
-    connection (``2 * keep_alive + http10`` -> Date, bytes, keep-alive): it lives on the
-    reply, so it goes when its handler does, and its handler frees it when cleared, used
-    up or stopped (:meth:`RequestHandler.forget_framed`).
+    ``framed`` is the I/O loop's cache of the reply as bytes, one per kind of connection
+    (``2 * keep_alive + http10`` -> Date, head or whole reply, keep-alive, big body or
+    ``b""``): it lives on the reply, so it goes when its handler does, and its handler
+    frees it when cleared, used up or stopped (:meth:`RequestHandler.forget_framed`).
     """
 
     source: object  # the ``request_handler`` it was built from
@@ -105,7 +105,7 @@ class StaticReply(NamedTuple):
     headers: list[tuple[str, str]]
     body: tuple[bytes]
     logged: tuple[int, tuple[tuple[str, str], ...], bytes]  # its body is ``body[0]``
-    framed: dict[int, tuple[bytes, bytes, bool]]
+    framed: dict[int, tuple[bytes, bytes, bool, bytes]]
 
 
 class RequestHandler:

@@ -23,6 +23,7 @@ import contextlib
 import errno
 import selectors
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from functools import partial
 from typing import Any
 
 from ._dispatch import Begun, RequestDispatcher
-from ._framing import DATE, BadResponse, error_response, frame
+from ._framing import DATE, BadResponse, error_response, frame_parts
 from ._head import HAND_OVER, parse_head
 from ._request import ConnectionInfo, Limits
 from ._responses import runs_no_user_code
@@ -46,6 +47,9 @@ REQUESTS_PER_TURN = 32
 _ACCEPT_PAUSE_FIRST = 0.05
 _ACCEPT_PAUSE_MAX = 1.0
 _EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+# A body at least this big is sent after its head in the same call (``sendmsg``), never
+# copied into one block with it: a reply of megabytes costs no copy per framing.
+_SPLIT_BYTES = 16384 if hasattr(socket.socket, "sendmsg") else sys.maxsize
 _LISTENER = object()
 _WAKE = object()
 
@@ -87,7 +91,7 @@ class Conn:
             info.scheme,
         )
         self.buf = buf
-        self.out: memoryview | None = None
+        self.out: list[memoryview] | None = None  # what is left to send, in order
         self.out_environ: dict[str, Any] | None = None
         self.close_after = False
         # Requests wait in ``buf`` for the connection's next turn (it is not read meanwhile).
@@ -449,11 +453,11 @@ class IOLoop:
             kind = 2 * keep_alive + http10
             framed = reply.framed.get(kind)
             if framed is not None and framed[0] is date:
-                data, keep_alive = framed[1], framed[2]
+                data, keep_alive, tail = framed[1], framed[2], framed[3]
             else:
                 try:
-                    data, keep_alive = frame(
-                        reply.status, reply.headers, reply.body[0], keep_alive, False, http10
+                    data, tail, keep_alive = _framed(
+                        reply.status, reply.headers, reply.body[0], keep_alive, http10
                     )
                 except BadResponse as exc:  # pragma: no cover - cached replies were sent before
                     self._internal_error(exc)
@@ -462,8 +466,8 @@ class IOLoop:
                 handler = begun.handler
                 with dispatcher._lock:  # clear() may retire the handler meanwhile
                     if handler is not None and not handler.retired:
-                        reply.framed[kind] = (date, data, keep_alive)
-            if not self._send(conn, data, environ, keep_alive):
+                        reply.framed[kind] = (date, data, keep_alive, tail)
+            if not self._send(conn, data, environ, keep_alive, tail):
                 return
 
     def _first_use(
@@ -485,39 +489,50 @@ class IOLoop:
             return self._send(conn, data, environ, False)
         status, headers = captured
         body = b"".join(result)
+        tail = b""
         try:
-            data, keep_alive = frame(
-                status, headers, body, keep_alive, False, environ["SERVER_PROTOCOL"] == "HTTP/1.0"
+            data, tail, keep_alive = _framed(
+                status, headers, body, keep_alive, environ["SERVER_PROTOCOL"] == "HTTP/1.0"
             )
         except BadResponse as exc:
             data, keep_alive = self._reports.bad_response(environ, exc, str(exc)), False
-        return self._send(conn, data, environ, keep_alive)
+        return self._send(conn, data, environ, keep_alive, tail)
 
-    def _send(self, conn: Conn, data: bytes, environ: dict[str, Any], keep_alive: bool) -> bool:
-        """Send a reply; return whether the loop may read the next request now."""
+    def _send(
+        self,
+        conn: Conn,
+        data: bytes,
+        environ: dict[str, Any],
+        keep_alive: bool,
+        tail: bytes = b"",
+    ) -> bool:
+        """Send a reply (``data``, then ``tail``, a big body, if any); return whether the
+        loop may read the next request now."""
         try:
-            sent = conn.sock.send(data)
+            sent = conn.sock.sendmsg((data, tail)) if tail else conn.sock.send(data)
         except (BlockingIOError, InterruptedError):
             sent = 0
         except OSError:
             self._reports.undelivered(environ)
             self._close(conn)
             return False
-        if sent == len(data):
+        if sent == len(data) + len(tail):
             if not keep_alive:
                 self._close(conn)
             return keep_alive
         # The client reads slowly: the rest goes out as it reads; no request is read meanwhile.
-        conn.out = memoryview(data)[sent:]
+        out = [memoryview(data), memoryview(tail)] if tail else [memoryview(data)]
+        conn.out = _advance(out, sent)
         conn.out_environ = environ
         conn.close_after = not keep_alive
         self._selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
         return False
 
     def _flush(self, conn: Conn) -> None:
-        assert conn.out is not None
+        out = conn.out
+        assert out is not None
         try:
-            sent = conn.sock.send(conn.out)
+            sent = conn.sock.sendmsg(out) if len(out) > 1 else conn.sock.send(out[0])
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
@@ -525,8 +540,7 @@ class IOLoop:
             self._reports.undelivered(conn.out_environ)
             self._close(conn)
             return
-        conn.out = conn.out[sent:]
-        if conn.out:
+        if _advance(out, sent):
             return
         conn.out = conn.out_environ = None
         if conn.close_after:
@@ -534,6 +548,32 @@ class IOLoop:
             return
         self._selector.modify(conn.sock, selectors.EVENT_READ, conn)
         self._serve(conn)
+
+
+def _framed(
+    status: str, headers: list[tuple[str, str]], body: bytes, keep_alive: bool, http10: bool
+) -> tuple[bytes, bytes, bool]:
+    """The reply as one block of bytes, or its head and its big body apart (see _SPLIT_BYTES);
+    and whether the connection stays open."""
+    head, sent, keep_alive = frame_parts(status, headers, body, keep_alive, False, http10)
+    if len(sent) < _SPLIT_BYTES:
+        return head + sent, b"", keep_alive
+    return head, sent, keep_alive
+
+
+def _advance(out: list[memoryview], sent: int) -> list[memoryview]:
+    """Drop ``sent`` bytes from the front of ``out`` (in place); return what is left."""
+    while sent and out:
+        first = out[0]
+        if sent >= len(first):
+            sent -= len(first)
+            del out[0]
+        else:
+            out[0] = first[sent:]
+            sent = 0
+    while out and not out[0]:
+        del out[0]
+    return out
 
 
 def _built_here(begun: Begun) -> bool:

@@ -422,9 +422,11 @@ def test_out_of_descriptors_the_loop_backs_off_serves_on_and_recovers() -> None:
     assert proc.returncode == 0
 
 
-def _responses_n(sock: socket.socket, count: int) -> list[tuple[bytes, bytes]]:
+def _responses_n(
+    sock: socket.socket, count: int, buffered: bytearray | None = None
+) -> list[tuple[bytes, bytes]]:
     found: list[tuple[bytes, bytes]] = []
-    for response in _responses(sock, bytearray()):
+    for response in _responses(sock, bytearray() if buffered is None else buffered):
         found.append(response)
         if len(found) == count:
             break
@@ -439,3 +441,35 @@ def test_outcome_of_a_served_flood_is_matched(server: HTTPServer) -> None:
         answers = list(_responses(sock, bytearray()))
     assert len(answers) == 3 * REQUESTS_PER_TURN + 6
     assert {entry.outcome for entry in server.log_entries} == {Outcome.MATCHED}
+
+
+def test_a_big_cached_reply_reaches_a_slow_reader_whole_between_small_ones(
+    server: HTTPServer,
+) -> None:
+    big = bytes(range(256)) * 4096  # 1 MiB, each byte in its place
+    server.expect_request("/big").respond_with_data(big)
+    server.expect_request("/small").respond_with_data("s")
+    _get_many(server, "/big", 2)  # cached from now on
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # partial sends
+        sock.settimeout(TIMEOUT)
+        sock.connect(("127.0.0.1", server.port))
+        sock.sendall(
+            b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /small HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"HEAD /big HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /big HTTP/1.0\r\n\r\n"
+        )
+        buffered = bytearray()
+        answers = list(_responses_n(sock, 3, buffered))
+        while b"\r\n\r\n" not in buffered:  # the HEAD: its head only
+            chunk = sock.recv(65536)
+            assert chunk
+            buffered += chunk
+        end = buffered.index(b"\r\n\r\n") + 4
+        assert f"Content-Length: {len(big)}".encode() in buffered[:end]
+        del buffered[:end]
+        last = list(_responses(sock, buffered))  # HTTP/1.0: closed after it
+    assert [body for _, body in answers] == [big, b"s", big]
+    assert [body for _, body in last] == [big]
