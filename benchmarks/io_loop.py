@@ -11,7 +11,8 @@ with ``http.client`` or raw sockets), so the server's memory and CPU are its own
 N keep-alive GETs read whole; the server process's resident memory (``VmRSS``) after a
 ``gc.collect()``, before and after the N requests. ``MALLOC_MMAP_THRESHOLD_`` is fixed so
 that glibc returns freed big blocks at once (its sliding threshold otherwise keeps some).
-``throughput``: sequential keep-alive GETs of a two-byte static reply over one connection.
+``throughput``: sequential keep-alive GETs of a two-byte static reply over one connection;
+``wrk``: the same with ``wrk`` (3 seconds, one thread, ``--count`` connections), if installed.
 ``flood``: two clients pipeline 1,000 GETs at a time on one connection each, while a
 probe client sends one GET every 5 ms on its own connection: the probe's latency.
 ``stop``: ``stop()`` during the flood with 200 idle keep-alive connections open, and
@@ -29,6 +30,7 @@ import argparse
 import gc
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -158,6 +160,28 @@ def throughput(kind: str, count: int) -> dict[str, Any]:
     }
 
 
+def throughput_wrk(kind: str, connections: int) -> dict[str, Any]:
+    """``wrk`` (3 seconds, one thread) against the static path, keep-alive."""
+    server = _server(kind)
+    server.expect_request("/ok").respond_with_data("ok")
+    url = f"http://{HOST}:{server.port}/ok"
+    subprocess.run(["wrk", "-t1", "-c1", "-d1s", url], capture_output=True, timeout=30)  # warm
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", "-d3s", url],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout
+    server.stop()
+    rate = next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
+    return {
+        "case": "wrk",
+        "server": kind,
+        "connections": connections,
+        "per_second": round(float(rate)),
+    }
+
+
 def _flooded(kind: str, seconds: float) -> tuple[Any, list[subprocess.Popen[str]]]:
     server = _server(kind)
     server.expect_request("/flood").respond_with_data("f")
@@ -266,6 +290,9 @@ def run_all(options: argparse.Namespace) -> None:
                 print(json.dumps(result), flush=True)
     for _ in range(options.repeat):
         case(["throughput", "--count", "5000"])
+        if shutil.which("wrk"):
+            case(["wrk", "--count", "1"])
+            case(["wrk", "--count", "8"])
         case(["flood", "--count", "200"])
     for busy in ("", "--busy"):
         for _ in range(options.repeat):
@@ -277,7 +304,7 @@ def run_all(options: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("case", choices=["all", "memory", "throughput", "flood", "stop"])
+    parser.add_argument("case", choices=["all", "memory", "throughput", "wrk", "flood", "stop"])
     parser.add_argument("--server", choices=["ours", "incumbent"], default="ours")
     parser.add_argument("--size", type=int, default=1 << 20)
     parser.add_argument("--count", type=int, default=10)
@@ -294,6 +321,8 @@ def main() -> None:
         result = memory(options.server, options.size, options.count)
     elif options.case == "throughput":
         result = throughput(options.server, options.count)
+    elif options.case == "wrk":
+        result = throughput_wrk(options.server, options.count)
     elif options.case == "flood":
         result = flood(options.server, options.count)
     else:

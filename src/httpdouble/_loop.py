@@ -41,7 +41,7 @@ _READ_BYTES = 65536
 _ACCEPTS_PER_WAKE = 64  # connections accepted in one go before others get a turn
 # Requests of one connection answered in a row before the other connections get a turn:
 # a client pipelining thousands of requests must not hold up the others for their time.
-REQUESTS_PER_TURN = 32
+REQUESTS_PER_TURN = 16
 # Out of file descriptors (or buffers): accepting stops this long, doubling up to the
 # maximum while it lasts; the open connections are served meanwhile.
 _ACCEPT_PAUSE_FIRST = 0.05
