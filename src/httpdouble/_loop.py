@@ -14,6 +14,11 @@ an ``Expect: 100-continue`` to answer, and every request the bulk parser is not
 sure of (the strict reader of :mod:`._request` answers those exactly as
 before). The thread serves that one request and gives the connection back.
 HTTPS connections are served by threads from accept to close.
+
+The loop is fair and frugal: it answers at most :data:`REQUESTS_PER_TURN` requests of a
+connection before the others get theirs; it sends a big body after its head without
+copying it; and when accepting fails for want of descriptors it stops accepting for a
+moment (one finding), serving the connections it has, instead of spinning.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from ._conn import Conn, advance
 from ._dispatch import Begun, RequestDispatcher
 from ._framing import DATE, BadResponse, error_response, frame_parts
 from ._head import HAND_OVER, parse_head
@@ -52,106 +58,6 @@ _EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _SPLIT_BYTES = 16384 if hasattr(socket.socket, "sendmsg") else sys.maxsize
 _LISTENER = object()
 _WAKE = object()
-
-
-class Conn:
-    """One connection the loop owns: its socket, peer, unread bytes and unsent reply."""
-
-    __slots__ = (
-        "address",
-        "buf",
-        "close_after",
-        "deferred",
-        "facts",
-        "info",
-        "out",
-        "out_environ",
-        "owner",
-        "sock",
-    )
-
-    def __init__(
-        self,
-        sock: socket.socket,
-        address: Any,
-        info: ConnectionInfo,
-        buf: bytearray,
-        owner: IOLoop,
-    ) -> None:
-        self.owner = owner  # a thread gives the connection back to this loop, or closes it
-        self.sock = sock
-        self.address = address
-        self.info = info
-        # What the log keeps of the connection, with each request's head.
-        self.facts = (
-            info.remote_addr,
-            info.remote_port,
-            info.server_name,
-            info.server_port,
-            info.scheme,
-        )
-        self.buf = buf
-        self.out: list[memoryview] | None = None  # what is left to send, in order
-        self.out_environ: dict[str, Any] | None = None
-        self.close_after = False
-        # Requests wait in ``buf`` for the connection's next turn (it is not read meanwhile).
-        self.deferred = False
-
-
-class ConnReader:
-    """Buffered reads of one connection whose unread bytes can be handed on.
-
-    What a thread reads for the I/O loop: it starts with the bytes the loop had
-    read already, and what the thread did not use goes back to the loop.
-    """
-
-    __slots__ = ("buf", "sock")
-
-    def __init__(self, sock: socket.socket, buf: bytearray) -> None:
-        self.sock = sock
-        self.buf = buf
-
-    def _fill(self) -> bool:
-        data = self.sock.recv(65536)
-        self.buf += data
-        return bool(data)
-
-    def peek(self, size: int = 1) -> bytes:
-        if not self.buf:
-            self._fill()
-        return bytes(self.buf[: max(size, 1)])
-
-    def readline(self, limit: int = -1) -> bytes:
-        buf = self.buf
-        start = 0
-        while True:
-            found = buf.find(b"\n", start)
-            if found >= 0 and (limit < 0 or found < limit):
-                size = found + 1
-                break
-            if 0 <= limit <= len(buf):
-                size = limit
-                break
-            start = len(buf)
-            if not self._fill():
-                size = len(buf)
-                break
-        line = bytes(buf[:size])
-        del buf[:size]
-        return line
-
-    def read(self, size: int = -1) -> bytes:
-        buf = self.buf
-        while (size < 0 or len(buf) < size) and self._fill():
-            pass
-        if size < 0:
-            size = len(buf)
-        data = bytes(buf[:size])
-        del buf[:size]
-        return data
-
-    def close(self) -> None:
-        """Nothing to release: the socket is its owner's."""
 
 
 HandOver = Callable[[Conn, "Pending | None"], None]
@@ -329,7 +235,6 @@ class IOLoop:
         """Serve the next turn of the ``count`` connections that waited longest."""
         for _ in range(count):
             conn = self._ready.popleft()
-            conn.deferred = False
             if self._conns.get(conn.sock) is not conn:  # pragma: no cover - closed meanwhile
                 continue
             self._selector.register(conn.sock, selectors.EVENT_READ, conn)
@@ -340,9 +245,9 @@ class IOLoop:
                 self._drop(conn)
 
     def _defer(self, conn: Conn) -> None:
-        """Its turn is over: the requests left in its buffer wait for the next one."""
+        """Its turn is over: the requests left in its buffer wait for the next one (it is
+        not read meanwhile: a flood stays in the client's socket, not in our memory)."""
         self._selector.unregister(conn.sock)
-        conn.deferred = True
         self._ready.append(conn)
 
     def _take_returned(self) -> None:
@@ -522,7 +427,7 @@ class IOLoop:
             return keep_alive
         # The client reads slowly: the rest goes out as it reads; no request is read meanwhile.
         out = [memoryview(data), memoryview(tail)] if tail else [memoryview(data)]
-        conn.out = _advance(out, sent)
+        conn.out = advance(out, sent)
         conn.out_environ = environ
         conn.close_after = not keep_alive
         self._selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
@@ -540,7 +445,7 @@ class IOLoop:
             self._reports.undelivered(conn.out_environ)
             self._close(conn)
             return
-        if _advance(out, sent):
+        if advance(out, sent):
             return
         conn.out = conn.out_environ = None
         if conn.close_after:
@@ -559,21 +464,6 @@ def _framed(
     if len(sent) < _SPLIT_BYTES:
         return head + sent, b"", keep_alive
     return head, sent, keep_alive
-
-
-def _advance(out: list[memoryview], sent: int) -> list[memoryview]:
-    """Drop ``sent`` bytes from the front of ``out`` (in place); return what is left."""
-    while sent and out:
-        first = out[0]
-        if sent >= len(first):
-            sent -= len(first)
-            del out[0]
-        else:
-            out[0] = first[sent:]
-            sent = 0
-    while out and not out[0]:
-        del out[0]
-    return out
 
 
 def _built_here(begun: Begun) -> bool:

@@ -26,6 +26,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from ._binding import bind_listeners, is_loopback
+from ._conn import Conn, ConnReader
 from ._dispatch import DEFAULT_HANDLER_TIMEOUT, RequestDispatcher
 from ._errors import HTTPDoubleUsageError, HTTPServerError
 from ._findings import Finding, Kind, format_exception
@@ -33,7 +34,7 @@ from ._framing import error_response
 from ._head import parse_head
 from ._idle import IdleThreads
 from ._log import Stamp
-from ._loop import Conn, ConnReader, IOLoop
+from ._loop import IOLoop
 from ._readiness import probe_readiness
 from ._refusals import tls_failure_detail
 from ._waiting import WaitingSettings
@@ -311,7 +312,14 @@ class HTTPServer(RequestDispatcher):
     def stop(self) -> None:
         """Stop accepting, close every connection, and join the threads.
 
-        Returns within milliseconds, idle keep-alive connections included.
+        The I/O loop ends at its next turn (it serves at most 16 requests of a connection
+        per turn) and closes every connection it holds, idle keep-alive ones included;
+        connection threads are then shut down and joined, 1 second at most for all of them
+        together. So it returns within milliseconds when nothing is busy, within tens of
+        milliseconds under a flood (about 30 to 50 ms measured with two clients pipelining
+        and 200 idle connections, on two busy cores), and after that 1 second when a handler
+        function is still running: it is left to finish on its daemon thread, and its answer
+        is not sent.
 
         :raises HTTPServerError: when not running, or when the accept thread
             failed (its exception is the cause).
