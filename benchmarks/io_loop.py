@@ -150,14 +150,23 @@ def throughput(kind: str, count: int) -> dict[str, Any]:
     server = _server(kind)
     server.expect_request("/ok").respond_with_data("ok")
     _output(_client(_GETS, server.port, "/ok", 200, BUDGET))  # warm
+    cpu = _cpu()
     done, seconds = _output(_client(_GETS, server.port, "/ok", count, BUDGET)).split()
+    cpu = _cpu() - cpu
     server.stop()
     return {
         "case": "throughput",
         "server": kind,
         "requests": int(done),
         "per_second": round(int(done) / float(seconds)),
+        "server_cpu_us": round(cpu / int(done) * 1e6, 1),
     }
+
+
+def _cpu() -> float:
+    """CPU seconds this (server) process used: steadier than wall time on a busy machine."""
+    times = os.times()
+    return times.user + times.system
 
 
 def throughput_wrk(kind: str, connections: int) -> dict[str, Any]:
@@ -166,12 +175,14 @@ def throughput_wrk(kind: str, connections: int) -> dict[str, Any]:
     server.expect_request("/ok").respond_with_data("ok")
     url = f"http://{HOST}:{server.port}/ok"
     subprocess.run(["wrk", "-t1", "-c1", "-d1s", url], capture_output=True, timeout=30)  # warm
+    cpu, logged = _cpu(), len(server.log)
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", "-d3s", url],
         capture_output=True,
         text=True,
         timeout=30,
     ).stdout
+    cpu, logged = _cpu() - cpu, len(server.log) - logged
     server.stop()
     rate = next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
     return {
@@ -179,6 +190,7 @@ def throughput_wrk(kind: str, connections: int) -> dict[str, Any]:
         "server": kind,
         "connections": connections,
         "per_second": round(float(rate)),
+        "server_cpu_us": round(cpu / max(logged, 1) * 1e6, 1),
     }
 
 

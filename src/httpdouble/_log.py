@@ -125,6 +125,8 @@ def _unpack_request(items: dict[str, Any] | RawRequest, body: bytes) -> Request:
 PackedResponse = tuple[int, tuple[tuple[str, str], ...], bytes]
 LogHandle = tuple["_Segment", int]
 """Where a record is in a :class:`RequestLog`: (its segment, its index there)."""
+# A static reply's body this big or bigger is logged by reference (see append_record).
+SHARED_BODY_BYTES = 1024
 _RESPONSE = slice(2, 5)  # status, headers, body in a record
 _BODY = 4
 _OUTCOME = 5
@@ -256,9 +258,10 @@ class RequestLog:
         """Append ``record``; return a handle for :meth:`amend`.
 
         :param shared: the response body is a static reply's, the same object for every
-            request it answers: the log keeps a reference to it, not a copy per request.
+            request it answers: the log keeps a reference to it, not a copy per request
+            (a body under :data:`SHARED_BODY_BYTES` is copied: that is cheaper).
         """
-        if shared:
+        if shared and len(record[_BODY]) >= SHARED_BODY_BYTES:
             return self._append_shared(record)
         try:
             blob = marshal.dumps(record)

@@ -133,7 +133,12 @@ class IOLoop:
             ready.set()
             while True:
                 waiting = len(self._ready)
-                timeout = 0.0 if waiting else self._accept_timeout()
+                if waiting:
+                    timeout: float | None = 0.0
+                elif self._paused_until is None:
+                    timeout = None
+                else:
+                    timeout = self._accept_timeout()
                 for key, mask in selector.select(timeout):
                     data = key.data
                     try:
@@ -225,10 +230,9 @@ class IOLoop:
         self._pause = min(max(self._pause * 2, _ACCEPT_PAUSE_FIRST), _ACCEPT_PAUSE_MAX)
         self._paused_until = time.monotonic() + self._pause
 
-    def _accept_timeout(self) -> float | None:
-        """How long the loop may wait for events: until accepting resumes, if paused."""
-        if self._paused_until is None:
-            return None
+    def _accept_timeout(self) -> float:
+        """How long the loop may wait for events while accepting is paused."""
+        assert self._paused_until is not None
         return max(0.0, self._paused_until - time.monotonic())
 
     def _next_turns(self, count: int) -> None:
