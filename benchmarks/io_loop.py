@@ -11,6 +11,8 @@ with ``http.client`` or raw sockets), so the server's memory and CPU are its own
 N keep-alive GETs read whole; the server process's resident memory (``VmRSS``) after a
 ``gc.collect()``, before and after the N requests. ``MALLOC_MMAP_THRESHOLD_`` is fixed so
 that glibc returns freed big blocks at once (its sliding threshold otherwise keeps some).
+``slow``: 50 clients ask for an 8 MiB static reply (after its first use) and read none of
+it for a second (a 4 KiB receive buffer each): the server's memory growth.
 ``throughput``: sequential keep-alive GETs of a two-byte static reply over one connection;
 ``wrk``: the same with ``wrk`` (3 seconds, one thread, ``--count`` connections), if installed.
 ``flood``: two clients pipeline 1,000 GETs at a time on one connection each, while a
@@ -142,6 +144,37 @@ def memory(kind: str, size: int, count: int) -> dict[str, Any]:
         "body_bytes": size,
         "requests": int(done),
         "logged": logged,
+        "rss_growth_mb": round((after - before) / 2**20, 1),
+    }
+
+
+def slow_readers(kind: str, size: int, count: int) -> dict[str, Any]:
+    """``count`` clients ask for the B-byte reply and read none of it for a second."""
+    import socket
+
+    server = _server(kind)
+    server.expect_request("/big").respond_with_data(b"x" * size)
+    _output(_client(_GETS, server.port, "/big", 2, BUDGET))  # first use, then cached
+    gc.collect()
+    before = _rss()
+    readers = []
+    for _ in range(count):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((HOST, server.port))
+        sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+        readers.append(sock)
+    time.sleep(1.0)
+    gc.collect()
+    after = _rss()
+    for sock in readers:
+        sock.close()
+    server.stop()
+    return {
+        "case": "slow",
+        "server": kind,
+        "body_bytes": size,
+        "readers": count,
         "rss_growth_mb": round((after - before) / 2**20, 1),
     }
 
@@ -300,6 +333,13 @@ def run_all(options: argparse.Namespace) -> None:
                 result["build"] = "incumbent"
                 results.append(result)
                 print(json.dumps(result), flush=True)
+    slow = ["slow", "--size", str(8 << 20), "--count", "50"]
+    case(slow)
+    if options.incumbent_python:
+        result = _run_case([*slow, "--server", "incumbent"], options.incumbent_python, None)
+        result["build"] = "incumbent"
+        results.append(result)
+        print(json.dumps(result), flush=True)
     for _ in range(options.repeat):
         case(["throughput", "--count", "5000"])
         if shutil.which("wrk"):
@@ -316,7 +356,9 @@ def run_all(options: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("case", choices=["all", "memory", "throughput", "wrk", "flood", "stop"])
+    parser.add_argument(
+        "case", choices=["all", "memory", "slow", "throughput", "wrk", "flood", "stop"]
+    )
     parser.add_argument("--server", choices=["ours", "incumbent"], default="ours")
     parser.add_argument("--size", type=int, default=1 << 20)
     parser.add_argument("--count", type=int, default=10)
@@ -331,6 +373,8 @@ def main() -> None:
         return
     if options.case == "memory":
         result = memory(options.server, options.size, options.count)
+    elif options.case == "slow":
+        result = slow_readers(options.server, options.size, options.count)
     elif options.case == "throughput":
         result = throughput(options.server, options.count)
     elif options.case == "wrk":
