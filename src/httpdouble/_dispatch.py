@@ -280,7 +280,7 @@ class RequestDispatcher(Registration, Waiter):
             reply = handler.reply
             if reply is not None and reply.source is source:
                 # A static response served before: no Response to build, nothing to encode.
-                self._record(request, reply.logged, Outcome.MATCHED, None, settles, raw)
+                self._record(request, reply.logged, Outcome.MATCHED, None, settles, raw, True)
                 begun.reply = reply
         return begun
 
@@ -320,8 +320,9 @@ class RequestDispatcher(Registration, Waiter):
             assert handler is not None
             body = (b"".join(app_iter),)
             prepared = PreparedHeaders(response.status, wsgi_headers)
+            code, logged_headers, _ = pack_response(response)
             handler.reply = StaticReply(
-                source, response.status, prepared, body, pack_response(response)
+                source, response.status, prepared, body, (code, logged_headers, body[0]), {}
             )
             start_response(response.status, prepared)  # encoded once, for this request too
             return body
@@ -392,7 +393,7 @@ class RequestDispatcher(Registration, Waiter):
                     f"dispatch() returned {type(response).__name__} {response!r:.80}\n"
                     "  expected: a werkzeug Response, a str (the body), or None (an empty 200)"
                 )
-        except Exception as exc:
+        except BaseException as exc:  # pytest.fail() in it too: the user's error
             if _body_error(request) is exc:
                 raise
             return self._user_code_failed(request, exc, "the server's own dispatch() raised")
@@ -456,7 +457,20 @@ class RequestDispatcher(Registration, Waiter):
             self._record(request, packed, outcome, None, settles)
             return response, outcome
         if lookup is Lookup.NO_HANDLER and self._custom_nohandler:
-            response = self.respond_nohandler(request)
+            try:
+                response = self.respond_nohandler(request)
+                if not isinstance(response, Response):
+                    raise TypeError(
+                        f"respond_nohandler() returned {type(response).__name__}"
+                        f" {response!r:.80}\n  expected: a werkzeug Response"
+                    )
+            except BaseException as exc:  # the user's override: its error, not ours
+                if _body_error(request) is exc:
+                    raise
+                failed = self._user_code_failed(
+                    request, exc, "the server's own respond_nohandler() raised"
+                )
+                return failed, Outcome.HANDLER_ERROR
             if LOG_HANDLE not in request.environ:  # the override did not call ours
                 self._record(request, pack_response(response), Outcome.NO_HANDLER, None)
             return response, Outcome.NO_HANDLER
@@ -546,10 +560,13 @@ class RequestDispatcher(Registration, Waiter):
         finding: Finding | None,
         settles: bool = False,
         raw: RawRequest | None = None,
+        shared: bool = False,
     ) -> None:
+        """Log a request; ``shared``: ``response`` is a static reply's (see ``append_record``)."""
         try:
             handle = self._log.append_record(
-                pack(request, response, outcome, None if finding is None else finding.stamp, raw)
+                pack(request, response, outcome, None if finding is None else finding.stamp, raw),
+                shared,
             )
             if request is not None:  # the connection may amend it: an answer it cannot send
                 request.environ[LOG_HANDLE] = handle
@@ -650,6 +667,14 @@ class RequestDispatcher(Registration, Waiter):
         with self._lock:
             self._unraised = [f for f in self._unraised if f.kind is not Kind.HANDLER_ERROR]
             self._findings = [f for f in self._findings if f.kind is not Kind.HANDLER_ERROR]
+
+    def _forget_framed(self) -> None:
+        """Free every framed reply the I/O loop cached (the server stopped)."""
+        with self._lock:
+            for handler in self._registry.pending():
+                handler.forget_framed()
+            for handler in self._registry.permanent:
+                handler.forget_framed()
 
     def clear_all_handlers(self) -> None:
         """Remove every handler and reset the ordered-failure state."""

@@ -164,6 +164,7 @@ class Registry:
             if head.matcher.match(request):
                 if head.use():
                     del self.ordered[0]
+                    head.forget_framed(retire=True)
                 return Lookup.FOUND, head
             later = next((h for h in self.ordered[1:] if h.matcher.match(request)), None)
             if later is not None or not self.ordered_fall_through:
@@ -173,6 +174,7 @@ class Registry:
         if handler is not None:
             if handler.use():
                 self.oneshot.remove(handler)
+                handler.forget_framed(retire=True)
             return Lookup.FOUND, handler
         handler = self.permanent.find(request)
         if handler is not None:
@@ -213,6 +215,8 @@ class Registry:
         return None
 
     def clear(self) -> None:
+        for handler in (*self.ordered, *self.oneshot, *self.permanent):
+            handler.forget_framed(retire=True)
         self.ordered.clear()
         self.oneshot.clear()
         self.permanent.clear()
