@@ -89,7 +89,7 @@ APPROVED_SERIAL = (
 
 APPROVED_N2 = (
     "httpdouble: 2 servers, 6 tests used httpserver, 7 requests, 6 HTTP problems\n"
-    "  ports from the controller's port coordinator @ADDRESS\n"
+    "  ports: chosen by the controller, so no two workers share one\n"
     "  gwN       1 request   2 tests  http://localhost:PORT on HOST\n"
     "  gwN      6 requests   4 tests  http://localhost:PORT on HOST\n" + PROBLEMS.format(w="gwN")
 )
