@@ -16,12 +16,13 @@ from werkzeug.wrappers import Request, Response
 from ._errors import HTTPDoubleUsageError
 from ._expectations import (
     HandlerType,
+    NoResponseError,
     RequestHandler,
     SequenceUsedUp,
     StaticReply,
     check_times,
 )
-from ._findings import Finding, Kind, RequestSummary, format_exception
+from ._findings import HANDLER_KINDS, Finding, Kind, RequestSummary, format_exception
 from ._framing import PreparedHeaders
 from ._handler_threads import HandlerThreads, call_handler
 from ._log import Outcome, PackedResponse, RawRequest, RequestLog, Stamp, pack, pack_response
@@ -515,6 +516,8 @@ class RequestDispatcher(Registration, Waiter):
             kind = Kind.SEQUENCE_USED_UP
         elif isinstance(exc, AssertionError):
             kind = Kind.HANDLER_ASSERTION
+        elif isinstance(exc, NoResponseError):
+            kind = Kind.NO_RESPONSE
         else:
             kind = Kind.HANDLER_ERROR
         finding = Finding(
@@ -522,7 +525,9 @@ class RequestDispatcher(Registration, Waiter):
             Stamp.now(),
             RequestSummary.of(request),
             expected=handler.matcher.describe(),
-            detail=format_exception(exc),
+            detail="no respond_with_* was called on it"
+            if kind is Kind.NO_RESPONSE
+            else format_exception(exc),
             cause=exc,
         )
         text = (
@@ -642,14 +647,14 @@ class RequestDispatcher(Registration, Waiter):
     def clear_assertions(self) -> None:
         """Forget findings other than handler errors."""
         with self._lock:
-            self._unraised = [f for f in self._unraised if f.kind is Kind.HANDLER_ERROR]
-            self._findings = [f for f in self._findings if f.kind is Kind.HANDLER_ERROR]
+            self._unraised = [f for f in self._unraised if f.kind in HANDLER_KINDS]
+            self._findings = [f for f in self._findings if f.kind in HANDLER_KINDS]
 
     def clear_handler_errors(self) -> None:
         """Forget exceptions raised by handler functions."""
         with self._lock:
-            self._unraised = [f for f in self._unraised if f.kind is not Kind.HANDLER_ERROR]
-            self._findings = [f for f in self._findings if f.kind is not Kind.HANDLER_ERROR]
+            self._unraised = [f for f in self._unraised if f.kind not in HANDLER_KINDS]
+            self._findings = [f for f in self._findings if f.kind not in HANDLER_KINDS]
 
     def clear_all_handlers(self) -> None:
         """Remove every handler and reset the ordered-failure state."""

@@ -101,6 +101,10 @@ class StaticReply(NamedTuple):
     logged: tuple[int, tuple[tuple[str, str], ...], bytes]
 
 
+class NoResponseError(LookupError):
+    """A handler was registered, but no ``respond_with_*`` was called on it."""
+
+
 class RequestHandler:
     """A matcher and the response it gives; returned by every ``expect_*`` call.
 
@@ -515,7 +519,7 @@ class RequestHandler:
         :raises LookupError: when no ``respond_with_*`` was called.
         """
         if self.request_handler is None:
-            raise LookupError(
+            raise NoResponseError(
                 f"the handler for {self.matcher.describe()} has no response;"
                 " call respond_with_data/json/response/handler on it"
             )

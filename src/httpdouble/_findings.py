@@ -36,6 +36,7 @@ class Kind(enum.Enum):
     OUT_OF_ORDER = "ordered request out of order"
     REFUSED = "refused: an ordered request was out of order earlier"
     HANDLER_ERROR = "handler raised"
+    NO_RESPONSE = "handler has no response"
     HANDLER_ASSERTION = "handler assertion failed"
     UNUSED = "expectation never used"
     SHORTFALL = "expectation used too few times"
@@ -43,6 +44,10 @@ class Kind(enum.Enum):
     MALFORMED = "malformed request"
     LEFT_RUNNING = "server left running"
     ASSERTION = "assertion added by the test"
+
+
+HANDLER_KINDS = frozenset({Kind.HANDLER_ERROR, Kind.NO_RESPONSE})
+"""The findings ``check_handler_errors`` raises (their cause), and ``check_assertions`` not."""
 
 
 def _cut(text: str, limit: int) -> str:
@@ -231,13 +236,34 @@ class Finding:
 _OUR_DIR = str(Path(__file__).parent)
 
 
+def missing_key(exc: BaseException) -> str:
+    """Return what a handler's werkzeug ``BadRequestKeyError`` hides: the key it missed.
+
+    werkzeug's message names the key only in debug mode; the finding always does. Also
+    sets the exception's ``show_exception``, so its own message (in the cause's traceback
+    pytest prints) ends with ``KeyError: 'the key'``. ``""`` for any other exception.
+    """
+    from werkzeug.exceptions import BadRequestKeyError
+
+    if not isinstance(exc, BadRequestKeyError) or not exc.args:
+        return ""
+    exc.show_exception = True
+    key = exc.args[0]
+    return (
+        f"the request has no {key!r} (request.args[{key!r}], .form or .files raise it for"
+        f" a key the request lacks; .get({key!r}) returns None instead)"
+    )
+
+
 def format_exception(exc: BaseException) -> str:
     """Return the traceback of a user's exception without our own frames, for ``detail``."""
+    key = missing_key(exc)
     tb = traceback.TracebackException.from_exception(exc)
     tb.stack = traceback.StackSummary.from_list(
         [frame for frame in tb.stack if not frame.filename.startswith(_OUR_DIR)]
     )
-    return "".join(tb.format()).rstrip()
+    text = "".join(tb.format()).rstrip()
+    return f"{text}\n{key}" if key else text
 
 
 def repeat_key(finding: Finding) -> tuple[Any, ...]:
@@ -286,6 +312,9 @@ def numbered_lines(
     for number, (count, finding) in enumerate(collapse(findings), 1):
         if cause is not None and finding.cause is cause:
             note = f"{type(cause).__name__}: its traceback is above, as the cause"
+            key = missing_key(cause)
+            if key:
+                note = f"{type(cause).__name__}: {key}; its traceback is above, as the cause"
             finding = replace(finding, detail=note)
         body = finding.lines()
         times = f"{count}x " if count > 1 else ""
@@ -297,7 +326,9 @@ def numbered_lines(
 
 def chained_cause(findings: list[Finding]) -> BaseException | None:
     """Return the user's exception that a failure for ``findings`` chains as its cause."""
-    return next((f.cause for f in findings if f.cause is not None), None)
+    # A handler with no response is said in full by its finding: no traceback to show.
+    causes = (f.cause for f in findings if f.kind is not Kind.NO_RESPONSE)
+    return next((cause for cause in causes if cause is not None), None)
 
 
 TURN_OFF_HINT = (
@@ -338,6 +369,11 @@ def failure_message(findings: list[Finding], *, at_teardown: bool) -> str:
         )
     if Kind.HANDLER_ERROR in kinds:
         lines.append("  - fix the handler function: its exception is chained above as the cause")
+    lines.extend(
+        f"  - call respond_with_data, respond_with_json, respond_with_response or"
+        f" respond_with_handler on the handler for {described}: it was registered without one"
+        for described in dict.fromkeys(f.expected for f in findings if f.kind is Kind.NO_RESPONSE)
+    )
     if Kind.HANDLER_ASSERTION in kinds:
         lines.append(
             "  - an assert in a handler function failed: its AssertionError is chained above"

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Request, Response
 
 from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError
 from ._expectations import HandlerType, RequestHandler
-from ._findings import Finding, Kind, RequestSummary, failure_message
+from ._findings import HANDLER_KINDS, Finding, Kind, RequestSummary, failure_message
 from ._log import LogEntry, RequestLog, Stamp
 from ._matching import Mismatch, RequestMatcher
 from ._ranking import similarity
@@ -119,16 +119,14 @@ class Verification:
     def assertions(self) -> list[str]:
         """Text of the findings :meth:`check_assertions` would raise."""
         with self._lock:
-            return [f.render() for f in self._unraised if f.kind is not Kind.HANDLER_ERROR]
+            return [f.render() for f in self._unraised if f.kind not in HANDLER_KINDS]
 
     @property
     def handler_errors(self) -> list[BaseException]:
         """Exceptions from handler functions that :meth:`check_handler_errors` would raise."""
         with self._lock:
             return [
-                f.cause
-                for f in self._unraised
-                if f.kind is Kind.HANDLER_ERROR and f.cause is not None
+                f.cause for f in self._unraised if f.kind in HANDLER_KINDS and f.cause is not None
             ]
 
     @property
@@ -143,7 +141,7 @@ class Verification:
 
     def _take(self, handler_errors: bool) -> list[Finding]:
         with self._lock:
-            taken = [f for f in self._unraised if (f.kind is Kind.HANDLER_ERROR) == handler_errors]
+            taken = [f for f in self._unraised if (f.kind in HANDLER_KINDS) == handler_errors]
             self._unraised = [f for f in self._unraised if f not in taken]
             return taken
 
@@ -163,7 +161,7 @@ class Verification:
         __tracebackhide__ = True
         with self._lock:
             for finding in self._unraised:
-                if finding.kind is Kind.HANDLER_ERROR and finding.cause is not None:
+                if finding.kind in HANDLER_KINDS and finding.cause is not None:
                     self._unraised.remove(finding)
                     raise finding.cause
 

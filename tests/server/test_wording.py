@@ -1,0 +1,65 @@
+"""Issue 23: what a newcomer reads, word for word (approved texts), through real sockets.
+
+Each text is the teardown failure the plugin raises: :func:`failure_message` of the
+findings the server keeps, as the ``httpserver`` fixture takes them at teardown.
+"""
+
+from __future__ import annotations
+
+import requests
+from werkzeug.wrappers import Request, Response
+
+from httpdouble import HTTPServer
+from httpdouble._findings import failure_message
+
+from ..plugin.approval import normalised
+
+TIMEOUT = 10.0
+
+
+def _teardown_text(server: HTTPServer) -> str:
+    """The teardown failure's message, as the ``httpserver`` fixture raises it."""
+    findings = server.take_findings(include_unused=True, clear=True)
+    return normalised(failure_message(findings, at_teardown=False))
+
+
+APPROVED_NO_RESPONSE = """\
+httpserver: 1 HTTP problem in this test
+1. handler has no response: GET /x
+     request:  GET /x
+     expected: any method '/x'
+     no respond_with_* was called on it
+to do:
+  - call respond_with_data, respond_with_json, respond_with_response or respond_with_handler \
+on the handler for any method '/x': it was registered without one"""
+
+
+def test_a_handler_registered_without_a_response_says_to_call_respond_with(
+    server: HTTPServer,
+) -> None:
+    server.expect_request("/x")
+    assert requests.get(server.url_for("/x"), timeout=TIMEOUT).status_code == 500
+    assert _teardown_text(server) == APPROVED_NO_RESPONSE
+
+
+APPROVED_MISSING_KEY = """\
+httpserver: 1 HTTP problem in this test
+1. handler raised: GET /v1/forecast?city=Turin
+     request:  GET /v1/forecast?city=Turin
+     expected: any method '/v1/forecast'
+     BadRequestKeyError: the request has no 'days' (request.args['days'], .form or .files \
+raise it for a key the request lacks; .get('days') returns None instead); its traceback is \
+above, as the cause
+to do:
+  - fix the handler function: its exception is chained above as the cause"""
+
+
+def test_a_missing_request_key_in_a_handler_is_named(server: HTTPServer) -> None:
+    def handler(request: Request) -> Response:
+        return Response(request.args["days"])  # werkzeug hides 'days' unless in debug mode
+
+    server.expect_request("/v1/forecast").respond_with_handler(handler)
+    requests.get(server.url_for("/v1/forecast?city=Turin"), timeout=TIMEOUT)
+    [cause] = server.handler_errors
+    assert str(cause).endswith("\nKeyError: 'days'")  # the traceback pytest prints says it too
+    assert _teardown_text(server) == APPROVED_MISSING_KEY
