@@ -22,7 +22,14 @@ from ._expectations import (
     StaticReply,
     check_times,
 )
-from ._findings import HANDLER_KINDS, Finding, Kind, RequestSummary, format_exception
+from ._findings import (
+    HANDLER_KINDS,
+    Finding,
+    Kind,
+    RequestSummary,
+    format_exception,
+    out_of_order_words,
+)
 from ._framing import PreparedHeaders
 from ._handler_threads import HandlerThreads, call_handler
 from ._log import Outcome, PackedResponse, RawRequest, RequestLog, Stamp, pack, pack_response
@@ -469,14 +476,18 @@ class RequestDispatcher(Registration, Waiter):
         outcome, kind = _OUTCOME_KIND[lookup]
         with self._lock:
             ordered = self._registry.ordered
+            detail = ""
             if lookup is Lookup.OUT_OF_ORDER and ordered:
                 head = ordered[0]
-                best: tuple[RequestMatcher, list[Any]] | None = (
-                    head.matcher,
-                    _difference_or_none(head.matcher, request),
-                )
                 expected = f"the next ordered request first: {head.matcher.describe()}"
                 shadow = None
+                came = None if handler is None else handler.matcher.describe()
+                detail = out_of_order_words(came, head.matcher.describe())
+                # What came in which order says it all; the closest is for a request that
+                # matches no ordered handler (a typo in the next one's path, say).
+                best: tuple[RequestMatcher, list[Any]] | None = (
+                    None if came else (head.matcher, _difference_or_none(head.matcher, request))
+                )
             elif lookup is Lookup.OUT_OF_ORDER:  # clear() came between lookup and here
                 best, shadow = None, None
                 expected = "the next ordered request first (the handlers were cleared since)"
@@ -503,6 +514,7 @@ class RequestDispatcher(Registration, Waiter):
             differences=() if best is None else tuple(best[1]),
             shadowed_by="" if shadow is None else shadow.matcher.describe(),
             base_url=_base_url(request),
+            detail=detail,
         )
         text = "\n".join([f"No handler found for this request ({kind.value})", *finding.lines()])
         response = Response(text + "\n", self.no_handler_status_code, mimetype="text/plain")

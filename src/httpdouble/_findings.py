@@ -255,6 +255,21 @@ def missing_key(exc: BaseException) -> str:
     )
 
 
+def out_of_order_words(came: str | None, due: str) -> str:
+    """Say what came in which order, for an ordered request out of order.
+
+    :param came: the later ordered handler the request matched, or ``None`` for none.
+    :param due: the ordered handler whose request was due first.
+    """
+    if came is None:
+        return (
+            f"order:    this request matches no ordered handler, and came while {due} was due;"
+            " while ordered handlers wait, each request must be the next one"
+            " (ordered_fall_through=True lets other requests reach the other handlers)"
+        )
+    return f"order:    {came} came before {due}; they were registered in the other order"
+
+
 def format_exception(exc: BaseException) -> str:
     """Return the traceback of a user's exception without our own frames, for ``detail``."""
     key = missing_key(exc)
@@ -353,10 +368,26 @@ def failure_message(findings: list[Finding], *, at_teardown: bool) -> str:
     lines.extend(numbered_lines(findings, cause=chained_cause(findings)))
     lines.append("to do:")
     kinds = {f.kind for f in findings}
-    if kinds & {Kind.NO_HANDLER, Kind.OUT_OF_ORDER, Kind.REFUSED}:
+    if Kind.NO_HANDLER in kinds or kinds == {Kind.REFUSED}:
         lines.append(
             "  - register a handler for the request, or fix the request your code sends;"
             " httpserver.format_matchers() lists what is registered"
+        )
+    out_of_order = [f for f in findings if f.kind is Kind.OUT_OF_ORDER]
+    if any(f.closest for f in out_of_order):  # matched no ordered handler: a wrong request
+        lines.append(
+            "  - the request matches no ordered handler: fix the request your code sends"
+            " (the closest above says how it differs from the one due), or register it"
+        )
+    if any(not f.closest for f in out_of_order):
+        lines.append(
+            "  - send the requests in the order their expect_ordered_request calls were made,"
+            " or make those calls in the order your code sends them"
+            + (
+                "; the refused requests came after the out-of-order one and follow from it"
+                if Kind.REFUSED in kinds
+                else ""
+            )
         )
     if Kind.UNUSED in kinds:
         lines.append(

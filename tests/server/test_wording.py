@@ -63,3 +63,30 @@ def test_a_missing_request_key_in_a_handler_is_named(server: HTTPServer) -> None
     [cause] = server.handler_errors
     assert str(cause).endswith("\nKeyError: 'days'")  # the traceback pytest prints says it too
     assert _teardown_text(server) == APPROVED_MISSING_KEY
+
+
+APPROVED_OUT_OF_ORDER = """\
+httpserver: 2 HTTP problems in this test
+1. ordered request out of order: POST /v1/login
+     request:  POST /v1/login
+     expected: the next ordered request first: any method '/v1/forecast'
+     order:    POST '/v1/login' came before any method '/v1/forecast'; they were registered \
+in the other order
+2. refused: an ordered request was out of order earlier: GET /v1/forecast?city=Lima
+     request:  GET /v1/forecast?city=Lima
+     expected: nothing: the server refuses requests since an ordered request came out of \
+order; call clear() to reset it
+     closest:  any method '/v1/forecast'
+to do:
+  - send the requests in the order their expect_ordered_request calls were made, or make \
+those calls in the order your code sends them; the refused requests came after the \
+out-of-order one and follow from it"""
+
+
+def test_an_ordered_flow_violation_says_what_came_in_which_order(server: HTTPServer) -> None:
+    server.expect_ordered_request("/v1/forecast").respond_with_json({"high": 9})
+    server.expect_ordered_request("/v1/login", method="POST").respond_with_data("ok")
+    with requests.Session() as session:  # logs in, then fetches: the other order
+        session.post(server.url_for("/v1/login"), timeout=TIMEOUT)
+        session.get(server.url_for("/v1/forecast?city=Lima"), timeout=TIMEOUT)
+    assert _teardown_text(server) == APPROVED_OUT_OF_ORDER
