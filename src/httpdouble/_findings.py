@@ -389,7 +389,12 @@ def failure_message(findings: list[Finding], *, at_teardown: bool) -> str:
                 else ""
             )
         )
-    if Kind.UNUSED in kinds:
+    if any(f.kind is Kind.UNUSED and f.detail.startswith("taken by:") for f in findings):
+        lines.append(
+            "  - another handler answered the request an unused expectation was meant for:"
+            " register the narrower one first, or narrow the broader one"
+        )
+    if any(f.kind is Kind.UNUSED and not f.detail for f in findings):
         lines.append(
             "  - send the expected request, or remove the expectation"
             " (or make it permanent with expect_request)"

@@ -90,3 +90,24 @@ def test_an_ordered_flow_violation_says_what_came_in_which_order(server: HTTPSer
         session.post(server.url_for("/v1/login"), timeout=TIMEOUT)
         session.get(server.url_for("/v1/forecast?city=Lima"), timeout=TIMEOUT)
     assert _teardown_text(server) == APPROVED_OUT_OF_ORDER
+
+
+APPROVED_TAKEN = """\
+httpserver: 1 HTTP problem in this test
+1. expectation never used: oneshot any method '/v1/forecast' query {'city': 'Oslo'}
+     taken by: oneshot any method '/v1/forecast' (registered earlier) answered \
+GET /v1/forecast?city=Oslo, a request this one matches
+to do:
+  - another handler answered the request an unused expectation was meant for: register \
+the narrower one first, or narrow the broader one"""
+
+
+def test_an_unused_expectation_names_the_earlier_handler_that_took_its_request(
+    server: HTTPServer,
+) -> None:
+    server.expect_oneshot_request("/v1/forecast").respond_with_json({"high": 0})
+    server.expect_oneshot_request("/v1/forecast", query_string={"city": "Oslo"}).respond_with_json(
+        {"high": 5}
+    )
+    requests.get(server.url_for("/v1/forecast?city=Oslo"), timeout=TIMEOUT)
+    assert _teardown_text(server) == APPROVED_TAKEN
