@@ -20,6 +20,7 @@ from ._context import NO_CHECK_MARKER, TEARDOWN_CHECK_INI
 from ._log import Stamp
 from ._matching import Mismatch
 from ._replay import curl_line, expect_request_line
+from ._sides import drops_a_check, side_of
 
 BODY_LIMIT = 300
 HEADER_VALUE_LIMIT = 120
@@ -171,8 +172,15 @@ class Finding:
                 f"  shadowed by: {self.shadowed_by}"
                 " (registered earlier, matches every request this one would)"
             )
-        if self.request is not None and self.kind is Kind.NO_HANDLER:
+        # A handler pasted for the request as sent would drop a check the test has (a
+        # header the code did not send, say): the to-do says to fix the request instead.
+        if (
+            self.request is not None
+            and self.kind is Kind.NO_HANDLER
+            and not drops_a_check(self.differences)
+        ):
             out.append(f"  to match it: {expect_request_line(self.request)}")
+        if self.request is not None and self.kind is Kind.NO_HANDLER:
             out.append(f"  to replay it: {curl_line(self.request, self.base_url)}")
         if self.detail:
             out.extend(f"  {line}" for line in self.detail.rstrip().splitlines())
@@ -368,7 +376,10 @@ def failure_message(findings: list[Finding], *, at_teardown: bool) -> str:
     lines.extend(numbered_lines(findings, cause=chained_cause(findings)))
     lines.append("to do:")
     kinds = {f.kind for f in findings}
-    if Kind.NO_HANDLER in kinds or kinds == {Kind.REFUSED}:
+    no_handler = [f for f in findings if f.kind is Kind.NO_HANDLER]
+    sides = dict.fromkeys(side_of(m)[1] for f in no_handler for m in f.differences if m.actual)
+    lines.extend(f"  - {sentence}" for sentence in sides)
+    if any(not f.differences for f in no_handler) or kinds == {Kind.REFUSED}:
         lines.append(
             "  - register a handler for the request, or fix the request your code sends;"
             " httpserver.format_matchers() lists what is registered"

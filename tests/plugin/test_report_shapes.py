@@ -120,8 +120,8 @@ E   httpdouble.HTTPDoubleFailure: httpserver: 3 HTTP problems in this test
          to match it: httpserver.expect_request('/retry', method='GET', query_string={'n': '1'})
          to replay it: curl -X GET 'http://localhost:PORT/retry?n=1'
     to do:
-      - register a handler for the request, or fix the request your code sends; \
-httpserver.format_matchers() lists what is registered"""
+      - uri: your code sent '/retry' where the expectation has '/ok': fix your code's \
+request if the expectation is right, else the expectation"""
 
 
 @pytest.fixture

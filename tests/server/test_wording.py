@@ -6,11 +6,13 @@ findings the server keeps, as the ``httpserver`` fixture takes them at teardown.
 
 from __future__ import annotations
 
+import pytest
 import requests
 from werkzeug.wrappers import Request, Response
 
 from httpdouble import HTTPServer
 from httpdouble._findings import failure_message
+from httpdouble._masking import SHOW_SECRETS_ENV
 
 from ..plugin.approval import normalised
 
@@ -111,3 +113,74 @@ def test_an_unused_expectation_names_the_earlier_handler_that_took_its_request(
     )
     requests.get(server.url_for("/v1/forecast?city=Oslo"), timeout=TIMEOUT)
     assert _teardown_text(server) == APPROVED_TAKEN
+
+
+APPROVED_MISSING_HEADER = """\
+httpserver: 1 HTTP problem in this test
+1. no handler matched: GET /v1/forecast?city=Oslo
+     request:  GET /v1/forecast?city=Oslo
+     expected: a request matching a registered handler
+     closest:  any method '/v1/forecast' header Authorization='Bearer s…(len 13)'
+       - header Authorization: expected 'Bearer s…(len 13)', got no such header
+     to replay it: curl -X GET 'http://localhost:PORT/v1/forecast?city=Oslo'
+to do:
+  - your code sent no Authorization header; the expectation asks for 'Bearer s…(len 13)': \
+make your code send it (keep the check: it is what the test is for)"""
+
+
+def test_a_missing_header_points_at_the_request_and_keeps_the_header_check(
+    server: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(SHOW_SECRETS_ENV, raising=False)
+    server.expect_request(
+        "/v1/forecast", headers={"Authorization": "Bearer s3cret"}
+    ).respond_with_json({"high": 1})
+    requests.get(server.url_for("/v1/forecast?city=Oslo"), timeout=TIMEOUT)
+    text = _teardown_text(server)
+    assert text == APPROVED_MISSING_HEADER
+    assert "to match it" not in text  # its handler, for the request as sent, drops the check
+
+
+APPROVED_JSON_TYPES = """\
+httpserver: 2 HTTP problems in this test
+1. no handler matched: POST /v1/observations
+     request:  POST /v1/observations
+               Content-Type: application/json
+               body: '{"city": "Oslo", "t": -3.5}'
+     expected: a request matching a registered handler
+     closest:  POST '/v1/observations' json {'city': 'Oslo', 't': '-3.5'}
+       - json t: expected '-3.5' (str), got -3.5 (float)
+     to match it: httpserver.expect_request('/v1/observations', method='POST', \
+json={'city': 'Oslo', 't': -3.5})
+     to replay it: curl -X POST http://localhost:PORT/v1/observations -H \
+'Content-Type: application/json' --data-raw '{"city": "Oslo", "t": -3.5}'
+2. no handler matched: POST /v1/orders
+     request:  POST /v1/orders
+               Content-Type: application/json
+               body: '{"qty": "9"}'
+     expected: a request matching a registered handler
+     closest:  POST '/v1/orders' json {'qty': 9}
+       - json qty: expected 9 (int), got '9' (str)
+     to replay it: curl -X POST http://localhost:PORT/v1/orders -H \
+'Content-Type: application/json' --data-raw '{"qty": "9"}'
+to do:
+  - json t: the expectation has the number in quotes ('-3.5'); your code sent the number \
+-3.5: change the expectation to -3.5, unless the API takes a string there (then your code \
+is the one to change)
+  - json qty: your code sent the number in quotes ('9'); the expectation has the number 9: \
+make your code send a number"""
+
+
+def test_a_json_type_difference_says_which_side_has_the_number_in_quotes(
+    server: HTTPServer,
+) -> None:
+    server.expect_request(
+        "/v1/observations", method="POST", json={"city": "Oslo", "t": "-3.5"}
+    ).respond_with_data("", status=201)
+    server.expect_request("/v1/orders", method="POST", json={"qty": 9}).respond_with_data("")
+    with requests.Session() as session:
+        session.post(
+            server.url_for("/v1/observations"), json={"city": "Oslo", "t": -3.5}, timeout=TIMEOUT
+        )
+        session.post(server.url_for("/v1/orders"), json={"qty": "9"}, timeout=TIMEOUT)
+    assert _teardown_text(server) == APPROVED_JSON_TYPES
