@@ -92,11 +92,12 @@ def test_terminal_json_and_html_count_the_same_problems_on_the_broken_demo_suite
     for nodeid, (row, detail) in html_rows.items():
         assert row == detail == json_rows[nodeid] == terminal_rows.get(nodeid, 0), nodeid
     assert sum(1 for n in json_rows.values() if n) == 11  # every broken test has its problems
-    # The slow answer the client gave up on: recorded, and a problem nowhere.
+    # The slow answer the client gave up on: recorded, and a problem nowhere. Whether the
+    # server's send failed depends on timing (a send to a socket whose peer has just closed
+    # may still succeed); the unit tests pin the page for an answer that could not be sent.
     slow = next(t for t in data["tests"] if t["nodeid"] == SLOW)
-    assert [x["outcome"] for x in slow["exchanges"]] == [
-        "answered, but the answer could not be sent"
-    ]
+    [outcome] = [x["outcome"] for x in slow["exchanges"]]
+    assert outcome in ("answered, but the answer could not be sent", "matched")
     assert html_rows[SLOW] == (0, 0)
     assert SLOW not in terminal_rows
     page = page_path.read_text(encoding="utf-8")
