@@ -41,6 +41,7 @@ from ._streaming import (
     encode_event,
     encode_events,
     fresh_body,
+    streamed_from,
 )
 
 HeadersType = Mapping[str, str] | Headers | list[tuple[str, str]] | None
@@ -537,7 +538,7 @@ class RequestHandler:
             )
         for hook in self._hooks:
             response = hook(request, response)
-        return response
+        return streamed_from(response)
 
     def __repr__(self) -> str:
         # pytest-httpserver's form: suites compare it.

@@ -107,7 +107,9 @@ def _start_server(
     # the kernel gives the port to our listening socket in one step.
     source = _pick_port if port == 0 and state.ports.uses_portpicker else None
     try:
-        server = HTTPServer(host, port, ssl_context=ssl_context, port_source=source)
+        server = HTTPServer(
+            host, port, ssl_context=ssl_context, port_source=source, keep_alive=state.keep_alive
+        )
     except HTTPDoubleUsageError as exc:
         if exc.argument != "host":
             raise
@@ -155,12 +157,12 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
     )
     # A test may change these for itself; the next test gets them back.
     handler_timeout, limits = server.handler_timeout, server.limits
-    fall_through = server.ordered_fall_through
+    fall_through, keep_alive = server.ordered_fall_through, server.keep_alive
     start = time.time()
     yield server
     span = (start, time.time())
     server.handler_timeout, server.limits = handler_timeout, limits
-    server.ordered_fall_through = fall_through
+    server.ordered_fall_through, server.keep_alive = fall_through, keep_alive
     # Rebuilding log objects costs time: only the "all" and the HTML reports need them.
     keep = state.mode is ReportMode.ALL or state.exchanges
     entries = server.log_entries if keep else []

@@ -103,6 +103,15 @@ class HTTPServer(RequestDispatcher):
         :meth:`wait_for_server_ready`: one real request over the socket, answered
         by the server itself, must come back within this many seconds.
     :param ordered_fall_through: see :class:`~httpdouble.RequestDispatcher`.
+    :param keep_alive: keep HTTP/1.1 connections open between requests, as real servers
+        do (the default). ``False`` closes the connection after every response (each says
+        ``Connection: close``), as pytest-httpserver does: a switch for a client that
+        misuses pooled connections (one reused from another event loop, say). It also
+        is the attribute ``keep_alive``, which applies to connections accepted after
+        it is set; the pytest fixtures read the ini option ``httpserver_keep_alive``.
+
+    .. versionadded:: 0.2
+       *keep_alive*.
     """
 
     DEFAULT_LISTEN_HOST = DEFAULT_LISTEN_HOST
@@ -123,6 +132,7 @@ class HTTPServer(RequestDispatcher):
         handler_timeout: float | None = DEFAULT_HANDLER_TIMEOUT,
         startup_timeout: float | None = None,
         ordered_fall_through: bool = False,
+        keep_alive: bool = True,
     ) -> None:
         super().__init__(
             no_handler_status_code=no_handler_status_code,
@@ -140,6 +150,13 @@ class HTTPServer(RequestDispatcher):
                 expected="a positive number of seconds, or None (no readiness check)",
                 got=startup_timeout,
                 remedy="pass e.g. startup_timeout=10, or leave it out",
+            )
+        if not isinstance(keep_alive, bool):
+            raise HTTPDoubleUsageError(
+                "keep_alive",
+                expected="True (keep connections open) or False (close after every response)",
+                got=keep_alive,
+                remedy="pass keep_alive=False to close every connection after its response",
             )
         if not isinstance(host, str) or not host:
             raise HTTPDoubleUsageError(
@@ -187,6 +204,7 @@ class HTTPServer(RequestDispatcher):
         self.port = port
         self.ssl_context = ssl_context
         self.threaded = threaded
+        self.keep_alive = keep_alive
         self.limits = limits or Limits()
         self.port_source = port_source
         self.startup_timeout = startup_timeout
@@ -406,6 +424,7 @@ class HTTPServer(RequestDispatcher):
             scheme="https" if self.ssl_context is not None else "http",
             remote_addr=address[0],
             remote_port=address[1],
+            keep_alive=self.keep_alive,
         )
 
     def _accept(self, listener: socket.socket) -> None:

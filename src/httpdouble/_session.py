@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ._context import KEEP_ALIVE_INI
 from ._report import Report, ReportMode
 from ._xdist import VIA_PORTPICKER, PortChoice
 
@@ -43,6 +44,7 @@ class State:
         self.host: str | None = None
         self.port: int | None = None
         self.fail_outside = True
+        self.keep_alive = True  # httpserver_keep_alive: the fixtures' servers keep connections
         self.report = Report()
         self.coordinator: PortCoordinator | None = None  # the controller's, under xdist
         self.ports = PortChoice(VIA_PORTPICKER)
@@ -173,3 +175,24 @@ def read_settings(config: pytest.Config, state: State) -> None:
         if value.lower() not in OUTSIDE_POLICIES:
             raise _bad(source, value, "fail (the default) or ignore")
         state.fail_outside = value.lower() == "fail"
+    state.keep_alive = ini_bool(config, KEEP_ALIVE_INI, default=True)
+
+
+_TRUTH = {"y": True, "yes": True, "t": True, "true": True, "on": True, "1": True}
+_TRUTH |= {"n": False, "no": False, "f": False, "false": False, "off": False, "0": False}
+
+
+def ini_bool(config: pytest.Config, name: str, default: bool) -> bool:
+    """Return a boolean ini option (registered as text, so a bad value can be named).
+
+    :raises pytest.UsageError: one line naming the option, its value and what is expected.
+    """
+    raw = str(config.getini(name)).strip()
+    if not raw:
+        return default
+    try:
+        return _TRUTH[raw.lower()]
+    except KeyError:
+        raise _bad(
+            f"ini option {name}", raw, "true or false (also: yes/no, on/off, 1/0)"
+        ) from None

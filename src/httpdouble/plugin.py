@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from . import _hooks
-from ._context import CONTEXT, NO_CHECK_MARKER, TEARDOWN_CHECK_INI
+from ._context import CONTEXT, KEEP_ALIVE_INI, NO_CHECK_MARKER, TEARDOWN_CHECK_INI
 from ._errors import Error, HTTPDoubleFailure, HTTPServerError, hide_our_frames
 from ._report import Report, session_data
 from ._session import METAVARS, SETTINGS, STATE, TEST_DATA, Role, State, read_settings, state_of
@@ -49,6 +49,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "fail a test at teardown when its HTTP traffic went wrong (default true).",
         type="bool",
         default=True,
+    )
+    parser.addini(
+        KEEP_ALIVE_INI,
+        "keep HTTP/1.1 connections open between requests (default true); false closes"
+        " every connection after its response, as pytest-httpserver does.",
     )
 
 
