@@ -16,12 +16,20 @@ from werkzeug.wrappers import Request, Response
 from ._errors import HTTPDoubleUsageError
 from ._expectations import (
     HandlerType,
+    NoResponseError,
     RequestHandler,
     SequenceUsedUp,
     StaticReply,
     check_times,
 )
-from ._findings import Finding, Kind, RequestSummary, format_exception
+from ._findings import (
+    HANDLER_KINDS,
+    Finding,
+    Kind,
+    RequestSummary,
+    format_exception,
+    out_of_order_words,
+)
 from ._framing import PreparedHeaders
 from ._handler_threads import HandlerThreads, call_handler
 from ._log import Outcome, PackedResponse, RawRequest, RequestLog, Stamp, pack, pack_response
@@ -482,14 +490,18 @@ class RequestDispatcher(Registration, Waiter):
         outcome, kind = _OUTCOME_KIND[lookup]
         with self._lock:
             ordered = self._registry.ordered
+            detail = ""
             if lookup is Lookup.OUT_OF_ORDER and ordered:
                 head = ordered[0]
-                best: tuple[RequestMatcher, list[Any]] | None = (
-                    head.matcher,
-                    _difference_or_none(head.matcher, request),
-                )
                 expected = f"the next ordered request first: {head.matcher.describe()}"
                 shadow = None
+                came = None if handler is None else handler.matcher.describe()
+                detail = out_of_order_words(came, head.matcher.describe())
+                # What came in which order says it all; the closest is for a request that
+                # matches no ordered handler (a typo in the next one's path, say).
+                best: tuple[RequestMatcher, list[Any]] | None = (
+                    None if came else (head.matcher, _difference_or_none(head.matcher, request))
+                )
             elif lookup is Lookup.OUT_OF_ORDER:  # clear() came between lookup and here
                 best, shadow = None, None
                 expected = "the next ordered request first (the handlers were cleared since)"
@@ -516,6 +528,7 @@ class RequestDispatcher(Registration, Waiter):
             differences=() if best is None else tuple(best[1]),
             shadowed_by="" if shadow is None else shadow.matcher.describe(),
             base_url=_base_url(request),
+            detail=detail,
         )
         text = "\n".join([f"No handler found for this request ({kind.value})", *finding.lines()])
         response = Response(text + "\n", self.no_handler_status_code, mimetype="text/plain")
@@ -529,6 +542,8 @@ class RequestDispatcher(Registration, Waiter):
             kind = Kind.SEQUENCE_USED_UP
         elif isinstance(exc, AssertionError):
             kind = Kind.HANDLER_ASSERTION
+        elif isinstance(exc, NoResponseError):
+            kind = Kind.NO_RESPONSE
         else:
             kind = Kind.HANDLER_ERROR
         finding = Finding(
@@ -536,7 +551,9 @@ class RequestDispatcher(Registration, Waiter):
             Stamp.now(),
             RequestSummary.of(request),
             expected=handler.matcher.describe(),
-            detail=format_exception(exc),
+            detail="no respond_with_* was called on it"
+            if kind is Kind.NO_RESPONSE
+            else format_exception(exc),
             cause=exc,
         )
         text = (
@@ -659,14 +676,14 @@ class RequestDispatcher(Registration, Waiter):
     def clear_assertions(self) -> None:
         """Forget findings other than handler errors."""
         with self._lock:
-            self._unraised = [f for f in self._unraised if f.kind is Kind.HANDLER_ERROR]
-            self._findings = [f for f in self._findings if f.kind is Kind.HANDLER_ERROR]
+            self._unraised = [f for f in self._unraised if f.kind in HANDLER_KINDS]
+            self._findings = [f for f in self._findings if f.kind in HANDLER_KINDS]
 
     def clear_handler_errors(self) -> None:
         """Forget exceptions raised by handler functions."""
         with self._lock:
-            self._unraised = [f for f in self._unraised if f.kind is not Kind.HANDLER_ERROR]
-            self._findings = [f for f in self._findings if f.kind is not Kind.HANDLER_ERROR]
+            self._unraised = [f for f in self._unraised if f.kind not in HANDLER_KINDS]
+            self._findings = [f for f in self._findings if f.kind not in HANDLER_KINDS]
 
     def _forget_framed(self) -> None:
         """Free every framed reply the I/O loop cached (the server stopped)."""

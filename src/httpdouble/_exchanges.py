@@ -24,6 +24,7 @@ HEADER_LIMIT = 300
 HEADERS_KEPT = 30
 FAULT_PREFIX = "fault on purpose"
 MATCHED = "matched"
+NOT_DELIVERED = "answered, but the answer could not be sent"  # Outcome.NOT_DELIVERED
 
 
 def _cut(text: str, limit: int) -> str:
@@ -64,9 +65,16 @@ def body_data(raw: bytes, content_type: str) -> dict[str, Any]:
 
 
 def outcome_class(outcome: str) -> str:
-    """Return ``ok``, ``fault`` (a fault the test asked for) or ``problem`` for an outcome."""
+    """Return the class of an outcome: ``ok``, ``fault``, ``gone`` or ``problem``.
+
+    ``fault``: a fault the test asked for. ``gone``: the client left before the answer
+    (its own timeout, often against ``with_latency``). Neither is a problem: the terminal
+    and JSON report count none, so the HTML report does not either.
+    """
     if outcome == MATCHED:
         return "ok"
+    if outcome == NOT_DELIVERED:
+        return "gone"
     return "fault" if outcome.startswith(FAULT_PREFIX) else "problem"
 
 

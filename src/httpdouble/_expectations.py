@@ -109,6 +109,10 @@ class StaticReply(NamedTuple):
     framed: dict[int, tuple[bytes, bytes, bool, bytes]]
 
 
+class NoResponseError(LookupError):
+    """A handler was registered, but no ``respond_with_*`` was called on it."""
+
+
 class RequestHandler:
     """A matcher and the response it gives; returned by every ``expect_*`` call.
 
@@ -526,7 +530,7 @@ class RequestHandler:
         :raises LookupError: when no ``respond_with_*`` was called.
         """
         if self.request_handler is None:
-            raise LookupError(
+            raise NoResponseError(
                 f"the handler for {self.matcher.describe()} has no response;"
                 " call respond_with_data/json/response/handler on it"
             )

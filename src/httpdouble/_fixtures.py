@@ -7,14 +7,12 @@ import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ._context import NO_CHECK_MARKER, TEARDOWN_CHECK_INI
-from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError
+from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError, hide_our_frames
 from ._report import ReportMode, per_test_data
 from ._session import TEST_DATA, Role, State, state_of
 
@@ -196,7 +194,7 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
 
         cause = chained_cause(findings)
         if cause is not None and not request.config.getoption("fulltrace", False):
-            _hide_our_frames(cause)
+            hide_our_frames(cause)
         raise HTTPDoubleFailure(failure_message(findings, at_teardown=hint)) from cause
 
 
@@ -205,28 +203,6 @@ def _between_tests(finding: Finding, previous_test: str | None) -> Finding:
 
     stamp = finding.stamp
     return replace(finding, stamp=Stamp(None, previous_test, stamp.worker, stamp.time))
-
-
-_OUR_DIR = str(Path(__file__).parent)
-
-
-def _hide_our_frames(exc: BaseException) -> None:
-    """Drop our own frames from the traceback of a user's exception: pytest shows the rest.
-
-    A handler's exception passes through dispatch code of ours (and, with a handler
-    timeout, through another thread); the user needs the handler's frames only.
-    ``--full-trace`` keeps them all.
-    """
-    kept = []
-    tb = exc.__traceback__
-    while tb is not None:
-        if not tb.tb_frame.f_code.co_filename.startswith(_OUR_DIR):
-            kept.append(tb)
-        tb = tb.tb_next
-    rebuilt: TracebackType | None = None
-    for entry in reversed(kept):
-        rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
-    exc.__traceback__ = rebuilt
 
 
 @pytest.fixture(scope="session")
