@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import ssl
 import time
+import traceback
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -24,6 +25,21 @@ if TYPE_CHECKING:
     from ._tls import TLSCertificates
 
 JUNIT_PROPERTY = "httpdouble"
+FAILED_CALL_SECTION = "HTTP problems of this test (httpdouble)"
+
+
+@dataclass(eq=False)
+class _Check:
+    """The teardown check of one server in one test (a test may use several servers)."""
+
+    server: HTTPServer
+    enabled: bool  # off with the marker or the ini option: the report only lists them
+    shown: list[Finding] = field(default_factory=list)  # already shown in the call's failure
+    call_failed: bool = False
+
+
+CHECKS = pytest.StashKey[list[_Check]]()
+"""The checks of the test running now; a rerun plugin's next attempt gets new ones."""
 
 
 def _listen_address(config: pytest.Config, worker: str) -> tuple[str, int]:
@@ -158,18 +174,24 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
     # A test may change these for itself; the next test gets them back.
     handler_timeout, limits = server.handler_timeout, server.limits
     fall_through, keep_alive = server.ordered_fall_through, server.keep_alive
+    check = _Check(server, _teardown_check(request))
+    item.stash.setdefault(CHECKS, []).append(check)
     start = time.time()
     yield server
     span = (start, time.time())
+    item.stash[CHECKS].remove(check)
     server.handler_timeout, server.limits = handler_timeout, limits
     server.ordered_fall_through, server.keep_alive = fall_through, keep_alive
     # Rebuilding log objects costs time: only the "all" and the HTML reports need them.
     keep = state.mode is ReportMode.ALL or state.exchanges
     entries = server.log_entries if keep else []
     requests = len(entries) if keep else server.logged_requests
-    findings = server.take_findings(include_unused=True, clear=True)
+    late = server.take_findings(include_unused=True, clear=True)
+    findings = check.shown + late
     state.tests += 1
-    checked = bool(findings) and _teardown_check(request)
+    # Problems shown inside the call's failure count as checked; so do the ones that come
+    # later, when none were shown: they fail the test below.
+    checked = bool(findings) and check.enabled and (not late or not check.shown)
     item.stash[TEST_DATA] = per_test_data(
         nodeid=item.nodeid,
         worker=state.worker,
@@ -185,17 +207,63 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
     )
     for finding in findings:
         item.user_properties.append((JUNIT_PROPERTY, finding.render()))
-    if checked:
-        # The end-of-run report says once how to turn this check off; without a report,
-        # the first failure of the process says it.
-        hint = state.mode is ReportMode.NONE and not state.hint_given
-        state.hint_given = state.hint_given or hint
+    if checked and not check.call_failed:
         from ._findings import chained_cause, failure_message
 
         cause = chained_cause(findings)
         if cause is not None and not request.config.getoption("fulltrace", False):
             hide_our_frames(cause)
-        raise HTTPDoubleFailure(failure_message(findings, at_teardown=hint)) from cause
+        message = failure_message(findings, at_teardown=_hint_due(state))
+        raise HTTPDoubleFailure(message) from cause
+
+
+def _hint_due(state: State) -> bool:
+    """Return whether this failure says how to turn the check off.
+
+    The end-of-run report says it once per run; without a report, the first failure of the
+    process says it.
+    """
+    hint = state.mode is ReportMode.NONE and not state.hint_given
+    state.hint_given = state.hint_given or hint
+    return hint
+
+
+def show_in_failed_call(item: pytest.Item, report: pytest.TestReport) -> None:
+    """Add the HTTP problems of a test whose call failed to that failure, as a section.
+
+    The teardown check then raises nothing: the test is counted once (one ``FAILED``, no
+    second ``ERROR``), and a rerun plugin sees one failed attempt. Called by the plugin
+    when the call phase's report is made, before pytest, xdist or a rerun plugin sees it.
+    """
+    from ._findings import chained_cause, failure_message
+
+    state = state_of(item.config)
+    for check in item.stash.get(CHECKS, []):
+        if not check.enabled:
+            continue
+        check.call_failed = True
+        findings = check.server.take_findings(include_unused=True)
+        if not findings:
+            continue
+        check.shown.extend(findings)
+        parts = []
+        cause = chained_cause(findings)
+        if cause is not None:  # the handler's exception first: the message says "above"
+            if not item.config.getoption("fulltrace", False):
+                hide_our_frames(cause)
+            parts.append("".join(traceback.format_exception(cause)).rstrip())
+        parts.append(failure_message(findings, at_teardown=_hint_due(state)))
+        _add_section(report, "\n\n".join(parts))
+
+
+def _add_section(report: pytest.TestReport, text: str) -> None:
+    # A section of the failure itself is printed with it, whatever --show-capture says, and
+    # travels with it from an xdist worker; a report without one keeps it among its sections.
+    addsection = getattr(report.longrepr, "addsection", None)
+    if callable(addsection):
+        addsection(FAILED_CALL_SECTION, text)
+    else:
+        report.sections.append((FAILED_CALL_SECTION, text))
 
 
 def _between_tests(finding: Finding, previous_test: str | None) -> Finding:

@@ -20,6 +20,7 @@ import pytest
 from . import _hooks
 from ._context import CONTEXT, KEEP_ALIVE_INI, NO_CHECK_MARKER, TEARDOWN_CHECK_INI
 from ._errors import Error, HTTPDoubleFailure, HTTPServerError, hide_our_frames
+from ._fixtures import show_in_failed_call
 from ._report import Report, session_data
 from ._session import METAVARS, SETTINGS, STATE, TEST_DATA, Role, State, read_settings, state_of
 from ._xdist import WORKERINPUT_KEY, WORKEROUTPUT_KEY, choose_ports, is_local_popen, node_host
@@ -172,6 +173,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: Any = yield
     if call.excinfo is not None and isinstance(call.excinfo.value, HTTPDoubleFailure):
         _drop_hidden_entries_line(report.longrepr)
+    failed = report.failed or hasattr(report, "wasxfail")
+    if call.when == "call" and call.excinfo is not None and failed:
+        show_in_failed_call(item, report)
     if call.when == "teardown":
         data = item.stash.get(TEST_DATA, None)
         if data is not None:
