@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._context import NO_CHECK_MARKER, TEARDOWN_CHECK_INI
+from ._context import NO_CHECK_MARKER
 from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError, hide_our_frames
 from ._report import ReportMode, per_test_data
 from ._session import TEST_DATA, Role, State, state_of
@@ -360,7 +360,7 @@ def httpsserver(
 def _teardown_check(request: pytest.FixtureRequest) -> bool:
     if request.node.get_closest_marker(NO_CHECK_MARKER) is not None:
         return False
-    return bool(request.config.getini(TEARDOWN_CHECK_INI))
+    return state_of(request.config).teardown_check  # read and checked at startup
 
 
 class Plugin:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import enum
+import ipaddress
 import os
+import re
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._context import KEEP_ALIVE_INI
+from ._context import KEEP_ALIVE_INI, TEARDOWN_CHECK_INI
 from ._report import Report, ReportMode
 from ._secret_names import configure_names
 from ._xdist import VIA_PORTPICKER, PortChoice
@@ -46,6 +49,8 @@ class State:
         self.port: int | None = None
         self.fail_outside = True
         self.keep_alive = True  # httpserver_keep_alive: the fixtures' servers keep connections
+        self.teardown_check = True  # the ini option httpserver_teardown_check
+        self.write_errors: list[str] = []  # one line for each report file not written
         self.report = Report()
         self.coordinator: PortCoordinator | None = None  # the controller's, under xdist
         self.ports = PortChoice(VIA_PORTPICKER)
@@ -160,17 +165,26 @@ def read_settings(config: pytest.Config, state: State) -> None:
             state.mode = ReportMode(value.lower())
         except ValueError:
             raise _bad(source, value, "none, problems or all") from None
+    # Only the controller (or the single process) writes the files: workers need not look.
+    check_paths = state.role is not Role.WORKER
     chosen = setting(config, "httpserver_report_json")
     if chosen is not None:
-        state.json_path = Path(chosen[0])
+        state.json_path = _report_path(*chosen, check=check_paths)
     chosen = setting(config, "httpserver_report_html")
     if chosen is not None:
-        state.html_path = Path(chosen[0])
+        state.html_path = _report_path(*chosen, check=check_paths)
+        if state.html_path == state.json_path:
+            raise _bad(chosen[1], chosen[0], "another path than the JSON report's")
     state.pytest_html = _pytest_html_wanted(config)
     state.exchanges = state.html_path is not None or state.pytest_html
     chosen = setting(config, "httpserver_host")
     if chosen is not None:
-        state.host = chosen[0]
+        value, source = chosen
+        if not _is_host(value):
+            raise _bad(
+                source, value, "a host name or IP address without a port, e.g. localhost or ::1"
+            )
+        state.host = value.strip("[]")
     chosen = setting(config, "httpserver_port")
     if chosen is not None:
         value, source = chosen
@@ -187,8 +201,11 @@ def read_settings(config: pytest.Config, state: State) -> None:
     state.keep_alive = ini_bool(config, KEEP_ALIVE_INI, default=True)
     chosen = setting(config, "httpserver_secret_names")
     configure_names(chosen[0].replace(",", " ").split() if chosen is not None else ())
+    state.teardown_check = _teardown_check(config)
 
 
+# What pytest takes as a bool in an ini file (its own spelling list).
+BOOL_WORDS = "true or false (also: yes/no, on/off, 1/0)"
 _TRUTH = {"y": True, "yes": True, "t": True, "true": True, "on": True, "1": True}
 _TRUTH |= {"n": False, "no": False, "f": False, "false": False, "off": False, "0": False}
 
@@ -204,6 +221,58 @@ def ini_bool(config: pytest.Config, name: str, default: bool) -> bool:
     try:
         return _TRUTH[raw.lower()]
     except KeyError:
-        raise _bad(
-            f"ini option {name}", raw, "true or false (also: yes/no, on/off, 1/0)"
-        ) from None
+        raise _bad(_ini_source(config, name), raw, BOOL_WORDS) from None
+
+
+def _ini_source(config: pytest.Config, name: str) -> str:
+    """Return where an ini option's value came from: ``-o NAME`` or the ini option."""
+    overrides = getattr(config.option, "override_ini", None) or []
+    given = any(str(o).split("=", 1)[0].strip() == name for o in overrides)
+    return f"-o {name}" if given else f"ini option {name}"
+
+
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")
+
+
+def _is_host(value: str) -> bool:
+    """Return whether ``value`` is an IP address (brackets allowed) or a host name."""
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+    except ValueError:
+        return _HOST_NAME.fullmatch(value) is not None
+    return True
+
+
+def _teardown_check(config: pytest.Config) -> bool:
+    """Read the bool ini option ``httpserver_teardown_check``: a bad value is a usage error."""
+    try:
+        return bool(config.getini(TEARDOWN_CHECK_INI))
+    except (ValueError, pytest.UsageError) as exc:  # pytest 8: ValueError; 9: UsageError
+        quoted = re.findall(r"'([^']*)'", str(exc))
+        value = quoted[-1] if quoted else str(exc)
+        raise _bad(_ini_source(config, TEARDOWN_CHECK_INI), value, BOOL_WORDS) from None
+
+
+def _report_path(value: str, source: str, *, check: bool) -> Path:
+    """Return the report file's path; with ``check``, make sure it can be written at the end.
+
+    Its folder is made now if missing (as the end of the run would), and a probe file is
+    written there and removed: a path that cannot be written fails at startup, not after
+    the run.
+    """
+    path = Path(value)
+    if not check:
+        return path
+    expected = "a file path in a folder that exists (or can be made) and can be written"
+    if path.is_dir():
+        raise _bad(source, value, f"{expected}; it is a folder")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path.parent, prefix=".httpdouble-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise _bad(source, value, f"{expected}; {path.parent}: {reason}") from None
+    return path

@@ -13,6 +13,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -241,7 +242,8 @@ def _finish_run(session: pytest.Session, state: State) -> None:
         data = state.report.to_builtins()  # one rendering input for both files
         _write_json(state, data)
         _write_html(state, data)
-    if state.report.fails_run() and session.exitstatus == pytest.ExitCode.OK:
+    failed = state.report.fails_run() or bool(state.write_errors)
+    if failed and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -273,16 +275,33 @@ def _stop_forgotten_servers(state: State) -> None:
 
 def _write_json(state: State, data: dict[str, Any]) -> None:
     if state.json_path is not None:
-        state.json_path.parent.mkdir(parents=True, exist_ok=True)
-        state.json_path.write_text(json.dumps(data, indent=2) + "\n")
+        text = json.dumps(data, indent=2) + "\n"
+        _write_report(state, "JSON", state.json_path, text)
 
 
 def _write_html(state: State, data: dict[str, Any]) -> None:
     if state.html_path is not None:
         from ._html import render  # the HTML module is imported only when the page is asked for
 
-        state.html_path.parent.mkdir(parents=True, exist_ok=True)
-        state.html_path.write_text(render(data), encoding="utf-8")
+        _write_report(state, "HTML", state.html_path, render(data))
+
+
+def _write_report(state: State, kind: str, path: Path, text: str) -> None:
+    """Write one report file; a failure is one line of the summary, not a traceback.
+
+    The path was checked at startup: what fails here changed during the run (a full disk,
+    a folder removed). The run fails for it, as a report asked for and missing would go
+    unnoticed otherwise.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        state.write_errors.append(
+            f"httpdouble: the {kind} report could not be written to {path}: {reason}"
+            " (the run fails for it)"
+        )
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -290,11 +309,11 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if state is None or state.role is Role.WORKER:
         return
     lines = state.report.render(state.mode)
-    if not lines:
-        return
     if len(lines) == 1:
         terminalreporter.write_line(lines[0])
-        return
-    terminalreporter.write_sep("=", "httpdouble report")
-    for line in lines:
-        terminalreporter.write_line(line)
+    elif lines:
+        terminalreporter.write_sep("=", "httpdouble report")
+        for line in lines:
+            terminalreporter.write_line(line)
+    for line in state.write_errors:
+        terminalreporter.write_line(line, red=True)
