@@ -505,4 +505,4 @@ class BlockingHTTPServer(HTTPServer):
         return self
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} host={self.host} port={self.port}>"
+        return f"<{type(self).__name__} host={self.host} port={self._port}>"

@@ -10,12 +10,13 @@ import enum
 import itertools
 import json as _json
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, NamedTuple
 
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
+from ._awaiting import is_awaitable, run_to_end
 from ._errors import HTTPDoubleUsageError
 from ._matching import RequestMatcher
 from ._posthooks import PostHook, check_hook, delay_of
@@ -249,6 +250,9 @@ class RequestHandler:
     def respond_with_handler(self, func: ResponseHandler) -> None:
         """Answer with whatever ``func(request)`` returns: a werkzeug ``Response``.
 
+        ``func`` may be an ``async def`` function: it is awaited on the server's thread, in
+        an event loop of its own for each call.
+
         An exception from ``func`` becomes a 500 response and a finding that
         keeps the exception.
         """
@@ -309,7 +313,7 @@ class RequestHandler:
         lock = threading.Lock()
         served = 0
 
-        def next_response(request: Request) -> Response:
+        def next_response(request: Request) -> Response | Awaitable[Response]:
             nonlocal served
             with lock:  # concurrent requests each take a different item
                 index = served
@@ -534,18 +538,21 @@ class RequestHandler:
                 f"the handler for {self.matcher.describe()} has no response;"
                 " call respond_with_data/json/response/handler on it"
             )
-        response = self.request_handler(request)
+        result: Any = self.request_handler(request)
+        if is_awaitable(result):  # an async def handler function
+            result = run_to_end(result)
         # As in pytest-httpserver: a handler may return text, or nothing for an empty 200.
-        if response is None:
-            response = Response("")
-        elif isinstance(response, str):
-            response = Response(response)
-        if not isinstance(response, Response):
+        if result is None:
+            result = Response("")
+        elif isinstance(result, str):
+            result = Response(result)
+        if not isinstance(result, Response):
             raise TypeError(
-                f"handler function returned {type(response).__name__} {response!r:.80}\n"
+                f"handler function returned {type(result).__name__} {result!r:.80}\n"
                 "  expected: a werkzeug Response, a str (the body), or None (an empty 200)\n"
                 "  to fix: return Response(body, status=..., mimetype=...) from the function"
             )
+        response: Response = result
         for hook in self._hooks:
             response = hook(request, response)
         return streamed_from(response)

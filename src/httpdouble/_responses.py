@@ -9,7 +9,7 @@ in them, the I/O loop may call them itself (:func:`runs_no_user_code`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import cast
 
 from werkzeug.datastructures import Headers
@@ -17,7 +17,8 @@ from werkzeug.wrappers import Request, Response
 
 from ._errors import HTTPDoubleUsageError
 
-ResponseHandler = Callable[[Request], Response]
+# An async def handler function returns an awaitable of the response (see _awaiting).
+ResponseHandler = Callable[[Request], "Response | Awaitable[Response]"]
 
 
 def check_status(status: object) -> int:

@@ -202,7 +202,7 @@ class HTTPServer(RequestDispatcher):
                 stacklevel=2,
             )
         self.host = host
-        self.port = port
+        self._port = port
         self.ssl_context = ssl_context
         self.threaded = threaded
         self.keep_alive = keep_alive
@@ -376,7 +376,7 @@ class HTTPServer(RequestDispatcher):
                 sock.close()
         self._wake_r = self._wake_w = None
         self._handler_threads.close()
-        self.port = self._requested_port if self._requested_port else self.port
+        self._port = self._requested_port or self._port
         error, self._thread_error = self._thread_error, None
         if error is not None:
             raise HTTPServerError(
@@ -405,8 +405,31 @@ class HTTPServer(RequestDispatcher):
         """Return ``host`` ready for a URL (IPv6 addresses in brackets)."""
         return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
+    @property
+    def port(self) -> int:
+        """The port the server listens on (or listened on, once stopped).
+
+        :raises HTTPServerError: before the first :meth:`start` of a server created with
+            port 0: its port is chosen when it starts.
+        """
+        if self._port == 0:
+            __tracebackhide__ = True
+            raise _no_port_yet("the port")
+        return self._port
+
+    @port.setter
+    def port(self, value: int) -> None:
+        self._port = value
+
     def url_for(self, suffix: str) -> str:
-        """Return the full URL of ``suffix`` on this server, e.g. ``http://localhost:PORT/x``."""
+        """Return the full URL of ``suffix`` on this server, e.g. ``http://localhost:PORT/x``.
+
+        :raises HTTPServerError: before the first :meth:`start` of a server created with
+            port 0 (its URL would name port 0, which no client can reach).
+        """
+        __tracebackhide__ = True
+        if self._port == 0 and isinstance(suffix, str):
+            raise _no_port_yet(f"url_for({suffix!r})")
         if not isinstance(suffix, str):
             raise HTTPDoubleUsageError(
                 "suffix",
@@ -611,5 +634,14 @@ class HTTPServer(RequestDispatcher):
             self._unraised.append(finding)
 
     def __repr__(self) -> str:
-        # pytest-httpserver's form: suites compare it.
-        return f"<{type(self).__name__} host={self.host} port={self.port}>"
+        # pytest-httpserver's form: suites compare it. Port 0 before the first start.
+        return f"<{type(self).__name__} host={self.host} port={self._port}>"
+
+
+def _no_port_yet(what: str) -> HTTPServerError:
+    return HTTPServerError(
+        f"{what} was asked for before start(): this server was created with port 0, so its"
+        " port is chosen when it starts\n"
+        "  to fix: call start() first (or use the server as a context manager:"
+        " with HTTPServer() as server: ...), or create it with a fixed port=..."
+    )

@@ -46,6 +46,32 @@ def test_url_for_builds_the_full_url(server: HTTPServer) -> None:
     assert repr(server) == f"<HTTPServer host=localhost port={server.port}>"
 
 
+def test_url_for_before_the_first_start_of_a_port_0_server_is_a_clear_error() -> None:
+    server = HTTPServer()  # port 0: chosen when it starts, so no URL exists yet
+
+    with pytest.raises(HTTPServerError) as raised:
+        server.url_for("/x")
+    assert str(raised.value).splitlines() == [
+        "url_for('/x') was asked for before start(): this server was created with port 0,"
+        " so its port is chosen when it starts",
+        "  to fix: call start() first (or use the server as a context manager:"
+        " with HTTPServer() as server: ...), or create it with a fixed port=...",
+    ]
+    with pytest.raises(HTTPServerError, match=r"^the port was asked for before start\(\)"):
+        _ = server.port
+    assert repr(server) == "<HTTPServer host=localhost port=0>"  # repr never raises
+
+    with server:
+        url = server.url_for("/x")
+        assert url == f"http://localhost:{server.port}/x"
+    assert server.url_for("/x") == url  # after stop(): the port it had
+
+
+def test_url_for_of_a_fixed_port_server_before_start_is_its_url() -> None:
+    assert HTTPServer(port=8123).url_for("/x") == "http://localhost:8123/x"
+    assert HTTPServer(port=8123).port == 8123
+
+
 def test_context_manager_starts_and_stops(client: HTTPClient) -> None:
     with HTTPServer() as server:
         assert server.is_running()
