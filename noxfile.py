@@ -113,25 +113,38 @@ CHROMIUM = "/usr/bin/chromium"
 
 @nox.session
 def browser(session: nox.Session) -> None:
-    """The HTML report in headless Chromium; saves the screenshot the how-to shows.
+    """The HTML report in headless Chromium; its screenshot goes under ``build/`` (untracked).
 
     Installs Debian's ``chromium`` when it is missing (this needs root, as in CI). Playwright
     drives that binary: it never downloads a browser of its own.
     """
+    _run_browser_tests(session, {})
+
+
+@nox.session(name="docs_image")
+def docs_image(session: nox.Session) -> None:
+    """Update the screenshot the HTML-report how-to shows (docs/howto/html-report.png)."""
+    image = Path("docs/howto/html-report.png").resolve()
+    _run_browser_tests(session, {"HTTPDOUBLE_SCREENSHOT": str(image)}, "-k", "screenshot")
+    session.log(f"updated {image}: review it and commit it")
+
+
+def _run_browser_tests(session: nox.Session, env: dict[str, str], *args: str) -> None:
     if not Path(CHROMIUM).exists():
         if shutil.which("apt-get") is None or os.geteuid() != 0:
             session.error(f"{CHROMIUM} is missing: install Debian's chromium package (as root)")
-        env = {"DEBIAN_FRONTEND": "noninteractive"}
-        session.run("apt-get", "update", "-q", external=True, env=env)
-        session.run("apt-get", "install", "-y", "-q", "chromium", external=True, env=env)
+        apt_env = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run("apt-get", "update", "-q", external=True, env=apt_env)
+        session.run("apt-get", "install", "-y", "-q", "chromium", external=True, env=apt_env)
     session.install(".[test]", "playwright")
     session.run(
         "pytest",
         "-p",
         "no:cacheprovider",
         "tests/browser",
+        *args,
         *session.posargs,
-        env={"HTTPDOUBLE_BROWSER_TESTS": "1", "HTTPDOUBLE_CHROMIUM": CHROMIUM},
+        env={"HTTPDOUBLE_BROWSER_TESTS": "1", "HTTPDOUBLE_CHROMIUM": CHROMIUM, **env},
     )
 
 

@@ -68,7 +68,8 @@ def per_test_data(
 
     ``entries`` (the test's log, for ``--httpserver-report=all`` and the HTML report) may
     be empty: ``requests`` is the count either way. ``checked``: the findings failed the
-    test at teardown, so pytest shows them in full and the report gives them one line.
+    test (at teardown, or shown inside its failed call), so pytest shows them in full and
+    the report gives them one line.
     The host name and ``ports`` (how this process chose ports) travel with every test,
     so the report names the machine of a worker that crashes before its session ends.
     ``span``: when the test got its server and gave it back (seconds since the epoch).
@@ -332,9 +333,9 @@ class Report:
 
         ``ReportMode.NONE`` gives no line, or the one that says why the run fails.
 
-        A problem that failed its test at teardown is shown in full by pytest: here it
-        gets one line. Problems shown nowhere else (check off, outside any test, never
-        checked) are shown in full.
+        A problem that failed its test (at teardown, or inside the test's failed call) is
+        shown in full by pytest: here it gets one line. Problems shown nowhere else (check
+        off, outside any test, never checked) are shown in full.
         """
         if mode is ReportMode.NONE:
             # Silent, except for why the run fails: no other line says it.
@@ -488,7 +489,7 @@ def _n(count: int, noun: str) -> str:
 
 
 _TITLES = {
-    TEARDOWN: "{problems} failed {tests} at teardown (shown above):",
+    TEARDOWN: "{problems} failed {tests} (shown above):",
     CHECK_OFF: "{problems} in {tests} with the teardown check off:",
     OUTSIDE: "{problems} outside any test:",
     UNCHECKED: "{problems} in {tests} that no teardown check saw (found at the end of the"

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import _pytest
+import pluggy
 import pytest
 
 from . import _hooks
@@ -171,8 +173,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             error.__traceback__ = whole
         else:
             call.excinfo = pytest.ExceptionInfo.from_exception(error)
+    ours = call.excinfo is not None and isinstance(call.excinfo.value, HTTPDoubleFailure)
+    if ours and call.when == "teardown" and not item.config.getoption("fulltrace", False):
+        # Raised by the fixture, whose frames are hidden: no frame is worth showing. A plugin
+        # that wraps the runner (flaky) adds frames pytest does not filter out; keep only
+        # pytest's own (filtered out when shown, they still give the summary line) and ours.
+        failure: Any = call.excinfo
+        failure.traceback = failure.traceback.filter(_pytest_or_ours)
     report: Any = yield
-    if call.excinfo is not None and isinstance(call.excinfo.value, HTTPDoubleFailure):
+    if ours:
         _drop_hidden_entries_line(report.longrepr)
     failed = report.failed or hasattr(report, "wasxfail")
     if call.when == "call" and call.excinfo is not None and failed:
@@ -182,6 +191,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if data is not None:
             setattr(report, REPORT_ATTR, data)
     return report  # type: ignore[no-any-return]
+
+
+_KEPT_FRAMES = tuple(
+    str(Path(str(module.__file__)).parent)
+    for module in (_pytest, pluggy, sys.modules[__package__])
+)
+
+
+def _pytest_or_ours(entry: Any) -> bool:
+    return str(entry.path).startswith(_KEPT_FRAMES)
 
 
 def _drop_hidden_entries_line(longrepr: object) -> None:

@@ -1,8 +1,8 @@
 """Issue 16: the HTML report of the demo's broken suite, opened in headless Chromium.
 
 Run by ``nox -s browser`` (which installs Debian's ``chromium`` when it is missing); the
-normal test session leaves this folder out. It also saves the screenshot that the how-to
-shows.
+normal test session leaves this folder out. It also saves a screenshot of the report, under
+``build/`` (see ``paths.py``); ``nox -s docs_image`` saves it as the image the how-to shows.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 from httpdouble._html import render
 
+from .paths import screenshot_path
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("HTTPDOUBLE_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOT = Path(os.environ.get("HTTPDOUBLE_SCREENSHOT", ROOT / "docs/howto/html-report.png"))
+SCREENSHOT = screenshot_path(os.environ)
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",

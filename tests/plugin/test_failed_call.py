@@ -100,13 +100,25 @@ def test_problems_of_a_test_that_passed_still_fail_it_at_teardown(
     suite: pytest.Pytester, run: Runner
 ) -> None:
     suite.makepyfile(
-        """
+        test_t="""
         from client import get
 
         def test_status_checked(httpserver):
             assert get(httpserver.url_for("/nope"))[0] == 500
         """
     )
-    result = run()
+    result = run()  # flaky and pytest-rerunfailures are installed, so active here
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.no_fnmatch_line(SECTION)
+    # No frame of pytest's runner, which flaky's wrapping used to leave in view.
+    result.stdout.fnmatch_lines(
+        [
+            "*_ ERROR at teardown of test_status_checked _*",
+            "",
+            "E   httpdouble.HTTPDoubleFailure: httpserver: 1 HTTP problem in this test",
+            "    1. no handler matched: GET /nope",
+            "ERROR test_t.py::test_status_checked - httpdouble.HTTPDoubleFailure: *",
+        ],
+        consecutive=False,
+    )
+    result.stdout.no_fnmatch_line("*ihook*")

@@ -65,7 +65,7 @@ def test_report_none_prints_nothing_and_all_lists_every_request(
             "    GET /ok -> 200 (matched)",
             "test_two.py::test_bad [[]main[]]: 1 request",
             "    GET /bad -> 500 (no handler)",
-            "1 HTTP problem failed 1 test at teardown (shown above):",
+            "1 HTTP problem failed 1 test (shown above):",
         ]
     )
 

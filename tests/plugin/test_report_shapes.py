@@ -57,7 +57,7 @@ def test_second(early_request, httpserver):
 """
 
 PROBLEMS = """\
-4 HTTP problems failed 2 tests at teardown (shown above):
+4 HTTP problems failed 2 tests (shown above):
   test_a.py::test_handler_returns_a_dict [{w}]: handler raised: GET /dict
   test_a.py::test_retries [{w}]: 3x no handler matched: GET /retry?n=1
 1 HTTP problem in 1 test with the teardown check off:
