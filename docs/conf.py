@@ -41,6 +41,7 @@ nitpick_ignore = [
     # The standard library, which intersphinx would link if the build could go online.
     ("py:class", "ssl.SSLContext"),
     ("py:class", "collections.abc.Callable"),
+    ("py:class", "collections.abc.Awaitable"),
     ("py:class", "collections.abc.Iterator"),
     ("py:class", "collections.abc.Iterable"),
     ("py:class", "collections.abc.AsyncIterator"),
