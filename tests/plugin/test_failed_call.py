@@ -13,7 +13,12 @@ from ..support import Runner
 SECTION = "*- HTTP problems of this test (httpdouble) -*"
 
 BROKEN_CLIENTS = """
+import pytest
 from client import get
+
+@pytest.mark.xfail(reason="the client is known to ask for the wrong path")
+def test_known_bug(httpserver):
+    assert get(httpserver.url_for("/v1/old"))[0] == 200
 
 def test_client_raised(httpserver):
     status, _ = get(httpserver.url_for("/v1/logon"))
@@ -36,7 +41,8 @@ def test_http_problems_of_a_failed_call_are_a_section_of_that_failure_not_a_seco
 ) -> None:
     suite.makepyfile(test_broken=BROKEN_CLIENTS)
     result = run()
-    result.assert_outcomes(failed=2, passed=1)  # no errors: each broken test counted once
+    # No errors: each broken test is counted once, the expected failure too.
+    result.assert_outcomes(failed=2, passed=1, xfailed=1)
     result.stdout.fnmatch_lines(
         [
             "*_ test_client_raised _*",
