@@ -28,14 +28,18 @@ def suite(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
+# The rerun plugins of the test extra stay out of pytester runs unless a test asks for them
+# (tests/plugin/test_failed_call.py): pytest-rerunfailures' worker connects to the controller
+# on 127.0.0.1, which a remote worker in a network namespace of its own cannot reach.
+LEAN = ("-p", "no:cacheprovider", "-p", "no:benchmark", "-p", "no:rerunfailures", "-p", "no:flaky")
+
+
 @pytest.fixture
 def run(pytester: pytest.Pytester) -> Runner:
     """Run pytest in a subprocess (xdist workers and crashes need a real process)."""
 
     def runner(*args: str) -> pytest.RunResult:
-        return pytester.runpytest_subprocess(
-            "-p", "no:cacheprovider", "-p", "no:benchmark", *args, timeout=RUN_TIMEOUT
-        )
+        return pytester.runpytest_subprocess(*LEAN, *args, timeout=RUN_TIMEOUT)
 
     return runner
 

@@ -8,9 +8,22 @@ from __future__ import annotations
 
 import pytest
 
-from ..support import Runner
+from ..support import RUN_TIMEOUT, Runner
 
 SECTION = "*- HTTP problems of this test (httpdouble) -*"
+
+
+@pytest.fixture
+def run(pytester: pytest.Pytester) -> Runner:
+    """Like the shared ``run``, with flaky and pytest-rerunfailures loaded (both installed)."""
+
+    def runner(*args: str) -> pytest.RunResult:
+        return pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "-p", "no:benchmark", *args, timeout=RUN_TIMEOUT
+        )
+
+    return runner
+
 
 BROKEN_CLIENTS = """
 import pytest
@@ -113,7 +126,7 @@ def test_problems_of_a_test_that_passed_still_fail_it_at_teardown(
             assert get(httpserver.url_for("/nope"))[0] == 500
         """
     )
-    result = run()  # flaky and pytest-rerunfailures are installed, so active here
+    result = run()  # flaky and pytest-rerunfailures are active here
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.no_fnmatch_line(SECTION)
     # No frame of pytest's runner, which flaky's wrapping used to leave in view.
