@@ -26,13 +26,13 @@ if TYPE_CHECKING:
     )
     from ._expectations import HandlerType, RequestHandler, SequenceUsedUp
     from ._findings import Finding, Kind, RequestSummary
+    from ._headers import CaseInsensitiveHeaderValueMatcher, HeaderValueMatcher
     from ._log import LogEntry, Outcome, Stamp
     from ._matchers import Part
     from ._matching import (
         METHOD_ALL,
         UNDEFINED,
         URI_DEFAULT,
-        HeaderValueMatcher,
         Mismatch,
         RequestMatcher,
         RequestMatcherKwargs,
@@ -55,6 +55,7 @@ _LAZY: dict[str, str] = {
     "BlockingHTTPServer": "._blocking",
     "BlockingRequestHandler": "._blocking",
     "BooleanQueryMatcher": "._query",
+    "CaseInsensitiveHeaderValueMatcher": "._headers",
     "Error": "._errors",
     "Fault": "._streaming",
     "Finding": "._findings",
@@ -64,7 +65,7 @@ _LAZY: dict[str, str] = {
     "HTTPServerError": "._errors",
     "HandlerTimeout": "._errors",
     "HandlerType": "._expectations",
-    "HeaderValueMatcher": "._matching",
+    "HeaderValueMatcher": "._headers",
     "Kind": "._findings",
     "Limits": "._wire",
     "LogEntry": "._log",
@@ -121,6 +122,7 @@ __all__ = [
     "BlockingHTTPServer",
     "BlockingRequestHandler",
     "BooleanQueryMatcher",
+    "CaseInsensitiveHeaderValueMatcher",
     "Error",
     "Fault",
     "Finding",
