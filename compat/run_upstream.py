@@ -169,7 +169,10 @@ def report(version: str, runs: dict[str, Outcomes], verbose: bool) -> bool:
         would_fail = {t for t, o in checked.by_id.items() if o == "failed"}
         how = f"from a run with it on [{checked.seconds:.1f} s]"
     flagged = sorted(t for t in would_fail if merged.get(t) == "passed")
-    print(f"{label}, teardown check: {len(flagged)} passing tests it would fail ({how})")
+    print(
+        f"{label}, in all: {_counts(merged)}; the teardown check would fail {len(flagged)}"
+        f" of the passing tests ({how})"
+    )
     if verbose:
         for test_id in flagged:
             print(f"  {test_id}")

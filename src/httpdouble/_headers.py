@@ -73,7 +73,7 @@ class HeaderValueMatcher:
     """Compares one header's value with the expected one, as pytest-httpserver does.
 
     The comparator is looked up in ``matchers`` by the header name exactly as written in
-    ``headers=``. Without ``matchers`` the class's :attr:`DEFAULT_MATCHERS` are used:
+    ``headers=``. Without ``matchers`` the class's ``DEFAULT_MATCHERS`` are used:
     ``Authorization`` compared by meaning (scheme case-insensitive, parameters parsed, in
     any order) and every other header as a string. A mapping you pass replaces the defaults
     and is used as it is (not copied); a name it lacks raises
@@ -126,7 +126,7 @@ class CaseInsensitiveHeaderValueMatcher:
 
     Opt in by passing it as ``header_value_matcher`` (or to ``bake``). Without ``matchers``
     it compares ``Authorization`` by meaning and every other header as a string, whatever
-    :attr:`HeaderValueMatcher.DEFAULT_MATCHERS` holds.
+    ``HeaderValueMatcher.DEFAULT_MATCHERS`` holds.
 
     :param matchers: header name to comparator, replacing the built-in ones. The names are
         lower-cased into a copy taken now (when two differ only in case, the later wins);
