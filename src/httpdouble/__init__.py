@@ -33,11 +33,11 @@ if TYPE_CHECKING:
         METHOD_ALL,
         UNDEFINED,
         URI_DEFAULT,
-        Mismatch,
         RequestMatcher,
         RequestMatcherKwargs,
         URIPattern,
     )
+    from ._mismatch import Mismatch
     from ._query import BooleanQueryMatcher, MappingQueryMatcher, QueryMatcher, StringQueryMatcher
     from ._registration import BakedHTTPServer, MethodTypoWarning
     from ._richer import RicherMatching
@@ -72,7 +72,7 @@ _LAZY: dict[str, str] = {
     "METHOD_ALL": "._matching",
     "MappingQueryMatcher": "._query",
     "MethodTypoWarning": "._registration",
-    "Mismatch": "._matching",
+    "Mismatch": "._mismatch",
     "NoHandlerError": "._errors",
     "NoMethodFoundForMatchingHeaderValueError": "._errors",
     "NonLoopbackWarning": "._server",

@@ -31,15 +31,8 @@ from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError, HTTPServerError
 from ._expectations import HeadersType, RequestHandler
 from ._findings import Finding, Kind, RequestSummary
 from ._log import Outcome, Stamp, pack_response
-from ._matching import (
-    HVMATCHER_T,
-    METHOD_ALL,
-    UNDEFINED,
-    URI_DEFAULT,
-    Mismatch,
-    RequestMatcher,
-    URIType,
-)
+from ._matching import HVMATCHER_T, METHOD_ALL, UNDEFINED, URI_DEFAULT, RequestMatcher, URIType
+from ._mismatch import Mismatch
 from ._query import QueryStringType
 from ._server import DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, HTTPServer
 from ._wire import Limits

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Request
 from . import _masking
 from ._context import NO_CHECK_MARKER, TEARDOWN_CHECK_INI
 from ._log import Stamp
-from ._matching import Mismatch
+from ._mismatch import Mismatch
 from ._replay import curl_line, expect_request_line
 
 BODY_LIMIT = 300

@@ -16,7 +16,7 @@ import ast
 import os
 import re
 
-from ._matching import Mismatch
+from ._mismatch import Mismatch
 
 SHOW_SECRETS_ENV = "HTTPDOUBLE_SHOW_SECRETS"
 

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import abc
 import codecs
-import dataclasses
-import enum
 import json as _json
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Union
 
 from werkzeug.wrappers import Request
@@ -30,7 +27,8 @@ from ._bodydiff import (
 )
 from ._errors import HTTPDoubleUsageError
 from ._headers import HeaderValueMatcher
-from ._matchers import Check
+from ._matchers import Check, json_equal
+from ._mismatch import Mismatch
 from ._query import (
     MappingQueryMatcher,
     QueryStringType,
@@ -67,51 +65,6 @@ class _Undefined:
 
 UNDEFINED: Final = _Undefined()
 """Default of ``json=``: the body is not compared as JSON. (``None`` is JSON ``null``.)"""
-
-
-@dataclass(frozen=True, slots=True)
-class Mismatch:
-    """One field of a request that did not meet a matcher's expectation.
-
-    :param field: the part of the request (``uri``, ``method``, ``query_string``,
-        ``header:<name>``, ``data``, ``json``).
-    :param expected: what the matcher wanted, as readable text.
-    :param actual: what the request had, as readable text.
-    :param upstream: ``(actual, expected)`` as pytest-httpserver's ``difference()`` gives
-        them (the raw values), where that differs from the text; used by ``==`` with a
-        tuple and by unpacking. Not compared between two mismatches.
-    """
-
-    field: str
-    expected: str
-    actual: str
-    upstream: tuple[Any, Any] | None = dataclasses.field(default=None, compare=False, repr=False)
-
-    def __str__(self) -> str:
-        if not self.expected and not self.actual:  # a note, such as "... and 3 more"
-            return self.field
-        return f"{self.field}: expected {self.expected}, got {self.actual}"
-
-    def __iter__(self) -> Iterator[Any]:
-        """Unpack as pytest-httpserver's difference tuples: ``(field, actual, expected)``."""
-        if self.upstream is not None:
-            return iter((self.field, *self.upstream))
-        return iter((self.field, self.actual, self.expected))
-
-    def __eq__(self, other: object) -> bool:
-        # A tuple is pytest-httpserver's form of a difference: compare it as one.
-        if isinstance(other, tuple):
-            return tuple(self) == other
-        if not isinstance(other, Mismatch):
-            return NotImplemented
-        return (self.field, self.expected, self.actual) == (
-            other.field,
-            other.expected,
-            other.actual,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.field, self.expected, self.actual))
 
 
 def _mismatches(field: str, found: list[Difference]) -> list[Mismatch]:
@@ -167,33 +120,6 @@ def _is_uri(uri: object) -> bool:
 # ------------------------------------------------------------------------- JSON
 
 
-def json_equal(expected: Any, actual: Any) -> bool:
-    """Compare decoded JSON values strictly: ``true`` is not ``1``, ``1`` is ``1.0``.
-
-    An :class:`enum.Enum` member in ``expected`` stands for its value, as ``json.dumps``
-    writes it: ``Color.RED`` (a ``StrEnum`` of ``"red"``) equals ``"red"`` on the wire.
-    """
-    if isinstance(expected, enum.Enum):
-        expected = expected.value
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return type(expected) is type(actual) and expected == actual
-    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
-        return expected == actual
-    if isinstance(expected, dict):
-        return (
-            isinstance(actual, dict)
-            and expected.keys() == actual.keys()
-            and all(json_equal(expected[k], actual[k]) for k in expected)
-        )
-    if isinstance(expected, (list, tuple)):
-        return (
-            isinstance(actual, list)
-            and len(expected) == len(actual)
-            and all(json_equal(e, a) for e, a in zip(expected, actual, strict=True))
-        )
-    return type(expected) is type(actual) and bool(expected == actual)
-
-
 # --------------------------------------------------------------------- matcher
 
 
@@ -240,6 +166,11 @@ class RequestMatcher:
         :class:`HeaderValueMatcher`.
     :param json: a JSON value the decoded body must equal (types compared
         strictly); :data:`UNDEFINED` to not compare.
+    :param data_form: the form fields (urlencoded or multipart, parsed by the request's
+        ``Content-Type``; a body of another type has none) must be exactly these: a mapping
+        compares each field's first value, a werkzeug ``MultiDict`` every value, in order.
+        Not with ``data`` or ``json``. As in pytest-httpserver 1.2.1; ``form=`` names only
+        some fields.
     :param json_contains: a dict the decoded JSON body must hold: objects may have
         more keys, at every depth; lists compare item by item and must be as long.
     :param body_contains: ``bytes`` (or ``str``, encoded as UTF-8) the body must hold.
@@ -253,6 +184,9 @@ class RequestMatcher:
 
     :raises HTTPDoubleUsageError: when an argument has the wrong type; the
         message names the argument, what was expected and what was given.
+
+    .. versionchanged:: 0.3
+       The ``data_form`` argument.
     """
 
     __slots__ = (

@@ -16,14 +16,9 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from ._headers import HeaderValueMatcher
-from ._matching import (
-    METHOD_ALL,
-    UNDEFINED,
-    URI_DEFAULT,
-    Mismatch,
-    RequestMatcher,
-    json_equal,
-)
+from ._matchers import json_equal
+from ._matching import METHOD_ALL, UNDEFINED, URI_DEFAULT, RequestMatcher
+from ._mismatch import Mismatch
 from ._query import BooleanQueryMatcher, MappingQueryMatcher, StringQueryMatcher
 
 

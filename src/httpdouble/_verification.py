@@ -16,7 +16,8 @@ from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError
 from ._expectations import HandlerType, RequestHandler
 from ._findings import Finding, Kind, RequestSummary, failure_message
 from ._log import LogEntry, RequestLog, Stamp
-from ._matching import Mismatch, RequestMatcher
+from ._matching import RequestMatcher
+from ._mismatch import Mismatch
 from ._ranking import similarity
 from ._registry import Registry
 
