@@ -60,6 +60,7 @@ class Row:
     compat_passed: int | None = None
     compat_failed: int | None = None
     compat_seconds: float | None = None
+    install_seconds: float = 0.0
     note: str = ""
 
 
@@ -176,11 +177,12 @@ def main() -> int:
     rows: list[Row] = []
     VENVS.mkdir(parents=True, exist_ok=True)
     for minor, pytest, werkzeug in combos:
+        started = time.monotonic()
         python, note = _venv(found[minor], minor, pytest, werkzeug)
         if note:
             rows.append(Row(minor, PYTESTS[pytest], WERKZEUGS[werkzeug], failed=1, note=note))
         else:
-            row = Row(*_versions(python))
+            row = Row(*_versions(python), install_seconds=time.monotonic() - started)
             _lean(python, row, python.parent.parent / "lean.xml")
             if not args.no_compat:
                 _compat(python, row)
@@ -188,7 +190,8 @@ def main() -> int:
         last = rows[-1]
         print(
             f"matrix: Python {last.python}, pytest {last.pytest}, werkzeug {last.werkzeug}:"
-            f" {last.passed} passed, {last.failed} failed [{last.seconds:.0f} s] {last.note}"
+            f" {last.passed} passed, {last.failed} failed [{last.seconds:.0f} s;"
+            f" virtualenv {last.install_seconds:.0f} s] {last.note}"
         )
     print(table(rows))
     if args.json:
