@@ -391,3 +391,33 @@ def test_wait_uses_the_default_waiting_settings() -> None:
     with dispatcher.wait() as waiting:
         pass
     assert waiting.result is False
+
+
+# ------------------------------------------------------------------ with_check
+
+
+def test_with_check_raises_the_assertions_first_then_keeps_the_handler_error(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_request("/boom").respond_with_handler(_fail)
+
+    def send_both() -> None:
+        client.get("/boom")
+        client.get("/nowhere")
+
+    with pytest.raises(HTTPDoubleFailure) as raised, dispatcher.with_check() as checked:
+        send_both()
+    assert checked is dispatcher
+    assert str(raised.value).startswith("No handler found for request GET /nowhere\n")
+    # check() stops at the assertion, as pytest-httpserver's does: the error waits its turn.
+    with pytest.raises(KeyError, match="in handler"):
+        dispatcher.check()
+
+
+def test_with_check_passes_silently_when_all_went_well(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_request("/ok").respond_with_data("")
+    with dispatcher.with_check():
+        client.get("/ok")
+    assert dispatcher.findings == []
