@@ -62,6 +62,14 @@ def test_all_good(httpserver, client):
     assert client.today("Kyiv") == {"high": 3}
 
 
+def test_client_gives_up_on_a_slow_answer(httpserver, client):
+    # Not a mistake: the test makes the answer late on purpose, and the client's timeout
+    # fires first. No view of the report counts it as a problem.
+    httpserver.expect_request("/v1/forecast").with_latency(0.3).respond_with_json({"high": 1})
+    with pytest.raises(requests.Timeout):
+        client.session.get(f"{client.base_url}/v1/forecast", timeout=0.05)
+
+
 def test_handler_returns_a_dict(httpserver, client):
     # A handler must return a Response (or use respond_with_json): a dict is not a response.
     httpserver.expect_request("/v1/forecast").respond_with_handler(lambda request: {"high": 4})

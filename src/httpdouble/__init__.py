@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from ._query import BooleanQueryMatcher, MappingQueryMatcher, QueryMatcher, StringQueryMatcher
     from ._registration import BakedHTTPServer, MethodTypoWarning
     from ._richer import RicherMatching
+    from ._secret_names import add_secret_names
     from ._server import HTTPServer, NonLoopbackWarning
     from ._streaming import Fault, ServerSentEvent, StreamedResponse
     from ._template import URITemplate
@@ -99,6 +100,7 @@ _LAZY: dict[str, str] = {
     "URI_DEFAULT": "._matching",
     "Waiting": "._waiting",
     "WaitingSettings": "._waiting",
+    "add_secret_names": "._secret_names",
 }
 
 
@@ -164,6 +166,7 @@ __all__ = [
     "Waiting",
     "WaitingSettings",
     "__version__",
+    "add_secret_names",
 ]
 
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Self
 
 from werkzeug.wrappers import Request, Response
 
+from . import _masking
 from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError, HTTPServerError
 from ._expectations import HeadersType, RequestHandler
 from ._findings import Finding, Kind, RequestSummary
@@ -312,8 +313,8 @@ class BlockingHTTPServer(HTTPServer):
             "the request does not match what assert_request() expected",
             f"  request:  {summary[0]}",
             *(f"            {line}" for line in summary[1:]),
-            f"  expected: {matcher.describe()}",
-            *(f"    - {m}" for m in differences),
+            f"  expected: {_masking.text(matcher.describe())}",
+            *(f"    - {_masking.mismatch(m)}" for m in differences),
             f"  the client was answered {self.no_handler_status_code} (no handler)"
             if answered
             else "  the server had answered it already (its timeout passed, or it was stopped)",

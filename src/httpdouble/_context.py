@@ -7,6 +7,7 @@ when no test uses a server (issue 15).
 from __future__ import annotations
 
 TEARDOWN_CHECK_INI = "httpserver_teardown_check"
+KEEP_ALIVE_INI = "httpserver_keep_alive"
 NO_CHECK_MARKER = "httpserver_nocheck"
 
 

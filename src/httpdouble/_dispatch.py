@@ -16,12 +16,20 @@ from werkzeug.wrappers import Request, Response
 from ._errors import HTTPDoubleUsageError
 from ._expectations import (
     HandlerType,
+    NoResponseError,
     RequestHandler,
     SequenceUsedUp,
     StaticReply,
     check_times,
 )
-from ._findings import Finding, Kind, RequestSummary, format_exception
+from ._findings import (
+    HANDLER_KINDS,
+    Finding,
+    Kind,
+    RequestSummary,
+    format_exception,
+    out_of_order_words,
+)
 from ._framing import PreparedHeaders
 from ._handler_threads import HandlerThreads, call_handler
 from ._log import Outcome, PackedResponse, RawRequest, RequestLog, Stamp, pack, pack_response
@@ -281,7 +289,7 @@ class RequestDispatcher(Registration, Waiter):
             reply = handler.reply
             if reply is not None and reply.source is source:
                 # A static response served before: no Response to build, nothing to encode.
-                self._record(request, reply.logged, Outcome.MATCHED, None, settles, raw)
+                self._record(request, reply.logged, Outcome.MATCHED, None, settles, raw, True)
                 begun.reply = reply
         return begun
 
@@ -321,8 +329,9 @@ class RequestDispatcher(Registration, Waiter):
             assert handler is not None
             body = (b"".join(app_iter),)
             prepared = PreparedHeaders(response.status, wsgi_headers)
+            code, logged_headers, _ = pack_response(response)
             handler.reply = StaticReply(
-                source, response.status, prepared, body, pack_response(response)
+                source, response.status, prepared, body, (code, logged_headers, body[0]), {}
             )
             start_response(response.status, prepared)  # encoded once, for this request too
             return body
@@ -393,7 +402,7 @@ class RequestDispatcher(Registration, Waiter):
                     f"dispatch() returned {type(response).__name__} {response!r:.80}\n"
                     "  expected: a werkzeug Response, a str (the body), or None (an empty 200)"
                 )
-        except Exception as exc:
+        except BaseException as exc:  # pytest.fail() in it too: the user's error
             if _body_error(request) is exc:
                 raise
             return self._user_code_failed(request, exc, "the server's own dispatch() raised")
@@ -457,7 +466,20 @@ class RequestDispatcher(Registration, Waiter):
             self._record(request, packed, outcome, None, settles)
             return response, outcome
         if lookup is Lookup.NO_HANDLER and self._custom_nohandler:
-            response = self.respond_nohandler(request)
+            try:
+                response = self.respond_nohandler(request)
+                if not isinstance(response, Response):
+                    raise TypeError(
+                        f"respond_nohandler() returned {type(response).__name__}"
+                        f" {response!r:.80}\n  expected: a werkzeug Response"
+                    )
+            except BaseException as exc:  # the user's override: its error, not ours
+                if _body_error(request) is exc:
+                    raise
+                failed = self._user_code_failed(
+                    request, exc, "the server's own respond_nohandler() raised"
+                )
+                return failed, Outcome.HANDLER_ERROR
             if LOG_HANDLE not in request.environ:  # the override did not call ours
                 self._record(request, pack_response(response), Outcome.NO_HANDLER, None)
             return response, Outcome.NO_HANDLER
@@ -469,14 +491,18 @@ class RequestDispatcher(Registration, Waiter):
         outcome, kind = _OUTCOME_KIND[lookup]
         with self._lock:
             ordered = self._registry.ordered
+            detail = ""
             if lookup is Lookup.OUT_OF_ORDER and ordered:
                 head = ordered[0]
-                best: tuple[RequestMatcher, list[Any]] | None = (
-                    head.matcher,
-                    _difference_or_none(head.matcher, request),
-                )
                 expected = f"the next ordered request first: {head.matcher.describe()}"
                 shadow = None
+                came = None if handler is None else handler.matcher.describe()
+                detail = out_of_order_words(came, head.matcher.describe())
+                # What came in which order says it all; the closest is for a request that
+                # matches no ordered handler (a typo in the next one's path, say).
+                best: tuple[RequestMatcher, list[Any]] | None = (
+                    None if came else (head.matcher, _difference_or_none(head.matcher, request))
+                )
             elif lookup is Lookup.OUT_OF_ORDER:  # clear() came between lookup and here
                 best, shadow = None, None
                 expected = "the next ordered request first (the handlers were cleared since)"
@@ -503,6 +529,7 @@ class RequestDispatcher(Registration, Waiter):
             differences=() if best is None else tuple(best[1]),
             shadowed_by="" if shadow is None else shadow.matcher.describe(),
             base_url=_base_url(request),
+            detail=detail,
         )
         text = "\n".join([f"No handler found for this request ({kind.value})", *finding.lines()])
         response = Response(text + "\n", self.no_handler_status_code, mimetype="text/plain")
@@ -516,6 +543,8 @@ class RequestDispatcher(Registration, Waiter):
             kind = Kind.SEQUENCE_USED_UP
         elif isinstance(exc, AssertionError):
             kind = Kind.HANDLER_ASSERTION
+        elif isinstance(exc, NoResponseError):
+            kind = Kind.NO_RESPONSE
         else:
             kind = Kind.HANDLER_ERROR
         finding = Finding(
@@ -523,7 +552,9 @@ class RequestDispatcher(Registration, Waiter):
             Stamp.now(),
             RequestSummary.of(request),
             expected=handler.matcher.describe(),
-            detail=format_exception(exc),
+            detail="no respond_with_* was called on it"
+            if kind is Kind.NO_RESPONSE
+            else format_exception(exc),
             cause=exc,
         )
         text = (
@@ -547,10 +578,13 @@ class RequestDispatcher(Registration, Waiter):
         finding: Finding | None,
         settles: bool = False,
         raw: RawRequest | None = None,
+        shared: bool = False,
     ) -> None:
+        """Log a request; ``shared``: ``response`` is a static reply's (see ``append_record``)."""
         try:
             handle = self._log.append_record(
-                pack(request, response, outcome, None if finding is None else finding.stamp, raw)
+                pack(request, response, outcome, None if finding is None else finding.stamp, raw),
+                shared,
             )
             if request is not None:  # the connection may amend it: an answer it cannot send
                 request.environ[LOG_HANDLE] = handle
@@ -643,14 +677,22 @@ class RequestDispatcher(Registration, Waiter):
     def clear_assertions(self) -> None:
         """Forget findings other than handler errors."""
         with self._lock:
-            self._unraised = [f for f in self._unraised if f.kind is Kind.HANDLER_ERROR]
-            self._findings = [f for f in self._findings if f.kind is Kind.HANDLER_ERROR]
+            self._unraised = [f for f in self._unraised if f.kind in HANDLER_KINDS]
+            self._findings = [f for f in self._findings if f.kind in HANDLER_KINDS]
 
     def clear_handler_errors(self) -> None:
         """Forget exceptions raised by handler functions."""
         with self._lock:
-            self._unraised = [f for f in self._unraised if f.kind is not Kind.HANDLER_ERROR]
-            self._findings = [f for f in self._findings if f.kind is not Kind.HANDLER_ERROR]
+            self._unraised = [f for f in self._unraised if f.kind not in HANDLER_KINDS]
+            self._findings = [f for f in self._findings if f.kind not in HANDLER_KINDS]
+
+    def _forget_framed(self) -> None:
+        """Free every framed reply the I/O loop cached (the server stopped)."""
+        with self._lock:
+            for handler in self._registry.pending():
+                handler.forget_framed()
+            for handler in self._registry.permanent:
+                handler.forget_framed()
 
     def clear_all_handlers(self) -> None:
         """Remove every handler and reset the ordered-failure state."""

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from types import TracebackType
+
+_OUR_DIR = str(Path(__file__).parent) + os.sep
+
 
 def _short(value: object, limit: int = 120) -> str:
     text = repr(value)
@@ -76,6 +82,25 @@ class HandlerTimeout(Error, TimeoutError):
 
 class HTTPDoubleFailure(AssertionError):
     """A test's HTTP traffic went wrong: raised at teardown and by ``check_*`` methods."""
+
+
+def hide_our_frames(exc: BaseException) -> None:
+    """Drop our own frames from an exception's traceback: pytest shows the rest.
+
+    A handler's exception passes through dispatch code of ours (and, with a handler
+    timeout, through another thread); a usage error is raised a few calls deep in ours.
+    The user needs their own frames only. The plugin skips this under ``--full-trace``.
+    """
+    kept = []
+    tb = exc.__traceback__
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(_OUR_DIR):
+            kept.append(tb)
+        tb = tb.tb_next
+    rebuilt: TracebackType | None = None
+    for entry in reversed(kept):
+        rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    exc.__traceback__ = rebuilt
 
 
 for _public in (

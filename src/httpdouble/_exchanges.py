@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from . import _masking
+from . import _body_masking, _masking
 
 if TYPE_CHECKING:
     from ._log import LogEntry
@@ -24,6 +24,7 @@ HEADER_LIMIT = 300
 HEADERS_KEPT = 30
 FAULT_PREFIX = "fault on purpose"
 MATCHED = "matched"
+NOT_DELIVERED = "answered, but the answer could not be sent"  # Outcome.NOT_DELIVERED
 
 
 def _cut(text: str, limit: int) -> str:
@@ -43,7 +44,8 @@ def _headers(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
 
 
 def body_data(raw: bytes, content_type: str) -> dict[str, Any]:
-    """Return a body as builtins: its text (cut), its size in bytes, and whether it is binary.
+    """Return a body as builtins: its text (cut, secrets masked), its size in bytes, and
+    whether it is binary.
 
     :param raw: the body as received or sent.
     :param content_type: the ``Content-Type`` header's value, or ``""``.
@@ -51,15 +53,28 @@ def body_data(raw: bytes, content_type: str) -> dict[str, Any]:
     head = raw[: BODY_LIMIT * 4]  # enough bytes for BODY_LIMIT characters of UTF-8
     text = head.decode("utf-8", "replace")
     binary = "\x00" in text or text.count("\ufffd") > len(text) // 10
-    shown = "" if binary else text[:BODY_LIMIT]
-    cut = binary or len(shown.encode("utf-8", "replace")) < len(raw)
+    if binary:
+        return {"text": "", "size": len(raw), "cut": True, "binary": True, "type": content_type}
+    # Secrets are masked in the whole body (up to a bound), then it is cut: a JSON
+    # body cut first would no longer decode.
+    whole = raw[: _body_masking.STRUCTURE_LIMIT]
+    masked = _body_masking.body(whole, content_type)
+    shown = masked[:BODY_LIMIT]
+    cut = len(shown) < len(masked) or len(whole) < len(raw)
     return {"text": shown, "size": len(raw), "cut": cut, "binary": binary, "type": content_type}
 
 
 def outcome_class(outcome: str) -> str:
-    """Return ``ok``, ``fault`` (a fault the test asked for) or ``problem`` for an outcome."""
+    """Return the class of an outcome: ``ok``, ``fault``, ``gone`` or ``problem``.
+
+    ``fault``: a fault the test asked for. ``gone``: the client left before the answer
+    (its own timeout, often against ``with_latency``). Neither is a problem: the terminal
+    and JSON report count none, so the HTML report does not either.
+    """
     if outcome == MATCHED:
         return "ok"
+    if outcome == NOT_DELIVERED:
+        return "gone"
     return "fault" if outcome.startswith(FAULT_PREFIX) else "problem"
 
 

@@ -41,6 +41,7 @@ from ._streaming import (
     encode_event,
     encode_events,
     fresh_body,
+    streamed_from,
 )
 
 HeadersType = Mapping[str, str] | Headers | list[tuple[str, str]] | None
@@ -92,13 +93,24 @@ def _plural(count: int) -> str:
 
 
 class StaticReply(NamedTuple):
-    """A static response as the dispatcher sends and logs it, built on its first use."""
+    """A static response as the dispatcher sends and logs it, built on its first use.
+
+    ``framed`` is the I/O loop's cache of the reply as bytes, one per kind of connection
+    (``2 * keep_alive + http10`` -> Date, head or whole reply, keep-alive, big body or
+    ``b""``): it lives on the reply, so it goes when its handler does, and its handler
+    frees it when cleared, used up or stopped (:meth:`RequestHandler.forget_framed`).
+    """
 
     source: object  # the ``request_handler`` it was built from
     status: str
     headers: list[tuple[str, str]]
     body: tuple[bytes]
-    logged: tuple[int, tuple[tuple[str, str], ...], bytes]
+    logged: tuple[int, tuple[tuple[str, str], ...], bytes]  # its body is ``body[0]``
+    framed: dict[int, tuple[bytes, bytes, bool, bytes]]
+
+
+class NoResponseError(LookupError):
+    """A handler was registered, but no ``respond_with_*`` was called on it."""
 
 
 class RequestHandler:
@@ -117,6 +129,7 @@ class RequestHandler:
         "matcher",
         "reply",
         "request_handler",
+        "retired",
         "seq",
         "times",
         "uses",
@@ -142,6 +155,8 @@ class RequestHandler:
         # A static response as sent and as logged, kept by the dispatcher after its first use
         # and valid while ``request_handler`` is the function it was built from.
         self.reply: StaticReply | None = None
+        # Cleared or used up: no framed reply is cached for it any more.
+        self.retired = False
         self.seq = next(_sequence)
         # Waits before the head and between streamed chunks, set by with_latency().
         self.latency: Latency | None = None
@@ -515,7 +530,7 @@ class RequestHandler:
         :raises LookupError: when no ``respond_with_*`` was called.
         """
         if self.request_handler is None:
-            raise LookupError(
+            raise NoResponseError(
                 f"the handler for {self.matcher.describe()} has no response;"
                 " call respond_with_data/json/response/handler on it"
             )
@@ -533,7 +548,7 @@ class RequestHandler:
             )
         for hook in self._hooks:
             response = hook(request, response)
-        return response
+        return streamed_from(response)
 
     def __repr__(self) -> str:
         # pytest-httpserver's form: suites compare it.
@@ -551,6 +566,18 @@ class RequestHandler:
         ``wait()`` waits for such a handler, and the teardown check reports it if unused.
         """
         return self.times is not None or self.handler_type is not HandlerType.PERMANENT
+
+    def forget_framed(self, retire: bool = False) -> None:
+        """Free the framed bytes cached for its reply (the caller holds the dispatcher's lock).
+
+        :param retire: the handler is gone from the server (cleared, or used up): nothing
+            is cached for it from now on.
+        """
+        if retire:
+            self.retired = True
+        reply = self.reply
+        if reply is not None:
+            reply.framed.clear()
 
     def use(self) -> bool:
         """Count one request served; return whether the handler is now used up."""

@@ -8,6 +8,7 @@ builtins, the only form that crosses an xdist process boundary.
 from __future__ import annotations
 
 import enum
+import re
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,11 +16,12 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from . import _masking
+from . import _body_masking, _masking
 from ._context import NO_CHECK_MARKER, TEARDOWN_CHECK_INI
 from ._log import Stamp
 from ._mismatch import Mismatch
 from ._replay import curl_line, expect_request_line
+from ._sides import drops_a_check, side_of
 
 BODY_LIMIT = 300
 HEADER_VALUE_LIMIT = 120
@@ -36,6 +38,7 @@ class Kind(enum.Enum):
     OUT_OF_ORDER = "ordered request out of order"
     REFUSED = "refused: an ordered request was out of order earlier"
     HANDLER_ERROR = "handler raised"
+    NO_RESPONSE = "handler has no response"
     HANDLER_ASSERTION = "handler assertion failed"
     UNUSED = "expectation never used"
     SHORTFALL = "expectation used too few times"
@@ -45,8 +48,26 @@ class Kind(enum.Enum):
     ASSERTION = "assertion added by the test"
 
 
+HANDLER_KINDS = frozenset({Kind.HANDLER_ERROR, Kind.NO_RESPONSE})
+"""The findings ``check_handler_errors`` raises (their cause), and ``check_assertions`` not."""
+
+
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_OR_LINE_END = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, *, one_line: bool = False) -> str:
+    """Return ``text`` with its control characters escaped (``\\x1b``): a request must
+    not clear the reader's terminal or forge lines of a CI log.
+
+    :param one_line: escape line ends too (a request line); else they and tabs stay.
+    """
+    pattern = _CONTROL_OR_LINE_END if one_line else _CONTROL
+    return pattern.sub(lambda found: f"\\x{ord(found.group(0)):02x}", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +75,8 @@ class RequestSummary:
     """The parts of a request a person needs to recognise it, cut to a readable size.
 
     Credentials are masked (see :ref:`secrets`): the values of ``Authorization``,
-    ``Cookie`` and similar headers, and of query parameters such as ``token``.
+    ``Cookie`` and similar headers, of query parameters such as ``token``, and of secret
+    keys and fields in the body (JSON at any depth, forms, multipart parts).
     """
 
     method: str
@@ -74,7 +96,10 @@ class RequestSummary:
             raw = request.get_data()
         except Exception as exc:  # a body that never arrived: describing it must not fail
             raw = f"(the body did not arrive: {exc})".encode()
-        body = _cut(raw.decode("utf-8", "replace"), BODY_LIMIT) if raw else ""
+        # Masked whole, then cut: a body cut first might no longer decode as JSON.
+        content_type = request.headers.get("Content-Type", "")
+        whole = raw[: _body_masking.STRUCTURE_LIMIT]
+        body = _cut(_body_masking.body(whole, content_type), BODY_LIMIT) if raw else ""
         return cls(
             method=request.method,
             path=request.path,
@@ -84,8 +109,9 @@ class RequestSummary:
         )
 
     def line(self) -> str:
-        """Return ``METHOD /path?query``."""
-        return f"{self.method} {self.path}" + (f"?{self.query}" if self.query else "")
+        """Return ``METHOD /path?query`` (control characters escaped)."""
+        line = f"{self.method} {self.path}" + (f"?{self.query}" if self.query else "")
+        return printable(line, one_line=True)
 
     def lines(self) -> list[str]:
         out = [self.line()]
@@ -127,10 +153,12 @@ class Finding:
 
     def __post_init__(self) -> None:
         # The one place where the expected side is masked, whoever builds the finding.
-        if self.kind is Kind.ASSERTION or _masking.showing_secrets():
-            return  # an assertion's text is the test's own words
+        # An assertion's text is the test's own words, but it often echoes what was sent.
+        if _masking.showing_secrets():
+            return
         object.__setattr__(self, "expected", _masking.text(self.expected))
         object.__setattr__(self, "closest", _masking.text(self.closest))
+        object.__setattr__(self, "shadowed_by", _masking.text(self.shadowed_by))
         object.__setattr__(
             self, "differences", tuple(_masking.mismatch(m) for m in self.differences)
         )
@@ -166,12 +194,19 @@ class Finding:
                 f"  shadowed by: {self.shadowed_by}"
                 " (registered earlier, matches every request this one would)"
             )
-        if self.request is not None and self.kind is Kind.NO_HANDLER:
+        # A handler pasted for the request as sent would drop a check the test has (a
+        # header the code did not send, say): the to-do says to fix the request instead.
+        if (
+            self.request is not None
+            and self.kind is Kind.NO_HANDLER
+            and not drops_a_check(self.differences)
+        ):
             out.append(f"  to match it: {expect_request_line(self.request)}")
+        if self.request is not None and self.kind is Kind.NO_HANDLER:
             out.append(f"  to replay it: {curl_line(self.request, self.base_url)}")
         if self.detail:
             out.extend(f"  {line}" for line in self.detail.rstrip().splitlines())
-        return out
+        return [printable(line) for line in out]
 
     def render(self) -> str:
         return "\n".join(self.lines())
@@ -231,13 +266,49 @@ class Finding:
 _OUR_DIR = str(Path(__file__).parent)
 
 
+def missing_key(exc: BaseException) -> str:
+    """Return what a handler's werkzeug ``BadRequestKeyError`` hides: the key it missed.
+
+    werkzeug's message names the key only in debug mode; the finding always does. Also
+    sets the exception's ``show_exception``, so its own message (in the cause's traceback
+    pytest prints) ends with ``KeyError: 'the key'``. ``""`` for any other exception.
+    """
+    from werkzeug.exceptions import BadRequestKeyError
+
+    if not isinstance(exc, BadRequestKeyError) or not exc.args:
+        return ""
+    exc.show_exception = True
+    key = exc.args[0]
+    return (
+        f"the request has no {key!r} (request.args[{key!r}], .form or .files raise it for"
+        f" a key the request lacks; .get({key!r}) returns None instead)"
+    )
+
+
+def out_of_order_words(came: str | None, due: str) -> str:
+    """Say what came in which order, for an ordered request out of order.
+
+    :param came: the later ordered handler the request matched, or ``None`` for none.
+    :param due: the ordered handler whose request was due first.
+    """
+    if came is None:
+        return (
+            f"order:    this request matches no ordered handler, and came while {due} was due;"
+            " while ordered handlers wait, each request must be the next one"
+            " (ordered_fall_through=True lets other requests reach the other handlers)"
+        )
+    return f"order:    {came} came before {due}; they were registered in the other order"
+
+
 def format_exception(exc: BaseException) -> str:
     """Return the traceback of a user's exception without our own frames, for ``detail``."""
+    key = missing_key(exc)
     tb = traceback.TracebackException.from_exception(exc)
     tb.stack = traceback.StackSummary.from_list(
         [frame for frame in tb.stack if not frame.filename.startswith(_OUR_DIR)]
     )
-    return "".join(tb.format()).rstrip()
+    text = "".join(tb.format()).rstrip()
+    return f"{text}\n{key}" if key else text
 
 
 def repeat_key(finding: Finding) -> tuple[Any, ...]:
@@ -286,6 +357,9 @@ def numbered_lines(
     for number, (count, finding) in enumerate(collapse(findings), 1):
         if cause is not None and finding.cause is cause:
             note = f"{type(cause).__name__}: its traceback is above, as the cause"
+            key = missing_key(cause)
+            if key:
+                note = f"{type(cause).__name__}: {key}; its traceback is above, as the cause"
             finding = replace(finding, detail=note)
         body = finding.lines()
         times = f"{count}x " if count > 1 else ""
@@ -297,7 +371,9 @@ def numbered_lines(
 
 def chained_cause(findings: list[Finding]) -> BaseException | None:
     """Return the user's exception that a failure for ``findings`` chains as its cause."""
-    return next((f.cause for f in findings if f.cause is not None), None)
+    # A handler with no response is said in full by its finding: no traceback to show.
+    causes = (f.cause for f in findings if f.kind is not Kind.NO_RESPONSE)
+    return next((cause for cause in causes if cause is not None), None)
 
 
 TURN_OFF_HINT = (
@@ -322,12 +398,36 @@ def failure_message(findings: list[Finding], *, at_teardown: bool) -> str:
     lines.extend(numbered_lines(findings, cause=chained_cause(findings)))
     lines.append("to do:")
     kinds = {f.kind for f in findings}
-    if kinds & {Kind.NO_HANDLER, Kind.OUT_OF_ORDER, Kind.REFUSED}:
+    no_handler = [f for f in findings if f.kind is Kind.NO_HANDLER]
+    sides = dict.fromkeys(side_of(m)[1] for f in no_handler for m in f.differences if m.actual)
+    lines.extend(f"  - {sentence}" for sentence in sides)
+    if any(not f.differences for f in no_handler) or kinds == {Kind.REFUSED}:
         lines.append(
             "  - register a handler for the request, or fix the request your code sends;"
             " httpserver.format_matchers() lists what is registered"
         )
-    if Kind.UNUSED in kinds:
+    out_of_order = [f for f in findings if f.kind is Kind.OUT_OF_ORDER]
+    if any(f.closest for f in out_of_order):  # matched no ordered handler: a wrong request
+        lines.append(
+            "  - the request matches no ordered handler: fix the request your code sends"
+            " (the closest above says how it differs from the one due), or register it"
+        )
+    if any(not f.closest for f in out_of_order):
+        lines.append(
+            "  - send the requests in the order their expect_ordered_request calls were made,"
+            " or make those calls in the order your code sends them"
+            + (
+                "; the refused requests came after the out-of-order one and follow from it"
+                if Kind.REFUSED in kinds
+                else ""
+            )
+        )
+    if any(f.kind is Kind.UNUSED and f.detail.startswith("taken by:") for f in findings):
+        lines.append(
+            "  - another handler answered the request an unused expectation was meant for:"
+            " register the narrower one first, or narrow the broader one"
+        )
+    if any(f.kind is Kind.UNUSED and not f.detail for f in findings):
         lines.append(
             "  - send the expected request, or remove the expectation"
             " (or make it permanent with expect_request)"
@@ -338,6 +438,11 @@ def failure_message(findings: list[Finding], *, at_teardown: bool) -> str:
         )
     if Kind.HANDLER_ERROR in kinds:
         lines.append("  - fix the handler function: its exception is chained above as the cause")
+    lines.extend(
+        f"  - call respond_with_data, respond_with_json, respond_with_response or"
+        f" respond_with_handler on the handler for {described}: it was registered without one"
+        for described in dict.fromkeys(f.expected for f in findings if f.kind is Kind.NO_RESPONSE)
+    )
     if Kind.HANDLER_ASSERTION in kinds:
         lines.append(
             "  - an assert in a handler function failed: its AssertionError is chained above"

@@ -7,14 +7,12 @@ import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ._context import NO_CHECK_MARKER, TEARDOWN_CHECK_INI
-from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError
+from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError, hide_our_frames
 from ._report import ReportMode, per_test_data
 from ._session import TEST_DATA, Role, State, state_of
 
@@ -109,7 +107,9 @@ def _start_server(
     # the kernel gives the port to our listening socket in one step.
     source = _pick_port if port == 0 and state.ports.uses_portpicker else None
     try:
-        server = HTTPServer(host, port, ssl_context=ssl_context, port_source=source)
+        server = HTTPServer(
+            host, port, ssl_context=ssl_context, port_source=source, keep_alive=state.keep_alive
+        )
     except HTTPDoubleUsageError as exc:
         if exc.argument != "host":
             raise
@@ -157,12 +157,12 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
     )
     # A test may change these for itself; the next test gets them back.
     handler_timeout, limits = server.handler_timeout, server.limits
-    fall_through = server.ordered_fall_through
+    fall_through, keep_alive = server.ordered_fall_through, server.keep_alive
     start = time.time()
     yield server
     span = (start, time.time())
     server.handler_timeout, server.limits = handler_timeout, limits
-    server.ordered_fall_through = fall_through
+    server.ordered_fall_through, server.keep_alive = fall_through, keep_alive
     # Rebuilding log objects costs time: only the "all" and the HTML reports need them.
     keep = state.mode is ReportMode.ALL or state.exchanges
     entries = server.log_entries if keep else []
@@ -194,7 +194,7 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
 
         cause = chained_cause(findings)
         if cause is not None and not request.config.getoption("fulltrace", False):
-            _hide_our_frames(cause)
+            hide_our_frames(cause)
         raise HTTPDoubleFailure(failure_message(findings, at_teardown=hint)) from cause
 
 
@@ -203,28 +203,6 @@ def _between_tests(finding: Finding, previous_test: str | None) -> Finding:
 
     stamp = finding.stamp
     return replace(finding, stamp=Stamp(None, previous_test, stamp.worker, stamp.time))
-
-
-_OUR_DIR = str(Path(__file__).parent)
-
-
-def _hide_our_frames(exc: BaseException) -> None:
-    """Drop our own frames from the traceback of a user's exception: pytest shows the rest.
-
-    A handler's exception passes through dispatch code of ours (and, with a handler
-    timeout, through another thread); the user needs the handler's frames only.
-    ``--full-trace`` keeps them all.
-    """
-    kept = []
-    tb = exc.__traceback__
-    while tb is not None:
-        if not tb.tb_frame.f_code.co_filename.startswith(_OUR_DIR):
-            kept.append(tb)
-        tb = tb.tb_next
-    rebuilt: TracebackType | None = None
-    for entry in reversed(kept):
-        rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
-    exc.__traceback__ = rebuilt
 
 
 @pytest.fixture(scope="session")

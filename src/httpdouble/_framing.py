@@ -165,6 +165,23 @@ def frame(
 
     :raises BadResponse: when the status or a header cannot be sent as HTTP/1.1.
     """
+    head, sent, keep_alive = frame_parts(status_line, headers, body, keep_alive, is_head, http10)
+    return head + sent if sent else head, keep_alive
+
+
+def frame_parts(
+    status_line: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    keep_alive: bool,
+    is_head: bool,
+    http10: bool,
+) -> tuple[bytes, bytes, bool]:
+    """Return the head as bytes, the body to send after it (``body`` itself, or ``b""``),
+    and whether the connection stays open: a big body is sent as it is, never copied.
+
+    :raises BadResponse: when the status or a header cannot be sent as HTTP/1.1.
+    """
     if type(headers) is PreparedHeaders:
         encoded, has_length, has_date, closes = headers.encoded
     else:
@@ -182,6 +199,5 @@ def frame(
     elif http10:
         head.append(b"Connection: keep-alive\r\n")
     head.append(b"\r\n")
-    if not is_head and code not in NO_BODY_STATUS:
-        head.append(body)
-    return b"".join(head), keep_alive
+    sent = body if not is_head and code not in NO_BODY_STATUS else b""
+    return b"".join(head), sent, keep_alive

@@ -87,7 +87,9 @@ def parse_head(buf: bytearray, info: ConnectionInfo, limits: Limits) -> Parsed |
     if not http10 and "HTTP_HOST" not in environ:
         return HAND_OVER
     connection = environ.get("HTTP_CONNECTION", "").lower()
-    keep_alive = "keep-alive" in connection if http10 else "close" not in connection
+    keep_alive = info.keep_alive and (
+        "keep-alive" in connection if http10 else "close" not in connection
+    )
     used = end + 4
     body = b""
     length_text = environ.get("CONTENT_LENGTH")

@@ -24,7 +24,7 @@ TIMELINE_WIDTH = 1000
 TIMELINE_COLUMNS = 1000  # marks of one worker and class that share a column are drawn once
 ROW_HEIGHT = 26
 LABEL_WIDTH = 110
-_CLASS_ORDER = ("ok", "fault", "problem")  # drawn in this order: problems stay on top
+_CLASS_ORDER = ("ok", "gone", "fault", "problem")  # drawn in this order: problems stay on top
 _OUTSIDE = (OUTSIDE, UNCHECKED)  # problem groups of a worker, not of one test
 _BY_TEST = (TEARDOWN, CHECK_OFF)
 
@@ -299,7 +299,7 @@ def _tests(
     for i, test in enumerate(report["tests"]):
         exchanges = test.get("exchanges") or []
         findings = findings_of[i]
-        bad = len(findings) + sum(outcome_class(x["outcome"]) == "problem" for x in exchanges)
+        bad = len(findings)  # the report's own count of this test: as the terminal and JSON say
         words = [test["nodeid"], test["worker"]]
         words.extend(f"{x['method']} {x['target']} {x['status']}" for x in exchanges)
         words.extend(test.get("request_lines") or ())
@@ -329,6 +329,7 @@ LEGEND = (
     '<p class="legend">a band: a test; a mark: a request (click it)'
     '<span class="ok"></span>answered by a handler<span class="problem"></span>a problem'
     '<span class="fault"></span>a fault the test asked for'
+    '<span class="gone"></span>the client left before the answer (its timeout)'
     '<span class="outside"></span>a problem outside any test</p>'
 )
 

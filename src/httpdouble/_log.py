@@ -125,7 +125,10 @@ def _unpack_request(items: dict[str, Any] | RawRequest, body: bytes) -> Request:
 PackedResponse = tuple[int, tuple[tuple[str, str], ...], bytes]
 LogHandle = tuple["_Segment", int]
 """Where a record is in a :class:`RequestLog`: (its segment, its index there)."""
+# A static reply's body this big or bigger is logged by reference (see append_record).
+SHARED_BODY_BYTES = 1024
 _RESPONSE = slice(2, 5)  # status, headers, body in a record
+_BODY = 4
 _OUTCOME = 5
 
 
@@ -213,7 +216,7 @@ class _Segment:
     ``clear()`` starts a new segment; views taken before it keep reading the old one.
     """
 
-    __slots__ = ("amends", "data", "decoded", "ends", "gaps")
+    __slots__ = ("amends", "data", "decoded", "ends", "gaps", "shared", "shared_at")
 
     def __init__(self) -> None:
         self.data = bytearray()
@@ -227,6 +230,11 @@ class _Segment:
         # Record index -> its entry, filled as readers ask: a record is decoded once. Only
         # what was read is here, so an unread log still holds no objects.
         self.decoded: dict[int, LogEntry] = {}
+        # The bodies of static replies, each kept once (a reference, never a copy): a record
+        # of such a reply holds its index here instead of the bytes. ``shared_at`` maps
+        # ``id(body)`` to that index; the ids stay valid since ``shared`` holds the bodies.
+        self.shared: list[bytes] = []
+        self.shared_at: dict[int, int] = {}
 
 
 _CHUNK = 512  # records decoded per locked copy when a reader walks the log
@@ -246,20 +254,46 @@ class RequestLog:
         self._segment = _Segment()
         self.total = 0
 
-    def append_record(self, record: _Record) -> LogHandle:
-        """Append ``record``; return a handle for :meth:`amend`."""
+    def append_record(self, record: _Record, shared: bool = False) -> LogHandle:
+        """Append ``record``; return a handle for :meth:`amend`.
+
+        :param shared: the response body is a static reply's, the same object for every
+            request it answers: the log keeps a reference to it, not a copy per request
+            (a body under :data:`SHARED_BODY_BYTES` is copied: that is cheaper).
+        """
+        if shared and len(record[_BODY]) >= SHARED_BODY_BYTES:
+            return self._append_shared(record)
         try:
             blob = marshal.dumps(record)
         except ValueError:  # an object in the environ or a header: keep what is text
             blob = marshal.dumps(_plain(record))
         with self._lock:
+            return self._append(blob, record[0] is None)
+
+    def _append_shared(self, record: _Record) -> LogHandle:
+        body = record[_BODY]
+        with self._lock:  # the index belongs to the segment the record goes to
             segment = self._segment
-            if record[0] is None:  # no request: it has no place among the parsed ones
-                segment.gaps.append(len(segment.ends) - len(segment.gaps))
-            segment.data += blob
-            segment.ends.append(len(segment.data))
-            self.total += 1
-            return segment, len(segment.ends) - 1
+            index = segment.shared_at.get(id(body))
+            if index is None:
+                index = segment.shared_at[id(body)] = len(segment.shared)
+                segment.shared.append(body)
+            slim = (*record[:_BODY], index, *record[_BODY + 1 :])
+            try:
+                blob = marshal.dumps(slim)
+            except ValueError:  # an object in the environ or a header: keep what is text
+                blob = marshal.dumps(_plain(slim))
+            return self._append(blob, record[0] is None)
+
+    def _append(self, blob: bytes, unparsed: bool) -> LogHandle:
+        """Append one marshalled record; the caller holds the lock."""
+        segment = self._segment
+        if unparsed:  # no request: it has no place among the parsed ones
+            segment.gaps.append(len(segment.ends) - len(segment.gaps))
+        segment.data += blob
+        segment.ends.append(len(segment.data))
+        self.total += 1
+        return segment, len(segment.ends) - 1
 
     def amend(
         self, handle: LogHandle, outcome: Outcome, response: PackedResponse | None = None
@@ -330,9 +364,13 @@ class RequestLog:
                 span = memoryview(segment.data[base : segment.ends[last]])
                 ends = segment.ends[first : last + 1]
             fresh = {}
+            shared = segment.shared  # appended to, never changed: no lock to read it
             for index in missing:  # decoded outside the lock: the server keeps appending
                 begin = ends[index - first - 1] - base if index > first else 0
-                fresh[index] = _unpack(marshal.loads(span[begin : ends[index - first] - base]))
+                record = marshal.loads(span[begin : ends[index - first] - base])
+                if type(record[_BODY]) is int:  # a static reply's body, kept once
+                    record = (*record[:_BODY], shared[record[_BODY]], *record[_BODY + 1 :])
+                fresh[index] = _unpack(record)
             with self._lock:  # two readers may decode one record: every reader gets the first
                 if segment.amends == amends:  # else a record changed meanwhile: decode again
                     for index, decoded in fresh.items():

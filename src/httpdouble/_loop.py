@@ -14,22 +14,30 @@ an ``Expect: 100-continue`` to answer, and every request the bulk parser is not
 sure of (the strict reader of :mod:`._request` answers those exactly as
 before). The thread serves that one request and gives the connection back.
 HTTPS connections are served by threads from accept to close.
+
+The loop is fair and frugal: it answers at most :data:`REQUESTS_PER_TURN` requests of a
+connection before the others get theirs; it sends a big body after its head without
+copying it; and when accepting fails for want of descriptors it stops accepting for a
+moment (one finding), serving the connections it has, instead of spinning.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import errno
 import selectors
 import socket
+import sys
 import threading
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from ._conn import Conn, advance
 from ._dispatch import Begun, RequestDispatcher
-from ._expectations import StaticReply
-from ._framing import DATE, BadResponse, error_response, frame
+from ._framing import DATE, BadResponse, error_response, frame_parts
 from ._head import HAND_OVER, parse_head
 from ._request import ConnectionInfo, Limits
 from ._responses import runs_no_user_code
@@ -37,106 +45,19 @@ from ._wire import Pending, Reports
 
 _READ_BYTES = 65536
 _ACCEPTS_PER_WAKE = 64  # connections accepted in one go before others get a turn
-_FRAMED_MAX = 256  # framed replies kept; the cache starts over when full
+# Requests of one connection answered in a row before the other connections get a turn:
+# a client pipelining thousands of requests must not hold up the others for their time.
+REQUESTS_PER_TURN = 16
+# Out of file descriptors (or buffers): accepting stops this long, doubling up to the
+# maximum while it lasts; the open connections are served meanwhile.
+_ACCEPT_PAUSE_FIRST = 0.05
+_ACCEPT_PAUSE_MAX = 1.0
+_EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+# A body at least this big is sent after its head in the same call (``sendmsg``), never
+# copied into one block with it: a reply of megabytes costs no copy per framing.
+_SPLIT_BYTES = 16384 if hasattr(socket.socket, "sendmsg") else sys.maxsize
 _LISTENER = object()
 _WAKE = object()
-
-
-class Conn:
-    """One connection the loop owns: its socket, peer, unread bytes and unsent reply."""
-
-    __slots__ = (
-        "address",
-        "buf",
-        "close_after",
-        "facts",
-        "info",
-        "out",
-        "out_environ",
-        "owner",
-        "sock",
-    )
-
-    def __init__(
-        self,
-        sock: socket.socket,
-        address: Any,
-        info: ConnectionInfo,
-        buf: bytearray,
-        owner: IOLoop,
-    ) -> None:
-        self.owner = owner  # a thread gives the connection back to this loop, or closes it
-        self.sock = sock
-        self.address = address
-        self.info = info
-        # What the log keeps of the connection, with each request's head.
-        self.facts = (
-            info.remote_addr,
-            info.remote_port,
-            info.server_name,
-            info.server_port,
-            info.scheme,
-        )
-        self.buf = buf
-        self.out: memoryview | None = None
-        self.out_environ: dict[str, Any] | None = None
-        self.close_after = False
-
-
-class ConnReader:
-    """Buffered reads of one connection whose unread bytes can be handed on.
-
-    What a thread reads for the I/O loop: it starts with the bytes the loop had
-    read already, and what the thread did not use goes back to the loop.
-    """
-
-    __slots__ = ("buf", "sock")
-
-    def __init__(self, sock: socket.socket, buf: bytearray) -> None:
-        self.sock = sock
-        self.buf = buf
-
-    def _fill(self) -> bool:
-        data = self.sock.recv(65536)
-        self.buf += data
-        return bool(data)
-
-    def peek(self, size: int = 1) -> bytes:
-        if not self.buf:
-            self._fill()
-        return bytes(self.buf[: max(size, 1)])
-
-    def readline(self, limit: int = -1) -> bytes:
-        buf = self.buf
-        start = 0
-        while True:
-            found = buf.find(b"\n", start)
-            if found >= 0 and (limit < 0 or found < limit):
-                size = found + 1
-                break
-            if 0 <= limit <= len(buf):
-                size = limit
-                break
-            start = len(buf)
-            if not self._fill():
-                size = len(buf)
-                break
-        line = bytes(buf[:size])
-        del buf[:size]
-        return line
-
-    def read(self, size: int = -1) -> bytes:
-        buf = self.buf
-        while (size < 0 or len(buf) < size) and self._fill():
-            pass
-        if size < 0:
-            size = len(buf)
-        data = bytes(buf[:size])
-        del buf[:size]
-        return data
-
-    def close(self) -> None:
-        """Nothing to release: the socket is its owner's."""
 
 
 HandOver = Callable[[Conn, "Pending | None"], None]
@@ -154,6 +75,8 @@ class IOLoop:
         to a thread.
     :param accept_tls: takes a new connection of an HTTPS server (served by a thread).
     :param internal_error: records an exception of ours (the connection then closes).
+    :param exhausted: records that accepting failed for want of file descriptors or
+        memory (once per run; the loop stops accepting for a moment, and retries).
     """
 
     def __init__(
@@ -169,6 +92,7 @@ class IOLoop:
         hand_over: HandOver,
         accept_tls: Callable[[socket.socket], None] | None,
         internal_error: Callable[[Exception], None],
+        exhausted: Callable[[OSError], None],
     ) -> None:
         self._listeners = listeners
         self._wake = wake
@@ -182,13 +106,19 @@ class IOLoop:
         self._hand_over = hand_over
         self._accept_tls = accept_tls
         self._internal_error = internal_error
+        self._exhausted = exhausted
         self._selector = selectors.DefaultSelector()
         self._conns: dict[socket.socket, Conn] = {}
         self._lock = threading.Lock()
         self._returned: collections.deque[Conn] = collections.deque()
-        # (reply id, keep-alive, HTTP/1.0) -> (reply, Date text, bytes, keep-alive)
-        self._framed: dict[tuple[int, bool, bool], tuple[StaticReply, bytes, bytes, bool]] = {}
+        # Connections with requests left over from their last turn, served in order.
+        self._ready: collections.deque[Conn] = collections.deque()
         self._closed = False
+        # Accepting paused for want of descriptors: until when (monotonic), and how long
+        # the next pause is; whether that was reported this run.
+        self._paused_until: float | None = None
+        self._pause = 0.0
+        self._exhaustion_reported = False
 
     # ------------------------------------------------------------------ the loop
 
@@ -202,7 +132,14 @@ class IOLoop:
             selector.register(self._wake, selectors.EVENT_READ, _WAKE)
             ready.set()
             while True:
-                for key, mask in selector.select():
+                waiting = len(self._ready)
+                if waiting:
+                    timeout: float | None = 0.0
+                elif self._paused_until is None:
+                    timeout = None
+                else:
+                    timeout = self._accept_timeout()
+                for key, mask in selector.select(timeout):
                     data = key.data
                     try:
                         if data is _WAKE:
@@ -222,6 +159,12 @@ class IOLoop:
                         self._internal_error(exc)
                         if isinstance(data, Conn):
                             self._drop(data)
+                if waiting:
+                    self._next_turns(waiting)
+                if self._paused_until is not None and time.monotonic() >= self._paused_until:
+                    self._paused_until = None
+                    for listener in self._listeners:
+                        selector.register(listener, selectors.EVENT_READ, _LISTENER)
         finally:
             with self._lock:
                 self._closed = True
@@ -250,21 +193,66 @@ class IOLoop:
 
     def _accept(self, listener: socket.socket) -> None:
         if self._accept_tls is not None:
-            self._accept_tls(listener)
+            try:
+                self._accept_tls(listener)
+            except OSError as exc:
+                self._accept_failed(exc)
+            else:
+                self._pause = 0.0
             return
         for _ in range(_ACCEPTS_PER_WAKE):
             try:
                 sock, address = listener.accept()
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
                 return
-            except OSError as exc:  # out of file descriptors, say: the next wake retries
-                self._internal_error(exc)
+            except OSError as exc:
+                self._accept_failed(exc)
                 return
+            self._pause = 0.0  # descriptors came back: the next shortage starts short
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn = Conn(sock, address, self._info(address), bytearray(), self)
             self._conns[sock] = conn
             self._selector.register(sock, selectors.EVENT_READ, conn)
+
+    def _accept_failed(self, exc: OSError) -> None:
+        """Out of descriptors: stop accepting for a while, instead of spinning on the listener
+        (it stays readable) and recording the same error thousands of times a second."""
+        if exc.errno not in _EXHAUSTED:
+            self._internal_error(exc)
+            return
+        if not self._exhaustion_reported:
+            self._exhaustion_reported = True
+            self._exhausted(exc)
+        if self._paused_until is None:
+            for listener in self._listeners:
+                self._selector.unregister(listener)
+        self._pause = min(max(self._pause * 2, _ACCEPT_PAUSE_FIRST), _ACCEPT_PAUSE_MAX)
+        self._paused_until = time.monotonic() + self._pause
+
+    def _accept_timeout(self) -> float:
+        """How long the loop may wait for events while accepting is paused."""
+        assert self._paused_until is not None
+        return max(0.0, self._paused_until - time.monotonic())
+
+    def _next_turns(self, count: int) -> None:
+        """Serve the next turn of the ``count`` connections that waited longest."""
+        for _ in range(count):
+            conn = self._ready.popleft()
+            if self._conns.get(conn.sock) is not conn:  # pragma: no cover - closed meanwhile
+                continue
+            self._selector.register(conn.sock, selectors.EVENT_READ, conn)
+            try:
+                self._serve(conn)
+            except Exception as exc:  # a bug of ours: reported; the others are served
+                self._internal_error(exc)
+                self._drop(conn)
+
+    def _defer(self, conn: Conn) -> None:
+        """Its turn is over: the requests left in its buffer wait for the next one (it is
+        not read meanwhile: a flood stays in the client's socket, not in our memory)."""
+        self._selector.unregister(conn.sock)
+        self._ready.append(conn)
 
     def _take_returned(self) -> None:
         while True:
@@ -321,7 +309,12 @@ class IOLoop:
         """Answer the requests waiting in the buffer, until one needs more or a thread."""
         dispatcher = self._dispatcher
         buf = conn.buf
+        turn = 0
         while buf:
+            turn += 1
+            if turn > REQUESTS_PER_TURN:
+                self._defer(conn)
+                return
             # RFC 9112 2.2: empty lines before a request are ignored (some clients send one
             # after a body); a lone CR may be the start of one.
             while buf[:2] == b"\r\n" or buf[:1] == b"\n":
@@ -363,25 +356,27 @@ class IOLoop:
                 return
             reply = begun.reply
             http10 = environ["SERVER_PROTOCOL"] == "HTTP/1.0"
-            # The whole reply is the same for a second (its Date): framed once per second.
+            # The whole reply is the same for a second (its Date): framed once per second,
+            # and kept on the reply, so it lives and dies with its handler.
             date = DATE.get()
-            key = (id(reply), keep_alive, http10)
-            framed = self._framed.get(key)
-            if framed is not None and framed[0] is reply and framed[1] is date:
-                data, keep_alive = framed[2], framed[3]
+            kind = 2 * keep_alive + http10
+            framed = reply.framed.get(kind)
+            if framed is not None and framed[0] is date:
+                data, keep_alive, tail = framed[1], framed[2], framed[3]
             else:
                 try:
-                    data, keep_alive = frame(
-                        reply.status, reply.headers, reply.body[0], keep_alive, False, http10
+                    data, tail, keep_alive = _framed(
+                        reply.status, reply.headers, reply.body[0], keep_alive, http10
                     )
                 except BadResponse as exc:  # pragma: no cover - cached replies were sent before
                     self._internal_error(exc)
                     self._close(conn)
                     return
-                if len(self._framed) >= _FRAMED_MAX:
-                    self._framed.clear()
-                self._framed[key] = (reply, date, data, keep_alive)
-            if not self._send(conn, data, environ, keep_alive):
+                handler = begun.handler
+                with dispatcher._lock:  # clear() may retire the handler meanwhile
+                    if handler is not None and not handler.retired:
+                        reply.framed[kind] = (date, data, keep_alive, tail)
+            if not self._send(conn, data, environ, keep_alive, tail):
                 return
 
     def _first_use(
@@ -403,39 +398,50 @@ class IOLoop:
             return self._send(conn, data, environ, False)
         status, headers = captured
         body = b"".join(result)
+        tail = b""
         try:
-            data, keep_alive = frame(
-                status, headers, body, keep_alive, False, environ["SERVER_PROTOCOL"] == "HTTP/1.0"
+            data, tail, keep_alive = _framed(
+                status, headers, body, keep_alive, environ["SERVER_PROTOCOL"] == "HTTP/1.0"
             )
         except BadResponse as exc:
             data, keep_alive = self._reports.bad_response(environ, exc, str(exc)), False
-        return self._send(conn, data, environ, keep_alive)
+        return self._send(conn, data, environ, keep_alive, tail)
 
-    def _send(self, conn: Conn, data: bytes, environ: dict[str, Any], keep_alive: bool) -> bool:
-        """Send a reply; return whether the loop may read the next request now."""
+    def _send(
+        self,
+        conn: Conn,
+        data: bytes,
+        environ: dict[str, Any],
+        keep_alive: bool,
+        tail: bytes = b"",
+    ) -> bool:
+        """Send a reply (``data``, then ``tail``, a big body, if any); return whether the
+        loop may read the next request now."""
         try:
-            sent = conn.sock.send(data)
+            sent = conn.sock.sendmsg((data, tail)) if tail else conn.sock.send(data)
         except (BlockingIOError, InterruptedError):
             sent = 0
         except OSError:
             self._reports.undelivered(environ)
             self._close(conn)
             return False
-        if sent == len(data):
+        if sent == len(data) + len(tail):
             if not keep_alive:
                 self._close(conn)
             return keep_alive
         # The client reads slowly: the rest goes out as it reads; no request is read meanwhile.
-        conn.out = memoryview(data)[sent:]
+        out = [memoryview(data), memoryview(tail)] if tail else [memoryview(data)]
+        conn.out = advance(out, sent)
         conn.out_environ = environ
         conn.close_after = not keep_alive
         self._selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
         return False
 
     def _flush(self, conn: Conn) -> None:
-        assert conn.out is not None
+        out = conn.out
+        assert out is not None
         try:
-            sent = conn.sock.send(conn.out)
+            sent = conn.sock.sendmsg(out) if len(out) > 1 else conn.sock.send(out[0])
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
@@ -443,8 +449,7 @@ class IOLoop:
             self._reports.undelivered(conn.out_environ)
             self._close(conn)
             return
-        conn.out = conn.out[sent:]
-        if conn.out:
+        if advance(out, sent):
             return
         conn.out = conn.out_environ = None
         if conn.close_after:
@@ -452,6 +457,17 @@ class IOLoop:
             return
         self._selector.modify(conn.sock, selectors.EVENT_READ, conn)
         self._serve(conn)
+
+
+def _framed(
+    status: str, headers: list[tuple[str, str]], body: bytes, keep_alive: bool, http10: bool
+) -> tuple[bytes, bytes, bool]:
+    """The reply as one block of bytes, or its head and its big body apart (see _SPLIT_BYTES);
+    and whether the connection stays open."""
+    head, sent, keep_alive = frame_parts(status, headers, body, keep_alive, False, http10)
+    if len(sent) < _SPLIT_BYTES:
+        return head + sent, b"", keep_alive
+    return head, sent, keep_alive
 
 
 def _built_here(begun: Begun) -> bool:

@@ -1,4 +1,5 @@
-"""Secrets kept out of what we print: credentials in headers and query strings, masked.
+"""Secrets kept out of what we print: credentials in headers, query strings, bodies and
+differences, masked.
 
 Reports, no-handler bodies, teardown failures, JSON and JUnit output are read in CI logs
 that many people see, so a credential a test sends (or expects) is shown masked there:
@@ -6,75 +7,62 @@ its scheme, a short prefix and its length, enough to tell two values apart, and,
 expected and actual pair, the position where they first differ. Setting the environment
 variable ``HTTPDOUBLE_SHOW_SECRETS=1`` shows them in full.
 
-Findings are masked where they are built (:class:`~httpdouble.RequestSummary` and
-:class:`~httpdouble.Finding`), so every output made from them is masked alike.
+Which names are secrets is decided in one place, :mod:`httpdouble._secret_names`; bodies
+are masked by :mod:`httpdouble._body_masking`. Findings are masked where they are built
+(:class:`~httpdouble.RequestSummary` and :class:`~httpdouble.Finding`), and logged
+exchanges where they become builtins (:mod:`httpdouble._exchanges`), so every output
+made from them (terminal, JSON, HTML, JUnit, pytest-html) is masked alike.
 """
 
 from __future__ import annotations
 
 import ast
-import os
 import re
 
+from ._body_masking import (
+    PAIR,
+    mask_form,
+    mask_multipart,
+    mask_pairs,
+    masked_value,
+    value_end,
+)
 from ._mismatch import Mismatch
+from ._secret_names import (
+    MASKED,
+    SHOW_SECRETS_ENV,
+    first_difference,
+    is_secret_header,
+    is_secret_name,
+    mask,
+    showing_secrets,
+)
 
-SHOW_SECRETS_ENV = "HTTPDOUBLE_SHOW_SECRETS"
+__all__ = [
+    "SHOW_SECRETS_ENV",
+    "first_difference",
+    "header_value",
+    "is_secret_header",
+    "is_secret_name",
+    "is_secret_param",
+    "mask",
+    "mismatch",
+    "query",
+    "showing_secrets",
+    "text",
+]
 
-_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
-_SECRET_HEADER_WORDS = ("token", "key", "secret")
-_SECRET_PARAM_WORDS = ("token", "key", "secret", "password", "passwd")
-_PREFIX = 2  # characters of a credential shown, at most a quarter of it
-_MASKED = re.compile(r"…\(len \d+\)")
+_MASKED = MASKED
+is_secret_param = is_secret_name  # one rule for every name (kept for its callers)
 
-# ``name=value`` in a query string (raw, or quoted as a matcher shows it).
-_QUERY_PAIR = re.compile(r"(?:(?<=^)|(?<=[?&'\"\s]))([^=&'\"\s]+)=([^&'\"\s#]+)")
-# ``'name': 'value'`` or ``'name': ['a', 'b']`` in a mapping's repr.
-_MAPPING_ITEM = re.compile(r"'([^'\\]*)': ('(?:[^'\\]|\\.)*'|\[[^\]]*\])")
-_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'")
 # ``header Name='value'`` in a matcher's description.
 _DESCRIBED_HEADER = re.compile(r"header ([^=\s]+)=('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")
-
-
-def showing_secrets() -> bool:
-    """Return whether ``HTTPDOUBLE_SHOW_SECRETS`` asks for secrets in full."""
-    return os.environ.get(SHOW_SECRETS_ENV, "").strip().lower() not in ("", "0", "false", "no")
-
-
-def is_secret_header(name: str) -> bool:
-    """Return whether a header's value is a credential (case-insensitive name)."""
-    lower = name.lower()
-    return lower in _SECRET_HEADERS or any(word in lower for word in _SECRET_HEADER_WORDS)
-
-
-def is_secret_param(name: str) -> bool:
-    """Return whether a query parameter's value is a credential (case-insensitive name)."""
-    lower = name.lower()
-    return any(word in lower for word in _SECRET_PARAM_WORDS)
-
-
-def mask(value: str) -> str:
-    """Return ``value`` masked: ``'Bearer s3cr3t-token'`` becomes ``'Bearer s3…(len 19)'``.
-
-    An auth scheme (a first word of letters) stays; of the rest, at most two characters
-    and never more than a quarter of it are shown. The length is the whole value's.
-    """
-    if _MASKED.search(value):
-        return value  # masked already (a finding rebuilt from JSON)
-    scheme, space, credential = value.partition(" ")
-    if not (space and scheme.isalpha() and credential):
-        scheme, space, credential = "", "", value
-    shown = credential[: min(_PREFIX, len(credential) // 4)]
-    return f"{scheme}{space}{shown}…(len {len(value)})"
-
-
-def first_difference(expected: str, actual: str) -> int | None:
-    """Return the 1-based position where two strings first differ, ``None`` if equal."""
-    if expected == actual:
-        return None
-    for position, (one, other) in enumerate(zip(expected, actual, strict=False), 1):
-        if one != other:
-            return position
-    return min(len(expected), len(actual)) + 1
+# The names inside a difference's field: ``user.password``, ``items[0]``, ``['a b']``.
+_FIELD_NAME = re.compile(r"\['((?:[^'\\]|\\.)*)'\]|[A-Za-z_][\w-]*")
+# Words that start a shown value which is a description, not a value.
+_EXTRA = re.compile(
+    r"^(extra key '(?:[^'\\]|\\.)*': |extra field '(?:[^'\\]|\\.)*' = |extra item )"
+)
 
 
 def header_value(name: str, value: str) -> str:
@@ -88,29 +76,7 @@ def query(query_string: str) -> str:
     """Return a query string with the values of credential-like parameters masked."""
     if showing_secrets():
         return query_string
-    return _QUERY_PAIR.sub(_mask_pair, query_string)
-
-
-def _mask_pair(match: re.Match[str]) -> str:
-    name, value = match.group(1), match.group(2)
-    if not is_secret_param(name) or "…" in value:
-        return match.group(0)
-    return f"{name}={mask(value)}"
-
-
-def _mask_quoted(match: re.Match[str]) -> str:
-    try:
-        value = ast.literal_eval(match.group(0))
-    except (ValueError, SyntaxError):
-        return "'…'"
-    return repr(mask(value)) if isinstance(value, str) else match.group(0)
-
-
-def _mask_item(match: re.Match[str]) -> str:
-    name, value = match.group(1), match.group(2)
-    if not is_secret_param(name) or "…" in value:
-        return match.group(0)
-    return f"'{name}': {_QUOTED.sub(_mask_quoted, value)}"
+    return mask_form(query_string)
 
 
 def _mask_header(match: re.Match[str]) -> str:
@@ -122,16 +88,27 @@ def _mask_header(match: re.Match[str]) -> str:
 
 
 def text(described: str) -> str:
-    """Return a matcher's description (or a query shown as text) with its credentials masked.
+    """Return a text that shows values by name (a matcher's description, a difference, a
+    body shown in part) with the values of secret names masked.
 
-    Covers ``header Name='value'`` for credential headers, and credential-like parameters
-    in a query string (``token=...``) or a mapping (``{'token': '...'}``).
+    Covers ``header Name='value'`` for credential headers, ``'name': value`` and
+    ``"name": value`` pairs at any depth (a repr, a JSON text), ``name=value`` pairs (a
+    query string, a form body) and the parts of a multipart body.
     """
     if showing_secrets() or not described:
         return described
     masked = _DESCRIBED_HEADER.sub(_mask_header, described)
-    masked = _MAPPING_ITEM.sub(_mask_item, masked)
-    return _QUERY_PAIR.sub(_mask_pair, masked)
+    masked = mask_pairs(masked)
+    if "name=" in masked:
+        masked = mask_multipart(masked)
+    return PAIR.sub(_mask_query_pair, masked)
+
+
+def _mask_query_pair(match: re.Match[str]) -> str:
+    name, value = match.group(1), match.group(2)
+    if not is_secret_name(name) or "…" in value:
+        return match.group(0)
+    return f"{name}={mask(value)}"
 
 
 def _unquote(shown: str) -> str | None:
@@ -142,15 +119,75 @@ def _unquote(shown: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _secret_field(field: str) -> bool:
+    """Whether a difference's field names a secret: ``json user.password``, ``form token``.
+
+    Any field whose words after the first (``json``, ``json_contains``, ``form``,
+    ``query_string``, and a new body argument such as ``data_form`` alike) name a key,
+    field or parameter is checked the same way, by :func:`is_secret_name`.
+    """
+    kind, _, where = field.partition(" ")
+    if kind == "multipart":  # ``multipart NAME content``: only the content is secret
+        name, _, part = where.rpartition(" ")
+        return part == "content" and is_secret_name(name)
+    if kind in ("header", "cookie") or where.startswith("at byte "):
+        return False  # headers have their own rule; cookies are masked where they are built
+    return any(
+        is_secret_name(found.group(1) if found.group(1) is not None else found.group(0))
+        for found in _FIELD_NAME.finditer(where)
+    )
+
+
+def _leading_value(shown: str) -> tuple[str, str, str]:
+    """Split a shown value into ``(words before it, the value as shown, what follows)``."""
+    extra = _EXTRA.match(shown)
+    before = extra.group(0) if extra else ""
+    rest = shown[len(before) :]
+    if not rest or not (rest[0] in "'\"[{(-" or rest[0].isdigit() or rest[:2] in ("b'", 'b"')):
+        return before, "", rest  # a description: "missing key 'x'", "no such part"
+    end = value_end(rest, 0)
+    return before, rest[:end], rest[end:]
+
+
+def _literal_or_none(shown: str) -> object:
+    try:
+        return ast.literal_eval(shown)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
+def _masked_values(found: Mismatch) -> Mismatch:
+    """Both sides of a difference under a secret name, masked; the actual side says where
+    the two first differ, so a wrong password is still told from a right one."""
+    e_before, e_value, e_after = _leading_value(found.expected)
+    a_before, a_value, a_after = _leading_value(found.actual)
+    expected = e_before + masked_value(e_value) + text(e_after)
+    actual = a_before + masked_value(a_value) + text(a_after)
+    one, other = _literal_or_none(e_value), _literal_or_none(a_value)
+    if (
+        isinstance(one, (str, bytes))
+        and type(one) is type(other)
+        and not MASKED.search(e_value + a_value)
+    ):
+        assert isinstance(other, (str, bytes))
+        position = first_difference(one, other)
+        if position is not None:
+            actual += f" (differ at char {position})"
+    return Mismatch(found.field, expected, actual)
+
+
 def mismatch(found: Mismatch) -> Mismatch:
     """Return a difference with credentials masked.
 
-    For a credential header, both sides are masked and the actual side says where the
+    For a credential header, and for a value under a secret name (``json user.password``,
+    ``form client_secret``...), both sides are masked and the actual side says where the
     two values first differ (``differ at char 8``), so the difference stays visible.
     """
     if showing_secrets():
         return found
     kind, _, name = found.field.partition(" ")
+    if _secret_field(found.field):
+        return _masked_values(found)
     if kind != "header" or not is_secret_header(name):
         return Mismatch(found.field, text(found.expected), text(found.actual))
     expected = _unquote(found.expected)

@@ -132,6 +132,9 @@ class Registry:
         self.permanent = HandlerList()
         self.permanently_failed = False
         self.ordered_fall_through = False
+        # Oneshot, counted and ordered handlers used up since the last clear: the teardown
+        # check names the one that took the request an unused expectation was meant for.
+        self.used_up: list[RequestHandler] = []
         # Whether some matcher reads the body: then the dispatcher reads it before it
         # takes its lock, so a client slow to send a body holds up its own connection only.
         self.needs_body = False
@@ -165,6 +168,8 @@ class Registry:
             if head.matcher.match(request):
                 if head.use():
                     del self.ordered[0]
+                    head.forget_framed(retire=True)
+                    self.used_up.append(head)
                 return Lookup.FOUND, head
             later = next((h for h in self.ordered[1:] if h.matcher.match(request)), None)
             if later is not None or not self.ordered_fall_through:
@@ -174,6 +179,8 @@ class Registry:
         if handler is not None:
             if handler.use():
                 self.oneshot.remove(handler)
+                handler.forget_framed(retire=True)
+                self.used_up.append(handler)
             return Lookup.FOUND, handler
         handler = self.permanent.find(request)
         if handler is not None:
@@ -213,7 +220,30 @@ class Registry:
                 return earlier
         return None
 
+    def taker(self, request: Request, unused: RequestHandler) -> RequestHandler | None:
+        """Return the handler, other than ``unused``, that answered ``request``.
+
+        The first in lookup order (used-up ones included) whose matcher matches it.
+        """
+
+        def by_seq(handler: RequestHandler) -> int:
+            return handler.seq
+
+        used = [*self.ordered, *self.oneshot, *self.used_up]
+        ordered = sorted((h for h in used if h.handler_type is HandlerType.ORDERED), key=by_seq)
+        oneshot = sorted(
+            (h for h in used if h.handler_type is not HandlerType.ORDERED), key=by_seq
+        )
+        candidates: list[RequestHandler] = [*ordered, *oneshot, *self.permanent]
+        for handler in candidates:
+            if handler is not unused and handler.matcher.match(request):
+                return handler
+        return None
+
     def clear(self) -> None:
+        for handler in (*self.ordered, *self.oneshot, *self.permanent):
+            handler.forget_framed(retire=True)
+        self.used_up.clear()
         self.ordered.clear()
         self.oneshot.clear()
         self.permanent.clear()

@@ -2,16 +2,23 @@
 match it, and a ``curl`` command that sends it again.
 
 Both are built from the :class:`~httpdouble._findings.RequestSummary` only, so they
-show exactly the header values the rest of the report shows (never raw secrets), and
-they survive the trip to the xdist controller with the finding.
+survive the trip to the xdist controller with the finding, and never show a raw secret:
+where the summary has a masked value, these lines have a placeholder that says what to
+put there (``<your Idempotency-Key>``), since a masked value pasted would never match.
+``HTTPDOUBLE_SHOW_SECRETS=1`` shows the real values. A control character in the request
+is escaped in both (``$'...'`` quoting in the ``curl`` line), never printed raw.
 """
 
 from __future__ import annotations
 
 import json
 import shlex
+import unicodedata
 import urllib.parse
 from typing import TYPE_CHECKING, Any
+
+from ._body_masking import placeholders
+from ._secret_names import placeholder
 
 if TYPE_CHECKING:
     from ._findings import RequestSummary
@@ -104,29 +111,68 @@ def expect_request_line(summary: RequestSummary) -> str:
         and "\ufffd" not in summary.body  # not text: the summary could not show its bytes
     ):
         args.append(f"data={summary.body!r}")
-    line = f"httpserver.expect_request({', '.join(args)})"
+    line = placeholders(f"httpserver.expect_request({', '.join(args)})")
     if _body_was_cut(summary):
         line += "  # body left out: too long to show here"
     return line
 
 
+def _is_control(char: str) -> bool:
+    return unicodedata.category(char) == "Cc"
+
+
+def _shell_quote(text: str) -> str:
+    """Quote for a POSIX shell; a text with control characters as ``$'...'`` with escapes.
+
+    ``$'...'`` (bash, zsh, ksh) turns the escapes back into the same characters, so the
+    command still sends what the client sent, and the line never carries a raw ESC, CR
+    or BEL that would clear a terminal or forge lines of a CI log.
+    """
+    if not any(_is_control(char) for char in text):
+        return shlex.quote(text)
+    out = []
+    for char in text:
+        if char in "\\'":
+            out.append("\\" + char)
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\r":
+            out.append("\\r")
+        elif char == "\t":
+            out.append("\\t")
+        elif _is_control(char):
+            out.append(f"\\x{ord(char):02x}" if ord(char) < 0x80 else f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return "$'" + "".join(out) + "'"
+
+
+def _url_safe(target: str) -> str:
+    """A path and query with control characters percent-encoded, as a client sends them."""
+    return "".join(
+        urllib.parse.quote(char, safe="") if _is_control(char) else char for char in target
+    )
+
+
 def curl_line(summary: RequestSummary, base_url: str = "") -> str:
     """Return a ``curl`` command that sends the request again, shell-quoted.
 
+    A masked value (a secret) is a placeholder, ``<your NAME>``, to replace before running it.
+
     :param base_url: ``scheme://host:port`` of the server; ``$HTTPSERVER`` when empty.
     """
-    target = summary.path + (f"?{summary.query}" if summary.query else "")
+    target = _url_safe(placeholders(summary.path + (f"?{summary.query}" if summary.query else "")))
     # The placeholder must expand in the shell, so it stays outside the quotes.
     quoted_url = (
-        shlex.quote(base_url.rstrip("/") + target)
+        _shell_quote(base_url.rstrip("/") + target)
         if base_url
-        else CURL_PLACEHOLDER + shlex.quote(target)
+        else CURL_PLACEHOLDER + _shell_quote(target)
     )
-    parts = ["curl", "-X", shlex.quote(summary.method), quoted_url]
+    parts = ["curl", "-X", _shell_quote(summary.method), quoted_url]
     for name, value in summary.headers:
-        parts.extend(["-H", shlex.quote(f"{name}: {value}")])
+        parts.extend(["-H", _shell_quote(f"{name}: {placeholder(name, value)}")])
     if summary.body and not _body_was_cut(summary):
-        parts.extend(["--data-raw", shlex.quote(summary.body)])
+        parts.extend(["--data-raw", _shell_quote(placeholders(summary.body))])
     line = " ".join(parts)
     if summary.body and _body_was_cut(summary):
         line += "  # body left out: too long to show here"

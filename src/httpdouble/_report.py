@@ -38,12 +38,16 @@ class ReportMode(enum.Enum):
 def _request_line(entry: LogEntry) -> str:
     if entry.request is None:
         return f"(malformed) -> {entry.response.status_code}"
+    from ._findings import printable
     from ._masking import query as masked_query
 
     req = entry.request
     query = masked_query(req.query_string.decode("latin-1"))
     target = req.path + (f"?{query}" if query else "")
-    return f"{req.method} {target} -> {entry.response.status_code} ({entry.outcome.value})"
+    return printable(
+        f"{req.method} {target} -> {entry.response.status_code} ({entry.outcome.value})",
+        one_line=True,
+    )
 
 
 def per_test_data(
@@ -454,10 +458,11 @@ class Report:
         }
 
 
+# Plain words: the coordinator's abstract-socket address is in the JSON file, not here.
 _PORTS_WORDS = {
-    "controller's coordinator": "from the controller's port coordinator {address}",
+    "controller's coordinator": "chosen by the controller, so no two workers share one",
     "PORTSERVER_ADDRESS": "from the portserver at {address} (PORTSERVER_ADDRESS)",
-    "bind port 0": "by binding port 0",
+    "bind port 0": "chosen by the system (each binds port 0)",
     "portpicker alone": "from portpicker alone (no portserver)",
 }
 
@@ -473,7 +478,7 @@ def _ports_lines(records: list[WorkerRecord]) -> list[str]:
     if not ways:
         return []
     if len(ways) == 1 and sum(map(len, ways.values())) == len(workers):
-        return [f"  ports {next(iter(ways))}"]  # the same for every worker
+        return [f"  ports: {next(iter(ways))}"]  # the same for every worker
     return ["  ports: " + "; ".join(f"{', '.join(ws)} {how}" for how, ws in ways.items())]
 
 

@@ -92,13 +92,19 @@ def _environ_key(name: bytes) -> str:
 
 @dataclass
 class ConnectionInfo:
-    """What the WSGI environ needs to know about the connection."""
+    """What the WSGI environ needs to know about the connection.
+
+    :ivar keep_alive: whether the server may keep the connection open after a response
+        (``HTTPServer.keep_alive`` when the connection was accepted); ``False`` closes it
+        after every response, whatever the client asked.
+    """
 
     server_name: str
     server_port: int
     scheme: str
     remote_addr: str
     remote_port: int
+    keep_alive: bool = True
 
     def __post_init__(self) -> None:
         # The part of every environ that stays the same on this connection.
@@ -190,7 +196,9 @@ def read_request(
     if not http10 and "HTTP_HOST" not in environ:
         raise BadRequest(400, "HTTP/1.1 request without a Host header")
     connection = environ.get("HTTP_CONNECTION", "").lower()
-    keep_alive = "keep-alive" in connection if http10 else "close" not in connection
+    keep_alive = info.keep_alive and (
+        "keep-alive" in connection if http10 else "close" not in connection
+    )
 
     path, query = _split_target(target)
     body = _read_body(rfile, sock, environ, limits, http10)

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ._context import KEEP_ALIVE_INI
 from ._report import Report, ReportMode
+from ._secret_names import configure_names
 from ._xdist import VIA_PORTPICKER, PortChoice
 
 if TYPE_CHECKING:  # imported late: a run where no test uses a server never needs them
@@ -43,6 +45,7 @@ class State:
         self.host: str | None = None
         self.port: int | None = None
         self.fail_outside = True
+        self.keep_alive = True  # httpserver_keep_alive: the fixtures' servers keep connections
         self.report = Report()
         self.coordinator: PortCoordinator | None = None  # the controller's, under xdist
         self.ports = PortChoice(VIA_PORTPICKER)
@@ -69,6 +72,7 @@ METAVARS = {
     "httpserver_host": "HOST",
     "httpserver_port": "PORT",
     "httpserver_outside_problems": "fail|ignore",
+    "httpserver_secret_names": "NAMES",
 }
 SETTINGS: dict[str, tuple[str, str | None, str]] = {
     "httpserver_report": (
@@ -102,6 +106,13 @@ SETTINGS: dict[str, tuple[str, str | None, str]] = {
         None,
         "HTTP problems that no test's teardown check raised (outside any test, or found when"
         " the session ended): fail (the default) fails the run; ignore only reports them.",
+    ),
+    "httpserver_secret_names": (
+        "--httpserver-secret-names",
+        None,
+        "more names whose values every report masks, as it masks password, token, secret,"
+        " key and session (comma- or space-separated; a header, parameter, cookie, form"
+        " field or JSON key whose name contains one is masked).",
     ),
 }
 
@@ -173,3 +184,26 @@ def read_settings(config: pytest.Config, state: State) -> None:
         if value.lower() not in OUTSIDE_POLICIES:
             raise _bad(source, value, "fail (the default) or ignore")
         state.fail_outside = value.lower() == "fail"
+    state.keep_alive = ini_bool(config, KEEP_ALIVE_INI, default=True)
+    chosen = setting(config, "httpserver_secret_names")
+    configure_names(chosen[0].replace(",", " ").split() if chosen is not None else ())
+
+
+_TRUTH = {"y": True, "yes": True, "t": True, "true": True, "on": True, "1": True}
+_TRUTH |= {"n": False, "no": False, "f": False, "false": False, "off": False, "0": False}
+
+
+def ini_bool(config: pytest.Config, name: str, default: bool) -> bool:
+    """Return a boolean ini option (registered as text, so a bad value can be named).
+
+    :raises pytest.UsageError: one line naming the option, its value and what is expected.
+    """
+    raw = str(config.getini(name)).strip()
+    if not raw:
+        return default
+    try:
+        return _TRUTH[raw.lower()]
+    except KeyError:
+        raise _bad(
+            f"ini option {name}", raw, "true or false (also: yes/no, on/off, 1/0)"
+        ) from None

@@ -153,6 +153,62 @@ class FaultResponse(Response):
         return 0, (), spec.data if spec.fault is Fault.GARBAGE else b""
 
 
+def streamed_from(response: Response) -> Response:
+    """Return ``response`` to be sent as its body is produced, when the body is an iterator.
+
+    A handler function's ``Response(generator)`` is streamed as werkzeug's own server sends
+    it: the head goes out with the first chunk, then each chunk as it is made
+    (``Transfer-Encoding: chunked`` without a ``Content-Length``), so a client reading
+    server-sent events or NDJSON sees each part when it is made. The first chunk is taken
+    here, on the handler's thread: a body that fails before it is a handler error answered
+    with a 500, as before anything was sent. A list or bytes body, a file sent as it is
+    (``direct_passthrough``), a streamed or faulty response are returned unchanged.
+
+    :raises TypeError: when the first chunk is neither bytes nor str.
+    """
+    if (
+        response.is_sequence
+        or response.direct_passthrough
+        or isinstance(response, StreamedResponse | FaultResponse)
+    ):
+        return response
+    chunks = iter(response.response)
+    try:
+        first = next(chunks)
+    except StopIteration:
+        first = b""
+    except BaseException:
+        _close(chunks)
+        raise
+    if not isinstance(first, bytes | bytearray | str):
+        _close(chunks)
+        raise TypeError(f"a streamed body yields bytes or str, not {type(first).__name__}")
+    return StreamedResponse(_Resumed(first, chunks), response.status, response.headers)
+
+
+def _close(chunks: Iterator[Any]) -> None:
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
+
+
+class _Resumed:
+    """A body whose first chunk was taken already: that chunk, then the rest."""
+
+    __slots__ = ("chunks", "first")
+
+    def __init__(self, first: bytes | bytearray | str, chunks: Iterator[Any]) -> None:
+        self.first = first
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[Any]:
+        yield self.first
+        yield from self.chunks
+
+    def close(self) -> None:
+        _close(self.chunks)
+
+
 @dataclass(slots=True)
 class WirePlan:
     """The WSGI body the dispatcher hands the connection when more than one write is asked.

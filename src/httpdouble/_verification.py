@@ -12,10 +12,11 @@ from typing import Self
 
 from werkzeug.wrappers import Request, Response
 
+from . import _masking
 from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError
 from ._expectations import HandlerType, RequestHandler
-from ._findings import Finding, Kind, RequestSummary, failure_message
-from ._log import LogEntry, RequestLog, Stamp
+from ._findings import HANDLER_KINDS, Finding, Kind, RequestSummary, failure_message
+from ._log import LogEntry, Outcome, RequestLog, Stamp
 from ._matching import RequestMatcher
 from ._mismatch import Mismatch
 from ._ranking import similarity
@@ -39,7 +40,33 @@ def _describe(handler: RequestHandler | None) -> str:
     return "" if handler is None else handler.matcher.describe()
 
 
-def _unused(handler: RequestHandler, stamp: Stamp, registry: Registry) -> Finding:
+_NOT_ANSWERED = frozenset(
+    {Outcome.NO_HANDLER, Outcome.OUT_OF_ORDER, Outcome.REFUSED, Outcome.MALFORMED}
+)
+
+
+def _taken_by(handler: RequestHandler, registry: Registry, entries: Sequence[LogEntry]) -> str:
+    """Say which other handler answered a request ``handler`` was meant for, if one did."""
+    for entry in entries:
+        request = entry.request
+        if request is None or entry.outcome in _NOT_ANSWERED:
+            continue
+        try:
+            taker = registry.taker(request, handler) if handler.matcher.match(request) else None
+        except Exception:  # a matcher of the user's raised: it explains nothing here
+            continue
+        if taker is not None:
+            when = "registered earlier" if taker.seq < handler.seq else "looked up first"
+            return (
+                f"taken by: {taker.handler_type.value} {taker.matcher.describe()} ({when})"
+                f" answered {RequestSummary.of(request).line()}, a request this one matches"
+            )
+    return ""
+
+
+def _unused(
+    handler: RequestHandler, stamp: Stamp, registry: Registry, entries: Sequence[LogEntry] = ()
+) -> Finding:
     """The finding for a handler not used up at the end: never used, or used too few times."""
     if handler.times is not None:
         ordered = "ordered " if handler.handler_type is HandlerType.ORDERED else ""
@@ -53,6 +80,7 @@ def _unused(handler: RequestHandler, stamp: Stamp, registry: Registry) -> Findin
         stamp,
         expected=f"{handler.handler_type.value} {handler.matcher.describe()}",
         shadowed_by=_describe(registry.shadowed_by(handler)),
+        detail=_taken_by(handler, registry, entries),
     )
 
 
@@ -122,16 +150,14 @@ class Verification:
     def assertions(self) -> list[str]:
         """Text of the findings :meth:`check_assertions` would raise."""
         with self._lock:
-            return [f.render() for f in self._unraised if f.kind is not Kind.HANDLER_ERROR]
+            return [f.render() for f in self._unraised if f.kind not in HANDLER_KINDS]
 
     @property
     def handler_errors(self) -> list[BaseException]:
         """Exceptions from handler functions that :meth:`check_handler_errors` would raise."""
         with self._lock:
             return [
-                f.cause
-                for f in self._unraised
-                if f.kind is Kind.HANDLER_ERROR and f.cause is not None
+                f.cause for f in self._unraised if f.kind in HANDLER_KINDS and f.cause is not None
             ]
 
     @property
@@ -140,13 +166,13 @@ class Verification:
         return self._registry.permanently_failed
 
     def format_matchers(self) -> str:
-        """Return every registered matcher, by kind, in lookup order."""
+        """Return every registered matcher, by kind, in lookup order (secrets masked)."""
         with self._lock:
-            return self._registry.format()
+            return _masking.text(self._registry.format())
 
     def _take(self, handler_errors: bool) -> list[Finding]:
         with self._lock:
-            taken = [f for f in self._unraised if (f.kind is Kind.HANDLER_ERROR) == handler_errors]
+            taken = [f for f in self._unraised if (f.kind in HANDLER_KINDS) == handler_errors]
             self._unraised = [f for f in self._unraised if f not in taken]
             return taken
 
@@ -172,7 +198,7 @@ class Verification:
         __tracebackhide__ = True
         with self._lock:
             for finding in self._unraised:
-                if finding.kind is Kind.HANDLER_ERROR and finding.cause is not None:
+                if finding.kind in HANDLER_KINDS and finding.cause is not None:
                     self._unraised.remove(finding)
                     raise finding.cause
 
@@ -212,7 +238,9 @@ class Verification:
             taken, self._unraised = self._unraised, []
             if include_unused and not self._registry.permanently_failed:
                 stamp = Stamp.now()
-                taken.extend(_unused(h, stamp, self._registry) for h in self._registry.pending())
+                pending = self._registry.pending()
+                entries = self._log.entries() if pending else ()
+                taken.extend(_unused(h, stamp, self._registry, entries) for h in pending)
             if clear:
                 self._registry.clear()
                 self._findings = []
@@ -249,12 +277,12 @@ class Verification:
         if found == count:
             return
         lines = [
-            f"expected {count} request(s) matching {matcher.describe()}",
+            f"expected {count} request(s) matching {_masking.text(matcher.describe())}",
             f"got {found}, among {len(requests)} logged request(s)",
         ]
         nearest = closest_request(matcher, requests)
         if nearest is not None and nearest[1]:
             lines.append(f"closest logged request: {RequestSummary.of(nearest[0]).line()}")
-            lines.extend(f"  - {m}" for m in nearest[1])
+            lines.extend(f"  - {_masking.mismatch(m)}" for m in nearest[1])
         lines.append("to do: check the request your code sends, or the count you expect")
         raise HTTPDoubleFailure("\n".join(lines))

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from . import _hooks
-from ._context import CONTEXT, NO_CHECK_MARKER, TEARDOWN_CHECK_INI
-from ._errors import HTTPDoubleFailure, HTTPServerError
+from ._context import CONTEXT, KEEP_ALIVE_INI, NO_CHECK_MARKER, TEARDOWN_CHECK_INI
+from ._errors import Error, HTTPDoubleFailure, HTTPServerError, hide_our_frames
 from ._report import Report, session_data
 from ._session import METAVARS, SETTINGS, STATE, TEST_DATA, Role, State, read_settings, state_of
 from ._xdist import WORKERINPUT_KEY, WORKEROUTPUT_KEY, choose_ports, is_local_popen, node_host
@@ -49,6 +49,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "fail a test at teardown when its HTTP traffic went wrong (default true).",
         type="bool",
         default=True,
+    )
+    parser.addini(
+        KEEP_ALIVE_INI,
+        "keep HTTP/1.1 connections open between requests (default true); false closes"
+        " every connection after its response, as pytest-httpserver does.",
     )
 
 
@@ -150,6 +155,20 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    excinfo = call.excinfo
+    if (
+        excinfo is not None
+        and isinstance(excinfo.value, Error)
+        and not item.config.getoption("fulltrace", False)
+    ):
+        # A usage error's message says it all: the test's own line is the frame to show,
+        # as for a teardown failure (--full-trace shows ours too).
+        error, whole = excinfo.value, excinfo.value.__traceback__
+        hide_our_frames(error)
+        if error.__traceback__ is None:  # raised by our own fixture: nothing else to show
+            error.__traceback__ = whole
+        else:
+            call.excinfo = pytest.ExceptionInfo.from_exception(error)
     report: Any = yield
     if call.excinfo is not None and isinstance(call.excinfo.value, HTTPDoubleFailure):
         _drop_hidden_entries_line(report.longrepr)

@@ -53,3 +53,19 @@ def test_an_exception_in_a_handler_becomes_a_500_and_is_raised_by_check(httpserv
     assert requests.get(httpserver.url_for("/broken"), timeout=5).status_code == 500
     with pytest.raises(ValueError, match="the handler has a bug"):
         httpserver.check_handler_errors()
+
+
+def test_a_handler_function_can_stream_its_body_as_it_is_made(httpserver):
+    def progress(request: Request) -> Response:
+        def lines():
+            for step in range(1, 4):
+                yield f'{{"step": {step}}}\n'  # sent at once, before the next one is made
+
+        return Response(lines(), mimetype="application/x-ndjson")
+
+    httpserver.expect_request("/progress").respond_with_handler(progress)
+
+    with requests.get(httpserver.url_for("/progress"), stream=True, timeout=5) as response:
+        assert response.headers["Transfer-Encoding"] == "chunked"
+        steps = [line for line in response.iter_lines() if line]
+    assert steps == [b'{"step": 1}', b'{"step": 2}', b'{"step": 3}']

@@ -50,3 +50,17 @@ def test_the_ini_option_turns_the_check_off_for_the_whole_suite(pytester):
     result.assert_outcomes(passed=1)
     # The problem is not lost: the end-of-run report still lists it.
     result.stdout.fnmatch_lines(["*httpdouble report*", "*no handler matched: GET /nobody-home*"])
+
+
+def test_a_test_can_have_every_connection_closed_after_its_response(httpserver):
+    # For the whole suite: httpserver_keep_alive = false in the ini file.
+    httpserver.keep_alive = False  # for this test only: the next test gets the ini value back
+    httpserver.expect_request("/v1/token").respond_with_json({"token": "t"})
+
+    with requests.Session() as session:  # a pooled client, as most clients are
+        for _ in range(2):
+            response = session.get(httpserver.url_for("/v1/token"), timeout=5)
+            assert response.headers["Connection"] == "close"
+
+    ports = {entry.request.environ["REMOTE_PORT"] for entry in httpserver.log_entries}
+    assert len(ports) == 2  # one connection per request

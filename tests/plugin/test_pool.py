@@ -187,7 +187,7 @@ def test_crashed_worker_is_named_and_other_findings_survive(
 
 APPROVED_CRASH = """\
 httpdouble: 2 servers, 6 tests used httpserver, 6 requests, 6 HTTP problems
-  ports from the controller's port coordinator @ADDRESS
+  ports: chosen by the controller, so no two workers share one
 6 HTTP problems failed 6 tests at teardown (shown above):
   test_crash.py::test_wrong[0] [gwN]: no handler matched: GET /wrong/0
   test_crash.py::test_wrong[1] [gwN]: no handler matched: GET /wrong/1

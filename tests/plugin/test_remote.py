@@ -214,7 +214,10 @@ def test_a_remote_and_a_local_worker_each_have_a_server_and_one_report(
         f"  test_remote.py::test_b_wrong_request {tag}:"
         f" no handler matched: GET /wrong/{second_host.hostname}"
     ) in lines
-    assert f"  ports: {remote} by binding port 0; {local} from the controller's port" in output
+    assert (
+        f"  ports: {remote} chosen by the system (each binds port 0);"
+        f" {local} chosen by the controller, so no two workers share one"
+    ) in output
     crashed = [line for line in lines if line.startswith(f"  {remote} ")]
     assert len(crashed) == 1
     assert re.fullmatch(

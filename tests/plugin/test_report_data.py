@@ -165,8 +165,8 @@ def test_a_run_on_two_hosts_names_the_host_of_each_worker_and_problem() -> None:
     report.add_test(data)
     lines = report.render(ReportMode.PROBLEMS)
     assert lines[1] == (
-        "  ports: gw0 by binding port 0;"
-        " gw1 from the controller's port coordinator @httpdouble-1-ab"
+        "  ports: gw0 chosen by the system (each binds port 0);"
+        " gw1 chosen by the controller, so no two workers share one"
     )
     assert lines[2].endswith("http://localhost:25000 on remote-box")
     assert lines[3].endswith("http://localhost:25001 on here")
@@ -184,7 +184,9 @@ def test_a_run_on_one_host_tags_problems_with_the_worker_only() -> None:
     for worker in ("gw0", "gw1"):
         report.add_session(_session(worker, "here", "controller's coordinator", "@a"))
     assert report.tag("gw0") == "gw0"
-    assert report.render(ReportMode.ALL)[1] == "  ports from the controller's port coordinator @a"
+    assert report.render(ReportMode.ALL)[1] == (
+        "  ports: chosen by the controller, so no two workers share one"
+    )
 
 
 def test_a_worker_that_crashed_before_its_session_data_keeps_the_host_of_its_tests() -> None:

@@ -89,7 +89,7 @@ APPROVED_SERIAL = (
 
 APPROVED_N2 = (
     "httpdouble: 2 servers, 6 tests used httpserver, 7 requests, 6 HTTP problems\n"
-    "  ports from the controller's port coordinator @ADDRESS\n"
+    "  ports: chosen by the controller, so no two workers share one\n"
     "  gwN       1 request   2 tests  http://localhost:PORT on HOST\n"
     "  gwN      6 requests   4 tests  http://localhost:PORT on HOST\n" + PROBLEMS.format(w="gwN")
 )
@@ -120,8 +120,8 @@ E   httpdouble.HTTPDoubleFailure: httpserver: 3 HTTP problems in this test
          to match it: httpserver.expect_request('/retry', method='GET', query_string={'n': '1'})
          to replay it: curl -X GET 'http://localhost:PORT/retry?n=1'
     to do:
-      - register a handler for the request, or fix the request your code sends; \
-httpserver.format_matchers() lists what is registered"""
+      - uri: your code sent '/retry' where the expectation has '/ok': fix your code's \
+request if the expectation is right, else the expectation"""
 
 
 @pytest.fixture

@@ -27,7 +27,8 @@ def test_unmatched_request_fails_the_test_at_teardown(suite: pytest.Pytester, ru
             "*closest:  any method '/items' query 'page=1'",
             "*- query_string: expected 'page=1', got 'page=2'",
             "*to do:",
-            "*register a handler for the request*format_matchers()*",
+            "*- query_string: your code sent 'page=2' where the expectation has 'page=1':"
+            " fix your code's request if the expectation is right, else the expectation",
             "*httpdouble report*",
             "to turn the teardown check off: @pytest.mark.httpserver_nocheck on a test, or"
             " 'httpserver_teardown_check = false' in the pytest ini file",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 import urllib.parse
 from typing import Any
 
@@ -178,3 +179,35 @@ def test_findings_round_trip_through_plain_builtins_and_json(finding: Finding) -
     assert Finding.from_builtins(data) == finding
     assert Finding.from_builtins(json.loads(json.dumps(data))) == finding
     assert Finding.from_builtins(data).render() == finding.render()
+
+
+# Texts that often hold secret names, values and the characters masking looks at.
+secretish = st.lists(
+    st.sampled_from(["password", "token", "key", "'", '"', ":", " ", "=", "&", "{", "}", "[",
+                     "]", ",", "a", "7", "\\", "\x1b", "\r", "\n", "name=", "…(len 3)"]),
+    max_size=12,
+).map("".join)  # fmt: skip
+
+
+@EXAMPLES
+@given(shown=secretish, content_type=st.sampled_from(["", "application/json", "text/plain"]))
+def test_masking_a_text_or_a_body_twice_changes_nothing_more(
+    shown: str, content_type: str
+) -> None:
+    from httpdouble import _body_masking, _masking
+
+    once = _masking.text(shown)
+    assert _masking.text(once) == once
+    body = _body_masking.body_text(shown, content_type)
+    assert _body_masking.body_text(body, content_type) == body
+
+
+@EXAMPLES
+@given(summary=summaries)
+def test_paste_ready_lines_never_carry_a_raw_control_character(summary: RequestSummary) -> None:
+    from httpdouble._replay import curl_line, expect_request_line
+
+    for line in (curl_line(summary, "http://127.0.0.1:1"), expect_request_line(summary)):
+        assert not any(unicodedata.category(char) == "Cc" for char in line), line
+    rendered = Finding(Kind.NO_HANDLER, Stamp(None, None, "main", 0.0), summary).render()
+    assert not any(unicodedata.category(char) == "Cc" and char not in "\n\t" for char in rendered)

@@ -237,7 +237,8 @@ def test_an_out_of_order_request_explained_by_a_matcher_that_raises(server: HTTP
 
     server.expect(CannotExplain("/first"), HandlerType.ORDERED).respond_with_data("1")
     server.expect_ordered_request("/second").respond_with_data("2")
-    status, body = _get(server, "/second")
+    # A request no ordered handler matches: the one due is asked how it differs, and raises.
+    status, body = _get(server, "/third")
     assert status == 500
     assert b"it raised KeyError" in body
     assert [f.kind for f in server.findings] == [Kind.OUT_OF_ORDER]

@@ -270,7 +270,10 @@ def test_ordered_violation_refuses_every_further_request_until_clear(
     text = out_of_order.get_data(as_text=True)
     assert "(ordered request out of order)" in text
     assert "expected: the next ordered request first: any method '/1'" in text
-    assert "- uri: expected '/1', got '/2'" in text
+    assert (
+        "order:    any method '/2' came before any method '/1';"
+        " they were registered in the other order"
+    ) in text
     assert dispatcher.permanently_failed
 
     for path in ("/1", "/2", "/always"):

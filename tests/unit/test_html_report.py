@@ -140,7 +140,22 @@ def test_page_shows_counts_json_pretty_printed_and_the_problem_side_by_side() ->
     assert "{\n  &quot;ok&quot;: true,\n  &quot;n&quot;: [\n    1," in page
     assert "<tr><th>uri</th><td>&#x27;/items&#x27;</td><td>&#x27;/itemz&#x27;</td></tr>" in page
     assert 'class="m problem" data-t="0" data-r="1"' in page  # its mark on the timeline
-    assert 'data-problems="2"' in page  # the finding and the request that had no handler
+    # One problem, as the terminal and JSON count it: the request that had no handler *is*
+    # the finding, not a second problem.
+    assert 'data-problems="1"' in page
+    assert '<span class="bad">1 problem</span>' in page
+
+
+def test_an_answer_the_client_left_before_is_no_problem_in_the_page() -> None:
+    # A client timeout against with_latency: logged, marked apart, counted nowhere.
+    page = render(_report([_entry(outcome=Outcome.NOT_DELIVERED)]))
+    assert '<span class="n" data-key="problems">0</span>' in page
+    assert 'data-problems="0"' in page
+    assert 'class="x gone" id="t0r0"' in page
+    assert 'class="m gone" data-t="0" data-r="0"' in page
+    assert 'class="m problem"' not in page
+    assert 'class="x problem"' not in page
+    assert '<span class="bad">' not in page
 
 
 def test_large_reports_keep_each_test_detail_as_text_until_it_is_opened() -> None:

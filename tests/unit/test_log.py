@@ -197,3 +197,34 @@ def test_unparsed_requests_are_in_log_entries_and_skipped_by_log(
     assert entries[0].request is None
     assert entries[0].response.status_code == 400
     assert len(decodes) == 7
+
+
+def test_a_static_body_is_logged_once_and_each_entry_still_reads_its_own(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    big = b"z" * (64 * log_module.SHARED_BODY_BYTES)
+    dispatcher.expect_request("/big").respond_with_data(big, headers={"X-Big": "yes"})
+    for index in range(20):
+        assert client.get(f"/big?i={index}").data == big
+        assert client.get(f"/a?i={index}").data == b"ok"
+    segment = dispatcher._log._segment
+    # The first use is logged as any response; the 19 next ones refer to the same body.
+    assert len(segment.data) < 2 * len(big)
+    assert segment.shared == [big]
+    handle = (segment, 4)  # the third request of /big
+    assert dispatcher._log.amend(handle, Outcome.NOT_DELIVERED)
+    entries = list(dispatcher.log_entries)
+    assert [e.request.args["i"] for e in entries if e.request is not None] == [
+        str(i) for i in range(20) for _ in range(2)
+    ]
+    for entry in entries:
+        assert entry.request is not None
+        if entry.request.path == "/big":
+            assert entry.response.get_data() == big
+            assert entry.response.headers["X-Big"] == "yes"
+        else:
+            assert entry.response.get_data() == b"ok"
+    assert entries[4].outcome is Outcome.NOT_DELIVERED
+    dispatcher.clear_log()
+    assert client.get("/big").data == big
+    assert dispatcher._log._segment.shared == [big]  # a new segment keeps its own

@@ -66,6 +66,7 @@ def test_all_lists_exactly_the_public_names_sorted() -> None:
         "Waiting",
         "WaitingSettings",
         "__version__",
+        "add_secret_names",
     ]
     assert httpdouble.__all__ == expected
     # Sorted the way ruff's RUF022 sorts: constants, then classes, then the rest.

@@ -1,0 +1,57 @@
+"""Issue 23: a usage error shows the test's line and our message, none of our frames.
+
+As for a teardown failure, ``--full-trace`` shows them all.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ..support import Runner
+from .approval import block, normalised
+
+MISUSE = """
+def test_url_for_as_the_uri(httpserver):
+    httpserver.expect_request(httpserver.url_for("/x"))
+
+
+def test_json_that_is_not_json(httpserver):
+    httpserver.expect_request("/x").respond_with_json({"at": object()})
+"""
+
+APPROVED_URL_FOR = """\
+___________________________ test_url_for_as_the_uri ____________________________
+
+httpserver = <HTTPServer host=localhost port=PORT>
+
+    def test_url_for_as_the_uri(httpserver):
+>       httpserver.expect_request(httpserver.url_for("/x"))
+E       httpdouble.HTTPDoubleUsageError: invalid uri
+E         expected: the path of the URL only: the server matches the path, never the host
+E         got:      'http://localhost:PORT/x' (str)
+E         to fix:   pass the path: expect_request('/x')
+
+test_misuse.py:2: HTTPDoubleUsageError"""
+
+
+def test_usage_errors_hide_our_frames_unless_full_trace(
+    suite: pytest.Pytester, run: Runner
+) -> None:
+    suite.makepyfile(test_misuse=MISUSE)
+    result = run()
+    result.assert_outcomes(failed=2)
+    output = re.sub(r"port=\d+", "port=PORT", normalised(result.stdout.str()))
+    header = next(line for line in output.splitlines() if " test_url_for_as_the_uri " in line)
+    assert block(output, header) == APPROVED_URL_FOR
+    json_failure = block(
+        output, next(line for line in output.splitlines() if " test_json_" in line)
+    )
+    assert "E       httpdouble.HTTPDoubleUsageError: invalid response_json" in json_failure
+    assert "test_misuse.py:6: HTTPDoubleUsageError" in json_failure
+    assert "httpdouble/_" not in output  # none of our modules' frames
+
+    full = run("--full-trace").stdout.str()
+    assert "httpdouble/_registration.py" in full
+    assert "httpdouble/_expectations.py" in full
