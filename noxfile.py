@@ -1,10 +1,19 @@
-"""Developer and CI sessions. ``nox -s tests`` is what CI runs (see ``.ci/run``)."""
+"""Developer and CI sessions. CI runs ``nox -s tests compat matrix-ci browser`` (``.ci/run``).
+
+Where users are: ``nox -s matrix`` runs a lean slice of the tests and pytest-httpserver
+1.2.1's suite on every CPython 3.11+ this machine has, with pytest 8 and 9 and werkzeug 3.0
+and the newest 3.x (12 combinations here, about a minute each under load, more the first
+time: each makes its virtualenv). CI runs one of them, ``matrix-ci``: the newest Python with
+the oldest pytest and werkzeug, the lean tests only; ``tests`` and ``compat`` cover the
+newest pytest and werkzeug.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nox
@@ -52,12 +61,37 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def compat(session: nox.Session) -> None:
-    """pytest-httpserver 1.1.5's own test suite, imports renamed, run against httpdouble.
+    """pytest-httpserver 1.1.5's and 1.2.1's own test suites, imports renamed, against us.
 
-    Fails on any failing test not on ``compat/allowlist.txt`` (see ``compat/run_upstream.py``).
+    Plainly and with ``--ssl``, the teardown check off; one line per run when green. Fails on
+    any failing test not on the release's ``compat/allowlist-<version>.txt`` (see
+    ``compat/run_upstream.py``; ``-- --verbose`` lists what the teardown check would fail).
     """
     session.install(".", "requests")
     session.run("python", "compat/run_upstream.py", *session.posargs)
+
+
+@nox.session(name="compat-latest")
+def compat_latest(session: nox.Session) -> None:
+    """The newest pytest-httpserver on the package index: its suite and the gap (not in CI)."""
+    session.install(".", "requests")
+    session.run("python", "compat/run_upstream.py", "--latest", *session.posargs)
+
+
+@nox.session(venv_backend="none")
+def matrix(session: nox.Session) -> None:
+    """Lean tests + 1.2.1's suite on every CPython 3.11+ x pytest 8/9 x werkzeug 3.0/3.x.
+
+    Each combination has its own virtualenv under ``.nox/matrix`` (see ``compat/matrix.py``);
+    ``-- --no-compat`` skips the upstream suite, ``-- --json FILE`` writes the table's rows.
+    """
+    session.run(sys.executable, "compat/matrix.py", *session.posargs, external=True)
+
+
+@nox.session(name="matrix-ci", venv_backend="none")
+def matrix_ci(session: nox.Session) -> None:
+    """CI's slice of ``matrix``: the newest Python here, pytest 8 and werkzeug 3.0, lean tests."""
+    session.run(sys.executable, "compat/matrix.py", "--ci", "--no-compat", external=True)
 
 
 @nox.session

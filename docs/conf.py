@@ -55,6 +55,7 @@ nitpick_ignore = [
     # Private type aliases in signatures; the parameter descriptions spell out what they allow.
     ("py:class", "URIType"),
     ("py:class", "QueryStringType"),
+    ("py:class", "HVMATCHER_T"),
     ("py:class", "HeaderComparator"),
     ("py:class", "FormSpec"),
     ("py:class", "MultipartSpec"),

@@ -26,18 +26,18 @@ if TYPE_CHECKING:
     )
     from ._expectations import HandlerType, RequestHandler, SequenceUsedUp
     from ._findings import Finding, Kind, RequestSummary
+    from ._headers import CaseInsensitiveHeaderValueMatcher, HeaderValueMatcher
     from ._log import LogEntry, Outcome, Stamp
     from ._matchers import Part
     from ._matching import (
         METHOD_ALL,
         UNDEFINED,
         URI_DEFAULT,
-        HeaderValueMatcher,
-        Mismatch,
         RequestMatcher,
         RequestMatcherKwargs,
         URIPattern,
     )
+    from ._mismatch import Mismatch
     from ._query import BooleanQueryMatcher, MappingQueryMatcher, QueryMatcher, StringQueryMatcher
     from ._registration import BakedHTTPServer, MethodTypoWarning
     from ._richer import RicherMatching
@@ -56,6 +56,7 @@ _LAZY: dict[str, str] = {
     "BlockingHTTPServer": "._blocking",
     "BlockingRequestHandler": "._blocking",
     "BooleanQueryMatcher": "._query",
+    "CaseInsensitiveHeaderValueMatcher": "._headers",
     "Error": "._errors",
     "Fault": "._streaming",
     "Finding": "._findings",
@@ -65,14 +66,14 @@ _LAZY: dict[str, str] = {
     "HTTPServerError": "._errors",
     "HandlerTimeout": "._errors",
     "HandlerType": "._expectations",
-    "HeaderValueMatcher": "._matching",
+    "HeaderValueMatcher": "._headers",
     "Kind": "._findings",
     "Limits": "._wire",
     "LogEntry": "._log",
     "METHOD_ALL": "._matching",
     "MappingQueryMatcher": "._query",
     "MethodTypoWarning": "._registration",
-    "Mismatch": "._matching",
+    "Mismatch": "._mismatch",
     "NoHandlerError": "._errors",
     "NoMethodFoundForMatchingHeaderValueError": "._errors",
     "NonLoopbackWarning": "._server",
@@ -123,6 +124,7 @@ __all__ = [
     "BlockingHTTPServer",
     "BlockingRequestHandler",
     "BooleanQueryMatcher",
+    "CaseInsensitiveHeaderValueMatcher",
     "Error",
     "Fault",
     "Finding",

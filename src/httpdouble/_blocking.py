@@ -32,15 +32,8 @@ from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError, HTTPServerError
 from ._expectations import HeadersType, RequestHandler
 from ._findings import Finding, Kind, RequestSummary
 from ._log import Outcome, Stamp, pack_response
-from ._matching import (
-    METHOD_ALL,
-    UNDEFINED,
-    URI_DEFAULT,
-    HeaderValueMatcher,
-    Mismatch,
-    RequestMatcher,
-    URIType,
-)
+from ._matching import HVMATCHER_T, METHOD_ALL, UNDEFINED, URI_DEFAULT, RequestMatcher, URIType
+from ._mismatch import Mismatch
 from ._query import QueryStringType
 from ._server import DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, HTTPServer
 from ._wire import Limits
@@ -266,15 +259,17 @@ class BlockingHTTPServer(HTTPServer):
         data_encoding: str = "utf-8",
         headers: Mapping[str, str] | None = None,
         query_string: QueryStringType = None,
-        header_value_matcher: HeaderValueMatcher | None = None,
+        header_value_matcher: HVMATCHER_T | None = None,
         json: Any = UNDEFINED,
         timeout: float = DEFAULT_TIMEOUT,
+        data_form: Mapping[str, str] | None = None,
     ) -> BlockingRequestHandler:
         """Wait for the next request, check it, and return the handler that answers it.
 
         Requests are taken in the order they arrived. Arguments as :class:`RequestMatcher`.
 
         :param timeout: seconds to wait for a request to arrive.
+        :param data_form: the form fields the request must have (see :class:`RequestMatcher`).
         :return: the :class:`BlockingRequestHandler` to answer the request with.
         :raises AssertionError: when no request arrived within ``timeout``, or when the request
             does not match (the client then gets the no-handler answer, and the mismatch is
@@ -290,6 +285,7 @@ class BlockingHTTPServer(HTTPServer):
             query_string=query_string,
             header_value_matcher=header_value_matcher,
             json=json,
+            **({"data_form": data_form} if data_form is not None else {}),
         )
         limit = _seconds(
             "timeout", timeout, zero_ok=True, remedy="pass e.g. timeout=5 to wait five seconds"

@@ -11,7 +11,8 @@ from __future__ import annotations
 from werkzeug.wrappers import Request
 
 from ._errors import HTTPDoubleUsageError
-from ._matching import URI_DEFAULT, Mismatch, RequestMatcher
+from ._matching import URI_DEFAULT, RequestMatcher
+from ._mismatch import Mismatch
 
 
 def _checked(parts: tuple[object, ...], operator: str) -> tuple[RequestMatcher, ...]:

@@ -33,7 +33,8 @@ from ._findings import (
 from ._framing import PreparedHeaders
 from ._handler_threads import HandlerThreads, call_handler
 from ._log import Outcome, PackedResponse, RawRequest, RequestLog, Stamp, pack, pack_response
-from ._matching import Mismatch, RequestMatcher
+from ._matching import RequestMatcher
+from ._mismatch import Mismatch
 from ._readiness import READINESS_BODY, READINESS_ENVIRON_KEY
 from ._registration import Registration
 from ._registry import Lookup, Registry, RequestHandlerList

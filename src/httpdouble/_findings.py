@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request
 from . import _body_masking, _masking
 from ._context import NO_CHECK_MARKER, TEARDOWN_CHECK_INI
 from ._log import Stamp
-from ._matching import Mismatch
+from ._mismatch import Mismatch
 from ._replay import curl_line, expect_request_line
 from ._sides import drops_a_check, side_of
 

@@ -27,7 +27,7 @@ from ._body_masking import (
     masked_value,
     value_end,
 )
-from ._matching import Mismatch
+from ._mismatch import Mismatch
 from ._secret_names import (
     MASKED,
     SHOW_SECRETS_ENV,

@@ -17,7 +17,7 @@ import enum
 import io
 import json as _json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypedDict
 
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -29,6 +29,7 @@ from ._bodydiff import (
     Difference,
     bounded,
     json_subset_differences,
+    mapping_differences,
     mapping_subset_differences,
 )
 
@@ -72,6 +73,33 @@ def json_contains(expected: Any, actual: Any) -> bool:
     return type(expected) is type(actual) and bool(expected == actual)
 
 
+def json_equal(expected: Any, actual: Any) -> bool:
+    """Compare decoded JSON values strictly: ``true`` is not ``1``, ``1`` is ``1.0``.
+
+    An :class:`enum.Enum` member in ``expected`` stands for its value, as ``json.dumps``
+    writes it: ``Color.RED`` (a ``StrEnum`` of ``"red"``) equals ``"red"`` on the wire.
+    """
+    if isinstance(expected, enum.Enum):
+        expected = expected.value
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return type(expected) is type(actual) and expected == actual
+    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
+        return expected == actual
+    if isinstance(expected, dict):
+        return (
+            isinstance(actual, dict)
+            and expected.keys() == actual.keys()
+            and all(json_equal(expected[k], actual[k]) for k in expected)
+        )
+    if isinstance(expected, (list, tuple)):
+        return (
+            isinstance(actual, list)
+            and len(expected) == len(actual)
+            and all(json_equal(e, a) for e, a in zip(expected, actual, strict=True))
+        )
+    return type(expected) is type(actual) and bool(expected == actual)
+
+
 class Check(abc.ABC):
     """One richer expectation on a request: matched fast, explained on a miss."""
 
@@ -90,6 +118,10 @@ class Check(abc.ABC):
     @abc.abstractmethod
     def describe(self) -> str:
         """Return the expectation as short readable text."""
+
+    def upstream_values(self, request: Request) -> tuple[Any, Any] | None:
+        """``(actual, expected)`` as pytest-httpserver's ``difference()`` gives them, if any."""
+        return None
 
 
 def _decoded_json(request: Request) -> tuple[bool, Any]:
@@ -239,6 +271,62 @@ class FormFields(Check):
 
     def describe(self) -> str:
         return f"form {_short(self._expected(), 80)}"
+
+
+@dataclass(frozen=True, slots=True)
+class DataForm(Check):
+    """``data_form=`` (pytest-httpserver 1.2.1): the parsed form has exactly these fields.
+
+    A plain mapping compares each field's first value; a werkzeug ``MultiDict`` compares
+    every value of each field, in order. Fields not named must be absent. A body that is not
+    a form (by its ``Content-Type``) has no fields. Parsed from the cached body, so a
+    handler still reads the raw body and ``request.form``.
+    """
+
+    fields: tuple[tuple[str, tuple[str, ...]], ...]
+    all_values: bool
+    given: Any = field(compare=False, repr=False)  # as passed, for upstream's difference tuple
+
+    def _expected(self) -> dict[str, list[str]]:
+        return {key: list(values) for key, values in self.fields}
+
+    def _sent(self, request: Request) -> tuple[MultiDict[str, str], dict[str, list[str]]]:
+        form = _parsed_form(request)[0] if request.mimetype in FORM_TYPES else MultiDict()
+        if self.all_values:
+            return form, {key: form.getlist(key) for key in form}
+        return form, {key: [value] for key, value in form.items()}
+
+    def match(self, request: Request) -> bool:
+        return self._sent(request)[1] == self._expected()
+
+    def differences(self, request: Request) -> list[Difference]:
+        sent = self._sent(request)[1]
+        found = mapping_differences(self._expected(), sent)
+        if not found:
+            return []
+        shown = _short(sent if self.all_values else {k: v[0] for k, v in sent.items()})
+        if request.mimetype not in FORM_TYPES:
+            shown = (
+                f"no form fields: Content-Type {request.headers.get('Content-Type', 'none')!r}"
+                f" is not {' or '.join(FORM_TYPES)}"
+            )
+        else:
+            shown += " (" + "; ".join(_form_line(*line) for line in bounded(found)) + ")"
+        return [("data_form", self.describe().partition("=")[2], shown)]
+
+    def upstream_values(self, request: Request) -> tuple[Any, Any] | None:
+        return self._sent(request)[0], self.given
+
+    def describe(self) -> str:
+        if self.all_values:
+            return f"data_form={_short(self._expected(), 120)}"
+        return f"data_form={_short({k: v[0] for k, v in self.fields}, 120)}"
+
+
+def _form_line(where: str, expected: str, actual: str) -> str:
+    if actual.startswith(("missing field", "extra field")) or not where:
+        return actual or where
+    return f"{where} {actual} instead of {expected}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import abc
 import codecs
-import enum
 import json as _json
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Union
 
-from werkzeug.datastructures import Authorization
 from werkzeug.wrappers import Request
 
 from ._bodydiff import (
@@ -29,13 +26,15 @@ from ._bodydiff import (
     parse_form,
 )
 from ._errors import HTTPDoubleUsageError
-from ._matchers import Check
+from ._headers import HeaderValueMatcher
+from ._matchers import Check, json_equal
+from ._mismatch import Mismatch
 from ._query import (
     MappingQueryMatcher,
     QueryStringType,
     to_query_matcher,
 )
-from ._richer import FormSpec, MultipartSpec, RicherMatching, build_checks
+from ._richer import FormSpec, MultipartSpec, RicherMatching, build_checks, data_form_check
 
 if TYPE_CHECKING:
     from ._composite import AllOf, AnyOf
@@ -66,30 +65,6 @@ class _Undefined:
 
 UNDEFINED: Final = _Undefined()
 """Default of ``json=``: the body is not compared as JSON. (``None`` is JSON ``null``.)"""
-
-
-@dataclass(frozen=True, slots=True)
-class Mismatch:
-    """One field of a request that did not meet a matcher's expectation.
-
-    :param field: the part of the request (``uri``, ``method``, ``query_string``,
-        ``header:<name>``, ``data``, ``json``).
-    :param expected: what the matcher wanted, as readable text.
-    :param actual: what the request had, as readable text.
-    """
-
-    field: str
-    expected: str
-    actual: str
-
-    def __str__(self) -> str:
-        if not self.expected and not self.actual:  # a note, such as "... and 3 more"
-            return self.field
-        return f"{self.field}: expected {self.expected}, got {self.actual}"
-
-    def __iter__(self) -> Iterator[str]:
-        """Unpack as pytest-httpserver's difference tuples: ``(field, actual, expected)``."""
-        return iter((self.field, self.actual, self.expected))
 
 
 def _mismatches(field: str, found: list[Difference]) -> list[Mismatch]:
@@ -139,85 +114,6 @@ def _is_uri(uri: object) -> bool:
     return not isinstance(uri, _NOT_A_URI) and type(uri).__eq__ is not object.__eq__
 
 
-# ---------------------------------------------------------------- query strings
-
-
-HeaderComparator = Callable[[str, str], bool]
-
-
-class HeaderValueMatcher:
-    """Compares one header's value with the expected one.
-
-    By default values are compared as strings, except ``Authorization``,
-    which is compared by meaning (scheme case-insensitive, parameters parsed).
-    Pass ``matchers`` to add or replace comparators by header name (names are
-    case-insensitive); a comparator gets ``(actual, expected)``.
-    """
-
-    DEFAULT_MATCHERS: Mapping[str, HeaderComparator] = {}
-
-    def __init__(self, matchers: Mapping[str, HeaderComparator] | None = None) -> None:
-        merged = {k.lower(): v for k, v in self.default_header_value_matchers().items()}
-        if matchers:
-            merged.update({k.lower(): v for k, v in matchers.items()})
-        self.matchers = merged
-
-    @staticmethod
-    def authorization_header_value_matcher(actual: str | None, expected: str) -> bool:
-        """Compare two ``Authorization`` values by meaning, not by spelling."""
-        if actual is None:
-            return False
-        parsed_actual = Authorization.from_header(actual)
-        parsed_expected = Authorization.from_header(expected)
-        if parsed_actual is None or parsed_expected is None:
-            return actual == expected
-        return bool(parsed_actual == parsed_expected)
-
-    @staticmethod
-    def default_header_value_matcher(actual: str | None, expected: str) -> bool:
-        """Compare two header values as strings."""
-        return actual == expected
-
-    @classmethod
-    def default_header_value_matchers(cls) -> dict[str, HeaderComparator]:
-        """Return the built-in comparators by lower-case header name."""
-        return {"authorization": cls.authorization_header_value_matcher, **cls.DEFAULT_MATCHERS}
-
-    def __call__(self, header_name: str, actual: str | None, expected: str) -> bool:
-        comparator = self.matchers.get(header_name.lower(), self.default_header_value_matcher)
-        return comparator(actual, expected)  # type: ignore[arg-type]
-
-
-# ------------------------------------------------------------------------- JSON
-
-
-def json_equal(expected: Any, actual: Any) -> bool:
-    """Compare decoded JSON values strictly: ``true`` is not ``1``, ``1`` is ``1.0``.
-
-    An :class:`enum.Enum` member in ``expected`` stands for its value, as ``json.dumps``
-    writes it: ``Color.RED`` (a ``StrEnum`` of ``"red"``) equals ``"red"`` on the wire.
-    """
-    if isinstance(expected, enum.Enum):
-        expected = expected.value
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return type(expected) is type(actual) and expected == actual
-    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
-        return expected == actual
-    if isinstance(expected, dict):
-        return (
-            isinstance(actual, dict)
-            and expected.keys() == actual.keys()
-            and all(json_equal(expected[k], actual[k]) for k in expected)
-        )
-    if isinstance(expected, (list, tuple)):
-        return (
-            isinstance(actual, list)
-            and len(expected) == len(actual)
-            and all(json_equal(e, a) for e, a in zip(expected, actual, strict=True))
-        )
-    return type(expected) is type(actual) and bool(expected == actual)
-
-
 # --------------------------------------------------------------------- matcher
 
 
@@ -238,6 +134,7 @@ class RequestMatcherKwargs(RicherMatching, total=False):
     query_string: QueryStringType
     header_value_matcher: HVMATCHER_T | None
     json: Any
+    data_form: Mapping[str, str] | None
 
 
 class RequestMatcher:
@@ -263,6 +160,11 @@ class RequestMatcher:
         :class:`HeaderValueMatcher`.
     :param json: a JSON value the decoded body must equal (types compared
         strictly); :data:`UNDEFINED` to not compare.
+    :param data_form: the form fields (urlencoded or multipart, parsed by the request's
+        ``Content-Type``; a body of another type has none) must be exactly these: a mapping
+        compares each field's first value, a werkzeug ``MultiDict`` every value, in order.
+        Not with ``data`` or ``json``. As in pytest-httpserver 1.2.1; ``form=`` names only
+        some fields.
     :param json_contains: a dict the decoded JSON body must hold: objects may have
         more keys, at every depth; lists compare item by item and must be as long.
     :param body_contains: ``bytes`` (or ``str``, encoded as UTF-8) the body must hold.
@@ -276,6 +178,9 @@ class RequestMatcher:
 
     :raises HTTPDoubleUsageError: when an argument has the wrong type; the
         message names the argument, what was expected and what was given.
+
+    .. versionchanged:: 0.3
+       The ``data_form`` argument.
     """
 
     __slots__ = (
@@ -283,6 +188,7 @@ class RequestMatcher:
         "checks",
         "data",
         "data_encoding",
+        "data_form",
         "header_value_matcher",
         "headers",
         "json",
@@ -300,8 +206,9 @@ class RequestMatcher:
         data_encoding: str = "utf-8",
         headers: Mapping[str, str] | None = None,
         query_string: QueryStringType = None,
-        header_value_matcher: HeaderValueMatcher | None = None,
+        header_value_matcher: HVMATCHER_T | None = None,
         json: Any = UNDEFINED,
+        data_form: Mapping[str, str] | None = None,
         *,
         json_contains: Any = UNDEFINED,
         body_contains: str | bytes | None = None,
@@ -338,6 +245,16 @@ class RequestMatcher:
                 expected="at most one of data= and json=",
                 got=f"data={_short(data)}, json={_short(json)}",
                 remedy="compare the body either as bytes (data=) or as JSON (json=)",
+            )
+        if data_form is not None and (data is not None or json is not UNDEFINED):
+            other = "data" if data is not None else "json"
+            raise HTTPDoubleUsageError(
+                f"data_form/{other}",
+                expected="data_form= alone: it is mutually exclusive with data= and json=",
+                got=f"data_form={_short(data_form)}, {other}="
+                + _short(data if data is not None else json),
+                remedy="compare the body once: as form fields (data_form=), as bytes (data=)"
+                " or as JSON (json=); form= names some fields and combines with the others",
             )
         if headers is not None and (
             not isinstance(headers, Mapping)
@@ -382,7 +299,10 @@ class RequestMatcher:
         self.headers: Mapping[str, str] = dict(headers) if headers else {}
         self.query_string = query_string
         self.query_matcher = to_query_matcher(query_string)
-        self.header_value_matcher = header_value_matcher or _DEFAULT_HEADER_VALUE_MATCHER
+        # Made per matcher, as pytest-httpserver does: it reads DEFAULT_MATCHERS now.
+        self.header_value_matcher: HVMATCHER_T = (
+            HeaderValueMatcher() if header_value_matcher is None else header_value_matcher
+        )
         self.json = json
         # Only the checks asked for: an unset field costs nothing per request.
         self.checks: tuple[Check, ...] = build_checks(
@@ -394,6 +314,9 @@ class RequestMatcher:
             cookies=cookies,
             multipart=multipart,
         )
+        self.data_form = data_form
+        if data_form is not None:
+            self.checks += (data_form_check(data_form),)
 
     # -- what the registry indexes on
 
@@ -479,7 +402,9 @@ class RequestMatcher:
             else:
                 found.extend(_mismatches("json", json_differences(self.json, actual_json)))
         for check in self.checks:
-            found.extend(Mismatch(*line) for line in check.differences(request))
+            lines = check.differences(request)
+            raw = check.upstream_values(request) if len(lines) == 1 else None
+            found.extend(Mismatch(*line, upstream=raw) for line in lines)
         return found
 
     def _query_difference(self, request: Request) -> list[Mismatch]:
@@ -566,6 +491,3 @@ class RequestMatcher:
             + "".join(f" {check.describe()}" for check in self.checks)
             + ">"
         )
-
-
-_DEFAULT_HEADER_VALUE_MATCHER = HeaderValueMatcher()

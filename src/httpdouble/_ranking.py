@@ -15,14 +15,10 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from ._matching import (
-    METHOD_ALL,
-    UNDEFINED,
-    URI_DEFAULT,
-    Mismatch,
-    RequestMatcher,
-    json_equal,
-)
+from ._headers import HeaderValueMatcher
+from ._matchers import json_equal
+from ._matching import METHOD_ALL, UNDEFINED, URI_DEFAULT, RequestMatcher
+from ._mismatch import Mismatch
 from ._query import BooleanQueryMatcher, MappingQueryMatcher, StringQueryMatcher
 
 
@@ -160,7 +156,7 @@ def covers(earlier: RequestMatcher, later: RequestMatcher) -> bool:
     if earlier.query_matcher is not None and not _query_covers(earlier, later):
         return False
     if earlier.headers:
-        if earlier.header_value_matcher is not later.header_value_matcher:
+        if not _same_comparison(earlier.header_value_matcher, later.header_value_matcher):
             return False
         later_headers = {k.lower(): v for k, v in later.headers.items()}
         if any(later_headers.get(k.lower()) != v for k, v in earlier.headers.items()):
@@ -197,3 +193,16 @@ def _query_covers(earlier: RequestMatcher, later: RequestMatcher) -> bool:
     if type(mine) is MappingQueryMatcher and type(theirs) is MappingQueryMatcher:
         return mine.query_dict == theirs.query_dict and mine.first_only == theirs.first_only
     return False
+
+
+def _same_comparison(first: object, second: object) -> bool:
+    """Whether two header value matchers surely compare alike: the same object, or two
+    plain :class:`HeaderValueMatcher` over the same comparators (each matcher gets its own
+    default one)."""
+    if first is second:
+        return True
+    return (
+        type(first) is HeaderValueMatcher
+        and type(second) is HeaderValueMatcher
+        and first.matchers is second.matchers
+    )

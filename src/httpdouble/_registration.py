@@ -16,10 +16,10 @@ from typing import Any, Unpack
 from ._errors import HTTPDoubleUsageError
 from ._expectations import HandlerType, RequestHandler
 from ._matching import (
+    HVMATCHER_T,
     METHOD_ALL,
     UNDEFINED,
     URI_DEFAULT,
-    HeaderValueMatcher,
     RequestMatcher,
     URIType,
 )
@@ -220,9 +220,10 @@ class Registration:
         data_encoding: str = "utf-8",
         headers: Mapping[str, str] | None = None,
         query_string: QueryStringType = None,
-        header_value_matcher: HeaderValueMatcher | None = None,
+        header_value_matcher: HVMATCHER_T | None = None,
         handler_type: HandlerType = HandlerType.PERMANENT,
         json: Any = UNDEFINED,
+        data_form: Mapping[str, str] | None = None,
         *,
         times: int | None = None,
         **richer: Unpack[RicherMatching],
@@ -231,7 +232,8 @@ class Registration:
 
         The richer keyword arguments (``json_contains``, ``body_contains``, ``body_regex``,
         ``form``, ``cookies``, ``multipart``) are passed to the matcher only when given, so
-        a ``create_matcher`` override written for pytest-httpserver keeps working.
+        a ``create_matcher`` override written for pytest-httpserver keeps working; so is
+        ``data_form`` (pytest-httpserver 1.2.1's form fields, see :class:`RequestMatcher`).
 
         :param times: serve exactly this many matching requests, then be gone (later
             requests go to other handlers, as after a oneshot handler's one use). Fewer
@@ -243,6 +245,9 @@ class Registration:
 
         .. versionchanged:: 0.2
            The ``times`` argument.
+
+        .. versionchanged:: 0.3
+           The ``data_form`` argument.
         """
         matcher = self.create_matcher(
             uri,
@@ -253,6 +258,9 @@ class Registration:
             query_string,
             header_value_matcher,
             json,
+            # Passed only when given, as pytest-httpserver does: a create_matcher override
+            # written for 1.1.5 keeps working.
+            **({"data_form": data_form} if data_form is not None else {}),
             **richer,
         )
         check_registration(matcher)
@@ -266,8 +274,9 @@ class Registration:
         data_encoding: str = "utf-8",
         headers: Mapping[str, str] | None = None,
         query_string: QueryStringType = None,
-        header_value_matcher: HeaderValueMatcher | None = None,
+        header_value_matcher: HVMATCHER_T | None = None,
         json: Any = UNDEFINED,
+        data_form: Mapping[str, str] | None = None,
         *,
         times: int | None = None,
         **richer: Unpack[RicherMatching],
@@ -286,6 +295,9 @@ class Registration:
             query_string,
             header_value_matcher,
             json,
+            # Passed only when given, as pytest-httpserver does: a create_matcher override
+            # written for 1.1.5 keeps working.
+            **({"data_form": data_form} if data_form is not None else {}),
             **richer,
         )
         check_registration(matcher)
@@ -299,8 +311,9 @@ class Registration:
         data_encoding: str = "utf-8",
         headers: Mapping[str, str] | None = None,
         query_string: QueryStringType = None,
-        header_value_matcher: HeaderValueMatcher | None = None,
+        header_value_matcher: HVMATCHER_T | None = None,
         json: Any = UNDEFINED,
+        data_form: Mapping[str, str] | None = None,
         *,
         times: int | None = None,
         **richer: Unpack[RicherMatching],
@@ -318,6 +331,9 @@ class Registration:
             query_string,
             header_value_matcher,
             json,
+            # Passed only when given, as pytest-httpserver does: a create_matcher override
+            # written for 1.1.5 keeps working.
+            **({"data_form": data_form} if data_form is not None else {}),
             **richer,
         )
         check_registration(matcher)

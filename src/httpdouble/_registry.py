@@ -32,7 +32,8 @@ from collections.abc import Iterator
 from werkzeug.wrappers import Request
 
 from ._expectations import HandlerType, RequestHandler
-from ._matching import UNDEFINED, Mismatch, RequestMatcher
+from ._matching import UNDEFINED, RequestMatcher
+from ._mismatch import Mismatch
 from ._ranking import closest, covers
 
 

@@ -12,12 +12,15 @@ import re
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
+from werkzeug.datastructures import MultiDict
+
 from ._errors import HTTPDoubleUsageError
 from ._matchers import (
     BodyContains,
     BodyRegex,
     Check,
     Cookies,
+    DataForm,
     FormFields,
     JSONContains,
     MultipartParts,
@@ -161,4 +164,32 @@ def _multipart_parts(multipart: object) -> tuple[tuple[str, Part], ...]:
         "a mapping of part name to its content (bytes or str) or a Part",
         multipart,
         "pass e.g. {'file': Part(b'data', filename='a.txt', content_type='text/plain')}",
+    )
+
+
+def data_form_check(data_form: object) -> DataForm:
+    """Check ``data_form=`` once and return its check.
+
+    :raises HTTPDoubleUsageError: when it is not a mapping of str to str.
+    """
+    all_values = isinstance(data_form, MultiDict)
+    if isinstance(data_form, Mapping):
+        fields: list[tuple[str, tuple[str, ...]]] = []
+        for key in data_form:
+            values = (
+                data_form.getlist(key) if isinstance(data_form, MultiDict) else [data_form[key]]
+            )
+            if not isinstance(key, str) or not all(isinstance(v, str) for v in values):
+                break
+            fields.append((key, tuple(values)))
+        else:
+            return DataForm(tuple(fields), all_values, data_form)
+    raise _usage(
+        "data_form",
+        "a mapping of field name to str value (the first value of each field is compared),"
+        " or a werkzeug MultiDict (every value is compared)",
+        data_form,
+        "write every value as a string; for several values of one field pass"
+        " MultiDict([('tag', 'a'), ('tag', 'b')]), or use form={'tag': ['a', 'b']}"
+        " to name only some fields",
     )

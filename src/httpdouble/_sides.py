@@ -12,7 +12,7 @@ import ast
 import enum
 import re
 
-from ._matching import Mismatch
+from ._mismatch import Mismatch
 
 _TYPED = re.compile(r"(?P<value>.*) \((?P<type>\w+)(?:, \d+ chars)?\)", re.DOTALL)
 _NUMBERS = ("int", "float")

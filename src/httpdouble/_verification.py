@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Self
 
 from werkzeug.wrappers import Request, Response
 
@@ -15,7 +17,8 @@ from ._errors import HTTPDoubleFailure, HTTPDoubleUsageError
 from ._expectations import HandlerType, RequestHandler
 from ._findings import HANDLER_KINDS, Finding, Kind, RequestSummary, failure_message
 from ._log import LogEntry, Outcome, RequestLog, Stamp
-from ._matching import Mismatch, RequestMatcher
+from ._matching import RequestMatcher
+from ._mismatch import Mismatch
 from ._ranking import similarity
 from ._registry import Registry
 
@@ -182,7 +185,13 @@ class Verification:
         taken = self._take(handler_errors=False)
         if taken:
             cause = next((f.cause for f in taken if f.cause is not None), None)
-            raise HTTPDoubleFailure(failure_message(taken, at_teardown=False)) from cause
+            message = failure_message(taken, at_teardown=False)
+            unmatched = [f for f in taken if f.kind is Kind.NO_HANDLER and f.request is not None]
+            if unmatched:
+                # pytest-httpserver's words first: suites match on them (pytest.raises(match=)).
+                assert unmatched[0].request is not None
+                message = f"No handler found for request {unmatched[0].request.line()}\n{message}"
+            raise HTTPDoubleFailure(message) from cause
 
     def check_handler_errors(self) -> None:
         """Raise the first exception a handler function raised (each one once)."""
@@ -198,6 +207,24 @@ class Verification:
         __tracebackhide__ = True
         self.check_assertions()
         self.check_handler_errors()
+
+    @contextmanager
+    def with_check(self) -> Iterator[Self]:
+        """Run :meth:`check` when the ``with`` block completes; yield the server.
+
+        A request no handler matched, an ordered one out of order or a handler's
+        ``assert`` raise an ``AssertionError``, and then an exception a handler function
+        raised is raised as it is, as :meth:`check` does. A request sent after the ordered
+        ones were all used is one no handler matched, so it fails the block too. An
+        exception raised in the block propagates unchanged, and no check runs then. The
+        block neither waits for requests nor stops the server (use :meth:`wait` for that).
+
+        .. versionadded:: 0.3
+           As in pytest-httpserver 1.2.1.
+        """
+        __tracebackhide__ = True
+        yield self
+        self.check()
 
     def take_findings(self, include_unused: bool = True, clear: bool = False) -> list[Finding]:
         """Return every finding not raised yet and mark them raised.

@@ -12,12 +12,12 @@ from ._errors import (
 from ._expectations import HandlerType, RequestHandler
 from ._expectations import HeadersType as HEADERS_T
 from ._expectations import RequestHandler as RequestHandlerBase
+from ._headers import CaseInsensitiveHeaderValueMatcher, HeaderValueMatcher
 from ._matching import (
     HVMATCHER_T,
     METHOD_ALL,
     UNDEFINED,
     URI_DEFAULT,
-    HeaderValueMatcher,
     RequestMatcher,
     RequestMatcherKwargs,
     URIPattern,
@@ -39,6 +39,7 @@ __all__ = [
     "Authorization",
     "BakedHTTPServer",
     "BooleanQueryMatcher",
+    "CaseInsensitiveHeaderValueMatcher",
     "Error",
     "HTTPServer",
     "HTTPServerBase",

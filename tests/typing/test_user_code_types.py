@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 from httpdouble import (
     METHOD_ALL,
     URI_DEFAULT,
+    CaseInsensitiveHeaderValueMatcher,
     HandlerType,
     HeaderValueMatcher,
     HTTPServer,
@@ -109,3 +110,20 @@ def test_richer_matchers_are_typed(httpserver: HTTPServer) -> None:
     request = urllib.request.Request(httpserver.url_for("/users/7"), headers={"Cookie": "s=1"})
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.read() == b"7"
+
+
+def test_pytest_httpserver_121_names_are_typed(httpserver: HTTPServer) -> None:
+    lenient = CaseInsensitiveHeaderValueMatcher({"x-key": lambda actual, expected: True})
+    httpserver.expect_request(
+        "/form",
+        method="POST",
+        data_form={"k": "v"},
+        headers={"X-Key": "?"},
+        header_value_matcher=lenient,
+    ).respond_with_data("ok")
+    with httpserver.with_check() as checked:
+        request = urllib.request.Request(
+            checked.url_for("/form"), data=b"k=v", headers={"X-Key": "k"}, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.read() == b"ok"

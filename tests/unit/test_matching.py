@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from types import MappingProxyType
-from typing import Any
+from collections import defaultdict
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any, ClassVar
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -16,10 +16,12 @@ from httpdouble import (
     METHOD_ALL,
     URI_DEFAULT,
     BooleanQueryMatcher,
+    CaseInsensitiveHeaderValueMatcher,
     HeaderValueMatcher,
     HTTPDoubleUsageError,
     MappingQueryMatcher,
     Mismatch,
+    NoMethodFoundForMatchingHeaderValueError,
     QueryMatcher,
     RequestMatcher,
     StringQueryMatcher,
@@ -197,22 +199,51 @@ def test_authorization_with_other_credentials_does_not_match() -> None:
     assert not matcher.match(make_request())
 
 
-def test_header_value_matcher_takes_comparators_by_case_insensitive_name() -> None:
+def test_header_value_matcher_looks_comparators_up_by_the_name_as_written() -> None:
     def same_number(actual: str | None, expected: str) -> bool:
         return actual is not None and int(actual) == int(expected)
 
-    custom = HeaderValueMatcher({"X-COUNT": same_number})
+    custom = HeaderValueMatcher({"X-Count": same_number})
+    matcher = RequestMatcher("/", headers={"X-Count": "7"}, header_value_matcher=custom)
+    assert matcher.match(make_request(headers={"x-count": "007"}))
+    assert not matcher.match(make_request(headers={"X-Count": "8"}))
+    # As in pytest-httpserver: the mapping replaces the defaults, names are exact.
+    with pytest.raises(NoMethodFoundForMatchingHeaderValueError, match="x-count") as raised:
+        custom("x-count", "7", "7")
+    assert "CaseInsensitiveHeaderValueMatcher" in str(raised.value)
+    assert "['X-Count']" in str(raised.value)
+
+
+def test_case_insensitive_header_value_matcher_finds_comparators_in_any_case() -> None:
+    def same_number(actual: str | None, expected: str) -> bool:
+        return actual is not None and int(actual) == int(expected)
+
+    custom = CaseInsensitiveHeaderValueMatcher({"X-COUNT": same_number})
     matcher = RequestMatcher("/", headers={"x-count": "7"}, header_value_matcher=custom)
     assert matcher.match(make_request(headers={"X-Count": "007"}))
     assert not matcher.match(make_request(headers={"X-Count": "8"}))
-    # The built-in Authorization comparator is still there.
-    assert custom("Authorization", "basic dXNlcjpwYXNz", "Basic dXNlcjpwYXNz")
+    with pytest.raises(NoMethodFoundForMatchingHeaderValueError, match="X-Other"):
+        custom("X-Other", "a", "a")
+    defaults = CaseInsensitiveHeaderValueMatcher()
+    assert defaults("authorization", 'Digest a="1", b="2"', 'Digest b="2", a="1"')
+    assert not defaults("X-Tag", "BLUE", "blue")
+
+
+def test_the_default_matcher_compares_authorization_by_meaning_in_any_case() -> None:
+    matcher = RequestMatcher("/", headers={"authorization": 'Digest b="2", a="1"'})
+    assert matcher.match(make_request(headers={"Authorization": 'Digest a="1", b="2"'}))
+    assert isinstance(matcher.header_value_matcher, HeaderValueMatcher)
+    assert matcher.header_value_matcher.matchers is HeaderValueMatcher.DEFAULT_MATCHERS
+    assert "authorization" not in HeaderValueMatcher.DEFAULT_MATCHERS  # nothing cached
 
 
 def test_header_value_matcher_subclass_can_add_default_comparators() -> None:
     class Lenient(HeaderValueMatcher):
-        DEFAULT_MATCHERS: Mapping[str, Callable[[str, str], bool]] = MappingProxyType(
-            {"x-tag": lambda actual, expected: (actual or "").lower() == expected}
+        DEFAULT_MATCHERS: ClassVar[MutableMapping[str, Callable[[str | None, str], bool]]] = (
+            defaultdict(
+                lambda: HeaderValueMatcher.default_header_value_matcher,
+                {"X-Tag": lambda actual, expected: (actual or "").lower() == expected},
+            )
         )
 
     matcher = RequestMatcher("/", headers={"X-Tag": "blue"}, header_value_matcher=Lenient())

@@ -24,6 +24,7 @@ def test_all_lists_exactly_the_public_names_sorted() -> None:
         "BlockingHTTPServer",
         "BlockingRequestHandler",
         "BooleanQueryMatcher",
+        "CaseInsensitiveHeaderValueMatcher",
         "Error",
         "Fault",
         "Finding",

@@ -1,6 +1,7 @@
-"""pytest-httpserver 1.1.5's module paths: every public name, handed on and nothing more.
+"""pytest-httpserver's module paths: every public name, handed on and nothing more.
 
-The lists are the names pytest-httpserver 1.1.5 has in each module (facts of its API),
+The lists are the names pytest-httpserver 1.1.5 and 1.2.1 have in each module (facts of its
+API; 1.2.1 added ``CaseInsensitiveHeaderValueMatcher`` to the first two),
 so that renaming ``pytest_httpserver`` to ``httpdouble`` in a suite keeps every import working.
 """
 
@@ -18,6 +19,7 @@ UPSTREAM_NAMES = {
         "BakedHTTPServer",
         "BlockingHTTPServer",
         "BlockingRequestHandler",
+        "CaseInsensitiveHeaderValueMatcher",
         "Error",
         "HTTPServer",
         "HTTPServerError",
@@ -38,6 +40,7 @@ UPSTREAM_NAMES = {
         "Authorization",
         "BakedHTTPServer",
         "BooleanQueryMatcher",
+        "CaseInsensitiveHeaderValueMatcher",
         "Error",
         "HTTPServer",
         "HTTPServerBase",

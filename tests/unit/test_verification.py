@@ -38,7 +38,10 @@ def test_check_assertions_raises_once_for_everything_that_went_wrong(
         dispatcher.check_assertions()
     assert isinstance(excinfo.value, AssertionError)
     text = str(excinfo.value)
-    assert text.startswith("httpserver: 2 HTTP problems in this test\n")
+    # pytest-httpserver's words first (suites match on them), then ours.
+    assert text.startswith(
+        "No handler found for request GET /unknown\nhttpserver: 2 HTTP problems in this test\n"
+    )
     assert "1. no handler matched: GET /unknown" in text
     assert "2. no handler matched: DELETE /known/2" in text
     assert "- uri: expected '/known', got '/known/2'" in text
@@ -50,6 +53,19 @@ def test_check_assertions_raises_once_for_everything_that_went_wrong(
     dispatcher.check_assertions()
     assert dispatcher.assertions == []
     assert len(dispatcher.findings) == 2
+
+
+def test_check_assertions_without_an_unmatched_request_starts_with_our_heading(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    def handler(request: Request) -> Response:
+        raise AssertionError("the handler's own assert")
+
+    dispatcher.expect_request("/a").respond_with_handler(handler)
+    client.get("/a")
+    with pytest.raises(HTTPDoubleFailure) as excinfo:
+        dispatcher.check_assertions()
+    assert str(excinfo.value).startswith("httpserver: 1 HTTP problem in this test\n")
 
 
 def test_check_assertions_passes_when_everything_matched(
@@ -378,3 +394,33 @@ def test_wait_uses_the_default_waiting_settings() -> None:
     with dispatcher.wait() as waiting:
         pass
     assert waiting.result is False
+
+
+# ------------------------------------------------------------------ with_check
+
+
+def test_with_check_raises_the_assertions_first_then_keeps_the_handler_error(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_request("/boom").respond_with_handler(_fail)
+
+    def send_both() -> None:
+        client.get("/boom")
+        client.get("/nowhere")
+
+    with pytest.raises(HTTPDoubleFailure) as raised, dispatcher.with_check() as checked:
+        send_both()
+    assert checked is dispatcher
+    assert str(raised.value).startswith("No handler found for request GET /nowhere\n")
+    # check() stops at the assertion, as pytest-httpserver's does: the error waits its turn.
+    with pytest.raises(KeyError, match="in handler"):
+        dispatcher.check()
+
+
+def test_with_check_passes_silently_when_all_went_well(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_request("/ok").respond_with_data("")
+    with dispatcher.with_check():
+        client.get("/ok")
+    assert dispatcher.findings == []
