@@ -27,7 +27,7 @@ nitpicky = True
 nitpick_ignore = [
     ("py:class", "collections.abc.Sequence"),
     # Documented at its public path, httpdouble.httpserver.RequestHandlerList.
-    ("py:class", "httpdouble._registry.RequestHandlerList"),
+    ("py:class", "httpdouble._app.registry.RequestHandlerList"),
     ("py:class", "_Exchange"),  # private: what a BlockingRequestHandler answers
     ("py:class", "werkzeug.wrappers.Request"),
     ("py:class", "werkzeug.wrappers.Response"),
@@ -62,8 +62,8 @@ nitpick_ignore = [
     ("py:class", "re.Pattern"),
     ("py:class", "Seconds"),  # a delay: seconds, or a (low, high) pair
     # Private mixins the dispatcher is built from; their methods are documented on it.
-    ("py:class", "httpdouble._registration.Registration"),
-    ("py:class", "httpdouble._waiting.Waiter"),
+    ("py:class", "httpdouble._app.registration.Registration"),
+    ("py:class", "httpdouble._app.waiting.Waiter"),
     ("py:class", "Registration"),
     ("py:class", "Path"),
     ("py:class", "Waiter"),

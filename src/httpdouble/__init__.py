@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any
 # The public names are imported on first access (PEP 562): ``import httpdouble.plugin``,
 # which pytest does in every run, then imports no server code and no werkzeug (issue 15).
 if TYPE_CHECKING:
-    from ._blocking import BlockingHTTPServer, BlockingRequestHandler
-    from ._composite import AllOf, AnyOf, Not
-    from ._dispatch import RequestDispatcher
+    from ._app.dispatch import RequestDispatcher
+    from ._app.expectations import HandlerType, RequestHandler, SequenceUsedUp
+    from ._app.registration import BakedHTTPServer, MethodTypoWarning
+    from ._app.streaming import Fault, ServerSentEvent, StreamedResponse
+    from ._app.waiting import Waiting, WaitingSettings
     from ._errors import (
         Error,
         HandlerTimeout,
@@ -24,12 +26,18 @@ if TYPE_CHECKING:
         NoMethodFoundForMatchingHeaderValueError,
         ServerStartError,
     )
-    from ._expectations import HandlerType, RequestHandler, SequenceUsedUp
-    from ._findings import Finding, Kind, RequestSummary
-    from ._headers import CaseInsensitiveHeaderValueMatcher, HeaderValueMatcher
-    from ._log import LogEntry, Outcome, Stamp
-    from ._matchers import Part
-    from ._matching import (
+    from ._log.request_log import LogEntry, Outcome, Stamp
+    from ._matching.checks import Part
+    from ._matching.composite import AllOf, AnyOf, Not
+    from ._matching.headers import CaseInsensitiveHeaderValueMatcher, HeaderValueMatcher
+    from ._matching.mismatch import Mismatch
+    from ._matching.query import (
+        BooleanQueryMatcher,
+        MappingQueryMatcher,
+        QueryMatcher,
+        StringQueryMatcher,
+    )
+    from ._matching.request_matcher import (
         METHOD_ALL,
         UNDEFINED,
         URI_DEFAULT,
@@ -37,70 +45,67 @@ if TYPE_CHECKING:
         RequestMatcherKwargs,
         URIPattern,
     )
-    from ._mismatch import Mismatch
-    from ._query import BooleanQueryMatcher, MappingQueryMatcher, QueryMatcher, StringQueryMatcher
-    from ._registration import BakedHTTPServer, MethodTypoWarning
-    from ._richer import RicherMatching
-    from ._secret_names import add_secret_names
-    from ._server import HTTPServer, NonLoopbackWarning
-    from ._streaming import Fault, ServerSentEvent, StreamedResponse
-    from ._template import URITemplate
-    from ._tls import TLSCertificates
-    from ._waiting import Waiting, WaitingSettings
-    from ._wire import Limits
+    from ._matching.richer import RicherMatching
+    from ._matching.secret_names import add_secret_names
+    from ._matching.uri_template import URITemplate
+    from ._report.findings import Finding, Kind, RequestSummary
+    from ._server.blocking import BlockingHTTPServer, BlockingRequestHandler
+    from ._server.server import HTTPServer, NonLoopbackWarning
+    from ._server.tls import TLSCertificates
+    from ._wire.request import Limits
 
 _LAZY: dict[str, str] = {
-    "AllOf": "._composite",
-    "AnyOf": "._composite",
-    "BakedHTTPServer": "._registration",
-    "BlockingHTTPServer": "._blocking",
-    "BlockingRequestHandler": "._blocking",
-    "BooleanQueryMatcher": "._query",
-    "CaseInsensitiveHeaderValueMatcher": "._headers",
+    "AllOf": "._matching.composite",
+    "AnyOf": "._matching.composite",
+    "BakedHTTPServer": "._app.registration",
+    "BlockingHTTPServer": "._server.blocking",
+    "BlockingRequestHandler": "._server.blocking",
+    "BooleanQueryMatcher": "._matching.query",
+    "CaseInsensitiveHeaderValueMatcher": "._matching.headers",
     "Error": "._errors",
-    "Fault": "._streaming",
-    "Finding": "._findings",
+    "Fault": "._app.streaming",
+    "Finding": "._report.findings",
     "HTTPDoubleFailure": "._errors",
     "HTTPDoubleUsageError": "._errors",
-    "HTTPServer": "._server",
+    "HTTPServer": "._server.server",
     "HTTPServerError": "._errors",
     "HandlerTimeout": "._errors",
-    "HandlerType": "._expectations",
-    "HeaderValueMatcher": "._headers",
-    "Kind": "._findings",
-    "Limits": "._wire",
-    "LogEntry": "._log",
-    "METHOD_ALL": "._matching",
-    "MappingQueryMatcher": "._query",
-    "MethodTypoWarning": "._registration",
-    "Mismatch": "._mismatch",
+    "HandlerType": "._app.expectations",
+    "HeaderValueMatcher": "._matching.headers",
+    "Kind": "._report.findings",
+    "Limits": "._wire.request",
+    "LogEntry": "._log.request_log",
+    "METHOD_ALL": "._matching.request_matcher",
+    "MappingQueryMatcher": "._matching.query",
+    "MethodTypoWarning": "._app.registration",
+    "Mismatch": "._matching.mismatch",
     "NoHandlerError": "._errors",
     "NoMethodFoundForMatchingHeaderValueError": "._errors",
-    "NonLoopbackWarning": "._server",
-    "Not": "._composite",
-    "Outcome": "._log",
-    "Part": "._matchers",
-    "QueryMatcher": "._query",
-    "RequestDispatcher": "._dispatch",
-    "RequestHandler": "._expectations",
-    "RequestMatcher": "._matching",
-    "RequestMatcherKwargs": "._matching",
-    "RequestSummary": "._findings",
-    "RicherMatching": "._richer",
-    "SequenceUsedUp": "._expectations",
-    "ServerSentEvent": "._streaming",
+    "NonLoopbackWarning": "._server.server",
+    "Not": "._matching.composite",
+    "Outcome": "._log.request_log",
+    "Part": "._matching.checks",
+    "QueryMatcher": "._matching.query",
+    "RequestDispatcher": "._app.dispatch",
+    "RequestHandler": "._app.expectations",
+    "RequestMatcher": "._matching.request_matcher",
+    "RequestMatcherKwargs": "._matching.request_matcher",
+    "RequestSummary": "._report.findings",
+    "RicherMatching": "._matching.richer",
+    "SequenceUsedUp": "._app.expectations",
+    "ServerSentEvent": "._app.streaming",
     "ServerStartError": "._errors",
-    "Stamp": "._log",
-    "StreamedResponse": "._streaming",
-    "StringQueryMatcher": "._query",
-    "TLSCertificates": "._tls",
-    "UNDEFINED": "._matching",
-    "URIPattern": "._matching",
-    "URITemplate": "._template",
-    "URI_DEFAULT": "._matching",
-    "Waiting": "._waiting",
-    "WaitingSettings": "._waiting",
-    "add_secret_names": "._secret_names",
+    "Stamp": "._log.request_log",
+    "StreamedResponse": "._app.streaming",
+    "StringQueryMatcher": "._matching.query",
+    "TLSCertificates": "._server.tls",
+    "UNDEFINED": "._matching.request_matcher",
+    "URIPattern": "._matching.request_matcher",
+    "URITemplate": "._matching.uri_template",
+    "URI_DEFAULT": "._matching.request_matcher",
+    "Waiting": "._app.waiting",
+    "WaitingSettings": "._app.waiting",
+    "add_secret_names": "._matching.secret_names",
 }
 
 

@@ -1,5 +1,5 @@
 """pytest-httpserver's ``pytest_httpserver.bake`` path: names only, no logic."""
 
-from ._registration import BakedHTTPServer
+from ._app.registration import BakedHTTPServer
 
 __all__ = ["BakedHTTPServer"]

@@ -1,5 +1,5 @@
 """pytest-httpserver's ``pytest_httpserver.blocking_httpserver`` path: names only, no logic."""
 
-from ._blocking import BlockingHTTPServer, BlockingRequestHandler
+from ._server.blocking import BlockingHTTPServer, BlockingRequestHandler
 
 __all__ = ["BlockingHTTPServer", "BlockingRequestHandler"]

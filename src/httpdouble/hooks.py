@@ -2,6 +2,6 @@
 
 from werkzeug.wrappers import Request, Response
 
-from ._posthooks import Chain, Delay, Garbage
+from ._app.posthooks import Chain, Delay, Garbage
 
 __all__ = ["Chain", "Delay", "Garbage", "Request", "Response"]

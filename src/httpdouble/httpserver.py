@@ -3,17 +3,26 @@
 from werkzeug.datastructures import Authorization, MultiDict
 from werkzeug.wrappers import Request, Response
 
+from ._app.expectations import HandlerType, RequestHandler
+from ._app.expectations import HeadersType as HEADERS_T
+from ._app.expectations import RequestHandler as RequestHandlerBase
+from ._app.registration import BakedHTTPServer
+from ._app.registry import RequestHandlerList
+from ._app.waiting import Waiting, WaitingSettings
 from ._errors import (
     Error,
     HTTPServerError,
     NoHandlerError,
     NoMethodFoundForMatchingHeaderValueError,
 )
-from ._expectations import HandlerType, RequestHandler
-from ._expectations import HeadersType as HEADERS_T
-from ._expectations import RequestHandler as RequestHandlerBase
-from ._headers import CaseInsensitiveHeaderValueMatcher, HeaderValueMatcher
-from ._matching import (
+from ._matching.headers import CaseInsensitiveHeaderValueMatcher, HeaderValueMatcher
+from ._matching.query import (
+    BooleanQueryMatcher,
+    MappingQueryMatcher,
+    QueryMatcher,
+    StringQueryMatcher,
+)
+from ._matching.request_matcher import (
     HVMATCHER_T,
     METHOD_ALL,
     UNDEFINED,
@@ -22,13 +31,9 @@ from ._matching import (
     RequestMatcherKwargs,
     URIPattern,
 )
-from ._matching import _Undefined as Undefined
-from ._query import BooleanQueryMatcher, MappingQueryMatcher, QueryMatcher, StringQueryMatcher
-from ._registration import BakedHTTPServer
-from ._registry import RequestHandlerList
-from ._server import HTTPServer
-from ._server import HTTPServer as HTTPServerBase
-from ._waiting import Waiting, WaitingSettings
+from ._matching.request_matcher import _Undefined as Undefined
+from ._server.server import HTTPServer
+from ._server.server import HTTPServer as HTTPServerBase
 
 __all__ = [
     "HEADERS_T",

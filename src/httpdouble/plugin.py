@@ -20,16 +20,31 @@ import _pytest
 import pluggy
 import pytest
 
-from . import _hooks
-from ._context import CONTEXT, KEEP_ALIVE_INI, NO_CHECK_MARKER, TEARDOWN_CHECK_INI
 from ._errors import Error, HTTPDoubleFailure, HTTPServerError, hide_our_frames
-from ._fixtures import show_in_failed_call
-from ._report import Report, session_data
-from ._session import METAVARS, SETTINGS, STATE, TEST_DATA, Role, State, read_settings, state_of
-from ._xdist import WORKERINPUT_KEY, WORKEROUTPUT_KEY, choose_ports, is_local_popen, node_host
+from ._log.context import CONTEXT, KEEP_ALIVE_INI, NO_CHECK_MARKER, TEARDOWN_CHECK_INI
+from ._pytest import hookspecs as _hooks
+from ._pytest.fixtures import show_in_failed_call
+from ._pytest.session import (
+    METAVARS,
+    SETTINGS,
+    STATE,
+    TEST_DATA,
+    Role,
+    State,
+    read_settings,
+    state_of,
+)
+from ._pytest.xdist import (
+    WORKERINPUT_KEY,
+    WORKEROUTPUT_KEY,
+    choose_ports,
+    is_local_popen,
+    node_host,
+)
+from ._report.report import Report, session_data
 
 # The fixtures live in a module of their own, loaded with this plugin (and not without it).
-pytest_plugins = ["httpdouble._fixtures"]
+pytest_plugins = ["httpdouble._pytest.fixtures"]
 
 REPORT_ATTR = "httpdouble"
 
@@ -93,7 +108,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if role is not Role.WORKER:
         config.pluginmanager.register(_Collector(state.report), "httpdouble-collector")
     if state.pytest_html:
-        from ._html_extras import PLUGIN_NAME, PytestHtmlExtras
+        from ._pytest.html_extras import PLUGIN_NAME, PytestHtmlExtras
 
         config.pluginmanager.register(PytestHtmlExtras(), PLUGIN_NAME)
 
@@ -111,7 +126,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_xdist_setupnodes(config: pytest.Config, specs: list[Any]) -> None:
     state = state_of(config)
     if state.coordinator is None and any(getattr(s, "popen", False) for s in specs):
-        from ._ports import PortCoordinator
+        from ._pytest.port_coordinator import PortCoordinator
 
         state.coordinator = PortCoordinator()
         state.coordinator.start()
@@ -271,9 +286,9 @@ def _stop_forgotten_servers(state: State) -> None:
     # Without the server module imported, no server ever ran: nothing to import then.
     if f"{__package__}._server" not in sys.modules:
         return
-    from ._findings import Finding, Kind
-    from ._log import Stamp
-    from ._server import running_servers
+    from ._log.request_log import Stamp
+    from ._report.findings import Finding, Kind
+    from ._server.server import running_servers
 
     for server in running_servers():
         url = server.url_for("/")
@@ -300,7 +315,9 @@ def _write_json(state: State, data: dict[str, Any]) -> None:
 
 def _write_html(state: State, data: dict[str, Any]) -> None:
     if state.html_path is not None:
-        from ._html import render  # the HTML module is imported only when the page is asked for
+        from ._report.html import (
+            render,  # the HTML module is imported only when the page is asked for
+        )
 
         _write_report(state, "HTML", state.html_path, render(data))
 

@@ -3,7 +3,7 @@
 The plugin itself is :mod:`httpdouble.plugin`, loaded through its entry point.
 """
 
-from ._fixtures import (
+from ._pytest.fixtures import (
     Plugin,
     PluginHTTPServer,
     get_httpserver_listen_address,

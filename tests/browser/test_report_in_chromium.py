@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
-from httpdouble._html import render
+from httpdouble._report.html import render
 
 from .paths import screenshot_path
 

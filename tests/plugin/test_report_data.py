@@ -8,7 +8,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from httpdouble import Finding, Kind, Mismatch, RequestSummary, Stamp
-from httpdouble._report import Report, ReportMode, per_test_data, session_data
+from httpdouble._report.report import Report, ReportMode, per_test_data, session_data
 
 BUILTIN_TYPES = (dict, list, str, int, float, bool, type(None))
 

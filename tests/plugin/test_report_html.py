@@ -72,7 +72,7 @@ import sys
 
 def test_zz_nothing_of_the_html_views_was_imported():
     assert "pytest_html" not in sys.modules
-    assert [m for m in sys.modules if m.startswith("httpdouble._html")] == []
+    assert [m for m in sys.modules if m.startswith("httpdouble._report.html")] == []
 """
 
 

@@ -53,5 +53,5 @@ def test_usage_errors_hide_our_frames_unless_full_trace(
     assert "httpdouble/_" not in output  # none of our modules' frames
 
     full = run("--full-trace").stdout.str()
-    assert "httpdouble/_registration.py" in full
-    assert "httpdouble/_expectations.py" in full
+    assert "httpdouble/_app/registration.py" in full
+    assert "httpdouble/_app/expectations.py" in full

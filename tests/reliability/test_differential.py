@@ -47,7 +47,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from httpdouble import METHOD_ALL, HTTPServer, Outcome
-from httpdouble._request import BadRequest, ConnectionInfo, Limits, read_request, read_request_line
+from httpdouble._wire.request import (
+    BadRequest,
+    ConnectionInfo,
+    Limits,
+    read_request,
+    read_request_line,
+)
 
 from .conftest import SOCKET_TIMEOUT
 from .rawhttp import parse_responses, read_until_closed

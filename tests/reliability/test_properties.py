@@ -194,7 +194,8 @@ secretish = st.lists(
 def test_masking_a_text_or_a_body_twice_changes_nothing_more(
     shown: str, content_type: str
 ) -> None:
-    from httpdouble import _body_masking, _masking
+    from httpdouble._matching import body_masking as _body_masking
+    from httpdouble._matching import masking as _masking
 
     once = _masking.text(shown)
     assert _masking.text(once) == once
@@ -205,7 +206,7 @@ def test_masking_a_text_or_a_body_twice_changes_nothing_more(
 @EXAMPLES
 @given(summary=summaries)
 def test_paste_ready_lines_never_carry_a_raw_control_character(summary: RequestSummary) -> None:
-    from httpdouble._replay import curl_line, expect_request_line
+    from httpdouble._report.replay import curl_line, expect_request_line
 
     for line in (curl_line(summary, "http://127.0.0.1:1"), expect_request_line(summary)):
         assert not any(unicodedata.category(char) == "Cc" for char in line), line

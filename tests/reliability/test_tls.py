@@ -13,7 +13,7 @@ import requests
 import urllib3
 
 from httpdouble import HTTPServer, Kind, Outcome
-from httpdouble._tls import TLSCertificates
+from httpdouble._server.tls import TLSCertificates
 
 from ..support import Runner, has_ipv6_loopback
 from .conftest import SOCKET_TIMEOUT

@@ -29,7 +29,7 @@ from httpdouble import (
     TLSCertificates,
     URIPattern,
 )
-from httpdouble._blocking import BlockingHTTPServer, BlockingRequestHandler
+from httpdouble._server.blocking import BlockingHTTPServer, BlockingRequestHandler
 
 from .clients import HTTPClient, Reply
 

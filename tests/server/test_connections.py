@@ -12,8 +12,8 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from httpdouble import URI_DEFAULT, HTTPServer, Kind, Limits, Outcome
-from httpdouble._loop import Conn
-from httpdouble._wire import Pending
+from httpdouble._server.connection import Pending
+from httpdouble._server.loop_connection import Conn
 
 from .clients import HTTPClient
 
@@ -202,7 +202,7 @@ def _seen(request: Request) -> Response:
 def test_idle_connection_threads_end_after_a_while_and_at_stop(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import httpdouble._server as server_module
+    import httpdouble._server.server as server_module
 
     monkeypatch.setattr(server_module, "_IDLE_THREAD_SECONDS", 0.05)
     with HTTPServer() as server:

@@ -14,8 +14,8 @@ import pytest
 import requests
 
 from httpdouble import HTTPServer, Kind, Limits
-from httpdouble._masking import SHOW_SECRETS_ENV
-from httpdouble._tls import TLSCertificates
+from httpdouble._matching.secret_names import SHOW_SECRETS_ENV
+from httpdouble._server.tls import TLSCertificates
 
 TOKEN = "Bearer s3cr3t-0123456789abcdef0123456789"  # 40 characters
 TIMEOUT = 10.0

@@ -23,8 +23,9 @@ import pytest
 import requests
 from werkzeug.wrappers import Request, Response
 
-from httpdouble import HTTPServer, Outcome, RequestMatcher, _loop
-from httpdouble._findings import Kind
+from httpdouble import HTTPServer, Outcome, RequestMatcher
+from httpdouble._report.findings import Kind
+from httpdouble._server import loop as _loop
 
 TIMEOUT = 10
 REQUESTS_PER_TURN = getattr(_loop, "REQUESTS_PER_TURN", 32)  # run against older loops too

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import portpicker
 import pytest
 
-from httpdouble._ports import PortCoordinator
+from httpdouble._pytest.port_coordinator import PortCoordinator
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"),

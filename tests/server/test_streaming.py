@@ -27,7 +27,7 @@ from httpdouble import (
     ServerSentEvent,
     StreamedResponse,
 )
-from httpdouble._streaming import STREAM_LOG_LIMIT, encode_event
+from httpdouble._app.streaming import STREAM_LOG_LIMIT, encode_event
 
 from ..reliability.rawhttp import eventually, read_until_closed
 

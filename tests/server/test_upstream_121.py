@@ -19,7 +19,7 @@ from httpdouble import (
     HTTPServer,
     Kind,
 )
-from httpdouble._blocking import BlockingHTTPServer
+from httpdouble._server.blocking import BlockingHTTPServer
 
 from .clients import HTTPClient
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from werkzeug.wrappers import Request, Response
 
-import httpdouble._log as log_module
+import httpdouble._log.request_log as log_module
 from httpdouble import (
     BlockingHTTPServer,
     HTTPDoubleUsageError,

@@ -11,8 +11,8 @@ import requests
 from werkzeug.wrappers import Request, Response
 
 from httpdouble import HTTPServer
-from httpdouble._findings import failure_message
-from httpdouble._masking import SHOW_SECRETS_ENV
+from httpdouble._matching.secret_names import SHOW_SECRETS_ENV
+from httpdouble._report.findings import failure_message
 
 from ..plugin.approval import normalised
 

@@ -22,12 +22,10 @@ from httpdouble import (
     RequestSummary,
     add_secret_names,
 )
-from httpdouble import _body_masking as body_masking
-from httpdouble import _masking as masking
-from httpdouble import _secret_names as secret_names
-from httpdouble._exchanges import body_data, exchanges_data
-from httpdouble._log import Stamp
-from httpdouble._replay import curl_line, expect_request_line
+from httpdouble._log.request_log import Stamp
+from httpdouble._matching import body_masking, masking, secret_names
+from httpdouble._report.exchanges import body_data, exchanges_data
+from httpdouble._report.replay import curl_line, expect_request_line
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from httpdouble import Mismatch, RequestMatcher
-from httpdouble._bodydiff import elide_pair
+from httpdouble._matching.bodydiff import elide_pair
 
 
 def make_request(

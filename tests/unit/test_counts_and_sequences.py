@@ -9,7 +9,7 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
 from httpdouble import HandlerType, HTTPDoubleUsageError, Kind, RequestDispatcher, RequestMatcher
-from httpdouble._findings import failure_message
+from httpdouble._report.findings import failure_message
 
 # ------------------------------------------------------------------- times=N
 

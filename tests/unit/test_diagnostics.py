@@ -21,11 +21,11 @@ from httpdouble import (
     RequestMatcher,
     RequestSummary,
 )
-from httpdouble._expectations import HandlerType, RequestHandler
-from httpdouble._ranking import closest, covers
-from httpdouble._registration import QueryInURIWarning, likely_method_typo
-from httpdouble._registry import Registry
-from httpdouble._replay import curl_line, expect_request_line
+from httpdouble._app.expectations import HandlerType, RequestHandler
+from httpdouble._app.registration import QueryInURIWarning, likely_method_typo
+from httpdouble._app.registry import Registry
+from httpdouble._matching.ranking import closest, covers
+from httpdouble._report.replay import curl_line, expect_request_line
 
 
 def make_request(

@@ -517,7 +517,7 @@ def test_a_handler_without_response_stays_a_handler_error_on_every_request(
 def test_a_response_replaced_during_a_request_is_not_kept_as_the_new_one(
     dispatcher: RequestDispatcher, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import httpdouble._dispatch as dispatch_module
+    import httpdouble._app.dispatch as dispatch_module
 
     handler = dispatcher.expect_request("/switch")
     handler.respond_with_data("old", status=503)

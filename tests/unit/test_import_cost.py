@@ -11,10 +11,10 @@ import httpdouble
 
 HEAVY = (
     "werkzeug",
-    "httpdouble._server",
-    "httpdouble._dispatch",
-    "httpdouble._matching",
-    "httpdouble._html",  # and _html_extras: imported when an HTML report is asked for
+    "httpdouble._server.server",
+    "httpdouble._app.dispatch",
+    "httpdouble._matching.request_matcher",
+    "httpdouble._report.html",  # and _html_extras: imported when an HTML report is asked for
 )
 
 
@@ -31,12 +31,12 @@ def _modules_after(statement: str) -> list[str]:
 
 
 def test_importing_the_plugin_imports_no_server_code_and_no_werkzeug() -> None:
-    assert _modules_after("import httpdouble.plugin, httpdouble._fixtures") == []
+    assert _modules_after("import httpdouble.plugin, httpdouble._pytest.fixtures") == []
 
 
 def test_a_public_name_imports_its_module_on_first_access() -> None:
     assert _modules_after("import httpdouble; httpdouble.__version__") == []
-    assert "httpdouble._server" in _modules_after("from httpdouble import HTTPServer")
+    assert "httpdouble._server.server" in _modules_after("from httpdouble import HTTPServer")
 
 
 def test_every_public_name_is_importable_and_listed_by_dir() -> None:

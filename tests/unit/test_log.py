@@ -8,7 +8,7 @@ import pytest
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
-import httpdouble._log as log_module
+import httpdouble._log.request_log as log_module
 from httpdouble import LogEntry, Outcome, RequestDispatcher, RequestMatcher
 
 

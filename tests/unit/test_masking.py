@@ -18,9 +18,9 @@ from httpdouble import (
     RequestMatcher,
     RequestSummary,
 )
-from httpdouble import _masking as masking
-from httpdouble._log import Stamp
-from httpdouble._refusals import limit_detail, tls_failure_detail
+from httpdouble._log.request_log import Stamp
+from httpdouble._matching import masking
+from httpdouble._server.refusals import limit_detail, tls_failure_detail
 
 TOKEN = "Bearer s3cr3t-0123456789abcdef0123456789"  # 40 characters
 

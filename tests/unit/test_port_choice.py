@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from httpdouble._xdist import (
+from httpdouble._pytest.xdist import (
     VIA_BIND_ZERO,
     VIA_COORDINATOR,
     VIA_PORTPICKER,

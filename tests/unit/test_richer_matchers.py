@@ -19,7 +19,7 @@ from httpdouble import (
     RequestMatcher,
     URITemplate,
 )
-from httpdouble._ranking import closest, covers, specificity
+from httpdouble._matching.ranking import closest, covers, specificity
 
 
 def _request(path: str = "/", method: str = "POST", **kwargs: Any) -> Request:

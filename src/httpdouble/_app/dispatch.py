@@ -1,0 +1,709 @@
+"""Dispatch: the WSGI application behind the server, usable without any socket.
+
+It owns the registered handlers, the request log and the findings, and every
+method of the public API that does not touch a socket. :class:`HTTPServer`
+adds the socket, the thread and the lifecycle on top of it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Request, Response
+
+from .._errors import HTTPDoubleUsageError
+from .._log.request_log import (
+    Outcome,
+    PackedResponse,
+    RawRequest,
+    RequestLog,
+    Stamp,
+    pack,
+    pack_response,
+)
+from .._matching.mismatch import Mismatch
+from .._matching.request_matcher import RequestMatcher
+from .._report.findings import (
+    HANDLER_KINDS,
+    Finding,
+    Kind,
+    RequestSummary,
+    format_exception,
+    out_of_order_words,
+)
+from .._server.connection import LOG_HANDLE
+from .._server.readiness_probe import READINESS_BODY, READINESS_ENVIRON_KEY
+from .._wire.framing import PreparedHeaders
+from .._wire.request import skip_unread_body
+from .expectations import (
+    HandlerType,
+    NoResponseError,
+    RequestHandler,
+    SequenceUsedUp,
+    StaticReply,
+    check_times,
+)
+from .handler_threads import HandlerThreads, call_handler
+from .registration import Registration
+from .registry import Lookup, Registry, RequestHandlerList
+from .streaming import FaultResponse, StreamedResponse, WirePlan
+from .verification import check_matcher
+from .waiting import Waiter, WaitingSettings, WaitState
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+_OUTCOME_KIND = {
+    Lookup.NO_HANDLER: (Outcome.NO_HANDLER, Kind.NO_HANDLER),
+    Lookup.OUT_OF_ORDER: (Outcome.OUT_OF_ORDER, Kind.OUT_OF_ORDER),
+    Lookup.REFUSED: (Outcome.REFUSED, Kind.REFUSED),
+}
+
+
+# Findings about a request no handler took: they end a wait() with stop_on_nohandler.
+_UNEXPECTED = frozenset(kind for _, kind in _OUTCOME_KIND.values())
+
+DEFAULT_HANDLER_TIMEOUT = 30.0
+
+_MATCHER_RAISED = "a matcher of a registered handler raised while the request was matched"
+
+
+def _body_error(request: Request) -> object:
+    """The error of a body that never arrived (``Expect: 100-continue``), else ``None``."""
+    return getattr(request.environ.get("wsgi.input"), "error", None)
+
+
+def _difference_or_none(matcher: RequestMatcher, request: Request) -> list[Mismatch]:
+    """``matcher.difference(request)``; a matcher of the user's that raises says so instead."""
+    try:
+        return list(matcher.difference(request))
+    except Exception as exc:
+        return [Mismatch("match", "(a matcher that explains itself)", f"it raised {exc!r:.80}")]
+
+
+def _base_url(request: Request) -> str:
+    """``scheme://host:port`` of the server that got ``request`` (not its Host header)."""
+    environ = request.environ
+    host = str(environ.get("SERVER_NAME", ""))
+    if not host:
+        return ""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}:{environ.get('SERVER_PORT', '')}"
+
+
+def _first_line(exc: BaseException) -> str:
+    """The client gets one short line; the whole exception goes to the test."""
+    try:
+        text = str(exc)
+    except Exception:  # an exception whose __str__ raises is still the handler's error
+        return "(its message could not be read)"
+    return text.splitlines()[0] if text else ""
+
+
+def _check_timeout(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9:
+        raise HTTPDoubleUsageError(
+            "handler_timeout",
+            expected="a positive number of seconds, or None for no limit",
+            got=value,
+            remedy=f"pass handler_timeout=5.0, or leave the default {DEFAULT_HANDLER_TIMEOUT}",
+        )
+    return float(value)
+
+
+class Begun:
+    """A request that ``_begin_request`` looked up, for ``_finish_request`` to answer."""
+
+    __slots__ = ("error", "handler", "lookup", "reply", "request", "settles", "source")
+
+    def __init__(
+        self,
+        request: Request,
+        lookup: Lookup,
+        handler: RequestHandler | None,
+        settles: bool,
+        error: BaseException | None = None,
+    ) -> None:
+        self.request = request
+        self.lookup = lookup
+        self.handler = handler
+        self.settles = settles
+        self.error = error  # a matcher raised it
+        self.source: object = None  # the static response to cache, if it may be
+        self.reply: StaticReply | None = None  # served from the cache, and logged
+
+
+class RequestDispatcher(Registration, Waiter):
+    """Handlers, log and findings of one server, and the WSGI app that uses them.
+
+    :param no_handler_status_code: the status sent when no handler matches.
+    :param default_waiting_settings: defaults for :meth:`~httpdouble.HTTPServer.wait`.
+    :param handler_timeout: seconds a handler function (``respond_with_handler``)
+        may take; past it the client gets a 500 and the test a :class:`~httpdouble.HandlerTimeout`.
+        ``None`` runs handler functions without a limit, on the connection's thread.
+        The delays of a handler's :class:`~httpdouble.hooks.Delay` hooks are added to it.
+    :param ordered_fall_through: when ``True``, a request that matches no ordered
+        handler at all is looked up among the oneshot and permanent handlers instead
+        of failing the order (the default, as in pytest-httpserver, fails it).
+    """
+
+    def __init__(
+        self,
+        *,
+        no_handler_status_code: int = 500,
+        default_waiting_settings: WaitingSettings | None = None,
+        handler_timeout: float | None = DEFAULT_HANDLER_TIMEOUT,
+        ordered_fall_through: bool = False,
+    ) -> None:
+        if (
+            not isinstance(no_handler_status_code, int)
+            or isinstance(no_handler_status_code, bool)
+            or not 100 <= no_handler_status_code <= 999
+        ):
+            raise HTTPDoubleUsageError(
+                "no_handler_status_code",
+                expected="an int HTTP status from 100 to 999",
+                got=no_handler_status_code,
+                remedy="pass e.g. no_handler_status_code=404, or leave the default 500",
+            )
+        if default_waiting_settings is not None and not isinstance(
+            default_waiting_settings, WaitingSettings
+        ):
+            raise HTTPDoubleUsageError(
+                "default_waiting_settings",
+                expected="a WaitingSettings or None",
+                got=default_waiting_settings,
+                remedy="pass WaitingSettings(timeout=2.0) or None",
+            )
+        self.no_handler_status_code = no_handler_status_code
+        self._default_no_handler_status_code = no_handler_status_code
+        self.handler_timeout = _check_timeout(handler_timeout)
+        self.default_waiting_settings = default_waiting_settings or WaitingSettings()
+        self._lock = threading.RLock()
+        self._registry = Registry()
+        self._registry.ordered_fall_through = bool(ordered_fall_through)
+        self._log = RequestLog()
+        self._findings: list[Finding] = []
+        self._unraised: list[Finding] = []
+        self._wait_state: WaitState | None = None
+        self._in_flight = 0
+        self._handler_threads = HandlerThreads()
+        # pytest-httpserver's extension points: a subclass's own dispatch() answers every
+        # request; its own respond_nohandler() answers those no handler matched.
+        self._custom_dispatch = type(self).dispatch is not RequestDispatcher.dispatch
+        self._custom_nohandler = (
+            type(self).respond_nohandler is not RequestDispatcher.respond_nohandler
+        )
+        # Set while the readiness check of start() waits for its answer (see _readiness).
+        self._readiness_token: str | None = None
+
+    @property
+    def ordered_fall_through(self) -> bool:
+        """Whether a request matching no ordered handler may use other handlers; see above."""
+        return self._registry.ordered_fall_through
+
+    @ordered_fall_through.setter
+    def ordered_fall_through(self, value: bool) -> None:
+        with self._lock:
+            self._registry.ordered_fall_through = bool(value)
+
+    # ------------------------------------------------------------ registration
+
+    def expect(
+        self,
+        matcher: RequestMatcher,
+        handler_type: HandlerType = HandlerType.PERMANENT,
+        *,
+        times: int | None = None,
+    ) -> RequestHandler:
+        """Register ``matcher`` with the given lifetime and return its handler.
+
+        :param times: serve exactly this many matching requests, then be gone; see
+            :meth:`~httpdouble.HTTPServer.expect_request`.
+        """
+        check_matcher(matcher)
+        if not isinstance(handler_type, HandlerType):
+            raise HTTPDoubleUsageError(
+                "handler_type",
+                expected="a HandlerType (PERMANENT, ONESHOT or ORDERED)",
+                got=handler_type,
+                remedy="pass e.g. HandlerType.ONESHOT",
+            )
+        times = check_times(times)
+        if handler_type is HandlerType.ONESHOT and times not in (None, 1):
+            raise HTTPDoubleUsageError(
+                "times",
+                expected="no times=, or times=1, with HandlerType.ONESHOT (it serves one request)",
+                got=times,
+                remedy=f"drop handler_type=HandlerType.ONESHOT and keep times={times}",
+            )
+        handler = RequestHandler(matcher, handler_type, times)
+        with self._lock:
+            self._registry.add(handler)
+        return handler
+
+    # ---------------------------------------------------------------- dispatch
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """The WSGI entry point."""
+        if self._readiness_token is not None and (
+            environ.get(READINESS_ENVIRON_KEY) == self._readiness_token
+        ):
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [READINESS_BODY]
+        begun = self._begin_request(environ)
+        if begun is None:
+            return self._custom(Request(environ, populate_request=False))(environ, start_response)
+        return self._finish_request(environ, start_response, begun)
+
+    def _begin_request(
+        self, environ: WSGIEnvironment, raw: RawRequest | None = None
+    ) -> Begun | None:
+        """Look the request up; serve and log it at once if its answer is a cached reply.
+
+        The server's I/O loop calls this for each request it read; only what is left
+        (a handler function, a first use, no handler) goes on in :meth:`_finish_request`, on a
+        thread. ``None``: the request is not looked up here (a readiness check, or a
+        subclass's own ``dispatch``); the whole app must run. ``raw``: the request as it
+        arrived, which the log keeps instead of the environ when the reply is cached.
+        """
+        if self._custom_dispatch or (
+            self._readiness_token is not None
+            and environ.get(READINESS_ENVIRON_KEY) == self._readiness_token
+        ):
+            return None
+        # populate_request=False: no environ -> request back-reference, so no cycle to collect.
+        request = Request(environ, populate_request=False)
+        try:
+            lookup, handler, settles = self._lookup(request)
+        except BaseException as exc:  # a matcher of the user's raised (pytest.fail() too)
+            if _body_error(request) is exc:
+                raise  # the body never arrived: the connection answers it as malformed
+            return Begun(request, Lookup.NO_HANDLER, None, False, exc)
+        begun = Begun(request, lookup, handler, settles)
+        if (
+            handler is not None
+            and lookup is Lookup.FOUND
+            and not handler.is_function
+            and handler.latency is None
+            and environ["REQUEST_METHOD"] != "HEAD"
+        ):
+            # Read once: a respond_with_* call during this request must not be cached as old.
+            source = begun.source = handler.request_handler
+            reply = handler.reply
+            if reply is not None and reply.source is source:
+                # A static response served before: no Response to build, nothing to encode.
+                self._record(request, reply.logged, Outcome.MATCHED, None, settles, raw, True)
+                begun.reply = reply
+        return begun
+
+    def _finish_request(
+        self, environ: WSGIEnvironment, start_response: StartResponse, begun: Begun
+    ) -> Iterable[bytes]:
+        """Answer a request :meth:`_begin_request` looked up (and log it, if it did not)."""
+        reply = begun.reply
+        if reply is not None:
+            start_response(reply.status, reply.headers)
+            return reply.body
+        request, lookup, handler, settles = (
+            begun.request,
+            begun.lookup,
+            begun.handler,
+            begun.settles,
+        )
+        if begun.error is not None:
+            return self._user_code_failed(request, begun.error, _MATCHER_RAISED)(
+                environ, start_response
+            )
+        source = begun.source
+        response, outcome = self._answer(request, lookup, handler, settles)
+        if isinstance(response, StreamedResponse | FaultResponse) or (
+            handler is not None and handler.latency is not None and lookup is Lookup.FOUND
+        ):
+            return self._planned(environ, start_response, response, handler)
+        # What Response.__call__ does, without its closing-iterator wrapper per request.
+        wsgi_headers = response.get_wsgi_headers(environ).to_wsgi_list()
+        app_iter = response.get_app_iter(environ)
+        if (
+            source is not None
+            and outcome is Outcome.MATCHED  # never a handler error: it must stay one
+            and response.is_sequence
+            and not response.autocorrect_location_header
+        ):
+            assert handler is not None
+            body = (b"".join(app_iter),)
+            prepared = PreparedHeaders(response.status, wsgi_headers)
+            code, logged_headers, _ = pack_response(response)
+            handler.reply = StaticReply(
+                source, response.status, prepared, body, (code, logged_headers, body[0]), {}
+            )
+            start_response(response.status, prepared)  # encoded once, for this request too
+            return body
+        start_response(response.status, wsgi_headers)
+        return app_iter
+
+    def _planned(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        response: Response,
+        handler: RequestHandler | None,
+    ) -> WirePlan:
+        """The body for the connection to carry out: a latency, a stream or a fault."""
+        wait = None if handler is None else handler.latency
+        latency = None if wait is None else wait.before
+        chunk_latency = None if wait is None else wait.between
+        if isinstance(response, FaultResponse):
+            start_response(response.status, response.headers.to_wsgi_list())
+            return WirePlan((), latency=latency, fault=response.spec)
+        if isinstance(response, StreamedResponse):
+            # Its own headers: werkzeug would add the Content-Length of a list body, and a
+            # streamed body is sent chunked.
+            start_response(response.status, response.headers.to_wsgi_list())
+            body = response.response
+            return WirePlan(
+                body,
+                stream=True,
+                latency=latency,
+                chunk_delay=response.chunk_delay or chunk_latency,
+            )
+        start_response(response.status, response.get_wsgi_headers(environ).to_wsgi_list())
+        return WirePlan(response.get_app_iter(environ), latency=latency)
+
+    def _lookup(self, request: Request) -> tuple[Lookup, RequestHandler | None, bool]:
+        if self._registry.needs_body:
+            # Outside the lock: a client slow to send its body (100-continue) must hold up
+            # its own connection only, never the other connections or the test thread.
+            request.get_data()
+        with self._lock:
+            lookup, handler = self._registry.lookup(request)
+            # A oneshot, ordered or counted handler is used up at lookup, but wait() must
+            # not wake before its request has been answered and logged: count it in flight.
+            settles = handler is not None and handler.settles
+            if lookup is Lookup.FOUND and settles:
+                self._in_flight += 1
+        return lookup, handler, settles
+
+    def dispatch(self, request: Request) -> Response:
+        """Find the handler for ``request``, build the response, and record both.
+
+        A subclass may override it, as pytest-httpserver's ``dispatch``: the server then
+        answers every request with what the override returns (a ``Response``, a ``str`` or
+        ``None``), and logs it unless the override called this method.
+        """
+        return self._answer(request, *self._lookup(request))[0]
+
+    def _custom(self, request: Request) -> Response:
+        """Serve ``request`` through a subclass's own ``dispatch``."""
+        try:
+            response: Any = self.dispatch(request)
+            if response is None:
+                response = Response("")
+            elif isinstance(response, str):
+                response = Response(response)
+            if not isinstance(response, Response):
+                raise TypeError(
+                    f"dispatch() returned {type(response).__name__} {response!r:.80}\n"
+                    "  expected: a werkzeug Response, a str (the body), or None (an empty 200)"
+                )
+        except BaseException as exc:  # pytest.fail() in it too: the user's error
+            if _body_error(request) is exc:
+                raise
+            return self._user_code_failed(request, exc, "the server's own dispatch() raised")
+        if LOG_HANDLE not in request.environ:  # the override answered without dispatch()
+            self._record(request, pack_response(response), Outcome.MATCHED, None)
+        return response
+
+    def _user_code_failed(self, request: Request, exc: BaseException, what: str) -> Response:
+        """Answer 500 for an exception of the user's code outside a handler, and keep it."""
+        finding = Finding(
+            Kind.HANDLER_ERROR,
+            Stamp.now(),
+            RequestSummary.of(request),
+            expected=what,
+            detail=format_exception(exc),
+            cause=exc,
+        )
+        text = (
+            f"Internal Server Error: {what} for {request.method} {request.path}:"
+            f" {type(exc).__name__}: {_first_line(exc)}\n"
+        )
+        response = Response(text, 500, mimetype="text/plain")
+        self._record(request, pack_response(response), Outcome.HANDLER_ERROR, finding)
+        return response
+
+    def _answer(
+        self, request: Request, lookup: Lookup, handler: RequestHandler | None, settles: bool
+    ) -> tuple[Response, Outcome]:
+        if lookup is Lookup.FOUND:
+            assert handler is not None
+            try:
+                if handler.is_function:
+                    # Read now: werkzeug's form parsing (request.form) would consume the
+                    # stream and leave request.data empty for the handler.
+                    request.get_data()
+                if handler.is_function and self.handler_timeout is not None:
+                    response = self._handler_threads.respond(
+                        handler, request, self.handler_timeout + handler.hook_delay
+                    )
+                elif handler.is_function:
+                    response = call_handler(handler, request)
+                else:
+                    response = handler.respond(request)
+                outcome = Outcome.MATCHED
+                if isinstance(response, FaultResponse):  # logged as what the wire will do
+                    outcome = response.spec.outcome
+                    packed = response.logged()
+                elif isinstance(response, StreamedResponse):  # the body is logged once sent
+                    packed = (response.status_code, tuple(response.headers.to_wsgi_list()), b"")
+                else:
+                    if not response.is_sequence and not response.direct_passthrough:
+                        response.make_sequence()  # a body that raises is the handler's error
+                    packed = pack_response(response)  # so is a body of something else than bytes
+            except BaseException as exc:  # pytest.fail() in a handler is a BaseException
+                if _body_error(request) is exc:
+                    # The body never arrived (Expect: 100-continue, then cut short): not the
+                    # handler's fault. The connection logs the request as malformed.
+                    self._settle(None, settles)
+                    raise
+                return self._handler_failed(request, handler, exc, settles), Outcome.HANDLER_ERROR
+            self._record(request, packed, outcome, None, settles)
+            return response, outcome
+        if lookup is Lookup.NO_HANDLER and self._custom_nohandler:
+            try:
+                response = self.respond_nohandler(request)
+                if not isinstance(response, Response):
+                    raise TypeError(
+                        f"respond_nohandler() returned {type(response).__name__}"
+                        f" {response!r:.80}\n  expected: a werkzeug Response"
+                    )
+            except BaseException as exc:  # the user's override: its error, not ours
+                if _body_error(request) is exc:
+                    raise
+                failed = self._user_code_failed(
+                    request, exc, "the server's own respond_nohandler() raised"
+                )
+                return failed, Outcome.HANDLER_ERROR
+            if LOG_HANDLE not in request.environ:  # the override did not call ours
+                self._record(request, pack_response(response), Outcome.NO_HANDLER, None)
+            return response, Outcome.NO_HANDLER
+        return self._no_handler(request, lookup, handler), _OUTCOME_KIND[lookup][0]
+
+    def _no_handler(
+        self, request: Request, lookup: Lookup, handler: RequestHandler | None
+    ) -> Response:
+        outcome, kind = _OUTCOME_KIND[lookup]
+        with self._lock:
+            ordered = self._registry.ordered
+            detail = ""
+            if lookup is Lookup.OUT_OF_ORDER and ordered:
+                head = ordered[0]
+                expected = f"the next ordered request first: {head.matcher.describe()}"
+                shadow = None
+                came = None if handler is None else handler.matcher.describe()
+                detail = out_of_order_words(came, head.matcher.describe())
+                # What came in which order says it all; the closest is for a request that
+                # matches no ordered handler (a typo in the next one's path, say).
+                best: tuple[RequestMatcher, list[Any]] | None = (
+                    None if came else (head.matcher, _difference_or_none(head.matcher, request))
+                )
+            elif lookup is Lookup.OUT_OF_ORDER:  # clear() came between lookup and here
+                best, shadow = None, None
+                expected = "the next ordered request first (the handlers were cleared since)"
+            else:
+                try:
+                    nearest = self._registry.closest(request)
+                except Exception:  # a matcher of the user's raised while explaining the miss
+                    nearest = None
+                best = None if nearest is None else (nearest[0].matcher, nearest[1])
+                shadow = None if nearest is None else self._registry.shadowed_by(nearest[0])
+                expected = (
+                    "nothing: the server refuses requests since an ordered request"
+                    " came out of order; call clear() to reset it"
+                    if lookup is Lookup.REFUSED
+                    else "a request matching a registered handler"
+                )
+        skip_unread_body(request.environ)  # a client awaiting 100 Continue gets this answer
+        finding = Finding(
+            kind,
+            Stamp.now(),
+            RequestSummary.of(request),
+            expected=expected,
+            closest="" if best is None else best[0].describe(),
+            differences=() if best is None else tuple(best[1]),
+            shadowed_by="" if shadow is None else shadow.matcher.describe(),
+            base_url=_base_url(request),
+            detail=detail,
+        )
+        text = "\n".join([f"No handler found for this request ({kind.value})", *finding.lines()])
+        response = Response(text + "\n", self.no_handler_status_code, mimetype="text/plain")
+        self._record(request, pack_response(response), outcome, finding)
+        return response
+
+    def _handler_failed(
+        self, request: Request, handler: RequestHandler, exc: BaseException, settles: bool
+    ) -> Response:
+        if isinstance(exc, SequenceUsedUp):
+            kind = Kind.SEQUENCE_USED_UP
+        elif isinstance(exc, AssertionError):
+            kind = Kind.HANDLER_ASSERTION
+        elif isinstance(exc, NoResponseError):
+            kind = Kind.NO_RESPONSE
+        else:
+            kind = Kind.HANDLER_ERROR
+        finding = Finding(
+            kind,
+            Stamp.now(),
+            RequestSummary.of(request),
+            expected=handler.matcher.describe(),
+            detail="no respond_with_* was called on it"
+            if kind is Kind.NO_RESPONSE
+            else format_exception(exc),
+            cause=exc,
+        )
+        text = (
+            f"Internal Server Error: the handler for {request.method} {request.path}"
+            f" raised {type(exc).__name__}: {_first_line(exc)}\n"
+        )
+        response = Response(text, 500, mimetype="text/plain")
+        self._record(request, pack_response(response), Outcome.HANDLER_ERROR, finding, settles)
+        return response
+
+    def record_malformed(self, response: Response, detail: str, request_line: str) -> None:
+        """Log a request the server could not parse, and keep it as a finding."""
+        finding = Finding(Kind.MALFORMED, Stamp.now(), expected=request_line, detail=detail)
+        self._record(None, pack_response(response), Outcome.MALFORMED, finding)
+
+    def _record(
+        self,
+        request: Request | None,
+        response: PackedResponse,
+        outcome: Outcome,
+        finding: Finding | None,
+        settles: bool = False,
+        raw: RawRequest | None = None,
+        shared: bool = False,
+    ) -> None:
+        """Log a request; ``shared``: ``response`` is a static reply's (see ``append_record``)."""
+        try:
+            handle = self._log.append_record(
+                pack(request, response, outcome, None if finding is None else finding.stamp, raw),
+                shared,
+            )
+            if request is not None:  # the connection may amend it: an answer it cannot send
+                request.environ[LOG_HANDLE] = handle
+        finally:  # settle and wake even if the record could not be kept
+            self._settle(finding, settles)
+
+    def _settle(self, finding: Finding | None, settles: bool) -> None:
+        with self._lock:
+            if finding is not None:
+                self._findings.append(finding)
+                self._unraised.append(finding)
+            if settles:
+                self._in_flight -= 1
+            state = self._wait_state
+            if state is None:
+                return
+            if finding is not None and finding.kind in _UNEXPECTED and state.stop_on_nohandler:
+                summary = finding.request
+                state.settle(False, "" if summary is None else summary.line())
+            elif settles and self._all_used():
+                state.settle(True)
+
+    # ------------------------------------------------- pytest-httpserver names
+
+    @property
+    def handlers(self) -> RequestHandlerList:
+        """The permanent handlers, oldest first (a copy)."""
+        with self._lock:
+            return RequestHandlerList(self._registry.permanent)
+
+    @property
+    def oneshot_handlers(self) -> RequestHandlerList:
+        """The oneshot handlers not used yet, oldest first (a copy)."""
+        with self._lock:
+            return RequestHandlerList(self._registry.oneshot)
+
+    @property
+    def ordered_handlers(self) -> RequestHandlerList:
+        """The ordered handlers not used yet, next first (a copy)."""
+        with self._lock:
+            return RequestHandlerList(self._registry.ordered)
+
+    @property
+    def application(self) -> RequestDispatcher:
+        """The WSGI application: the dispatcher itself."""
+        return self
+
+    def add_assertion(self, obj: object) -> None:
+        """Record a problem of the test's own; it fails the test like a server finding."""
+        finding = Finding(Kind.ASSERTION, Stamp.now(), expected=str(obj))
+        with self._lock:
+            self._findings.append(finding)
+            self._unraised.append(finding)
+
+    def respond_nohandler(self, request: Request, extra_message: str = "") -> Response:
+        """Return the no-handler response for ``request`` and record it as a finding."""
+        response = self._no_handler(request, Lookup.NO_HANDLER, None)
+        if extra_message:
+            response.set_data(response.get_data() + extra_message.encode() + b"\n")
+        return response
+
+    def respond_permanent_failure(self) -> Response:
+        """Return the response sent once an ordered request came out of order."""
+        return Response(
+            "No handler found for this request: an ordered request came out of order earlier;"
+            " call clear() to reset the server\n",
+            self.no_handler_status_code,
+            mimetype="text/plain",
+        )
+
+    # ----------------------------------------------------------------- clearing
+
+    def clear(self) -> None:
+        """Forget handlers, log, findings and the ordered-failure state.
+
+        ``no_handler_status_code`` goes back to the value the server was made with
+        (500 unless given), as pytest-httpserver's ``clear()`` does.
+        """
+        with self._lock:
+            self._registry.clear()
+            self._findings = []
+            self._unraised = []
+            self._log.clear()
+            self.no_handler_status_code = self._default_no_handler_status_code
+
+    def clear_log(self) -> None:
+        """Forget the request log."""
+        self._log.clear()
+
+    def clear_assertions(self) -> None:
+        """Forget findings other than handler errors."""
+        with self._lock:
+            self._unraised = [f for f in self._unraised if f.kind in HANDLER_KINDS]
+            self._findings = [f for f in self._findings if f.kind in HANDLER_KINDS]
+
+    def clear_handler_errors(self) -> None:
+        """Forget exceptions raised by handler functions."""
+        with self._lock:
+            self._unraised = [f for f in self._unraised if f.kind not in HANDLER_KINDS]
+            self._findings = [f for f in self._findings if f.kind not in HANDLER_KINDS]
+
+    def _forget_framed(self) -> None:
+        """Free every framed reply the I/O loop cached (the server stopped)."""
+        with self._lock:
+            for handler in self._registry.pending():
+                handler.forget_framed()
+            for handler in self._registry.permanent:
+                handler.forget_framed()
+
+    def clear_all_handlers(self) -> None:
+        """Remove every handler and reset the ordered-failure state."""
+        with self._lock:
+            self._registry.clear()

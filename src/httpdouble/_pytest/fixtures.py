@@ -1,0 +1,385 @@
+"""The fixtures: one server per process, handed to each test cleared and checked after it."""
+
+from __future__ import annotations
+
+import os
+import ssl
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError, hide_our_frames
+from .._log.context import NO_CHECK_MARKER
+from .._report.report import ReportMode, per_test_data
+from .session import TEST_DATA, Role, State, state_of
+
+# The server, the findings and werkzeug are imported by the fixtures that need them, not
+# here: pytest loads this module in every run, also when no test uses a server (issue 15).
+if TYPE_CHECKING:
+    from .._report.findings import Finding
+    from .._server.server import HTTPServer
+    from .._server.tls import TLSCertificates
+
+JUNIT_PROPERTY = "httpdouble"
+FAILED_CALL_SECTION = "HTTP problems of this test (httpdouble)"
+
+
+@dataclass(eq=False)
+class _Check:
+    """The teardown check of one server in one test (a test may use several servers)."""
+
+    server: HTTPServer
+    enabled: bool  # off with the marker or the ini option: the report only lists them
+    shown: list[Finding] = field(default_factory=list)  # already shown in the call's failure
+    call_failed: bool = False
+
+
+CHECKS = pytest.StashKey[list[_Check]]()
+"""The checks of the test running now; a rerun plugin's next attempt gets new ones."""
+
+
+def _listen_address(config: pytest.Config, worker: str) -> tuple[str, int]:
+    chosen = config.hook.pytest_httpdouble_listen_address(config=config, worker_id=worker)
+    if chosen is not None:
+        host, port = chosen
+        return str(host), _port(port, "the pytest_httpdouble_listen_address hook")
+    # Checked at startup (read_settings): a bad value never reaches a test.
+    from .._server.server import DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT
+
+    state = state_of(config)
+    return (
+        DEFAULT_LISTEN_HOST if state.host is None else state.host,
+        DEFAULT_LISTEN_PORT if state.port is None else state.port,
+    )
+
+
+def _port(value: object, source: str) -> int:
+    try:
+        port = int(str(value))
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise HTTPDoubleUsageError(
+            f"port from {source}",
+            expected="an integer from 0 to 65535 (0: a free port is chosen)",
+            got=value,
+            remedy=f"fix {source}, or remove it to let each worker get a free port",
+        )
+    return port
+
+
+def get_httpserver_listen_address() -> tuple[str | None, int | None]:
+    """Return ``(host, port)`` from ``PYTEST_HTTPSERVER_HOST`` / ``PYTEST_HTTPSERVER_PORT``.
+
+    Either is ``None`` when its variable is unset or empty, as in pytest-httpserver.
+
+    :raises HTTPDoubleUsageError: when the port is not an integer from 0 to 65535.
+    """
+    host = os.environ.get("PYTEST_HTTPSERVER_HOST") or None
+    port_text = os.environ.get("PYTEST_HTTPSERVER_PORT")
+    port = _port(port_text, "PYTEST_HTTPSERVER_PORT") if port_text else None
+    return host, port
+
+
+def _pick_port() -> int:
+    import portpicker  # imported late: the plugin module stays import-light
+
+    try:
+        return int(portpicker.pick_unused_port())
+    except portpicker.NoFreePortFoundError:
+        return 0
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address(pytestconfig: pytest.Config) -> tuple[str, int]:
+    """``(host, port)`` the server listens on; port ``0`` means a free port.
+
+    Override it in a conftest, or implement the ``pytest_httpdouble_listen_address``
+    hook to choose per xdist worker.
+    """
+    return _listen_address(pytestconfig, state_of(pytestconfig).worker)
+
+
+@pytest.fixture(scope="session")
+def httpserver_ssl_context() -> ssl.SSLContext | None:
+    """Server-side ``ssl.SSLContext`` for HTTPS; ``None`` (plain HTTP) unless overridden."""
+    return None
+
+
+def _start_server(
+    state: State, address: tuple[str | None, int | None], ssl_context: ssl.SSLContext | None
+) -> HTTPServer:
+    __tracebackhide__ = True
+    from .._server.server import DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, HTTPServer
+
+    # As in pytest-httpserver, a fixture override may leave host or port to the default.
+    host = address[0] or DEFAULT_LISTEN_HOST
+    port = DEFAULT_LISTEN_PORT if address[1] is None else address[1]
+    # Without a coordinator or portserver (a remote worker), port 0 is bound as it is:
+    # the kernel gives the port to our listening socket in one step.
+    source = _pick_port if port == 0 and state.ports.uses_portpicker else None
+    try:
+        server = HTTPServer(
+            host, port, ssl_context=ssl_context, port_source=source, keep_alive=state.keep_alive
+        )
+    except HTTPDoubleUsageError as exc:
+        if exc.argument != "host":
+            raise
+        raise HTTPDoubleUsageError(
+            "host for the httpserver fixtures",
+            expected=exc.expected,
+            got=host,
+            remedy="the fixtures listen on loopback only; to be reachable from elsewhere,"
+            " override make_httpserver with HTTPServer(host, allow_non_loopback=True)",
+        ) from None
+    try:
+        server.start()
+    except ServerStartError as exc:
+        if state.role is not Role.WORKER or not port:
+            raise
+        raise ServerStartError(
+            host,
+            port,
+            exc.os_error,
+            f"xdist worker {state.worker} asked for fixed port {port}, which is taken,"
+            " maybe by another worker: every worker needs a port of its own; use port 0,"
+            " or choose per worker with the pytest_httpdouble_listen_address hook",
+        ) from exc.os_error
+    state.servers.append(server)
+    return server
+
+
+def _finish_server(state: State, server: HTTPServer) -> None:
+    state.outside.extend(server.take_findings(include_unused=True, clear=True))
+    state.requests += server.total_requests
+    server.stop()
+
+
+def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HTTPServer]:
+    """Hand a cleared server to one test; turn its HTTP problems into a teardown failure."""
+    __tracebackhide__ = True
+    state = state_of(request.config)
+    item = request.node
+    # What arrived since the last test ended belongs to no test: keep it for the report.
+    # Requests of this test's setup before this fixture count too: this test had registered
+    # nothing yet, so the test before it is the likely sender.
+    state.outside.extend(
+        _between_tests(f, state.previous_test) if f.stamp.test == item.nodeid else f
+        for f in server.take_findings(include_unused=False, clear=True)
+    )
+    # A test may change these for itself; the next test gets them back.
+    handler_timeout, limits = server.handler_timeout, server.limits
+    fall_through, keep_alive = server.ordered_fall_through, server.keep_alive
+    check = _Check(server, _teardown_check(request))
+    item.stash.setdefault(CHECKS, []).append(check)
+    start = time.time()
+    yield server
+    span = (start, time.time())
+    item.stash[CHECKS].remove(check)
+    server.handler_timeout, server.limits = handler_timeout, limits
+    server.ordered_fall_through, server.keep_alive = fall_through, keep_alive
+    # Rebuilding log objects costs time: only the "all" and the HTML reports need them.
+    keep = state.mode is ReportMode.ALL or state.exchanges
+    entries = server.log_entries if keep else []
+    requests = len(entries) if keep else server.logged_requests
+    late = server.take_findings(include_unused=True, clear=True)
+    findings = check.shown + late
+    state.tests += 1
+    # Problems shown inside the call's failure count as checked; so do the ones that come
+    # later, when none were shown: they fail the test below.
+    checked = bool(findings) and check.enabled and (not late or not check.shown)
+    item.stash[TEST_DATA] = per_test_data(
+        nodeid=item.nodeid,
+        worker=state.worker,
+        url=server.url_for("/").rstrip("/"),
+        findings=findings,
+        requests=requests,
+        entries=entries,
+        checked=checked,
+        ports=state.ports.via,
+        portserver=state.ports.address,
+        span=span,
+        exchanges=state.exchanges,
+    )
+    for finding in findings:
+        item.user_properties.append((JUNIT_PROPERTY, finding.render()))
+    if checked and not check.call_failed:
+        from .._report.findings import chained_cause, failure_message
+
+        cause = chained_cause(findings)
+        if cause is not None and not request.config.getoption("fulltrace", False):
+            hide_our_frames(cause)
+        message = failure_message(findings, at_teardown=_hint_due(state))
+        raise HTTPDoubleFailure(message) from cause
+
+
+def _hint_due(state: State) -> bool:
+    """Return whether this failure says how to turn the check off.
+
+    The end-of-run report says it once per run; without a report, the first failure of the
+    process says it.
+    """
+    hint = state.mode is ReportMode.NONE and not state.hint_given
+    state.hint_given = state.hint_given or hint
+    return hint
+
+
+def show_in_failed_call(item: pytest.Item, report: pytest.TestReport) -> None:
+    """Add the HTTP problems of a test whose call failed to that failure, as a section.
+
+    The teardown check then raises nothing: the test is counted once (one ``FAILED``, no
+    second ``ERROR``), and a rerun plugin sees one failed attempt. Called by the plugin
+    when the call phase's report is made, before pytest, xdist or a rerun plugin sees it.
+    """
+    from .._report.findings import chained_cause, failure_message
+
+    state = state_of(item.config)
+    for check in item.stash.get(CHECKS, []):
+        if not check.enabled:
+            continue
+        check.call_failed = True
+        findings = check.server.take_findings(include_unused=True)
+        if not findings:
+            continue
+        check.shown.extend(findings)
+        parts = []
+        cause = chained_cause(findings)
+        if cause is not None:  # the handler's exception first: the message says "above"
+            if not item.config.getoption("fulltrace", False):
+                hide_our_frames(cause)
+            parts.append("".join(traceback.format_exception(cause)).rstrip())
+        parts.append(failure_message(findings, at_teardown=_hint_due(state)))
+        _add_section(report, "\n\n".join(parts))
+
+
+def _add_section(report: pytest.TestReport, text: str) -> None:
+    # A section of the failure itself is printed with it, whatever --show-capture says, and
+    # travels with it from an xdist worker; a report without one keeps it among its sections.
+    addsection = getattr(report.longrepr, "addsection", None)
+    if callable(addsection):
+        addsection(FAILED_CALL_SECTION, text)
+    else:
+        report.sections.append((FAILED_CALL_SECTION, text))
+
+
+def _between_tests(finding: Finding, previous_test: str | None) -> Finding:
+    from .._log.request_log import Stamp
+
+    stamp = finding.stamp
+    return replace(finding, stamp=Stamp(None, previous_test, stamp.worker, stamp.time))
+
+
+@pytest.fixture(scope="session")
+def make_httpserver(
+    pytestconfig: pytest.Config,
+    httpserver_listen_address: tuple[str, int],
+    httpserver_ssl_context: ssl.SSLContext | None,
+) -> Iterator[HTTPServer]:
+    """The server of this process (one per xdist worker), started once per session."""
+    state = state_of(pytestconfig)
+    server = _start_server(state, httpserver_listen_address, httpserver_ssl_context)
+    Plugin.SERVER = server
+    yield server
+    Plugin.SERVER = None
+    _finish_server(state, server)
+
+
+@pytest.fixture
+def httpserver(
+    make_httpserver: HTTPServer, request: pytest.FixtureRequest
+) -> Iterator[HTTPServer]:
+    """The process's server, cleared, for one test; its HTTP problems fail the test at teardown."""
+    __tracebackhide__ = True
+    yield from _run_test(make_httpserver, request)
+
+
+def _one_family(host: str, family: str) -> tuple[Any, Any]:
+    """Return the session and the per-test fixture of a server on ``host`` only."""
+
+    def make(pytestconfig: pytest.Config) -> Iterator[HTTPServer]:
+        state = state_of(pytestconfig)
+        server = _start_server(state, (host, 0), None)
+        yield server
+        _finish_server(state, server)
+
+    def per_test(request: pytest.FixtureRequest) -> Iterator[HTTPServer]:
+        __tracebackhide__ = True
+        yield from _run_test(request.getfixturevalue(f"make_httpserver_{family}"), request)
+
+    make.__doc__ = f"A server of this process on ``{host}`` only, started once per session."
+    per_test.__doc__ = f"Like ``httpserver``, on ``{host}`` only."
+    return (
+        pytest.fixture(scope="session", name=f"make_httpserver_{family}")(make),
+        pytest.fixture(name=f"httpserver_{family}")(per_test),
+    )
+
+
+make_httpserver_ipv4, httpserver_ipv4 = _one_family("127.0.0.1", "ipv4")
+make_httpserver_ipv6, httpserver_ipv6 = _one_family("::1", "ipv6")
+
+
+@pytest.fixture(scope="session")
+def httpsserver_certificates(tmp_path_factory: pytest.TempPathFactory) -> TLSCertificates:
+    """A CA made for this run and a certificate for localhost, 127.0.0.1 and ::1 (needs trustme).
+
+    Clients trust the server with ``httpsserver_certificates.ca_bundle`` (a PEM
+    path) or ``httpsserver_certificates.client_context()``.
+    """
+    from .._server.tls import TLSCertificates
+
+    return TLSCertificates(tmp_path_factory.mktemp("httpdouble-tls"))
+
+
+@pytest.fixture(scope="session")
+def make_httpsserver(
+    pytestconfig: pytest.Config,
+    httpserver_listen_address: tuple[str, int],
+    httpsserver_certificates: TLSCertificates,
+) -> Iterator[HTTPServer]:
+    """The HTTPS server of this process, started once per session on a port of its own."""
+    state = state_of(pytestconfig)
+    host, _ = httpserver_listen_address
+    server = _start_server(state, (host, 0), httpsserver_certificates.server_context)
+    yield server
+    _finish_server(state, server)
+
+
+@pytest.fixture
+def httpsserver(
+    make_httpsserver: HTTPServer, request: pytest.FixtureRequest
+) -> Iterator[HTTPServer]:
+    """Like ``httpserver``, over HTTPS; trust it with ``httpsserver_certificates``."""
+    __tracebackhide__ = True
+    yield from _run_test(make_httpsserver, request)
+
+
+def _teardown_check(request: pytest.FixtureRequest) -> bool:
+    if request.node.get_closest_marker(NO_CHECK_MARKER) is not None:
+        return False
+    return state_of(request.config).teardown_check  # read and checked at startup
+
+
+class Plugin:
+    """Kept for pytest-httpserver parity: ``Plugin.SERVER`` is the server of the last
+    ``make_httpserver`` fixture that started in this process (``None`` after it stopped)."""
+
+    SERVER: HTTPServer | None = None
+
+
+if TYPE_CHECKING:
+    PluginHTTPServer = HTTPServer
+    """pytest-httpserver's name for the class of the fixtures' server: here the same class."""
+
+
+def __getattr__(name: str) -> Any:
+    # PluginHTTPServer, pytest-httpserver's name for the class of the fixtures' server, is
+    # HTTPServer itself: imported on first use, to keep this module import-light.
+    if name == "PluginHTTPServer":
+        from .._server.server import HTTPServer
+
+        return HTTPServer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
