@@ -48,7 +48,8 @@ if TYPE_CHECKING:
     from ._matching.richer import RicherMatching
     from ._matching.secret_names import add_secret_names
     from ._matching.uri_template import URITemplate
-    from ._report.findings import Finding, Kind, RequestSummary
+    from ._report.findings import Finding, Kind
+    from ._report.request_summary import RequestSummary
     from ._server.blocking import BlockingHTTPServer, BlockingRequestHandler
     from ._server.server import HTTPServer, NonLoopbackWarning
     from ._server.tls import TLSCertificates
@@ -90,7 +91,7 @@ _LAZY: dict[str, str] = {
     "RequestHandler": "._app.expectations",
     "RequestMatcher": "._matching.request_matcher",
     "RequestMatcherKwargs": "._matching.request_matcher",
-    "RequestSummary": "._report.findings",
+    "RequestSummary": "._report.request_summary",
     "RicherMatching": "._matching.richer",
     "SequenceUsedUp": "._app.expectations",
     "ServerSentEvent": "._app.streaming",

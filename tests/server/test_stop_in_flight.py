@@ -10,8 +10,7 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from httpdouble import HTTPServer, Outcome
-from httpdouble._log.request_log import RequestLog, pack
-from httpdouble._server.connection import LOG_HANDLE
+from httpdouble._log.request_log import LOG_HANDLE, RequestLog, pack
 
 from ..reliability.rawhttp import eventually, read_until_closed
 

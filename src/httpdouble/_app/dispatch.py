@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from .._errors import HTTPDoubleUsageError
 from .._log.request_log import (
+    LOG_HANDLE,
     Outcome,
     PackedResponse,
     RawRequest,
@@ -25,16 +26,8 @@ from .._log.request_log import (
 )
 from .._matching.mismatch import Mismatch
 from .._matching.request_matcher import RequestMatcher
-from .._report.findings import (
-    HANDLER_KINDS,
-    Finding,
-    Kind,
-    RequestSummary,
-    format_exception,
-    out_of_order_words,
-)
-from .._server.connection import LOG_HANDLE
-from .._server.readiness_probe import READINESS_BODY, READINESS_ENVIRON_KEY
+from .._report.findings import HANDLER_KINDS, Finding, Kind, format_exception, out_of_order_words
+from .._report.request_summary import RequestSummary
 from .._wire.framing import PreparedHeaders
 from .._wire.request import skip_unread_body
 from .expectations import (
@@ -46,6 +39,7 @@ from .expectations import (
     check_times,
 )
 from .handler_threads import HandlerThreads, call_handler
+from .readiness import READINESS_BODY, READINESS_ENVIRON_KEY
 from .registration import Registration
 from .registry import Lookup, Registry, RequestHandlerList
 from .streaming import FaultResponse, StreamedResponse, WirePlan

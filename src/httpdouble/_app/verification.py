@@ -18,7 +18,8 @@ from .._matching import masking as _masking
 from .._matching.mismatch import Mismatch
 from .._matching.ranking import similarity
 from .._matching.request_matcher import RequestMatcher
-from .._report.findings import HANDLER_KINDS, Finding, Kind, RequestSummary, failure_message
+from .._report.findings import HANDLER_KINDS, Finding, Kind, failure_message
+from .._report.request_summary import RequestSummary
 from .expectations import HandlerType, RequestHandler
 from .registry import Registry
 

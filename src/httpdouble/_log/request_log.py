@@ -19,6 +19,9 @@ from werkzeug.wrappers import Request, Response
 
 from .context import CONTEXT
 
+LOG_HANDLE = "httpdouble.log_handle"
+"""Environ key of the request's log record, for the connection to amend."""
+
 
 class Outcome(enum.Enum):
     """What the server did with a request."""

@@ -1,7 +1,7 @@
 """Two ready-to-use lines for a request no handler took: the registration that would
 match it, and a ``curl`` command that sends it again.
 
-Both are built from the :class:`~httpdouble._report.findings.RequestSummary` only, so they
+Both are built from the :class:`~httpdouble._report.request_summary.RequestSummary` only, so they
 survive the trip to the xdist controller with the finding, and never show a raw secret:
 where the summary has a masked value, these lines have a placeholder that says what to
 put there (``<your Idempotency-Key>``), since a masked value pasted would never match.
@@ -21,7 +21,7 @@ from .._matching.body_masking import placeholders
 from .._matching.secret_names import placeholder
 
 if TYPE_CHECKING:
-    from .findings import RequestSummary
+    from .request_summary import RequestSummary
 
 CURL_PLACEHOLDER = "$HTTPSERVER"
 """Stands for the server's base URL when the finding does not know it."""
@@ -58,7 +58,7 @@ _SHORT_BODY = 200
 
 
 def _body_was_cut(summary: RequestSummary) -> bool:
-    from .findings import BODY_LIMIT  # here: _findings imports this module
+    from .request_summary import BODY_LIMIT  # here: _findings imports this module
 
     return len(summary.body) >= BODY_LIMIT and summary.body.endswith("...")
 

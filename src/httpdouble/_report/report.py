@@ -39,7 +39,7 @@ def _request_line(entry: LogEntry) -> str:
     if entry.request is None:
         return f"(malformed) -> {entry.response.status_code}"
     from .._matching.masking import query as masked_query
-    from .findings import printable
+    from .request_summary import printable
 
     req = entry.request
     query = masked_query(req.query_string.decode("latin-1"))

@@ -41,7 +41,8 @@ from .._matching.request_matcher import (
     RequestMatcher,
     URIType,
 )
-from .._report.findings import Finding, Kind, RequestSummary
+from .._report.findings import Finding, Kind
+from .._report.request_summary import RequestSummary
 from .._wire.request import Limits
 from .server import DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, HTTPServer
 

@@ -45,8 +45,6 @@ if TYPE_CHECKING:
 LINGER_BYTES = 64 * 1024 * 1024
 LINGER_SECONDS = 2.0
 _LINGER_READS = 65536  # reads of 1 KiB on average still reach LINGER_BYTES
-LOG_HANDLE = "httpdouble.log_handle"
-"""Environ key of the request's log record, for the connection to amend."""
 
 
 def serve_connection(

@@ -14,17 +14,21 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from .._log.request_log import Outcome, Stamp, pack, pack_response
-from .._report.findings import Finding, Kind, RequestSummary, format_exception
+from .._log.request_log import LOG_HANDLE, Outcome, Stamp, pack, pack_response
+from .._report.findings import Finding, Kind, format_exception
+from .._report.request_summary import RequestSummary
 from .._wire.framing import error_response
-from .connection import LOG_HANDLE, Reports
+from .connection import Reports
 from .refusals import limit_detail
 
 if TYPE_CHECKING:
-    from .server import HTTPServer
+    from collections.abc import Callable
+
+    from .._app.dispatch import RequestDispatcher
+    from .._wire.request import Limits
 
 
-def wire_reports(dispatcher: HTTPServer) -> Reports:
+def wire_reports(dispatcher: RequestDispatcher, limits: Callable[[], Limits]) -> Reports:
     """Return the callbacks through which a connection records into ``dispatcher``."""
 
     def malformed(
@@ -35,7 +39,7 @@ def wire_reports(dispatcher: HTTPServer) -> Reports:
         environ: dict[str, Any] | None,
     ) -> None:
         response = Response(payload.split(b"\r\n\r\n", 1)[1], status, mimetype="text/plain")
-        detail = limit_detail(status, reason, dispatcher.limits)
+        detail = limit_detail(status, reason, limits())
         handle = None if environ is None else environ.get(LOG_HANDLE)
         if handle is not None and dispatcher._log.amend(
             handle, Outcome.MALFORMED, pack_response(response)

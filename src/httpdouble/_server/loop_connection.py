@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .._wire.request import ConnectionInfo
 
-if TYPE_CHECKING:
-    from .loop import IOLoop
+
+class LoopOwner(Protocol):
+    """The loop a connection goes back to (the I/O loop); a Protocol, so no import cycle."""
+
+    def give_back(self, conn: Conn) -> bool: ...
 
 
 class Conn:
@@ -32,7 +35,7 @@ class Conn:
         address: Any,
         info: ConnectionInfo,
         buf: bytearray,
-        owner: IOLoop,
+        owner: LoopOwner,
     ) -> None:
         self.owner = owner  # a thread gives the connection back to this loop, or closes it
         self.sock = sock

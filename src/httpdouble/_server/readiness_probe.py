@@ -11,9 +11,7 @@ from __future__ import annotations
 import http.client
 import ssl
 
-READINESS_HEADER = "X-Httpdouble-Readiness"
-READINESS_ENVIRON_KEY = "HTTP_X_HTTPDOUBLE_READINESS"
-READINESS_BODY = b"OK"
+from .._app.readiness import READINESS_BODY, READINESS_HEADER
 
 
 def probe_readiness(host: str, port: int, tls: bool, timeout: float, token: str) -> bool:

@@ -221,7 +221,7 @@ class HTTPServer(RequestDispatcher):
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._thread_error: BaseException | None = None
-        self._reports = wire_reports(self)
+        self._reports = wire_reports(self, lambda: self.limits)
 
     # ---------------------------------------------------------------- lifecycle
 
