@@ -103,10 +103,16 @@ def coverage(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check."""
-    session.install("ruff")
+    """ruff check, ruff format --check, and the layering contracts (import-linter).
+
+    The contracts are ``[tool.importlinter]`` in pyproject.toml: an import that crosses a
+    layer, or closes a cycle, fails this session, and CI runs it (``.ci/run``). ruff is
+    pinned so a new release's rules cannot turn CI red on unchanged code.
+    """
+    session.install("ruff==0.17.6", "import-linter>=2.17", "-e", ".")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
 
 
 @nox.session
