@@ -10,7 +10,8 @@ copyright = "the pytest-httpdouble developers"
 release = _version("pytest-httpdouble")
 version = ".".join(release.split(".")[:2])
 
-extensions = ["sphinx.ext.autodoc"]
+# myst_parser reads CHANGELOG.md into the changelog page: one changelog, not two copies.
+extensions = ["sphinx.ext.autodoc", "myst_parser"]
 
 html_theme = "furo"
 html_title = f"pytest-httpdouble {release}"
