@@ -250,7 +250,7 @@ class HTTPServer(RequestDispatcher):
             listeners=self._listeners,
             wake=self._wake_r,
             wake_writer=self._wake_w,
-            dispatcher=self,
+            app=self.entry,
             limits=lambda: self.limits,
             reports=self._reports,
             info=self._connection_info,
