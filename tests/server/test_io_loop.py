@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from httpdouble import BlockingHTTPServer, HeaderValueMatcher, HTTPServer, Limits, Outcome
 from httpdouble._app.entry import RequestEntry
+from httpdouble._server.core import IOCore
 
 TIMEOUT = 10
 BIG = 8 * 1024 * 1024  # more than the loopback socket buffers take at once
@@ -254,7 +255,8 @@ def test_a_bug_in_the_loops_lookup_is_a_500_and_a_finding_not_a_dead_loop() -> N
             return super().begin_request(environ, raw)  # type: ignore[arg-type]
 
     server = HTTPServer()
-    server.entry = broken = Broken(server, False)
+    broken = Broken(server, False)
+    server._core = IOCore(server, broken, server._core._reports)  # its loop calls the broken one
     with server:
         server.expect_request("/x").respond_with_data("x")
         assert requests.get(server.url_for("/x"), timeout=TIMEOUT).text == "x"

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from .._log.request_log import PackedResponse
     from .._report.findings import Finding
+    from .handler_threads import HandlerThreads
 
 _MATCHER_RAISED = "a matcher of a registered handler raised while the request was matched"
 
@@ -78,6 +79,15 @@ class _Dispatcher(Protocol):
 
     def _user_code_failed(self, request: Request, exc: BaseException, what: str) -> Response: ...
 
+    def _settle(self, finding: Finding | None, settles: bool) -> None: ...
+
+    def _forget_framed(self) -> None: ...
+
+    def record_malformed(self, response: Response, detail: str, request_line: str) -> None: ...
+
+    @property
+    def _handler_threads(self) -> HandlerThreads: ...
+
     def _record(
         self,
         request: Request | None,
@@ -112,6 +122,15 @@ class Application(Protocol):
     ) -> None:
         """Cache the framed bytes of ``begun``'s static reply, unless its handler is gone."""
 
+    def record_malformed(self, response: Response, detail: str, request_line: str) -> None:
+        """Log a request the server could not parse, and keep it as a finding."""
+
+    def keep_finding(self, finding: Finding) -> None:
+        """Keep a finding of the server's own (an exception of ours, no file descriptors)."""
+
+    def stopped(self) -> None:
+        """The server stopped: free the framed replies, end the handler threads."""
+
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """The whole WSGI application, for a request the loop does not look up itself."""
 
@@ -128,6 +147,19 @@ class RequestEntry:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         return self._app(environ, start_response)
+
+    def record_malformed(self, response: Response, detail: str, request_line: str) -> None:
+        """Log a request the server could not parse, and keep it as a finding."""
+        self._app.record_malformed(response, detail, request_line)
+
+    def keep_finding(self, finding: Finding) -> None:
+        """Keep a finding of the server's own (an exception of ours, no file descriptors)."""
+        self._app._settle(finding, False)
+
+    def stopped(self) -> None:
+        """The server stopped: free the framed replies, end the handler threads."""
+        self._app._forget_framed()
+        self._app._handler_threads.close()
 
     def keep_framed(
         self, begun: Begun, kind: int, framed: tuple[bytes, bytes, bool, bytes]
