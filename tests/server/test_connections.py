@@ -190,7 +190,7 @@ class _DawdlingServer(HTTPServer):
     def __init__(self) -> None:
         super().__init__()
         self.connection_ended = threading.Event()
-        self._core = _DawdlingCore(self, self.entry, self._core._reports)
+        self._core = _DawdlingCore(self, self._app.entry, self._core._reports)
         self._core.connection_ended = self.connection_ended
 
 

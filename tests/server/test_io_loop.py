@@ -255,7 +255,7 @@ def test_a_bug_in_the_loops_lookup_is_a_500_and_a_finding_not_a_dead_loop() -> N
             return super().begin_request(environ, raw)  # type: ignore[arg-type]
 
     server = HTTPServer()
-    broken = Broken(server, False)
+    broken = Broken(server._app, False)
     server._core = IOCore(server, broken, server._core._reports)  # its loop calls the broken one
     with server:
         server.expect_request("/x").respond_with_data("x")

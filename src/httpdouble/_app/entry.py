@@ -131,6 +131,9 @@ class Application(Protocol):
     def stopped(self) -> None:
         """The server stopped: free the framed replies, end the handler threads."""
 
+    def expect_probe(self, token: str | None) -> None:
+        """Answer a request carrying ``token`` as the readiness probe (``None``: none)."""
+
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """The whole WSGI application, for a request the loop does not look up itself."""
 
@@ -160,6 +163,10 @@ class RequestEntry:
         """The server stopped: free the framed replies, end the handler threads."""
         self._app._forget_framed()
         self._app._handler_threads.close()
+
+    def expect_probe(self, token: str | None) -> None:
+        """Answer a request carrying ``token`` as the readiness probe (``None``: none)."""
+        self._app._readiness_token = token
 
     def keep_framed(
         self, begun: Begun, kind: int, framed: tuple[bytes, bytes, bool, bytes]

@@ -13,17 +13,31 @@ import secrets
 import ssl
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from werkzeug.wrappers import Request, Response
 
 from .._app.dispatch import DEFAULT_HANDLER_TIMEOUT, RequestDispatcher
-from .._app.waiting import WaitingSettings
+from .._app.entry import RequestEntry
+from .._app.expectations import HandlerType, RequestHandler
+from .._app.registration import Registration
+from .._app.registry import RequestHandlerList
+from .._app.waiting import Waiting, WaitingSettings
 from .._errors import HTTPDoubleUsageError, HTTPServerError
+from .._log.request_log import LogEntry
+from .._matching.request_matcher import RequestMatcher
+from .._report.findings import Finding
 from .._wire.request import Limits
 from .binding import is_loopback
 from .connection_findings import wire_reports
 from .core import IOCore
 from .readiness_probe import probe_readiness
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 DEFAULT_LISTEN_HOST = "localhost"
 DEFAULT_LISTEN_PORT = 0
@@ -42,7 +56,7 @@ class NonLoopbackWarning(UserWarning):
     """The server listens on an address other machines can reach."""
 
 
-class HTTPServer(RequestDispatcher):
+class HTTPServer(Registration):
     """A real HTTP/1.1 server on loopback that answers as its handlers say.
 
     :param host: the address to listen on; ``"localhost"`` listens on both
@@ -96,7 +110,10 @@ class HTTPServer(RequestDispatcher):
         ordered_fall_through: bool = False,
         keep_alive: bool = True,
     ) -> None:
-        super().__init__(
+        # The application: registry, dispatch, log and findings (a RequestDispatcher that
+        # calls this server's dispatch() and respond_nohandler() when a subclass has its own).
+        self._app = _ServerApp(
+            self,
             no_handler_status_code=no_handler_status_code,
             default_waiting_settings=default_waiting_settings,
             handler_timeout=handler_timeout,
@@ -174,8 +191,8 @@ class HTTPServer(RequestDispatcher):
         self._readiness_check_pending = False
         self._requested_port = port
         # The I/O core: sockets, the loop, connection threads; it reaches the application
-        # through its named interface (self.entry) only.
-        self._core = IOCore(self, self.entry, wire_reports(self, lambda: self.limits))
+        # through its named interface (the application's entry) only.
+        self._core = IOCore(self, self._app.entry, wire_reports(self._app, lambda: self.limits))
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -226,23 +243,24 @@ class HTTPServer(RequestDispatcher):
         if not self._readiness_check_pending:
             return
         assert self.startup_timeout is not None
-        self._readiness_token = secrets.token_hex(16)
+        token = secrets.token_hex(16)
+        self._app.entry.expect_probe(token)
         try:
             ready = probe_readiness(
                 self.host,
                 self.port,
                 self.ssl_context is not None,
                 self.startup_timeout,
-                self._readiness_token,
+                token,
             )
         except OSError as exc:
-            self._readiness_token = None
+            self._app.entry.expect_probe(None)
             raise HTTPServerError(
                 f"readiness check of {self.url_for('/')} failed: {exc}\n"
                 f"  to fix: raise startup_timeout (now {self.startup_timeout:g} s)"
                 " if the machine is slow"
             ) from exc
-        self._readiness_token = None
+        self._app.entry.expect_probe(None)
         if not ready:
             raise HTTPServerError(
                 f"readiness check of {self.url_for('/')} got an unexpected answer\n"
@@ -272,7 +290,7 @@ class HTTPServer(RequestDispatcher):
         with _RUNNING_LOCK:
             _RUNNING.discard(self)
         error = self._core.stop()
-        self.entry.stopped()
+        self._app.entry.stopped()
         self._port = self._requested_port or self._port
         if error is not None:
             raise HTTPServerError(
@@ -339,6 +357,208 @@ class HTTPServer(RequestDispatcher):
         return f"{scheme}://{self.format_host(self.host)}:{self.port}{suffix}"
 
     # ------------------------------------------------------------------ threads
+    # ------------------------------------------------------ the application's settings
+    # Each member below is the application's; the server hands it on in a line. Their
+    # docstrings are borrowed from RequestDispatcher (_borrow_docs), so the reference
+    # shows one text. These three were plain attributes, and stay out of the reference.
+
+    @property
+    def no_handler_status_code(self) -> int:
+        return self._app.no_handler_status_code
+
+    @no_handler_status_code.setter
+    def no_handler_status_code(self, value: int) -> None:
+        self._app.no_handler_status_code = value
+
+    @property
+    def handler_timeout(self) -> float | None:
+        return self._app.handler_timeout
+
+    @handler_timeout.setter
+    def handler_timeout(self, value: float | None) -> None:
+        self._app.handler_timeout = value
+
+    @property
+    def default_waiting_settings(self) -> WaitingSettings:
+        return self._app.default_waiting_settings
+
+    @default_waiting_settings.setter
+    def default_waiting_settings(self, value: WaitingSettings) -> None:
+        self._app.default_waiting_settings = value
+
+    @property
+    def ordered_fall_through(self) -> bool:
+        return self._app.ordered_fall_through
+
+    @ordered_fall_through.setter
+    def ordered_fall_through(self, value: bool) -> None:
+        self._app.ordered_fall_through = value
+
+    # ----------------------------------------------------------------- registration
+    # expect_request, expect_oneshot_request, expect_ordered_request, create_matcher and
+    # bake are Registration's shortcuts: they build a matcher and call expect() below, so
+    # a subclass's create_matcher() or expect() (pytest-httpserver's hooks) is honoured.
+
+    def expect(
+        self,
+        matcher: RequestMatcher,
+        handler_type: HandlerType = HandlerType.PERMANENT,
+        *,
+        times: int | None = None,
+    ) -> RequestHandler:
+        return self._app.expect(matcher, handler_type, times=times)
+
+    @property
+    def handlers(self) -> RequestHandlerList:
+        return self._app.handlers
+
+    @property
+    def oneshot_handlers(self) -> RequestHandlerList:
+        return self._app.oneshot_handlers
+
+    @property
+    def ordered_handlers(self) -> RequestHandlerList:
+        return self._app.ordered_handlers
+
+    # --------------------------------------------------------------------- dispatch
+    # A subclass may override __call__, dispatch() and respond_nohandler(): the
+    # application then calls the override (see _ServerApp); these are the defaults.
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return RequestDispatcher.__call__(self._app, environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        return RequestDispatcher.dispatch(self._app, request)
+
+    def respond_nohandler(self, request: Request, extra_message: str = "") -> Response:
+        return RequestDispatcher.respond_nohandler(self._app, request, extra_message)
+
+    def respond_permanent_failure(self) -> Response:
+        return self._app.respond_permanent_failure()
+
+    @property
+    def application(self) -> RequestDispatcher:
+        """The WSGI application: the dispatcher this server composes."""
+        return self._app
+
+    def record_malformed(self, response: Response, detail: str, request_line: str) -> None:
+        self._app.record_malformed(response, detail, request_line)
+
+    # ------------------------------------------------------------------ the log views
+
+    @property
+    def log(self) -> Sequence[tuple[Request, Response]]:
+        return self._app.log
+
+    @property
+    def logged_requests(self) -> int:
+        return self._app.logged_requests
+
+    @property
+    def total_requests(self) -> int:
+        return self._app.total_requests
+
+    @property
+    def log_entries(self) -> Sequence[LogEntry]:
+        return self._app.log_entries
+
+    def iter_matching_requests(
+        self, matcher: RequestMatcher
+    ) -> Iterator[tuple[Request, Response]]:
+        return self._app.iter_matching_requests(matcher)
+
+    def get_matching_requests_count(self, matcher: RequestMatcher) -> int:
+        return self._app.get_matching_requests_count(matcher)
+
+    def assert_request_made(self, matcher: RequestMatcher, count: int = 1) -> None:
+        __tracebackhide__ = True
+        self._app.assert_request_made(matcher, count)
+
+    def format_matchers(self) -> str:
+        return self._app.format_matchers()
+
+    # ------------------------------------------------------------- the finding views
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self._app.findings
+
+    @property
+    def assertions(self) -> list[str]:
+        return self._app.assertions
+
+    @property
+    def handler_errors(self) -> list[BaseException]:
+        return self._app.handler_errors
+
+    @property
+    def permanently_failed(self) -> bool:
+        return self._app.permanently_failed
+
+    def add_assertion(self, obj: object) -> None:
+        self._app.add_assertion(obj)
+
+    def take_findings(self, include_unused: bool = True, clear: bool = False) -> list[Finding]:
+        return self._app.take_findings(include_unused, clear)
+
+    def check_assertions(self) -> None:
+        __tracebackhide__ = True
+        self._app.check_assertions()
+
+    def check_handler_errors(self) -> None:
+        __tracebackhide__ = True
+        self._app.check_handler_errors()
+
+    def check(self) -> None:
+        __tracebackhide__ = True
+        self.check_assertions()
+        self.check_handler_errors()
+
+    @contextmanager
+    def with_check(self) -> Iterator[Self]:
+        __tracebackhide__ = True
+        yield self
+        self.check()
+
+    @contextmanager
+    def wait(
+        self,
+        raise_assertions: bool | None = None,
+        stop_on_nohandler: bool | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[Waiting]:
+        __tracebackhide__ = True
+        with self._app.wait(raise_assertions, stop_on_nohandler, timeout) as waiting:
+            yield waiting
+
+    @asynccontextmanager
+    async def wait_async(
+        self,
+        raise_assertions: bool | None = None,
+        stop_on_nohandler: bool | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[Waiting]:
+        __tracebackhide__ = True
+        async with self._app.wait_async(raise_assertions, stop_on_nohandler, timeout) as waiting:
+            yield waiting
+
+    # --------------------------------------------------------------------- clearing
+
+    def clear(self) -> None:
+        self._app.clear()
+
+    def clear_log(self) -> None:
+        self._app.clear_log()
+
+    def clear_assertions(self) -> None:
+        self._app.clear_assertions()
+
+    def clear_handler_errors(self) -> None:
+        self._app.clear_handler_errors()
+
+    def clear_all_handlers(self) -> None:
+        self._app.clear_all_handlers()
+
     def __repr__(self) -> str:
         # pytest-httpserver's form: suites compare it. Port 0 before the first start.
         return f"<{type(self).__name__} host={self.host} port={self._port}>"
@@ -351,3 +571,44 @@ def _no_port_yet(what: str) -> HTTPServerError:
         "  to fix: call start() first (or use the server as a context manager:"
         " with HTTPServer() as server: ...), or create it with a fixed port=..."
     )
+
+
+class _ServerApp(RequestDispatcher):
+    """The application of one :class:`HTTPServer`: calls the server's own hooks, if any.
+
+    pytest-httpserver's users subclass the server and override ``dispatch()`` or
+    ``respond_nohandler()`` (:class:`~httpdouble.BlockingHTTPServer` overrides ``__call__``
+    too); the application answers through those overrides.
+    """
+
+    def __init__(self, server: HTTPServer, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._server = server
+        kind = type(server)
+        self._custom_dispatch = kind.dispatch is not HTTPServer.dispatch
+        self._custom_nohandler = kind.respond_nohandler is not HTTPServer.respond_nohandler
+        self._own_call = kind.__call__ is not HTTPServer.__call__
+        self.entry = RequestEntry(self, self._own_call)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if self._own_call:
+            return self._server(environ, start_response)
+        return super().__call__(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        return self._server.dispatch(request)
+
+    def respond_nohandler(self, request: Request, extra_message: str = "") -> Response:
+        return self._server.respond_nohandler(request, extra_message)
+
+
+def _borrow_docs(server: type[HTTPServer]) -> None:
+    """Give each member the server hands on the docstring of the dispatcher's own."""
+    for name, member in vars(server).items():
+        theirs = getattr(RequestDispatcher, name, None)
+        if theirs is None or getattr(member, "__doc__", None):
+            continue
+        member.__doc__ = theirs.__doc__
+
+
+_borrow_docs(HTTPServer)
