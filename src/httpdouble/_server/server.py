@@ -9,19 +9,17 @@ settings, starts and stops the core, and says where the server listens.
 
 from __future__ import annotations
 
-import secrets
 import ssl
 import threading
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Self
 
 from werkzeug.wrappers import Request, Response
 
 from .._app.dispatch import DEFAULT_HANDLER_TIMEOUT, RequestDispatcher
-from .._app.entry import RequestEntry
 from .._app.expectations import HandlerType, RequestHandler
 from .._app.registration import Registration
 from .._app.registry import RequestHandlerList
@@ -34,7 +32,9 @@ from .._wire.request import Limits
 from .binding import is_loopback
 from .connection_findings import wire_reports
 from .core import IOCore
-from .readiness_probe import probe_readiness
+from .readiness_probe import prove_ready
+from .server_app import ServerApp
+from .settings import check_settings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -112,60 +112,18 @@ class HTTPServer(Registration):
     ) -> None:
         # The application: registry, dispatch, log and findings (a RequestDispatcher that
         # calls this server's dispatch() and respond_nohandler() when a subclass has its own).
-        self._app = _ServerApp(
+        kind = type(self)
+        self._app = ServerApp(
             self,
+            own_dispatch=kind.dispatch is not HTTPServer.dispatch,
+            own_nohandler=kind.respond_nohandler is not HTTPServer.respond_nohandler,
+            own_call=kind.__call__ is not HTTPServer.__call__,
             no_handler_status_code=no_handler_status_code,
             default_waiting_settings=default_waiting_settings,
             handler_timeout=handler_timeout,
             ordered_fall_through=ordered_fall_through,
         )
-        if startup_timeout is not None and (
-            isinstance(startup_timeout, bool)
-            or not isinstance(startup_timeout, int | float)
-            or not 0 < startup_timeout < 1e9
-        ):
-            raise HTTPDoubleUsageError(
-                "startup_timeout",
-                expected="a positive number of seconds, or None (no readiness check)",
-                got=startup_timeout,
-                remedy="pass e.g. startup_timeout=10, or leave it out",
-            )
-        if not isinstance(keep_alive, bool):
-            raise HTTPDoubleUsageError(
-                "keep_alive",
-                expected="True (keep connections open) or False (close after every response)",
-                got=keep_alive,
-                remedy="pass keep_alive=False to close every connection after its response",
-            )
-        if not isinstance(host, str) or not host:
-            raise HTTPDoubleUsageError(
-                "host", expected="a host name or IP address", got=host, remedy="pass 'localhost'"
-            )
-        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
-            raise HTTPDoubleUsageError(
-                "port",
-                expected="an int from 0 to 65535 (0: chosen for you)",
-                got=port,
-                remedy="pass port=0 unless the code under test needs a fixed port",
-            )
-        if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
-            raise HTTPDoubleUsageError(
-                "ssl_context",
-                expected="an ssl.SSLContext for the server side, or None",
-                got=ssl_context,
-                remedy="build one with ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)",
-            )
-        if limits is not None and not isinstance(limits, Limits):
-            raise HTTPDoubleUsageError(
-                "limits", expected="a Limits or None", got=limits, remedy="pass Limits(...)"
-            )
-        if port_source is not None and not callable(port_source):
-            raise HTTPDoubleUsageError(
-                "port_source",
-                expected="a callable returning a port number, or None",
-                got=port_source,
-                remedy="pass portpicker.pick_unused_port, or None for a system-chosen port",
-            )
+        check_settings(host, port, ssl_context, limits, port_source, startup_timeout, keep_alive)
         if not is_loopback(host):
             if not allow_non_loopback:
                 raise HTTPDoubleUsageError(
@@ -243,29 +201,13 @@ class HTTPServer(Registration):
         if not self._readiness_check_pending:
             return
         assert self.startup_timeout is not None
-        token = secrets.token_hex(16)
-        self._app.entry.expect_probe(token)
-        try:
-            ready = probe_readiness(
-                self.host,
-                self.port,
-                self.ssl_context is not None,
-                self.startup_timeout,
-                token,
-            )
-        except OSError as exc:
-            self._app.entry.expect_probe(None)
-            raise HTTPServerError(
-                f"readiness check of {self.url_for('/')} failed: {exc}\n"
-                f"  to fix: raise startup_timeout (now {self.startup_timeout:g} s)"
-                " if the machine is slow"
-            ) from exc
-        self._app.entry.expect_probe(None)
-        if not ready:
-            raise HTTPServerError(
-                f"readiness check of {self.url_for('/')} got an unexpected answer\n"
-                "  to fix: make sure nothing else listens on that port"
-            )
+        prove_ready(
+            self._app.entry,
+            (self.host, self.port),
+            self.ssl_context is not None,
+            self.startup_timeout,
+            self.url_for("/"),
+        )
         self._readiness_check_pending = False
 
     def stop(self) -> None:
@@ -422,7 +364,7 @@ class HTTPServer(Registration):
 
     # --------------------------------------------------------------------- dispatch
     # A subclass may override __call__, dispatch() and respond_nohandler(): the
-    # application then calls the override (see _ServerApp); these are the defaults.
+    # application then calls the override (see ServerApp); these are the defaults.
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         return RequestDispatcher.__call__(self._app, environ, start_response)
@@ -571,35 +513,6 @@ def _no_port_yet(what: str) -> HTTPServerError:
         "  to fix: call start() first (or use the server as a context manager:"
         " with HTTPServer() as server: ...), or create it with a fixed port=..."
     )
-
-
-class _ServerApp(RequestDispatcher):
-    """The application of one :class:`HTTPServer`: calls the server's own hooks, if any.
-
-    pytest-httpserver's users subclass the server and override ``dispatch()`` or
-    ``respond_nohandler()`` (:class:`~httpdouble.BlockingHTTPServer` overrides ``__call__``
-    too); the application answers through those overrides.
-    """
-
-    def __init__(self, server: HTTPServer, **settings: Any) -> None:
-        super().__init__(**settings)
-        self._server = server
-        kind = type(server)
-        self._custom_dispatch = kind.dispatch is not HTTPServer.dispatch
-        self._custom_nohandler = kind.respond_nohandler is not HTTPServer.respond_nohandler
-        self._own_call = kind.__call__ is not HTTPServer.__call__
-        self.entry = RequestEntry(self, self._own_call)
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if self._own_call:
-            return self._server(environ, start_response)
-        return super().__call__(environ, start_response)
-
-    def dispatch(self, request: Request) -> Response:
-        return self._server.dispatch(request)
-
-    def respond_nohandler(self, request: Request, extra_message: str = "") -> Response:
-        return self._server.respond_nohandler(request, extra_message)
 
 
 def _borrow_docs(server: type[HTTPServer]) -> None:
