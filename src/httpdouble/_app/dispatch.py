@@ -24,9 +24,8 @@ from .._log.request_log import (
     pack,
     pack_response,
 )
-from .._matching.mismatch import Mismatch
 from .._matching.request_matcher import RequestMatcher
-from .._report.findings import HANDLER_KINDS, Finding, Kind, format_exception, out_of_order_words
+from .._report.findings import HANDLER_KINDS, Finding, Kind, format_exception
 from .._report.request_summary import RequestSummary
 from .._wire.request import skip_unread_body
 from .entry import Application, RequestEntry, body_error
@@ -38,6 +37,7 @@ from .expectations import (
     check_times,
 )
 from .handler_threads import HandlerThreads, call_handler
+from .misses import base_url, explain_miss
 from .readiness import READINESS_BODY, READINESS_ENVIRON_KEY
 from .registration import Registration
 from .registry import Lookup, Registry, RequestHandlerList
@@ -59,25 +59,6 @@ _OUTCOME_KIND = {
 _UNEXPECTED = frozenset(kind for _, kind in _OUTCOME_KIND.values())
 
 DEFAULT_HANDLER_TIMEOUT = 30.0
-
-
-def _difference_or_none(matcher: RequestMatcher, request: Request) -> list[Mismatch]:
-    """``matcher.difference(request)``; a matcher of the user's that raises says so instead."""
-    try:
-        return list(matcher.difference(request))
-    except Exception as exc:
-        return [Mismatch("match", "(a matcher that explains itself)", f"it raised {exc!r:.80}")]
-
-
-def _base_url(request: Request) -> str:
-    """``scheme://host:port`` of the server that got ``request`` (not its Host header)."""
-    environ = request.environ
-    host = str(environ.get("SERVER_NAME", ""))
-    if not host:
-        return ""
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}:{environ.get('SERVER_PORT', '')}"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -353,46 +334,18 @@ class RequestDispatcher(Registration, Waiter):
     ) -> Response:
         outcome, kind = _OUTCOME_KIND[lookup]
         with self._lock:
-            ordered = self._registry.ordered
-            detail = ""
-            if lookup is Lookup.OUT_OF_ORDER and ordered:
-                head = ordered[0]
-                expected = f"the next ordered request first: {head.matcher.describe()}"
-                shadow = None
-                came = None if handler is None else handler.matcher.describe()
-                detail = out_of_order_words(came, head.matcher.describe())
-                # What came in which order says it all; the closest is for a request that
-                # matches no ordered handler (a typo in the next one's path, say).
-                best: tuple[RequestMatcher, list[Any]] | None = (
-                    None if came else (head.matcher, _difference_or_none(head.matcher, request))
-                )
-            elif lookup is Lookup.OUT_OF_ORDER:  # clear() came between lookup and here
-                best, shadow = None, None
-                expected = "the next ordered request first (the handlers were cleared since)"
-            else:
-                try:
-                    nearest = self._registry.closest(request)
-                except Exception:  # a matcher of the user's raised while explaining the miss
-                    nearest = None
-                best = None if nearest is None else (nearest[0].matcher, nearest[1])
-                shadow = None if nearest is None else self._registry.shadowed_by(nearest[0])
-                expected = (
-                    "nothing: the server refuses requests since an ordered request"
-                    " came out of order; call clear() to reset it"
-                    if lookup is Lookup.REFUSED
-                    else "a request matching a registered handler"
-                )
+            miss = explain_miss(self._registry, request, lookup, handler)
         skip_unread_body(request.environ)  # a client awaiting 100 Continue gets this answer
         finding = Finding(
             kind,
             Stamp.now(),
             RequestSummary.of(request),
-            expected=expected,
-            closest="" if best is None else best[0].describe(),
-            differences=() if best is None else tuple(best[1]),
-            shadowed_by="" if shadow is None else shadow.matcher.describe(),
-            base_url=_base_url(request),
-            detail=detail,
+            expected=miss.expected,
+            closest=miss.closest,
+            differences=miss.differences,
+            shadowed_by=miss.shadowed_by,
+            base_url=base_url(request),
+            detail=miss.detail,
         )
         text = "\n".join([f"No handler found for this request ({kind.value})", *finding.lines()])
         response = Response(text + "\n", self.no_handler_status_code, mimetype="text/plain")
