@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-    from .._log.request_log import PackedResponse
+    from .._log.request_log import PackedResponse, RequestLog
     from .._report.findings import Finding
     from .handler_threads import HandlerThreads
 
@@ -66,6 +66,7 @@ class _Dispatcher(Protocol):
     _custom_dispatch: bool
     _readiness_token: str | None
     _lock: threading.RLock
+    _log: RequestLog
 
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
@@ -134,6 +135,10 @@ class Application(Protocol):
     def expect_probe(self, token: str | None) -> None:
         """Answer a request carrying ``token`` as the readiness probe (``None``: none)."""
 
+    @property
+    def request_log(self) -> RequestLog:
+        """The log, which a connection amends when the wire learns more about a request."""
+
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """The whole WSGI application, for a request the loop does not look up itself."""
 
@@ -167,6 +172,11 @@ class RequestEntry:
     def expect_probe(self, token: str | None) -> None:
         """Answer a request carrying ``token`` as the readiness probe (``None``: none)."""
         self._app._readiness_token = token
+
+    @property
+    def request_log(self) -> RequestLog:
+        """The log, which a connection amends when the wire learns more about a request."""
+        return self._app._log
 
     def keep_framed(
         self, begun: Begun, kind: int, framed: tuple[bytes, bytes, bool, bytes]

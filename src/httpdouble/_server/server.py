@@ -150,7 +150,9 @@ class HTTPServer(Registration):
         self._requested_port = port
         # The I/O core: sockets, the loop, connection threads; it reaches the application
         # through its named interface (the application's entry) only.
-        self._core = IOCore(self, self._app.entry, wire_reports(self._app, lambda: self.limits))
+        self._core = IOCore(
+            self, self._app.entry, wire_reports(self._app.entry, lambda: self.limits)
+        )
 
     # ---------------------------------------------------------------- lifecycle
 
