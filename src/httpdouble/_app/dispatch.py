@@ -2,7 +2,7 @@
 
 It owns the registered handlers, the request log and the findings, and every
 method of the public API that does not touch a socket. :class:`HTTPServer`
-adds the socket, the thread and the lifecycle on top of it.
+composes one, beside its I/O core (the socket, the threads and the lifecycle).
 """
 
 from __future__ import annotations
