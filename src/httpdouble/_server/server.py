@@ -300,7 +300,6 @@ class HTTPServer(Registration):
         scheme = "https" if self.ssl_context is not None else "http"
         return f"{scheme}://{self.format_host(self.host)}:{self.port}{suffix}"
 
-    # ------------------------------------------------------------------ threads
     # ------------------------------------------------------ the application's settings
     # Each member below is the application's; the server hands it on in a line. Their
     # docstrings are borrowed from RequestDispatcher (_borrow_docs), so the reference
