@@ -320,7 +320,7 @@ def test_stop_answers_every_waiting_request_and_keeps_each_as_a_finding(send: Se
     taken = send("GET", server.url_for("/taken"))
     server.assert_request("/taken", timeout=WAIT)
     queued = send("GET", server.url_for("/queued"))
-    with server._lock:  # the second request is waiting in the queue before we stop
+    with server._app._lock:  # the second request is waiting in the queue before we stop
         assert server._arrived.wait_for(lambda: len(server._waiting) == 2, WAIT)
 
     server.stop()
@@ -364,7 +364,7 @@ def test_clear_forgets_log_and_findings_but_not_a_request_in_flight(
         blocking.assert_request("/right", timeout=WAIT)
     first.result(timeout=WAIT)
     second = send("GET", blocking.url_for("/later"))
-    with blocking._lock:
+    with blocking._app._lock:
         assert blocking._arrived.wait_for(lambda: len(blocking._waiting) == 1, WAIT)
 
     blocking.clear()

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 
 from httpdouble import URI_DEFAULT, HTTPServer, Kind, Limits, Outcome
 from httpdouble._server.connection import Pending
+from httpdouble._server.core import IOCore
 from httpdouble._server.loop_connection import Conn
 
 from .clients import HTTPClient
@@ -134,7 +135,7 @@ def _until_a_thread_is_parked(server: HTTPServer) -> None:
     """Wait (5 s at most) until a connection thread waits for its next connection."""
     parked = threading.Event()
     for _ in range(500):
-        if len(server._idle):
+        if len(server._core._idle):
             return
         parked.wait(0.01)
     raise AssertionError("no connection thread parked within 5 s of its connection's end")
@@ -172,17 +173,25 @@ def test_a_connection_thread_serves_the_next_connection_instead_of_ending() -> N
     assert _conn_threads(server) == []
 
 
-class _DawdlingServer(HTTPServer):
+class _DawdlingCore(IOCore):
     """Its connection threads linger between the end of a piece of work and parking."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.connection_ended = threading.Event()
+    connection_ended: threading.Event
 
     def _serve_turn(self, conn: Conn, pending: Pending | None) -> None:
         super()._serve_turn(conn, pending)
         self.connection_ended.set()
         time.sleep(0.3)  # stop() runs now: the thread is neither serving nor parked
+
+
+class _DawdlingServer(HTTPServer):
+    """Its I/O core's connection threads linger between a piece of work and parking."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.connection_ended = threading.Event()
+        self._core = _DawdlingCore(self, self._app.entry, self._core._reports)
+        self._core.connection_ended = self.connection_ended
 
 
 def test_stop_joins_a_connection_thread_caught_between_two_connections() -> None:
@@ -202,7 +211,7 @@ def _seen(request: Request) -> Response:
 def test_idle_connection_threads_end_after_a_while_and_at_stop(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import httpdouble._server.server as server_module
+    import httpdouble._server.core as server_module
 
     monkeypatch.setattr(server_module, "_IDLE_THREAD_SECONDS", 0.05)
     with HTTPServer() as server:

@@ -159,9 +159,9 @@ def test_a_handler_generator_that_raises_midway_is_a_handler_error(server: HTTPS
     server.expect_request("/broken").respond_with_handler(broken)
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         requests.get(server.url_for("/broken"), timeout=WAIT)
-    eventually(lambda: len(server._findings) == 1, "the broken stream is a finding")
-    assert server._findings[0].kind is Kind.HANDLER_ERROR
-    assert "the feed broke" in server._findings[0].detail
+    eventually(lambda: len(server._app._findings) == 1, "the broken stream is a finding")
+    assert server._app._findings[0].kind is Kind.HANDLER_ERROR
+    assert "the feed broke" in server._app._findings[0].detail
     assert server.log_entries[0].outcome is Outcome.HANDLER_ERROR
     assert server.log_entries[0].response.get_data() == b"partial"
     server.clear_handler_errors()
@@ -190,7 +190,7 @@ def test_a_generator_that_fails_before_its_first_chunk_is_a_500_and_a_handler_er
     server.expect_request("/early").respond_with_handler(failing)
     response = requests.get(server.url_for("/early"), timeout=WAIT)
     assert response.status_code == 500  # nothing was sent yet: the client gets a whole 500
-    [finding] = server._findings
+    [finding] = server._app._findings
     assert finding.kind is Kind.HANDLER_ERROR
     assert "no such feed" in finding.detail
     server.clear_handler_errors()

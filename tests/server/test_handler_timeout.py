@@ -128,7 +128,7 @@ def _until_a_helper_is_parked(server: HTTPServer) -> None:
     """Wait (5 s at most) until a helper thread waits for its next handler call."""
     parked = threading.Event()
     for _ in range(500):
-        if len(server._handler_threads._threads):
+        if len(server._app._handler_threads._threads):
             return
         parked.wait(0.01)
     raise AssertionError("no helper thread parked within 5 s of its call's end")

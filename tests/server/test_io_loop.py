@@ -18,6 +18,8 @@ import requests
 from werkzeug.wrappers import Request, Response
 
 from httpdouble import BlockingHTTPServer, HeaderValueMatcher, HTTPServer, Limits, Outcome
+from httpdouble._app.entry import RequestEntry
+from httpdouble._server.core import IOCore
 
 TIMEOUT = 10
 BIG = 8 * 1024 * 1024  # more than the loopback socket buffers take at once
@@ -244,23 +246,25 @@ def test_a_client_resetting_an_idle_connection_leaves_the_loop_serving(
 
 
 def test_a_bug_in_the_loops_lookup_is_a_500_and_a_finding_not_a_dead_loop() -> None:
-    class Broken(HTTPServer):
+    class Broken(RequestEntry):
         broken = False
 
-        def _begin_request(self, environ: dict[str, object], raw: object = None) -> object:  # type: ignore[override]
+        def begin_request(self, environ: dict[str, object], raw: object = None) -> object:  # type: ignore[override]
             if self.broken:
                 raise RuntimeError("a bug in begin")
-            return super()._begin_request(environ, raw)  # type: ignore[arg-type]
+            return super().begin_request(environ, raw)  # type: ignore[arg-type]
 
-    server = Broken()
+    server = HTTPServer()
+    broken = Broken(server._app, False)
+    server._core = IOCore(server, broken, server._core._reports)  # its loop calls the broken one
     with server:
         server.expect_request("/x").respond_with_data("x")
         assert requests.get(server.url_for("/x"), timeout=TIMEOUT).text == "x"
-        server.broken = True
+        broken.broken = True
         response = requests.get(server.url_for("/x"), timeout=TIMEOUT)
         assert response.status_code == 500
         assert "internal error" in response.text
-        server.broken = False
+        broken.broken = False
         assert requests.get(server.url_for("/x"), timeout=TIMEOUT).text == "x"
         with pytest.raises(AssertionError, match="RuntimeError") as raised:
             server.check_assertions()

@@ -204,9 +204,9 @@ def test_a_stream_that_raises_midway_breaks_the_body_and_is_a_handler_error(serv
         httpx.get(server.url_for("/broken"), timeout=WAIT)
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         requests.get(server.url_for("/broken"), timeout=WAIT)
-    eventually(lambda: len(server._findings) == 2, "both broken streams are findings")
-    assert {f.kind for f in server._findings} == {Kind.HANDLER_ERROR}
-    assert "the feed broke" in server._findings[0].detail
+    eventually(lambda: len(server._app._findings) == 2, "both broken streams are findings")
+    assert {f.kind for f in server._app._findings} == {Kind.HANDLER_ERROR}
+    assert "the feed broke" in server._app._findings[0].detail
     assert [e.outcome for e in server.log_entries] == [Outcome.HANDLER_ERROR] * 2
     assert server.log_entries[0].response.get_data() == b"partial"
     server.clear_handler_errors()
@@ -218,7 +218,7 @@ def test_a_generator_serves_one_request_then_the_next_one_is_a_handler_error(
     server.expect_request("/once").respond_with_stream(iter([b"a", b"b"]))
     assert requests.get(server.url_for("/once"), timeout=WAIT).content == b"ab"
     assert requests.get(server.url_for("/once"), timeout=WAIT).status_code == 500
-    assert "one-use iterable" in server._findings[0].detail
+    assert "one-use iterable" in server._app._findings[0].detail
     server.clear_handler_errors()
 
 

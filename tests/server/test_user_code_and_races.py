@@ -147,7 +147,7 @@ def test_a_log_read_racing_an_amend_never_keeps_the_old_outcome(
 ) -> None:
     server.expect_request("/a").respond_with_data("a")
     assert _get(server, "/a")[0] == 200
-    log = server._log
+    log = server._app._log
     handle = (log._segment, 0)
     unpack = log_module._unpack
     amended: list[bool] = []

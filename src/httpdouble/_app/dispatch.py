@@ -2,7 +2,7 @@
 
 It owns the registered handlers, the request log and the findings, and every
 method of the public API that does not touch a socket. :class:`HTTPServer`
-adds the socket, the thread and the lifecycle on top of it.
+composes one, beside its I/O core (the socket, the threads and the lifecycle).
 """
 
 from __future__ import annotations
@@ -24,25 +24,24 @@ from .._log.request_log import (
     pack,
     pack_response,
 )
-from .._matching.mismatch import Mismatch
 from .._matching.request_matcher import RequestMatcher
-from .._report.findings import HANDLER_KINDS, Finding, Kind, format_exception, out_of_order_words
+from .._report.findings import HANDLER_KINDS, Finding, Kind, format_exception
 from .._report.request_summary import RequestSummary
-from .._wire.framing import PreparedHeaders
 from .._wire.request import skip_unread_body
+from .entry import Application, RequestEntry, body_error
 from .expectations import (
     HandlerType,
     NoResponseError,
     RequestHandler,
     SequenceUsedUp,
-    StaticReply,
     check_times,
 )
 from .handler_threads import HandlerThreads, call_handler
+from .misses import base_url, explain_miss
 from .readiness import READINESS_BODY, READINESS_ENVIRON_KEY
 from .registration import Registration
 from .registry import Lookup, Registry, RequestHandlerList
-from .streaming import FaultResponse, StreamedResponse, WirePlan
+from .streaming import FaultResponse, StreamedResponse
 from .verification import check_matcher
 from .waiting import Waiter, WaitingSettings, WaitState
 
@@ -60,32 +59,6 @@ _OUTCOME_KIND = {
 _UNEXPECTED = frozenset(kind for _, kind in _OUTCOME_KIND.values())
 
 DEFAULT_HANDLER_TIMEOUT = 30.0
-
-_MATCHER_RAISED = "a matcher of a registered handler raised while the request was matched"
-
-
-def _body_error(request: Request) -> object:
-    """The error of a body that never arrived (``Expect: 100-continue``), else ``None``."""
-    return getattr(request.environ.get("wsgi.input"), "error", None)
-
-
-def _difference_or_none(matcher: RequestMatcher, request: Request) -> list[Mismatch]:
-    """``matcher.difference(request)``; a matcher of the user's that raises says so instead."""
-    try:
-        return list(matcher.difference(request))
-    except Exception as exc:
-        return [Mismatch("match", "(a matcher that explains itself)", f"it raised {exc!r:.80}")]
-
-
-def _base_url(request: Request) -> str:
-    """``scheme://host:port`` of the server that got ``request`` (not its Host header)."""
-    environ = request.environ
-    host = str(environ.get("SERVER_NAME", ""))
-    if not host:
-        return ""
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}:{environ.get('SERVER_PORT', '')}"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -108,28 +81,6 @@ def _check_timeout(value: object) -> float | None:
             remedy=f"pass handler_timeout=5.0, or leave the default {DEFAULT_HANDLER_TIMEOUT}",
         )
     return float(value)
-
-
-class Begun:
-    """A request that ``_begin_request`` looked up, for ``_finish_request`` to answer."""
-
-    __slots__ = ("error", "handler", "lookup", "reply", "request", "settles", "source")
-
-    def __init__(
-        self,
-        request: Request,
-        lookup: Lookup,
-        handler: RequestHandler | None,
-        settles: bool,
-        error: BaseException | None = None,
-    ) -> None:
-        self.request = request
-        self.lookup = lookup
-        self.handler = handler
-        self.settles = settles
-        self.error = error  # a matcher raised it
-        self.source: object = None  # the static response to cache, if it may be
-        self.reply: StaticReply | None = None  # served from the cache, and logged
 
 
 class RequestDispatcher(Registration, Waiter):
@@ -195,6 +146,10 @@ class RequestDispatcher(Registration, Waiter):
         )
         # Set while the readiness check of start() waits for its answer (see _readiness).
         self._readiness_token: str | None = None
+        # What the server's I/O loop calls (begin_request / finish_request), and nothing else.
+        self.entry: Application = RequestEntry(
+            self, type(self).__call__ is not RequestDispatcher.__call__
+        )
 
     @property
     def ordered_fall_through(self) -> bool:
@@ -250,124 +205,10 @@ class RequestDispatcher(Registration, Waiter):
         ):
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [READINESS_BODY]
-        begun = self._begin_request(environ)
+        begun = self.entry.begin_request(environ)
         if begun is None:
             return self._custom(Request(environ, populate_request=False))(environ, start_response)
-        return self._finish_request(environ, start_response, begun)
-
-    def _begin_request(
-        self, environ: WSGIEnvironment, raw: RawRequest | None = None
-    ) -> Begun | None:
-        """Look the request up; serve and log it at once if its answer is a cached reply.
-
-        The server's I/O loop calls this for each request it read; only what is left
-        (a handler function, a first use, no handler) goes on in :meth:`_finish_request`, on a
-        thread. ``None``: the request is not looked up here (a readiness check, or a
-        subclass's own ``dispatch``); the whole app must run. ``raw``: the request as it
-        arrived, which the log keeps instead of the environ when the reply is cached.
-        """
-        if self._custom_dispatch or (
-            self._readiness_token is not None
-            and environ.get(READINESS_ENVIRON_KEY) == self._readiness_token
-        ):
-            return None
-        # populate_request=False: no environ -> request back-reference, so no cycle to collect.
-        request = Request(environ, populate_request=False)
-        try:
-            lookup, handler, settles = self._lookup(request)
-        except BaseException as exc:  # a matcher of the user's raised (pytest.fail() too)
-            if _body_error(request) is exc:
-                raise  # the body never arrived: the connection answers it as malformed
-            return Begun(request, Lookup.NO_HANDLER, None, False, exc)
-        begun = Begun(request, lookup, handler, settles)
-        if (
-            handler is not None
-            and lookup is Lookup.FOUND
-            and not handler.is_function
-            and handler.latency is None
-            and environ["REQUEST_METHOD"] != "HEAD"
-        ):
-            # Read once: a respond_with_* call during this request must not be cached as old.
-            source = begun.source = handler.request_handler
-            reply = handler.reply
-            if reply is not None and reply.source is source:
-                # A static response served before: no Response to build, nothing to encode.
-                self._record(request, reply.logged, Outcome.MATCHED, None, settles, raw, True)
-                begun.reply = reply
-        return begun
-
-    def _finish_request(
-        self, environ: WSGIEnvironment, start_response: StartResponse, begun: Begun
-    ) -> Iterable[bytes]:
-        """Answer a request :meth:`_begin_request` looked up (and log it, if it did not)."""
-        reply = begun.reply
-        if reply is not None:
-            start_response(reply.status, reply.headers)
-            return reply.body
-        request, lookup, handler, settles = (
-            begun.request,
-            begun.lookup,
-            begun.handler,
-            begun.settles,
-        )
-        if begun.error is not None:
-            return self._user_code_failed(request, begun.error, _MATCHER_RAISED)(
-                environ, start_response
-            )
-        source = begun.source
-        response, outcome = self._answer(request, lookup, handler, settles)
-        if isinstance(response, StreamedResponse | FaultResponse) or (
-            handler is not None and handler.latency is not None and lookup is Lookup.FOUND
-        ):
-            return self._planned(environ, start_response, response, handler)
-        # What Response.__call__ does, without its closing-iterator wrapper per request.
-        wsgi_headers = response.get_wsgi_headers(environ).to_wsgi_list()
-        app_iter = response.get_app_iter(environ)
-        if (
-            source is not None
-            and outcome is Outcome.MATCHED  # never a handler error: it must stay one
-            and response.is_sequence
-            and not response.autocorrect_location_header
-        ):
-            assert handler is not None
-            body = (b"".join(app_iter),)
-            prepared = PreparedHeaders(response.status, wsgi_headers)
-            code, logged_headers, _ = pack_response(response)
-            handler.reply = StaticReply(
-                source, response.status, prepared, body, (code, logged_headers, body[0]), {}
-            )
-            start_response(response.status, prepared)  # encoded once, for this request too
-            return body
-        start_response(response.status, wsgi_headers)
-        return app_iter
-
-    def _planned(
-        self,
-        environ: WSGIEnvironment,
-        start_response: StartResponse,
-        response: Response,
-        handler: RequestHandler | None,
-    ) -> WirePlan:
-        """The body for the connection to carry out: a latency, a stream or a fault."""
-        wait = None if handler is None else handler.latency
-        latency = None if wait is None else wait.before
-        chunk_latency = None if wait is None else wait.between
-        if isinstance(response, FaultResponse):
-            start_response(response.status, response.headers.to_wsgi_list())
-            return WirePlan((), latency=latency, fault=response.spec)
-        if isinstance(response, StreamedResponse):
-            # Its own headers: werkzeug would add the Content-Length of a list body, and a
-            # streamed body is sent chunked.
-            start_response(response.status, response.headers.to_wsgi_list())
-            body = response.response
-            return WirePlan(
-                body,
-                stream=True,
-                latency=latency,
-                chunk_delay=response.chunk_delay or chunk_latency,
-            )
-        start_response(response.status, response.get_wsgi_headers(environ).to_wsgi_list())
-        return WirePlan(response.get_app_iter(environ), latency=latency)
+        return self.entry.finish_request(environ, start_response, begun)
 
     def _lookup(self, request: Request) -> tuple[Lookup, RequestHandler | None, bool]:
         if self._registry.needs_body:
@@ -406,7 +247,7 @@ class RequestDispatcher(Registration, Waiter):
                     "  expected: a werkzeug Response, a str (the body), or None (an empty 200)"
                 )
         except BaseException as exc:  # pytest.fail() in it too: the user's error
-            if _body_error(request) is exc:
+            if body_error(request) is exc:
                 raise
             return self._user_code_failed(request, exc, "the server's own dispatch() raised")
         if LOG_HANDLE not in request.environ:  # the override answered without dispatch()
@@ -460,7 +301,7 @@ class RequestDispatcher(Registration, Waiter):
                         response.make_sequence()  # a body that raises is the handler's error
                     packed = pack_response(response)  # so is a body of something else than bytes
             except BaseException as exc:  # pytest.fail() in a handler is a BaseException
-                if _body_error(request) is exc:
+                if body_error(request) is exc:
                     # The body never arrived (Expect: 100-continue, then cut short): not the
                     # handler's fault. The connection logs the request as malformed.
                     self._settle(None, settles)
@@ -477,7 +318,7 @@ class RequestDispatcher(Registration, Waiter):
                         f" {response!r:.80}\n  expected: a werkzeug Response"
                     )
             except BaseException as exc:  # the user's override: its error, not ours
-                if _body_error(request) is exc:
+                if body_error(request) is exc:
                     raise
                 failed = self._user_code_failed(
                     request, exc, "the server's own respond_nohandler() raised"
@@ -493,46 +334,18 @@ class RequestDispatcher(Registration, Waiter):
     ) -> Response:
         outcome, kind = _OUTCOME_KIND[lookup]
         with self._lock:
-            ordered = self._registry.ordered
-            detail = ""
-            if lookup is Lookup.OUT_OF_ORDER and ordered:
-                head = ordered[0]
-                expected = f"the next ordered request first: {head.matcher.describe()}"
-                shadow = None
-                came = None if handler is None else handler.matcher.describe()
-                detail = out_of_order_words(came, head.matcher.describe())
-                # What came in which order says it all; the closest is for a request that
-                # matches no ordered handler (a typo in the next one's path, say).
-                best: tuple[RequestMatcher, list[Any]] | None = (
-                    None if came else (head.matcher, _difference_or_none(head.matcher, request))
-                )
-            elif lookup is Lookup.OUT_OF_ORDER:  # clear() came between lookup and here
-                best, shadow = None, None
-                expected = "the next ordered request first (the handlers were cleared since)"
-            else:
-                try:
-                    nearest = self._registry.closest(request)
-                except Exception:  # a matcher of the user's raised while explaining the miss
-                    nearest = None
-                best = None if nearest is None else (nearest[0].matcher, nearest[1])
-                shadow = None if nearest is None else self._registry.shadowed_by(nearest[0])
-                expected = (
-                    "nothing: the server refuses requests since an ordered request"
-                    " came out of order; call clear() to reset it"
-                    if lookup is Lookup.REFUSED
-                    else "a request matching a registered handler"
-                )
+            miss = explain_miss(self._registry, request, lookup, handler)
         skip_unread_body(request.environ)  # a client awaiting 100 Continue gets this answer
         finding = Finding(
             kind,
             Stamp.now(),
             RequestSummary.of(request),
-            expected=expected,
-            closest="" if best is None else best[0].describe(),
-            differences=() if best is None else tuple(best[1]),
-            shadowed_by="" if shadow is None else shadow.matcher.describe(),
-            base_url=_base_url(request),
-            detail=detail,
+            expected=miss.expected,
+            closest=miss.closest,
+            differences=miss.differences,
+            shadowed_by=miss.shadowed_by,
+            base_url=base_url(request),
+            detail=miss.detail,
         )
         text = "\n".join([f"No handler found for this request ({kind.value})", *finding.lines()])
         response = Response(text + "\n", self.no_handler_status_code, mimetype="text/plain")

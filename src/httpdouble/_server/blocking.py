@@ -234,7 +234,7 @@ class BlockingHTTPServer(HTTPServer):
         self._queued: collections.deque[_Exchange] = collections.deque()
         # Queued or taken, not answered yet, oldest first (a dict keeps the order).
         self._waiting: dict[_Exchange, None] = {}
-        self._arrived = threading.Condition(self._lock)
+        self._arrived = threading.Condition(self._app._lock)
         self._closing = False
 
     @property
@@ -309,7 +309,7 @@ class BlockingHTTPServer(HTTPServer):
         try:
             differences = matcher.difference(exchange.request)
         except BaseException:  # a URIPattern or header comparator of the user's raised
-            with self._lock:
+            with self._app._lock:
                 if exchange.state is _State.TAKEN:
                     self._unanswered(exchange, "because the matcher of assert_request() raised")
             raise
@@ -332,7 +332,7 @@ class BlockingHTTPServer(HTTPServer):
     def _take_next(self, limit: float) -> _Exchange | None:
         """Return the oldest request waiting to be taken, marked taken; ``None`` past ``limit``."""
         deadline = time.monotonic() + limit
-        with self._lock:
+        with self._app._lock:
             while True:
                 while self._queued:
                     exchange = self._queued.popleft()
@@ -349,7 +349,7 @@ class BlockingHTTPServer(HTTPServer):
         self, exchange: _Exchange, expected: str, differences: list[Mismatch]
     ) -> bool:
         """Answer a request that does not match; ``False`` if it was answered already."""
-        with self._lock:
+        with self._app._lock:
             if exchange.state is not _State.TAKEN:
                 return False  # answered after its timeout: that is a finding of its own
             finding = Finding(
@@ -370,7 +370,7 @@ class BlockingHTTPServer(HTTPServer):
 
     def _answer_from_test(self, exchange: _Exchange, response: Response) -> None:
         __tracebackhide__ = True
-        with self._lock:
+        with self._app._lock:
             if exchange.state is _State.DONE:
                 request = RequestSummary.of(exchange.request).line()
                 if exchange.by_test:
@@ -401,7 +401,7 @@ class BlockingHTTPServer(HTTPServer):
         exchange.response = response
         self._waiting.pop(exchange, None)
         try:
-            self._record(
+            self._app._record(
                 exchange.request,
                 pack_response(response) if packed is None else packed,
                 outcome,
@@ -426,8 +426,8 @@ class BlockingHTTPServer(HTTPServer):
         # The body is read first, as pytest-httpserver does, and outside the lock: a client
         # slow to send it holds up its own connection only, and no two threads load it.
         request.get_data()
-        with self._lock:
-            exchange = _Exchange(request, threading.Condition(self._lock), self._timeout)
+        with self._app._lock:
+            exchange = _Exchange(request, threading.Condition(self._app._lock), self._timeout)
             if self._closing:
                 self._expire(exchange, "the server was stopping when it arrived")
             else:
@@ -482,7 +482,7 @@ class BlockingHTTPServer(HTTPServer):
 
     def start(self) -> None:
         """Bind and serve, as :meth:`HTTPServer.start`."""
-        with self._lock:
+        with self._app._lock:
             self._closing = False
         super().start()
 
@@ -492,7 +492,7 @@ class BlockingHTTPServer(HTTPServer):
         A request not taken yet gets the no-handler answer; one taken but not answered gets a
         500 ("no response"). Then as :meth:`HTTPServer.stop`.
         """
-        with self._lock:
+        with self._app._lock:
             if self.is_running():
                 self._closing = True
             for exchange in list(self._waiting):

@@ -24,12 +24,12 @@ from .refusals import limit_detail
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .._app.dispatch import RequestDispatcher
+    from .._app.entry import Application
     from .._wire.request import Limits
 
 
-def wire_reports(dispatcher: RequestDispatcher, limits: Callable[[], Limits]) -> Reports:
-    """Return the callbacks through which a connection records into ``dispatcher``."""
+def wire_reports(app: Application, limits: Callable[[], Limits]) -> Reports:
+    """Return the callbacks through which a connection records into ``app``'s log."""
 
     def malformed(
         status: int,
@@ -41,14 +41,14 @@ def wire_reports(dispatcher: RequestDispatcher, limits: Callable[[], Limits]) ->
         response = Response(payload.split(b"\r\n\r\n", 1)[1], status, mimetype="text/plain")
         detail = limit_detail(status, reason, limits())
         handle = None if environ is None else environ.get(LOG_HANDLE)
-        if handle is not None and dispatcher._log.amend(
+        if handle is not None and app.request_log.amend(
             handle, Outcome.MALFORMED, pack_response(response)
         ):
             # Logged by the dispatcher before its body failed to arrive: that entry says so now.
             finding = Finding(Kind.MALFORMED, Stamp.now(), expected=request_line, detail=detail)
-            dispatcher._settle(finding, False)
+            app.keep_finding(finding)
             return
-        dispatcher.record_malformed(response, detail, request_line or "(no request line)")
+        app.record_malformed(response, detail, request_line or "(no request line)")
 
     def streamed(
         environ: dict[str, Any],
@@ -73,7 +73,7 @@ def wire_reports(dispatcher: RequestDispatcher, limits: Callable[[], Limits]) ->
         handle = environ.get(LOG_HANDLE)
         if error is None:
             if handle is not None:
-                dispatcher._log.amend(handle, outcome, packed)
+                app.request_log.amend(handle, outcome, packed)
             return
         request = _request_copy(environ)
         finding = Finding(
@@ -86,11 +86,11 @@ def wire_reports(dispatcher: RequestDispatcher, limits: Callable[[], Limits]) ->
             f"{format_exception(error)}",
             cause=error,
         )
-        if handle is None or not dispatcher._log.amend(handle, Outcome.HANDLER_ERROR, packed):
-            dispatcher._log.append_record(
+        if handle is None or not app.request_log.amend(handle, Outcome.HANDLER_ERROR, packed):
+            app.request_log.append_record(
                 pack(request, packed, Outcome.HANDLER_ERROR, finding.stamp)
             )
-        dispatcher._settle(finding, False)
+        app.keep_finding(finding)
 
     def bad_response(environ: dict[str, Any], exc: BaseException, reason: str) -> bytes:
         """The handler's response cannot go on the wire: a handler error, logged as the 500."""
@@ -108,17 +108,17 @@ def wire_reports(dispatcher: RequestDispatcher, limits: Callable[[], Limits]) ->
         )
         packed = pack_response(response)
         handle = environ.get(LOG_HANDLE)
-        if handle is None or not dispatcher._log.amend(handle, Outcome.HANDLER_ERROR, packed):
-            dispatcher._log.append_record(
+        if handle is None or not app.request_log.amend(handle, Outcome.HANDLER_ERROR, packed):
+            app.request_log.append_record(
                 pack(request, packed, Outcome.HANDLER_ERROR, finding.stamp)
             )
-        dispatcher._settle(finding, False)
+        app.keep_finding(finding)
         return payload
 
     def undelivered(environ: dict[str, Any]) -> None:
         handle = environ.get(LOG_HANDLE)
         if handle is not None:
-            dispatcher._log.amend(handle, Outcome.NOT_DELIVERED)
+            app.request_log.amend(handle, Outcome.NOT_DELIVERED)
 
     return Reports(malformed, bad_response, undelivered, streamed)
 

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from .._app.dispatch import Begun, RequestDispatcher
+from .._app.entry import Application, Begun
 from .._app.responses import runs_no_user_code
 from .._wire.framing import DATE, BadResponse, error_response, frame_parts
 from .._wire.head import HAND_OVER, parse_head
@@ -68,7 +68,8 @@ class IOLoop:
 
     :param wake: readable when a thread gives a connection back, or ``stop()`` wakes it;
         ``wake_writer`` is its other end.
-    :param dispatcher: the server, whose ``begin`` looks requests up.
+    :param app: the application, through its loop interface: ``begin_request`` looks a
+        request up, ``finish_request`` answers it.
     :param limits: returns the server's limits now (a test may change them while it runs).
     :param info: makes the connection facts of a peer address.
     :param hand_over: gives a connection (and a request already read, or ``None``)
@@ -85,7 +86,7 @@ class IOLoop:
         listeners: list[socket.socket],
         wake: socket.socket,
         wake_writer: socket.socket,
-        dispatcher: RequestDispatcher,
+        app: Application,
         limits: Callable[[], Limits],
         reports: Reports,
         info: Callable[[Any], ConnectionInfo],
@@ -97,9 +98,9 @@ class IOLoop:
         self._listeners = listeners
         self._wake = wake
         self._wake_writer = wake_writer
-        self._dispatcher = dispatcher
+        self._app = app
         # A subclass with its own WSGI entry point (BlockingHTTPServer) answers on threads.
-        self._own_call = type(dispatcher).__call__ is not RequestDispatcher.__call__
+        self._own_call = app.answers_on_threads
         self._limits = limits
         self._reports = reports
         self._info = info
@@ -307,7 +308,7 @@ class IOLoop:
 
     def _serve(self, conn: Conn) -> None:
         """Answer the requests waiting in the buffer, until one needs more or a thread."""
-        dispatcher = self._dispatcher
+        app = self._app
         buf = conn.buf
         turn = 0
         while buf:
@@ -330,10 +331,10 @@ class IOLoop:
             environ, keep_alive, used, head = parsed  # type: ignore[misc]
             del buf[:used]
             if self._own_call:
-                self._give(conn, (environ, keep_alive, dispatcher))
+                self._give(conn, (environ, keep_alive, app))
                 return
             try:
-                begun = dispatcher._begin_request(environ, (head, *conn.facts))
+                begun = app.begin_request(environ, (head, *conn.facts))
                 if begun is not None and _built_here(begun):
                     # A static response's first use: built here (no user code runs), then
                     # cached for the next requests.
@@ -347,12 +348,8 @@ class IOLoop:
                 self._close(conn)
                 return
             if begun is None or begun.reply is None:
-                app = (
-                    dispatcher
-                    if begun is None
-                    else partial(dispatcher._finish_request, begun=begun)
-                )
-                self._give(conn, (environ, keep_alive, app))
+                rest = app if begun is None else partial(app.finish_request, begun=begun)
+                self._give(conn, (environ, keep_alive, rest))
                 return
             reply = begun.reply
             http10 = environ["SERVER_PROTOCOL"] == "HTTP/1.0"
@@ -372,10 +369,7 @@ class IOLoop:
                     self._internal_error(exc)
                     self._close(conn)
                     return
-                handler = begun.handler
-                with dispatcher._lock:  # clear() may retire the handler meanwhile
-                    if handler is not None and not handler.retired:
-                        reply.framed[kind] = (date, data, keep_alive, tail)
+                app.keep_framed(begun, kind, (date, data, keep_alive, tail))
             if not self._send(conn, data, environ, keep_alive, tail):
                 return
 
@@ -392,7 +386,7 @@ class IOLoop:
             return None
 
         try:
-            result = self._dispatcher._finish_request(environ, start_response, begun)
+            result = self._app.finish_request(environ, start_response, begun)
         except BadResponse as exc:  # pragma: no cover - our makers check headers when set
             data = self._reports.bad_response(environ, exc, str(exc))
             return self._send(conn, data, environ, False)

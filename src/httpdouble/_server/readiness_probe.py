@@ -9,9 +9,38 @@ handler is looked up, and logs nothing.
 from __future__ import annotations
 
 import http.client
+import secrets
 import ssl
 
+from .._app.entry import Application
 from .._app.readiness import READINESS_BODY, READINESS_HEADER
+from .._errors import HTTPServerError
+
+
+def prove_ready(
+    app: Application, address: tuple[str, int], tls: bool, timeout: float, url: str
+) -> None:
+    """Run the readiness check of the server at ``address`` (``url``), whose app is ``app``.
+
+    :raises HTTPServerError: when the answer is not the expected one, or does not come in
+        ``timeout`` seconds.
+    """
+    token = secrets.token_hex(16)
+    app.expect_probe(token)
+    try:
+        ready = probe_readiness(*address, tls, timeout, token)
+    except OSError as exc:
+        raise HTTPServerError(
+            f"readiness check of {url} failed: {exc}\n"
+            f"  to fix: raise startup_timeout (now {timeout:g} s) if the machine is slow"
+        ) from exc
+    finally:
+        app.expect_probe(None)
+    if not ready:
+        raise HTTPServerError(
+            f"readiness check of {url} got an unexpected answer\n"
+            "  to fix: make sure nothing else listens on that port"
+        )
 
 
 def probe_readiness(host: str, port: int, tls: bool, timeout: float, token: str) -> bool:

@@ -1,59 +1,46 @@
-"""The server: listening sockets, the I/O loop thread, connection threads, the lifecycle.
+"""The server: its settings, addresses and lifecycle, over an I/O core and an application.
 
-Everything about requests and responses lives in :mod:`httpdouble._app.dispatch` (what to
-answer), :mod:`.loop` (the I/O loop) and :mod:`.connection` (HTTP/1.1 on a
-connection), and binding in :mod:`.binding`; this module only owns sockets
-and threads, and ``stop()`` wakes the loop through a socket pair instead of
-polling.
+Sockets, the I/O loop and connection threads are :class:`~httpdouble._server.core.IOCore`'s
+(:mod:`.loop` runs the loop, :mod:`.connection` speaks HTTP/1.1 on a connection, binding is
+in :mod:`.binding`); what to answer is :mod:`httpdouble._app.dispatch`'s, which the core
+reaches only through :class:`~httpdouble._app.entry.Application`. This module checks the
+settings, starts and stops the core, and says where the server listens.
 """
 
 from __future__ import annotations
 
-import contextlib
-import enum
-import queue
-import secrets
-import select
-import socket
 import ssl
 import threading
-import time
 import warnings
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Self
 
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from .._app.dispatch import DEFAULT_HANDLER_TIMEOUT, RequestDispatcher
-from .._app.idle import IdleThreads
-from .._app.waiting import WaitingSettings
+from .._app.expectations import HandlerType, RequestHandler
+from .._app.registration import Registration
+from .._app.registry import RequestHandlerList
+from .._app.waiting import Waiting, WaitingSettings
 from .._errors import HTTPDoubleUsageError, HTTPServerError
-from .._log.request_log import Stamp
-from .._report.findings import Finding, Kind, format_exception
-from .._wire.framing import error_response
-from .._wire.head import parse_head
-from .._wire.request import ConnectionInfo, Limits
-from .binding import bind_listeners, is_loopback
-from .connection import Pending, serve_connection, serve_one
+from .._log.request_log import LogEntry
+from .._matching.request_matcher import RequestMatcher
+from .._report.findings import Finding
+from .._wire.request import Limits
+from .binding import is_loopback
 from .connection_findings import wire_reports
-from .loop import IOLoop
-from .loop_connection import Conn, ConnReader
-from .readiness_probe import probe_readiness
-from .refusals import tls_failure_detail
+from .core import IOCore
+from .readiness_probe import prove_ready
+from .server_app import ServerApp
+from .settings import check_settings
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 DEFAULT_LISTEN_HOST = "localhost"
 DEFAULT_LISTEN_PORT = 0
-# A connection thread waits this long for its next piece of work before it ends: a new
-# connection then costs a hand-over instead of a thread start (about 50 us here).
-_IDLE_THREAD_SECONDS = 10.0
-# A connection for a thread: (socket, peer, the loop's connection and request, or None, None
-# for an HTTPS connection served whole).
-# How long a thread that served a handed-over request waits for the next one before it
-# gives the connection back to the loop.
-_STAY_SECONDS = 0.2
-_Handover = tuple[socket.socket, Any, "Conn | None", "Pending | None"]
-
 
 _RUNNING: set[HTTPServer] = set()
 _RUNNING_LOCK = threading.Lock()
@@ -69,14 +56,7 @@ class NonLoopbackWarning(UserWarning):
     """The server listens on an address other machines can reach."""
 
 
-class State(enum.Enum):
-    """Lifecycle of a server."""
-
-    STOPPED = "stopped"
-    RUNNING = "running"
-
-
-class HTTPServer(RequestDispatcher):
+class HTTPServer(Registration):
     """A real HTTP/1.1 server on loopback that answers as its handlers say.
 
     :param host: the address to listen on; ``"localhost"`` listens on both
@@ -130,59 +110,20 @@ class HTTPServer(RequestDispatcher):
         ordered_fall_through: bool = False,
         keep_alive: bool = True,
     ) -> None:
-        super().__init__(
+        # The application: registry, dispatch, log and findings (a RequestDispatcher that
+        # calls this server's dispatch() and respond_nohandler() when a subclass has its own).
+        kind = type(self)
+        self._app = ServerApp(
+            self,
+            own_dispatch=kind.dispatch is not HTTPServer.dispatch,
+            own_nohandler=kind.respond_nohandler is not HTTPServer.respond_nohandler,
+            own_call=kind.__call__ is not HTTPServer.__call__,
             no_handler_status_code=no_handler_status_code,
             default_waiting_settings=default_waiting_settings,
             handler_timeout=handler_timeout,
             ordered_fall_through=ordered_fall_through,
         )
-        if startup_timeout is not None and (
-            isinstance(startup_timeout, bool)
-            or not isinstance(startup_timeout, int | float)
-            or not 0 < startup_timeout < 1e9
-        ):
-            raise HTTPDoubleUsageError(
-                "startup_timeout",
-                expected="a positive number of seconds, or None (no readiness check)",
-                got=startup_timeout,
-                remedy="pass e.g. startup_timeout=10, or leave it out",
-            )
-        if not isinstance(keep_alive, bool):
-            raise HTTPDoubleUsageError(
-                "keep_alive",
-                expected="True (keep connections open) or False (close after every response)",
-                got=keep_alive,
-                remedy="pass keep_alive=False to close every connection after its response",
-            )
-        if not isinstance(host, str) or not host:
-            raise HTTPDoubleUsageError(
-                "host", expected="a host name or IP address", got=host, remedy="pass 'localhost'"
-            )
-        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
-            raise HTTPDoubleUsageError(
-                "port",
-                expected="an int from 0 to 65535 (0: chosen for you)",
-                got=port,
-                remedy="pass port=0 unless the code under test needs a fixed port",
-            )
-        if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
-            raise HTTPDoubleUsageError(
-                "ssl_context",
-                expected="an ssl.SSLContext for the server side, or None",
-                got=ssl_context,
-                remedy="build one with ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)",
-            )
-        if limits is not None and not isinstance(limits, Limits):
-            raise HTTPDoubleUsageError(
-                "limits", expected="a Limits or None", got=limits, remedy="pass Limits(...)"
-            )
-        if port_source is not None and not callable(port_source):
-            raise HTTPDoubleUsageError(
-                "port_source",
-                expected="a callable returning a port number, or None",
-                got=port_source,
-                remedy="pass portpicker.pick_unused_port, or None for a system-chosen port",
-            )
+        check_settings(host, port, ssl_context, limits, port_source, startup_timeout, keep_alive)
         if not is_loopback(host):
             if not allow_non_loopback:
                 raise HTTPDoubleUsageError(
@@ -207,27 +148,17 @@ class HTTPServer(RequestDispatcher):
         # True from start() until wait_for_server_ready() has seen the server answer.
         self._readiness_check_pending = False
         self._requested_port = port
-        self._state = State.STOPPED
-        self._listeners: list[socket.socket] = []
-        self._connections: dict[socket.socket, threading.Thread] = {}
-        # Every live connection thread (serving, parked, or on its way out): stop() joins them.
-        self._conn_threads: set[threading.Thread] = set()
-        # Connection threads waiting for their next connection.
-        self._idle: IdleThreads[_Handover] = IdleThreads(_IDLE_THREAD_SECONDS)
-        self._run_number = 0  # a connection thread serves only the run it was started in
-        self._conn_lock = threading.Lock()
-        self._accept_thread: threading.Thread | None = None
-        self._loop: IOLoop | None = None
-        self._wake_r: socket.socket | None = None
-        self._wake_w: socket.socket | None = None
-        self._thread_error: BaseException | None = None
-        self._reports = wire_reports(self, lambda: self.limits)
+        # The I/O core: sockets, the loop, connection threads; it reaches the application
+        # through its named interface (the application's entry) only.
+        self._core = IOCore(
+            self, self._app.entry, wire_reports(self._app.entry, lambda: self.limits)
+        )
 
     # ---------------------------------------------------------------- lifecycle
 
     def is_running(self) -> bool:
         """Return whether the server accepts connections."""
-        return self._state is State.RUNNING
+        return self._core.running
 
     def start(self) -> None:
         """Bind, then serve on a background thread; returns once connections are accepted.
@@ -235,42 +166,16 @@ class HTTPServer(RequestDispatcher):
         :raises HTTPServerError: when already running.
         :raises ServerStartError: when the address cannot be bound.
         """
-        if self._state is State.RUNNING:
+        if self._core.running:
             raise HTTPServerError(
                 f"server is already running on {self.host}:{self.port}\n"
                 "  to fix: call stop() first, or use a second HTTPServer"
             )
-        self._listeners = bind_listeners(self.host, self._requested_port, self.port_source)
-        self.port = self._listeners[0].getsockname()[1]
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        ready = threading.Event()
-        self._thread_error = None
-        self._loop = IOLoop(
-            listeners=self._listeners,
-            wake=self._wake_r,
-            wake_writer=self._wake_w,
-            dispatcher=self,
-            limits=lambda: self.limits,
-            reports=self._reports,
-            info=self._connection_info,
-            hand_over=self._hand_over,
-            accept_tls=None if self.ssl_context is None else self._accept,
-            internal_error=self._record_internal,
-            exhausted=self._record_exhausted,
-        )
-        self._accept_thread = threading.Thread(
-            target=self._loop_thread,
-            args=(self._loop, ready),
-            name=f"httpdouble:{self.port}",
-            daemon=True,
-        )
-        self._state = State.RUNNING
-        self._run_number += 1
+        self.port = self._core.bind(self._requested_port)
+        ready = self._core.run()
         with _RUNNING_LOCK:
             _RUNNING.add(self)
-        self._accept_thread.start()
-        if not ready.wait(5):
+        if not ready:
             self.stop()
             raise HTTPServerError(
                 "the accept thread did not start within 5 seconds\n"
@@ -298,28 +203,13 @@ class HTTPServer(RequestDispatcher):
         if not self._readiness_check_pending:
             return
         assert self.startup_timeout is not None
-        self._readiness_token = secrets.token_hex(16)
-        try:
-            ready = probe_readiness(
-                self.host,
-                self.port,
-                self.ssl_context is not None,
-                self.startup_timeout,
-                self._readiness_token,
-            )
-        except OSError as exc:
-            self._readiness_token = None
-            raise HTTPServerError(
-                f"readiness check of {self.url_for('/')} failed: {exc}\n"
-                f"  to fix: raise startup_timeout (now {self.startup_timeout:g} s)"
-                " if the machine is slow"
-            ) from exc
-        self._readiness_token = None
-        if not ready:
-            raise HTTPServerError(
-                f"readiness check of {self.url_for('/')} got an unexpected answer\n"
-                "  to fix: make sure nothing else listens on that port"
-            )
+        prove_ready(
+            self._app.entry,
+            (self.host, self.port),
+            self.ssl_context is not None,
+            self.startup_timeout,
+            self.url_for("/"),
+        )
         self._readiness_check_pending = False
 
     def stop(self) -> None:
@@ -337,42 +227,15 @@ class HTTPServer(RequestDispatcher):
         :raises HTTPServerError: when not running, or when the accept thread
             failed (its exception is the cause).
         """
-        if self._state is not State.RUNNING:
+        if not self._core.running:
             raise HTTPServerError(
                 "server is not running\n  to fix: call start() first, or check is_running()"
             )
-        self._state = State.STOPPED
         with _RUNNING_LOCK:
             _RUNNING.discard(self)
-        assert self._wake_w is not None
-        assert self._accept_thread is not None
-        self._wake_w.send(b"x")
-        self._accept_thread.join()
-        self._loop = None
-        self._forget_framed()
-        for listener in self._listeners:
-            listener.close()
-        self._listeners = []
-        self._idle.close()
-        with self._conn_lock:
-            connections = list(self._connections.items())
-        for conn, _ in connections:
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(conn, socket.SHUT_RDWR)
-        # One second for all of them together: a busy handler cannot hold up stop() long.
-        deadline = time.monotonic() + 1.0
-        # Serving, parked, or between two connections (then in neither list above): all of them.
-        with self._conn_lock:
-            alive = list(self._conn_threads)
-        for thread in alive:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        for sock in (self._wake_r, self._wake_w):
-            if sock is not None:
-                sock.close()
-        self._wake_r = self._wake_w = None
-        self._handler_threads.close()
+        error = self._core.stop()
+        self._app.entry.stopped()
         self._port = self._requested_port or self._port
-        error, self._thread_error = self._thread_error, None
         if error is not None:
             raise HTTPServerError(
                 f"the server thread failed: {error!r}\n"
@@ -437,196 +300,207 @@ class HTTPServer(RequestDispatcher):
         scheme = "https" if self.ssl_context is not None else "http"
         return f"{scheme}://{self.format_host(self.host)}:{self.port}{suffix}"
 
-    # ------------------------------------------------------------------ threads
+    # ------------------------------------------------------ the application's settings
+    # Each member below is the application's; the server hands it on in a line. Their
+    # docstrings are borrowed from RequestDispatcher (_borrow_docs), so the reference
+    # shows one text. These three were plain attributes, and stay out of the reference.
 
-    def _loop_thread(self, loop: IOLoop, ready: threading.Event) -> None:
-        try:
-            loop.run(ready, lambda: self._state is State.RUNNING)
-        except BaseException as exc:  # Re-raised by stop(), never lost.
-            self._thread_error = exc
-            ready.set()
+    @property
+    def no_handler_status_code(self) -> int:
+        return self._app.no_handler_status_code
 
-    def _connection_info(self, address: Any) -> ConnectionInfo:
-        return ConnectionInfo(
-            server_name=self.host,
-            server_port=self.port,
-            scheme="https" if self.ssl_context is not None else "http",
-            remote_addr=address[0],
-            remote_port=address[1],
-            keep_alive=self.keep_alive,
-        )
+    @no_handler_status_code.setter
+    def no_handler_status_code(self, value: int) -> None:
+        self._app.no_handler_status_code = value
 
-    def _accept(self, listener: socket.socket) -> None:
-        """An HTTPS connection: a thread serves it from the handshake to its close."""
-        try:
-            conn, address = listener.accept()
-        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
-            return
-        conn.setblocking(True)
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._start_work((conn, address, None, None))
+    @property
+    def handler_timeout(self) -> float | None:
+        return self._app.handler_timeout
 
-    def _hand_over(self, conn: Conn, pending: Pending | None) -> None:
-        """A plain connection from the loop: a thread serves one request, then gives it back."""
-        self._start_work((conn.sock, conn.address, conn, pending))
+    @handler_timeout.setter
+    def handler_timeout(self, value: float | None) -> None:
+        self._app.handler_timeout = value
 
-    def _start_work(self, handover: _Handover) -> None:
-        conn = handover[0]
-        taken = self._idle.take()
-        if taken is not None:
-            thread, inbox = taken
-            with self._conn_lock:  # registered before its thread sees it: stop() closes it
-                self._connections[conn] = thread
-            inbox.put(handover)
-            return
-        thread = threading.Thread(
-            target=self._connection_thread,
-            args=(handover,),
-            name=f"httpdouble:{self.port}:conn",
-            daemon=True,
-        )
-        with self._conn_lock:
-            self._connections[conn] = thread
-            self._conn_threads.add(thread)
-        thread.start()
+    @property
+    def default_waiting_settings(self) -> WaitingSettings:
+        return self._app.default_waiting_settings
 
-    def _connection_thread(self, first: _Handover) -> None:
-        """Serve what the loop hands over, one piece after another, until none comes."""
-        run = self._run_number
-        inbox: queue.SimpleQueue[_Handover | None] = queue.SimpleQueue()
-        handover: _Handover | None = first
-        try:
-            while handover is not None:
-                sock, address, conn, pending = handover
-                if conn is None:
-                    self._serve(sock, address)
-                else:
-                    self._serve_turn(conn, pending)
-                handover = self._idle.next_item(
-                    inbox, lambda: self._state is State.RUNNING and self._run_number == run
-                )
-        finally:
-            with self._conn_lock:
-                self._conn_threads.discard(threading.current_thread())
+    @default_waiting_settings.setter
+    def default_waiting_settings(self, value: WaitingSettings) -> None:
+        self._app.default_waiting_settings = value
 
-    def _serve_turn(self, conn: Conn, pending: Pending | None) -> None:
-        """Serve one request of a plain connection, then give it back to the loop."""
-        sock = conn.sock
-        again = False
-        try:
-            reader = ConnReader(sock, conn.buf)  # what it leaves unread stays in conn.buf
-            again = serve_one(sock, conn.info, self, self.limits, self._reports, reader, pending)
-            # A client answered by a handler function often sends its next request at once:
-            # serve on here while it does, instead of a thread switch each way per request.
-            while again and self._state is State.RUNNING and self._next_arrives(conn):
-                parsed = parse_head(conn.buf, conn.info, self.limits) if conn.buf else None
-                following: Pending | None = None
-                if type(parsed) is tuple:  # whole already: split in bulk, as the loop does
-                    environ, keep_alive, used, _ = parsed
-                    del conn.buf[:used]
-                    following = (environ, keep_alive, self)
-                again = serve_one(
-                    sock, conn.info, self, self.limits, self._reports, reader, following
-                )
-        except Exception as exc:  # A bug of ours: the test hears of it, the server goes on.
-            self._record_internal(exc)
-            with contextlib.suppress(OSError):
-                sock.sendall(error_response(500, "internal error in httpdouble"))
-            again = False  # that answer says Connection: close, and so it does
-        finally:
-            with self._conn_lock:
-                self._connections.pop(sock, None)
-        if again and self._state is State.RUNNING and conn.owner.give_back(conn):
-            return
-        sock.close()
+    @property
+    def ordered_fall_through(self) -> bool:
+        return self._app.ordered_fall_through
 
-    @staticmethod
-    def _next_arrives(conn: Conn) -> bool:
-        """Wait a moment for more of the next request; ``False``: give the connection back.
+    @ordered_fall_through.setter
+    def ordered_fall_through(self, value: bool) -> None:
+        self._app.ordered_fall_through = value
 
-        A closed connection also gives ``True``: the strict reader then ends it.
-        """
-        if conn.buf:
-            return True
-        sock = conn.sock
-        try:
-            if hasattr(select, "poll"):  # no FD_SETSIZE limit
-                poller = select.poll()
-                poller.register(sock, select.POLLIN)
-                readable = bool(poller.poll(_STAY_SECONDS * 1000))
-            else:  # pragma: no cover - Windows
-                readable = bool(select.select([sock], [], [], _STAY_SECONDS)[0])
-            if readable:
-                conn.buf += sock.recv(65536)
-        except (OSError, ValueError):  # closed meanwhile: the reader ends the connection
-            return True
-        return readable
+    # ----------------------------------------------------------------- registration
+    # expect_request, expect_oneshot_request, expect_ordered_request, create_matcher and
+    # bake are Registration's shortcuts: they build a matcher and call expect() below, so
+    # a subclass's create_matcher() or expect() (pytest-httpserver's hooks) is honoured.
 
-    def _serve(self, conn: socket.socket, address: tuple[str, int]) -> None:
-        sock = conn
-        try:
-            assert self.ssl_context is not None
-            # Handshake after the TLS socket is registered, so stop() can shut it down.
-            sock = self.ssl_context.wrap_socket(
-                conn, server_side=True, do_handshake_on_connect=False
-            )
-            with self._conn_lock:
-                thread = self._connections.pop(conn, None)
-                if thread is not None:
-                    self._connections[sock] = thread
-            if self._state is not State.RUNNING:
-                return
-            try:
-                sock.do_handshake()
-            except (ssl.SSLError, OSError) as exc:
-                if self._state is State.RUNNING:
-                    self._tls_failed(exc)
-                return
-            serve_connection(
-                sock, self._connection_info(address), self, self.limits, self._reports
-            )
-        except Exception as exc:  # A bug of ours: the test hears of it, the server goes on.
-            self._record_internal(exc)
-            with contextlib.suppress(OSError):
-                sock.sendall(error_response(500, "internal error in httpdouble"))
-        finally:
-            with self._conn_lock:
-                self._connections.pop(sock, None)
-                self._connections.pop(conn, None)
-            sock.close()
+    def expect(
+        self,
+        matcher: RequestMatcher,
+        handler_type: HandlerType = HandlerType.PERMANENT,
+        *,
+        times: int | None = None,
+    ) -> RequestHandler:
+        return self._app.expect(matcher, handler_type, times=times)
 
-    def _tls_failed(self, exc: BaseException) -> None:
-        response = Response(b"", 400)
-        self.record_malformed(response, tls_failure_detail(exc), "(TLS handshake)")
+    @property
+    def handlers(self) -> RequestHandlerList:
+        return self._app.handlers
 
-    def _record_internal(self, exc: Exception) -> None:
-        finding = Finding(
-            Kind.MALFORMED,
-            Stamp.now(),
-            expected="(server error)",
-            detail=format_exception(exc),
-            cause=exc,
-        )
-        with self._lock:
-            self._findings.append(finding)
-            self._unraised.append(finding)
+    @property
+    def oneshot_handlers(self) -> RequestHandlerList:
+        return self._app.oneshot_handlers
 
-    def _record_exhausted(self, exc: OSError) -> None:
-        finding = Finding(
-            Kind.MALFORMED,
-            Stamp.now(),
-            expected="(server out of resources)",
-            detail=(
-                f"accepting a connection failed: {exc}\n"
-                "  the server stops accepting for a moment and tries again, while it serves the"
-                " connections it has (reported once per start)\n"
-                "  to fix: close what the test leaves open (connections, files), or raise the"
-                " limit of open files (ulimit -n)"
-            ),
-        )
-        with self._lock:
-            self._findings.append(finding)
-            self._unraised.append(finding)
+    @property
+    def ordered_handlers(self) -> RequestHandlerList:
+        return self._app.ordered_handlers
+
+    # --------------------------------------------------------------------- dispatch
+    # A subclass may override __call__, dispatch() and respond_nohandler(): the
+    # application then calls the override (see ServerApp); these are the defaults.
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return RequestDispatcher.__call__(self._app, environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        return RequestDispatcher.dispatch(self._app, request)
+
+    def respond_nohandler(self, request: Request, extra_message: str = "") -> Response:
+        return RequestDispatcher.respond_nohandler(self._app, request, extra_message)
+
+    def respond_permanent_failure(self) -> Response:
+        return self._app.respond_permanent_failure()
+
+    @property
+    def application(self) -> RequestDispatcher:
+        """The WSGI application: the dispatcher this server composes."""
+        return self._app
+
+    def record_malformed(self, response: Response, detail: str, request_line: str) -> None:
+        self._app.record_malformed(response, detail, request_line)
+
+    # ------------------------------------------------------------------ the log views
+
+    @property
+    def log(self) -> Sequence[tuple[Request, Response]]:
+        return self._app.log
+
+    @property
+    def logged_requests(self) -> int:
+        return self._app.logged_requests
+
+    @property
+    def total_requests(self) -> int:
+        return self._app.total_requests
+
+    @property
+    def log_entries(self) -> Sequence[LogEntry]:
+        return self._app.log_entries
+
+    def iter_matching_requests(
+        self, matcher: RequestMatcher
+    ) -> Iterator[tuple[Request, Response]]:
+        return self._app.iter_matching_requests(matcher)
+
+    def get_matching_requests_count(self, matcher: RequestMatcher) -> int:
+        return self._app.get_matching_requests_count(matcher)
+
+    def assert_request_made(self, matcher: RequestMatcher, count: int = 1) -> None:
+        __tracebackhide__ = True
+        self._app.assert_request_made(matcher, count)
+
+    def format_matchers(self) -> str:
+        return self._app.format_matchers()
+
+    # ------------------------------------------------------------- the finding views
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self._app.findings
+
+    @property
+    def assertions(self) -> list[str]:
+        return self._app.assertions
+
+    @property
+    def handler_errors(self) -> list[BaseException]:
+        return self._app.handler_errors
+
+    @property
+    def permanently_failed(self) -> bool:
+        return self._app.permanently_failed
+
+    def add_assertion(self, obj: object) -> None:
+        self._app.add_assertion(obj)
+
+    def take_findings(self, include_unused: bool = True, clear: bool = False) -> list[Finding]:
+        return self._app.take_findings(include_unused, clear)
+
+    def check_assertions(self) -> None:
+        __tracebackhide__ = True
+        self._app.check_assertions()
+
+    def check_handler_errors(self) -> None:
+        __tracebackhide__ = True
+        self._app.check_handler_errors()
+
+    def check(self) -> None:
+        __tracebackhide__ = True
+        self.check_assertions()
+        self.check_handler_errors()
+
+    @contextmanager
+    def with_check(self) -> Iterator[Self]:
+        __tracebackhide__ = True
+        yield self
+        self.check()
+
+    @contextmanager
+    def wait(
+        self,
+        raise_assertions: bool | None = None,
+        stop_on_nohandler: bool | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[Waiting]:
+        __tracebackhide__ = True
+        with self._app.wait(raise_assertions, stop_on_nohandler, timeout) as waiting:
+            yield waiting
+
+    @asynccontextmanager
+    async def wait_async(
+        self,
+        raise_assertions: bool | None = None,
+        stop_on_nohandler: bool | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[Waiting]:
+        __tracebackhide__ = True
+        async with self._app.wait_async(raise_assertions, stop_on_nohandler, timeout) as waiting:
+            yield waiting
+
+    # --------------------------------------------------------------------- clearing
+
+    def clear(self) -> None:
+        self._app.clear()
+
+    def clear_log(self) -> None:
+        self._app.clear_log()
+
+    def clear_assertions(self) -> None:
+        self._app.clear_assertions()
+
+    def clear_handler_errors(self) -> None:
+        self._app.clear_handler_errors()
+
+    def clear_all_handlers(self) -> None:
+        self._app.clear_all_handlers()
 
     def __repr__(self) -> str:
         # pytest-httpserver's form: suites compare it. Port 0 before the first start.
@@ -640,3 +514,15 @@ def _no_port_yet(what: str) -> HTTPServerError:
         "  to fix: call start() first (or use the server as a context manager:"
         " with HTTPServer() as server: ...), or create it with a fixed port=..."
     )
+
+
+def _borrow_docs(server: type[HTTPServer]) -> None:
+    """Give each member the server hands on the docstring of the dispatcher's own."""
+    for name, member in vars(server).items():
+        theirs = getattr(RequestDispatcher, name, None)
+        if theirs is None or getattr(member, "__doc__", None):
+            continue
+        member.__doc__ = theirs.__doc__
+
+
+_borrow_docs(HTTPServer)

@@ -1,0 +1,302 @@
+"""The request entry: how the server's I/O loop hands a request to the application.
+
+The loop reads a request head, calls :meth:`RequestEntry.begin_request` (look it up; a cached
+static reply is served and logged there and then), and runs what is left (a handler
+function, a first use, no handler) through :meth:`RequestEntry.finish_request` on a
+connection thread. The WSGI entry point of :class:`~httpdouble.RequestDispatcher` is the
+same two calls in a row. :class:`Application` is the whole of what the I/O loop may call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Protocol
+
+from werkzeug.wrappers import Request, Response
+
+from .._log.request_log import Outcome, RawRequest, pack_response
+from .._wire.framing import PreparedHeaders
+from .expectations import RequestHandler, StaticReply
+from .readiness import READINESS_ENVIRON_KEY
+from .registry import Lookup
+from .streaming import FaultResponse, StreamedResponse, WirePlan
+
+if TYPE_CHECKING:
+    import threading
+
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from .._log.request_log import PackedResponse, RequestLog
+    from .._report.findings import Finding
+    from .handler_threads import HandlerThreads
+
+_MATCHER_RAISED = "a matcher of a registered handler raised while the request was matched"
+
+
+def body_error(request: Request) -> object:
+    """The error of a body that never arrived (``Expect: 100-continue``), else ``None``."""
+    return getattr(request.environ.get("wsgi.input"), "error", None)
+
+
+class Begun:
+    """A request that ``begin_request`` looked up, for ``finish_request`` to answer."""
+
+    __slots__ = ("error", "handler", "lookup", "reply", "request", "settles", "source")
+
+    def __init__(
+        self,
+        request: Request,
+        lookup: Lookup,
+        handler: RequestHandler | None,
+        settles: bool,
+        error: BaseException | None = None,
+    ) -> None:
+        self.request = request
+        self.lookup = lookup
+        self.handler = handler
+        self.settles = settles
+        self.error = error  # a matcher raised it
+        self.source: object = None  # the static response to cache, if it may be
+        self.reply: StaticReply | None = None  # served from the cache, and logged
+
+
+class _Dispatcher(Protocol):
+    """The parts of :class:`~httpdouble.RequestDispatcher` a request entry uses (no cycle)."""
+
+    _custom_dispatch: bool
+    _readiness_token: str | None
+    _lock: threading.RLock
+    _log: RequestLog
+
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]: ...
+
+    def _lookup(self, request: Request) -> tuple[Lookup, RequestHandler | None, bool]: ...
+
+    def _answer(
+        self, request: Request, lookup: Lookup, handler: RequestHandler | None, settles: bool
+    ) -> tuple[Response, Outcome]: ...
+
+    def _user_code_failed(self, request: Request, exc: BaseException, what: str) -> Response: ...
+
+    def _settle(self, finding: Finding | None, settles: bool) -> None: ...
+
+    def _forget_framed(self) -> None: ...
+
+    def record_malformed(self, response: Response, detail: str, request_line: str) -> None: ...
+
+    @property
+    def _handler_threads(self) -> HandlerThreads: ...
+
+    def _record(
+        self,
+        request: Request | None,
+        response: PackedResponse,
+        outcome: Outcome,
+        finding: Finding | None,
+        settles: bool = False,
+        raw: RawRequest | None = None,
+        shared: bool = False,
+    ) -> None: ...
+
+
+class Application(Protocol):
+    """What the server's I/O loop and connections call on the application, and nothing else."""
+
+    @property
+    def answers_on_threads(self) -> bool:
+        """``True``: a subclass's own WSGI entry point answers every request, on a thread."""
+
+    def begin_request(
+        self, environ: WSGIEnvironment, raw: RawRequest | None = None
+    ) -> Begun | None:
+        """Look a request up (and answer it at once if it can be)."""
+
+    def finish_request(
+        self, environ: WSGIEnvironment, start_response: StartResponse, begun: Begun
+    ) -> Iterable[bytes]:
+        """Answer a request :meth:`begin_request` looked up."""
+
+    def keep_framed(
+        self, begun: Begun, kind: int, framed: tuple[bytes, bytes, bool, bytes]
+    ) -> None:
+        """Cache the framed bytes of ``begun``'s static reply, unless its handler is gone."""
+
+    def record_malformed(self, response: Response, detail: str, request_line: str) -> None:
+        """Log a request the server could not parse, and keep it as a finding."""
+
+    def keep_finding(self, finding: Finding) -> None:
+        """Keep a finding of the server's own (an exception of ours, no file descriptors)."""
+
+    def stopped(self) -> None:
+        """The server stopped: free the framed replies, end the handler threads."""
+
+    def expect_probe(self, token: str | None) -> None:
+        """Answer a request carrying ``token`` as the readiness probe (``None``: none)."""
+
+    @property
+    def request_log(self) -> RequestLog:
+        """The log, which a connection amends when the wire learns more about a request."""
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """The whole WSGI application, for a request the loop does not look up itself."""
+
+
+class RequestEntry:
+    """The :class:`Application` of one :class:`~httpdouble.RequestDispatcher`."""
+
+    __slots__ = ("_app", "answers_on_threads")
+
+    def __init__(self, app: _Dispatcher, answers_on_threads: bool) -> None:
+        self._app = app
+        # A subclass with its own WSGI entry point (BlockingHTTPServer): threads answer.
+        self.answers_on_threads = answers_on_threads
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return self._app(environ, start_response)
+
+    def record_malformed(self, response: Response, detail: str, request_line: str) -> None:
+        """Log a request the server could not parse, and keep it as a finding."""
+        self._app.record_malformed(response, detail, request_line)
+
+    def keep_finding(self, finding: Finding) -> None:
+        """Keep a finding of the server's own (an exception of ours, no file descriptors)."""
+        self._app._settle(finding, False)
+
+    def stopped(self) -> None:
+        """The server stopped: free the framed replies, end the handler threads."""
+        self._app._forget_framed()
+        self._app._handler_threads.close()
+
+    def expect_probe(self, token: str | None) -> None:
+        """Answer a request carrying ``token`` as the readiness probe (``None``: none)."""
+        self._app._readiness_token = token
+
+    @property
+    def request_log(self) -> RequestLog:
+        """The log, which a connection amends when the wire learns more about a request."""
+        return self._app._log
+
+    def keep_framed(
+        self, begun: Begun, kind: int, framed: tuple[bytes, bytes, bool, bytes]
+    ) -> None:
+        """Cache the framed bytes of ``begun``'s static reply, unless its handler is gone."""
+        handler, reply = begun.handler, begun.reply
+        with self._app._lock:  # clear() may retire the handler meanwhile
+            if handler is not None and reply is not None and not handler.retired:
+                reply.framed[kind] = framed
+
+    def begin_request(
+        self, environ: WSGIEnvironment, raw: RawRequest | None = None
+    ) -> Begun | None:
+        """Look the request up; serve and log it at once if its answer is a cached reply.
+
+        The server's I/O loop calls this for each request it read; only what is left
+        (a handler function, a first use, no handler) goes on in :meth:`finish_request`, on a
+        thread. ``None``: the request is not looked up here (a readiness check, or a
+        subclass's own ``dispatch``); the whole app must run. ``raw``: the request as it
+        arrived, which the log keeps instead of the environ when the reply is cached.
+        """
+        if self._app._custom_dispatch or (
+            self._app._readiness_token is not None
+            and environ.get(READINESS_ENVIRON_KEY) == self._app._readiness_token
+        ):
+            return None
+        # populate_request=False: no environ -> request back-reference, so no cycle to collect.
+        request = Request(environ, populate_request=False)
+        try:
+            lookup, handler, settles = self._app._lookup(request)
+        except BaseException as exc:  # a matcher of the user's raised (pytest.fail() too)
+            if body_error(request) is exc:
+                raise  # the body never arrived: the connection answers it as malformed
+            return Begun(request, Lookup.NO_HANDLER, None, False, exc)
+        begun = Begun(request, lookup, handler, settles)
+        if (
+            handler is not None
+            and lookup is Lookup.FOUND
+            and not handler.is_function
+            and handler.latency is None
+            and environ["REQUEST_METHOD"] != "HEAD"
+        ):
+            # Read once: a respond_with_* call during this request must not be cached as old.
+            source = begun.source = handler.request_handler
+            reply = handler.reply
+            if reply is not None and reply.source is source:
+                # A static response served before: no Response to build, nothing to encode.
+                self._app._record(request, reply.logged, Outcome.MATCHED, None, settles, raw, True)
+                begun.reply = reply
+        return begun
+
+    def finish_request(
+        self, environ: WSGIEnvironment, start_response: StartResponse, begun: Begun
+    ) -> Iterable[bytes]:
+        """Answer a request :meth:`begin_request` looked up (and log it, if it did not)."""
+        reply = begun.reply
+        if reply is not None:
+            start_response(reply.status, reply.headers)
+            return reply.body
+        request, lookup, handler, settles = (
+            begun.request,
+            begun.lookup,
+            begun.handler,
+            begun.settles,
+        )
+        if begun.error is not None:
+            return self._app._user_code_failed(request, begun.error, _MATCHER_RAISED)(
+                environ, start_response
+            )
+        source = begun.source
+        response, outcome = self._app._answer(request, lookup, handler, settles)
+        if isinstance(response, StreamedResponse | FaultResponse) or (
+            handler is not None and handler.latency is not None and lookup is Lookup.FOUND
+        ):
+            return self._planned(environ, start_response, response, handler)
+        # What Response.__call__ does, without its closing-iterator wrapper per request.
+        wsgi_headers = response.get_wsgi_headers(environ).to_wsgi_list()
+        app_iter = response.get_app_iter(environ)
+        if (
+            source is not None
+            and outcome is Outcome.MATCHED  # never a handler error: it must stay one
+            and response.is_sequence
+            and not response.autocorrect_location_header
+        ):
+            assert handler is not None
+            body = (b"".join(app_iter),)
+            prepared = PreparedHeaders(response.status, wsgi_headers)
+            code, logged_headers, _ = pack_response(response)
+            handler.reply = StaticReply(
+                source, response.status, prepared, body, (code, logged_headers, body[0]), {}
+            )
+            start_response(response.status, prepared)  # encoded once, for this request too
+            return body
+        start_response(response.status, wsgi_headers)
+        return app_iter
+
+    def _planned(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        response: Response,
+        handler: RequestHandler | None,
+    ) -> WirePlan:
+        """The body for the connection to carry out: a latency, a stream or a fault."""
+        wait = None if handler is None else handler.latency
+        latency = None if wait is None else wait.before
+        chunk_latency = None if wait is None else wait.between
+        if isinstance(response, FaultResponse):
+            start_response(response.status, response.headers.to_wsgi_list())
+            return WirePlan((), latency=latency, fault=response.spec)
+        if isinstance(response, StreamedResponse):
+            # Its own headers: werkzeug would add the Content-Length of a list body, and a
+            # streamed body is sent chunked.
+            start_response(response.status, response.headers.to_wsgi_list())
+            body = response.response
+            return WirePlan(
+                body,
+                stream=True,
+                latency=latency,
+                chunk_delay=response.chunk_delay or chunk_latency,
+            )
+        start_response(response.status, response.get_wsgi_headers(environ).to_wsgi_list())
+        return WirePlan(response.get_app_iter(environ), latency=latency)
