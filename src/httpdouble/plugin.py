@@ -23,7 +23,6 @@ import pytest
 from ._errors import Error, HTTPDoubleFailure, HTTPServerError, hide_our_frames
 from ._log.context import CONTEXT, KEEP_ALIVE_INI, NO_CHECK_MARKER, TEARDOWN_CHECK_INI
 from ._pytest import hookspecs as _hooks
-from ._pytest.fixtures import show_in_failed_call
 from ._pytest.session import (
     METAVARS,
     SETTINGS,
@@ -200,6 +199,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         _drop_hidden_entries_line(report.longrepr)
     failed = report.failed or hasattr(report, "wasxfail")
     if call.when == "call" and call.excinfo is not None and failed:
+        # Late: pytest imports the fixtures module through pytest_plugins, after this one;
+        # imported here first, pytest could not rewrite its asserts (a warning, so an error).
+        from ._pytest.fixtures import show_in_failed_call
+
         show_in_failed_call(item, report)
     if call.when == "teardown":
         data = item.stash.get(TEST_DATA, None)

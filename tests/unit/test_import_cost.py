@@ -14,7 +14,8 @@ HEAVY = (
     "httpdouble._server.server",
     "httpdouble._app.dispatch",
     "httpdouble._matching.request_matcher",
-    "httpdouble._report.html",  # and _html_extras: imported when an HTML report is asked for
+    "httpdouble._report.html",  # imported when an HTML report is asked for
+    "httpdouble._pytest.html_extras",  # imported when pytest-html writes a report
 )
 
 
@@ -32,6 +33,16 @@ def _modules_after(statement: str) -> list[str]:
 
 def test_importing_the_plugin_imports_no_server_code_and_no_werkzeug() -> None:
     assert _modules_after("import httpdouble.plugin, httpdouble._pytest.fixtures") == []
+
+
+def test_the_plugin_leaves_its_fixtures_module_for_pytest_to_import() -> None:
+    # pytest imports it through pytest_plugins and rewrites its asserts; imported before
+    # that, pytest 8 warns "Module already imported so cannot be rewritten" (an error here).
+    code = "import sys, httpdouble.plugin; print('httpdouble._pytest.fixtures' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "False"
 
 
 def test_a_public_name_imports_its_module_on_first_access() -> None:
