@@ -1,21 +1,25 @@
 """Dispatch: the WSGI application behind the server, usable without any socket.
 
 It owns the registered handlers, the request log and the findings, and every
-method of the public API that does not touch a socket. :class:`HTTPServer`
-composes one, beside its I/O core (the socket, the threads and the lifecycle).
+method of the public API that does not touch a socket; the methods that read the log
+and the findings, and wait, hand on to the verification views it composes
+(:class:`~httpdouble._app.verification.Verification`). :class:`HTTPServer` composes
+one, beside its I/O core (the socket, the threads and the lifecycle).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING, Any, Self
 
 from werkzeug.wrappers import Request, Response
 
 from .._errors import HTTPDoubleUsageError
 from .._log.request_log import (
     LOG_HANDLE,
+    LogEntry,
     Outcome,
     PackedResponse,
     RawRequest,
@@ -42,8 +46,8 @@ from .readiness import READINESS_BODY, READINESS_ENVIRON_KEY
 from .registration import Registration
 from .registry import Lookup, Registry, RequestHandlerList
 from .streaming import FaultResponse, StreamedResponse
-from .verification import check_matcher
-from .waiting import Waiter, WaitingSettings, WaitState
+from .verification import Verification, check_matcher
+from .waiting import Waiting, WaitingSettings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -53,10 +57,6 @@ _OUTCOME_KIND = {
     Lookup.OUT_OF_ORDER: (Outcome.OUT_OF_ORDER, Kind.OUT_OF_ORDER),
     Lookup.REFUSED: (Outcome.REFUSED, Kind.REFUSED),
 }
-
-
-# Findings about a request no handler took: they end a wait() with stop_on_nohandler.
-_UNEXPECTED = frozenset(kind for _, kind in _OUTCOME_KIND.values())
 
 DEFAULT_HANDLER_TIMEOUT = 30.0
 
@@ -83,7 +83,7 @@ def _check_timeout(value: object) -> float | None:
     return float(value)
 
 
-class RequestDispatcher(Registration, Waiter):
+class RequestDispatcher(Registration):
     """Handlers, log and findings of one server, and the WSGI app that uses them.
 
     :param no_handler_status_code: the status sent when no handler matches.
@@ -96,6 +96,9 @@ class RequestDispatcher(Registration, Waiter):
         handler at all is looked up among the oneshot and permanent handlers instead
         of failing the order (the default, as in pytest-httpserver, fails it).
     """
+
+    # Always set by __init__ (None given means the defaults).
+    default_waiting_settings: WaitingSettings
 
     def __init__(
         self,
@@ -133,10 +136,14 @@ class RequestDispatcher(Registration, Waiter):
         self._registry = Registry()
         self._registry.ordered_fall_through = bool(ordered_fall_through)
         self._log = RequestLog()
+        # Kept here, read and taken by the views; cleared in place, so the views' stay these.
         self._findings: list[Finding] = []
         self._unraised: list[Finding] = []
-        self._wait_state: WaitState | None = None
         self._in_flight = 0
+        # The verification views: the log and findings as a test reads them, and wait().
+        self.views = Verification(
+            self._lock, self._registry, self._log, self._findings, self._unraised
+        )
         self._handler_threads = HandlerThreads()
         # pytest-httpserver's extension points: a subclass's own dispatch() answers every
         # request; its own respond_nohandler() answers those no handler matched.
@@ -414,14 +421,7 @@ class RequestDispatcher(Registration, Waiter):
                 self._unraised.append(finding)
             if settles:
                 self._in_flight -= 1
-            state = self._wait_state
-            if state is None:
-                return
-            if finding is not None and finding.kind in _UNEXPECTED and state.stop_on_nohandler:
-                summary = finding.request
-                state.settle(False, "" if summary is None else summary.line())
-            elif settles and self._all_used():
-                state.settle(True)
+            self.views.settled(finding, settles and self._in_flight == 0)
 
     # ------------------------------------------------- pytest-httpserver names
 
@@ -471,6 +471,102 @@ class RequestDispatcher(Registration, Waiter):
             mimetype="text/plain",
         )
 
+    # -------------------------------------------------------- the verification views
+    # Each hands on to the views in a line. Their docstrings are the views' (the server's
+    # reference shows them); check() and with_check() call this object's own check_*, so a
+    # subclass's check_assertions() is honoured, as wait()'s failure honours it.
+
+    @property
+    def log(self) -> Sequence[tuple[Request, Response]]:
+        return self.views.log
+
+    @property
+    def logged_requests(self) -> int:
+        return self.views.logged_requests
+
+    @property
+    def total_requests(self) -> int:
+        return self.views.total_requests
+
+    @property
+    def log_entries(self) -> Sequence[LogEntry]:
+        return self.views.log_entries
+
+    def iter_matching_requests(
+        self, matcher: RequestMatcher
+    ) -> Iterator[tuple[Request, Response]]:
+        return self.views.iter_matching_requests(matcher)
+
+    def get_matching_requests_count(self, matcher: RequestMatcher) -> int:
+        return self.views.get_matching_requests_count(matcher)
+
+    def assert_request_made(self, matcher: RequestMatcher, count: int = 1) -> None:
+        __tracebackhide__ = True
+        self.views.assert_request_made(matcher, count)
+
+    def format_matchers(self) -> str:
+        return self.views.format_matchers()
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.views.findings
+
+    @property
+    def assertions(self) -> list[str]:
+        return self.views.assertions
+
+    @property
+    def handler_errors(self) -> list[BaseException]:
+        return self.views.handler_errors
+
+    @property
+    def permanently_failed(self) -> bool:
+        return self.views.permanently_failed
+
+    def take_findings(self, include_unused: bool = True, clear: bool = False) -> list[Finding]:
+        with self._lock:  # one locked step: no request answered in between is lost
+            taken = self.views.take_findings(include_unused)
+            if clear:
+                self._clear_all()
+            return taken
+
+    def check_assertions(self) -> None:
+        __tracebackhide__ = True
+        self.views.check_assertions()
+
+    def check_handler_errors(self) -> None:
+        __tracebackhide__ = True
+        self.views.check_handler_errors()
+
+    def check(self) -> None:
+        __tracebackhide__ = True
+        self.check_assertions()
+        self.check_handler_errors()
+
+    @contextmanager
+    def with_check(self) -> Iterator[Self]:
+        __tracebackhide__ = True
+        yield self
+        self.check()
+
+    def wait(
+        self,
+        raise_assertions: bool | None = None,
+        stop_on_nohandler: bool | None = None,
+        timeout: float | None = None,
+    ) -> AbstractContextManager[Waiting]:
+        defaults, check = self.default_waiting_settings, self.check_assertions
+        return self.views.wait(defaults, check, raise_assertions, stop_on_nohandler, timeout)
+
+    def wait_async(
+        self,
+        raise_assertions: bool | None = None,
+        stop_on_nohandler: bool | None = None,
+        timeout: float | None = None,
+    ) -> AbstractAsyncContextManager[Waiting]:
+        defaults, check = self.default_waiting_settings, self.check_assertions
+        return self.views.wait_async(defaults, check, raise_assertions, stop_on_nohandler, timeout)
+
     # ----------------------------------------------------------------- clearing
 
     def clear(self) -> None:
@@ -479,10 +575,13 @@ class RequestDispatcher(Registration, Waiter):
         ``no_handler_status_code`` goes back to the value the server was made with
         (500 unless given), as pytest-httpserver's ``clear()`` does.
         """
+        self._clear_all()
+
+    def _clear_all(self) -> None:
         with self._lock:
             self._registry.clear()
-            self._findings = []
-            self._unraised = []
+            self._findings.clear()
+            self._unraised.clear()
             self._log.clear()
             self.no_handler_status_code = self._default_no_handler_status_code
 
@@ -493,14 +592,14 @@ class RequestDispatcher(Registration, Waiter):
     def clear_assertions(self) -> None:
         """Forget findings other than handler errors."""
         with self._lock:
-            self._unraised = [f for f in self._unraised if f.kind in HANDLER_KINDS]
-            self._findings = [f for f in self._findings if f.kind in HANDLER_KINDS]
+            self._unraised[:] = [f for f in self._unraised if f.kind in HANDLER_KINDS]
+            self._findings[:] = [f for f in self._findings if f.kind in HANDLER_KINDS]
 
     def clear_handler_errors(self) -> None:
         """Forget exceptions raised by handler functions."""
         with self._lock:
-            self._unraised = [f for f in self._unraised if f.kind not in HANDLER_KINDS]
-            self._findings = [f for f in self._findings if f.kind not in HANDLER_KINDS]
+            self._unraised[:] = [f for f in self._unraised if f.kind not in HANDLER_KINDS]
+            self._findings[:] = [f for f in self._findings if f.kind not in HANDLER_KINDS]
 
     def _forget_framed(self) -> None:
         """Free every framed reply the I/O loop cached (the server stopped)."""
