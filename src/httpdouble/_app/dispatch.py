@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Self
 
 from werkzeug.wrappers import Request, Response
 
-from .._errors import HTTPDoubleUsageError
 from .._log.request_log import (
     LOG_HANDLE,
     LogEntry,
@@ -29,24 +28,22 @@ from .._log.request_log import (
     pack_response,
 )
 from .._matching.request_matcher import RequestMatcher
-from .._report.findings import HANDLER_KINDS, Finding, Kind, format_exception
-from .._report.request_summary import RequestSummary
+from .._report.findings import HANDLER_KINDS, Finding, Kind
 from .._wire.request import skip_unread_body
 from .entry import Application, RequestEntry, body_error
 from .expectations import (
     HandlerType,
-    NoResponseError,
     RequestHandler,
-    SequenceUsedUp,
-    check_times,
 )
+from .failures import handler_failure, no_handler_failure, user_code_failure
 from .handler_threads import HandlerThreads, call_handler
-from .misses import base_url, explain_miss
+from .misses import explain_miss
 from .readiness import READINESS_BODY, READINESS_ENVIRON_KEY
-from .registration import Registration
+from .registration import Registration, new_handler
 from .registry import Lookup, Registry, RequestHandlerList
+from .settings import DEFAULT_HANDLER_TIMEOUT, check_app_settings, check_timeout
 from .streaming import FaultResponse, StreamedResponse
-from .verification import Verification, check_matcher
+from .verification import Verification
 from .waiting import Waiting, WaitingSettings
 
 if TYPE_CHECKING:
@@ -57,30 +54,6 @@ _OUTCOME_KIND = {
     Lookup.OUT_OF_ORDER: (Outcome.OUT_OF_ORDER, Kind.OUT_OF_ORDER),
     Lookup.REFUSED: (Outcome.REFUSED, Kind.REFUSED),
 }
-
-DEFAULT_HANDLER_TIMEOUT = 30.0
-
-
-def _first_line(exc: BaseException) -> str:
-    """The client gets one short line; the whole exception goes to the test."""
-    try:
-        text = str(exc)
-    except Exception:  # an exception whose __str__ raises is still the handler's error
-        return "(its message could not be read)"
-    return text.splitlines()[0] if text else ""
-
-
-def _check_timeout(value: object) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9:
-        raise HTTPDoubleUsageError(
-            "handler_timeout",
-            expected="a positive number of seconds, or None for no limit",
-            got=value,
-            remedy=f"pass handler_timeout=5.0, or leave the default {DEFAULT_HANDLER_TIMEOUT}",
-        )
-    return float(value)
 
 
 class RequestDispatcher(Registration):
@@ -108,29 +81,10 @@ class RequestDispatcher(Registration):
         handler_timeout: float | None = DEFAULT_HANDLER_TIMEOUT,
         ordered_fall_through: bool = False,
     ) -> None:
-        if (
-            not isinstance(no_handler_status_code, int)
-            or isinstance(no_handler_status_code, bool)
-            or not 100 <= no_handler_status_code <= 999
-        ):
-            raise HTTPDoubleUsageError(
-                "no_handler_status_code",
-                expected="an int HTTP status from 100 to 999",
-                got=no_handler_status_code,
-                remedy="pass e.g. no_handler_status_code=404, or leave the default 500",
-            )
-        if default_waiting_settings is not None and not isinstance(
-            default_waiting_settings, WaitingSettings
-        ):
-            raise HTTPDoubleUsageError(
-                "default_waiting_settings",
-                expected="a WaitingSettings or None",
-                got=default_waiting_settings,
-                remedy="pass WaitingSettings(timeout=2.0) or None",
-            )
+        check_app_settings(no_handler_status_code, default_waiting_settings)
         self.no_handler_status_code = no_handler_status_code
         self._default_no_handler_status_code = no_handler_status_code
-        self.handler_timeout = _check_timeout(handler_timeout)
+        self.handler_timeout = check_timeout(handler_timeout)
         self.default_waiting_settings = default_waiting_settings or WaitingSettings()
         self._lock = threading.RLock()
         self._registry = Registry()
@@ -182,23 +136,7 @@ class RequestDispatcher(Registration):
         :param times: serve exactly this many matching requests, then be gone; see
             :meth:`~httpdouble.HTTPServer.expect_request`.
         """
-        check_matcher(matcher)
-        if not isinstance(handler_type, HandlerType):
-            raise HTTPDoubleUsageError(
-                "handler_type",
-                expected="a HandlerType (PERMANENT, ONESHOT or ORDERED)",
-                got=handler_type,
-                remedy="pass e.g. HandlerType.ONESHOT",
-            )
-        times = check_times(times)
-        if handler_type is HandlerType.ONESHOT and times not in (None, 1):
-            raise HTTPDoubleUsageError(
-                "times",
-                expected="no times=, or times=1, with HandlerType.ONESHOT (it serves one request)",
-                got=times,
-                remedy=f"drop handler_type=HandlerType.ONESHOT and keep times={times}",
-            )
-        handler = RequestHandler(matcher, handler_type, times)
+        handler = new_handler(matcher, handler_type, times)
         with self._lock:
             self._registry.add(handler)
         return handler
@@ -263,19 +201,7 @@ class RequestDispatcher(Registration):
 
     def _user_code_failed(self, request: Request, exc: BaseException, what: str) -> Response:
         """Answer 500 for an exception of the user's code outside a handler, and keep it."""
-        finding = Finding(
-            Kind.HANDLER_ERROR,
-            Stamp.now(),
-            RequestSummary.of(request),
-            expected=what,
-            detail=format_exception(exc),
-            cause=exc,
-        )
-        text = (
-            f"Internal Server Error: {what} for {request.method} {request.path}:"
-            f" {type(exc).__name__}: {_first_line(exc)}\n"
-        )
-        response = Response(text, 500, mimetype="text/plain")
+        finding, response = user_code_failure(request, exc, what)
         self._record(request, pack_response(response), Outcome.HANDLER_ERROR, finding)
         return response
 
@@ -343,48 +269,14 @@ class RequestDispatcher(Registration):
         with self._lock:
             miss = explain_miss(self._registry, request, lookup, handler)
         skip_unread_body(request.environ)  # a client awaiting 100 Continue gets this answer
-        finding = Finding(
-            kind,
-            Stamp.now(),
-            RequestSummary.of(request),
-            expected=miss.expected,
-            closest=miss.closest,
-            differences=miss.differences,
-            shadowed_by=miss.shadowed_by,
-            base_url=base_url(request),
-            detail=miss.detail,
-        )
-        text = "\n".join([f"No handler found for this request ({kind.value})", *finding.lines()])
-        response = Response(text + "\n", self.no_handler_status_code, mimetype="text/plain")
+        finding, response = no_handler_failure(request, kind, miss, self.no_handler_status_code)
         self._record(request, pack_response(response), outcome, finding)
         return response
 
     def _handler_failed(
         self, request: Request, handler: RequestHandler, exc: BaseException, settles: bool
     ) -> Response:
-        if isinstance(exc, SequenceUsedUp):
-            kind = Kind.SEQUENCE_USED_UP
-        elif isinstance(exc, AssertionError):
-            kind = Kind.HANDLER_ASSERTION
-        elif isinstance(exc, NoResponseError):
-            kind = Kind.NO_RESPONSE
-        else:
-            kind = Kind.HANDLER_ERROR
-        finding = Finding(
-            kind,
-            Stamp.now(),
-            RequestSummary.of(request),
-            expected=handler.matcher.describe(),
-            detail="no respond_with_* was called on it"
-            if kind is Kind.NO_RESPONSE
-            else format_exception(exc),
-            cause=exc,
-        )
-        text = (
-            f"Internal Server Error: the handler for {request.method} {request.path}"
-            f" raised {type(exc).__name__}: {_first_line(exc)}\n"
-        )
-        response = Response(text, 500, mimetype="text/plain")
+        finding, response = handler_failure(request, handler, exc)
         self._record(request, pack_response(response), Outcome.HANDLER_ERROR, finding, settles)
         return response
 

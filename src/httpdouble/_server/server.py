@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Self
 
 from werkzeug.wrappers import Request, Response
 
-from .._app.dispatch import DEFAULT_HANDLER_TIMEOUT, RequestDispatcher
+from .._app.dispatch import RequestDispatcher
 from .._app.expectations import HandlerType, RequestHandler
 from .._app.registration import Registration
 from .._app.registry import RequestHandlerList
+from .._app.settings import DEFAULT_HANDLER_TIMEOUT
 from .._app.verification import Verification
 from .._app.waiting import Waiting, WaitingSettings
 from .._errors import HTTPDoubleUsageError, HTTPServerError
