@@ -31,10 +31,7 @@ from .._matching.request_matcher import RequestMatcher
 from .._report.findings import HANDLER_KINDS, Finding, Kind
 from .._wire.request import skip_unread_body
 from .entry import Application, RequestEntry, body_error
-from .expectations import (
-    HandlerType,
-    RequestHandler,
-)
+from .expectations import HandlerType, RequestHandler
 from .failures import handler_failure, no_handler_failure, user_code_failure
 from .handler_threads import HandlerThreads, call_handler
 from .misses import explain_miss

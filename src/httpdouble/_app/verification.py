@@ -121,6 +121,10 @@ class Verification:
     :param log: the request log, read only.
     :param findings: every finding since the last clear (the application appends to it).
     :param unraised: the findings not raised yet; the ``check_*`` methods take from it.
+
+    :meth:`wait` and :meth:`wait_async` take the application's waiting defaults and its
+    ``check_assertions`` (called when a wait fails) before the public parameters; their
+    docstrings describe the public methods, whose reference (on the server) shows them.
     """
 
     def __init__(
