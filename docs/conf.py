@@ -62,10 +62,8 @@ nitpick_ignore = [
     ("py:class", "MultipartSpec"),
     ("py:class", "re.Pattern"),
     ("py:class", "Seconds"),  # a delay: seconds, or a (low, high) pair
-    # Private mixins the dispatcher is built from; their methods are documented on it.
+    # The private mixin of the registration shortcuts; its methods are documented on the server.
     ("py:class", "httpdouble._app.registration.Registration"),
-    ("py:class", "httpdouble._app.waiting.Waiter"),
     ("py:class", "Registration"),
     ("py:class", "Path"),
-    ("py:class", "Waiter"),
 ]

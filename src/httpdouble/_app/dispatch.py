@@ -1,21 +1,24 @@
 """Dispatch: the WSGI application behind the server, usable without any socket.
 
 It owns the registered handlers, the request log and the findings, and every
-method of the public API that does not touch a socket. :class:`HTTPServer`
-composes one, beside its I/O core (the socket, the threads and the lifecycle).
+method of the public API that does not touch a socket; the methods that read the log
+and the findings, and wait, hand on to the verification views it composes
+(:class:`~httpdouble._app.verification.Verification`). :class:`HTTPServer` composes
+one, beside its I/O core (the socket, the threads and the lifecycle).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING, Any, Self
 
 from werkzeug.wrappers import Request, Response
 
-from .._errors import HTTPDoubleUsageError
 from .._log.request_log import (
     LOG_HANDLE,
+    LogEntry,
     Outcome,
     PackedResponse,
     RawRequest,
@@ -25,25 +28,20 @@ from .._log.request_log import (
     pack_response,
 )
 from .._matching.request_matcher import RequestMatcher
-from .._report.findings import HANDLER_KINDS, Finding, Kind, format_exception
-from .._report.request_summary import RequestSummary
+from .._report.findings import HANDLER_KINDS, Finding, Kind
 from .._wire.request import skip_unread_body
 from .entry import Application, RequestEntry, body_error
-from .expectations import (
-    HandlerType,
-    NoResponseError,
-    RequestHandler,
-    SequenceUsedUp,
-    check_times,
-)
+from .expectations import HandlerType, RequestHandler
+from .failures import handler_failure, no_handler_failure, user_code_failure
 from .handler_threads import HandlerThreads, call_handler
-from .misses import base_url, explain_miss
+from .misses import explain_miss
 from .readiness import READINESS_BODY, READINESS_ENVIRON_KEY
-from .registration import Registration
+from .registration import Registration, new_handler
 from .registry import Lookup, Registry, RequestHandlerList
+from .settings import DEFAULT_HANDLER_TIMEOUT, check_app_settings, check_timeout
 from .streaming import FaultResponse, StreamedResponse
-from .verification import check_matcher
-from .waiting import Waiter, WaitingSettings, WaitState
+from .verification import Verification
+from .waiting import Waiting, WaitingSettings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -55,35 +53,7 @@ _OUTCOME_KIND = {
 }
 
 
-# Findings about a request no handler took: they end a wait() with stop_on_nohandler.
-_UNEXPECTED = frozenset(kind for _, kind in _OUTCOME_KIND.values())
-
-DEFAULT_HANDLER_TIMEOUT = 30.0
-
-
-def _first_line(exc: BaseException) -> str:
-    """The client gets one short line; the whole exception goes to the test."""
-    try:
-        text = str(exc)
-    except Exception:  # an exception whose __str__ raises is still the handler's error
-        return "(its message could not be read)"
-    return text.splitlines()[0] if text else ""
-
-
-def _check_timeout(value: object) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9:
-        raise HTTPDoubleUsageError(
-            "handler_timeout",
-            expected="a positive number of seconds, or None for no limit",
-            got=value,
-            remedy=f"pass handler_timeout=5.0, or leave the default {DEFAULT_HANDLER_TIMEOUT}",
-        )
-    return float(value)
-
-
-class RequestDispatcher(Registration, Waiter):
+class RequestDispatcher(Registration):
     """Handlers, log and findings of one server, and the WSGI app that uses them.
 
     :param no_handler_status_code: the status sent when no handler matches.
@@ -97,6 +67,9 @@ class RequestDispatcher(Registration, Waiter):
         of failing the order (the default, as in pytest-httpserver, fails it).
     """
 
+    # Always set by __init__ (None given means the defaults).
+    default_waiting_settings: WaitingSettings
+
     def __init__(
         self,
         *,
@@ -105,38 +78,23 @@ class RequestDispatcher(Registration, Waiter):
         handler_timeout: float | None = DEFAULT_HANDLER_TIMEOUT,
         ordered_fall_through: bool = False,
     ) -> None:
-        if (
-            not isinstance(no_handler_status_code, int)
-            or isinstance(no_handler_status_code, bool)
-            or not 100 <= no_handler_status_code <= 999
-        ):
-            raise HTTPDoubleUsageError(
-                "no_handler_status_code",
-                expected="an int HTTP status from 100 to 999",
-                got=no_handler_status_code,
-                remedy="pass e.g. no_handler_status_code=404, or leave the default 500",
-            )
-        if default_waiting_settings is not None and not isinstance(
-            default_waiting_settings, WaitingSettings
-        ):
-            raise HTTPDoubleUsageError(
-                "default_waiting_settings",
-                expected="a WaitingSettings or None",
-                got=default_waiting_settings,
-                remedy="pass WaitingSettings(timeout=2.0) or None",
-            )
+        check_app_settings(no_handler_status_code, default_waiting_settings)
         self.no_handler_status_code = no_handler_status_code
         self._default_no_handler_status_code = no_handler_status_code
-        self.handler_timeout = _check_timeout(handler_timeout)
+        self.handler_timeout = check_timeout(handler_timeout)
         self.default_waiting_settings = default_waiting_settings or WaitingSettings()
         self._lock = threading.RLock()
         self._registry = Registry()
         self._registry.ordered_fall_through = bool(ordered_fall_through)
         self._log = RequestLog()
+        # Kept here, read and taken by the views; cleared in place, so the views' stay these.
         self._findings: list[Finding] = []
         self._unraised: list[Finding] = []
-        self._wait_state: WaitState | None = None
         self._in_flight = 0
+        # The verification views: the log and findings as a test reads them, and wait().
+        self.views = Verification(
+            self._lock, self._registry, self._log, self._findings, self._unraised
+        )
         self._handler_threads = HandlerThreads()
         # pytest-httpserver's extension points: a subclass's own dispatch() answers every
         # request; its own respond_nohandler() answers those no handler matched.
@@ -175,23 +133,7 @@ class RequestDispatcher(Registration, Waiter):
         :param times: serve exactly this many matching requests, then be gone; see
             :meth:`~httpdouble.HTTPServer.expect_request`.
         """
-        check_matcher(matcher)
-        if not isinstance(handler_type, HandlerType):
-            raise HTTPDoubleUsageError(
-                "handler_type",
-                expected="a HandlerType (PERMANENT, ONESHOT or ORDERED)",
-                got=handler_type,
-                remedy="pass e.g. HandlerType.ONESHOT",
-            )
-        times = check_times(times)
-        if handler_type is HandlerType.ONESHOT and times not in (None, 1):
-            raise HTTPDoubleUsageError(
-                "times",
-                expected="no times=, or times=1, with HandlerType.ONESHOT (it serves one request)",
-                got=times,
-                remedy=f"drop handler_type=HandlerType.ONESHOT and keep times={times}",
-            )
-        handler = RequestHandler(matcher, handler_type, times)
+        handler = new_handler(matcher, handler_type, times)
         with self._lock:
             self._registry.add(handler)
         return handler
@@ -256,19 +198,7 @@ class RequestDispatcher(Registration, Waiter):
 
     def _user_code_failed(self, request: Request, exc: BaseException, what: str) -> Response:
         """Answer 500 for an exception of the user's code outside a handler, and keep it."""
-        finding = Finding(
-            Kind.HANDLER_ERROR,
-            Stamp.now(),
-            RequestSummary.of(request),
-            expected=what,
-            detail=format_exception(exc),
-            cause=exc,
-        )
-        text = (
-            f"Internal Server Error: {what} for {request.method} {request.path}:"
-            f" {type(exc).__name__}: {_first_line(exc)}\n"
-        )
-        response = Response(text, 500, mimetype="text/plain")
+        finding, response = user_code_failure(request, exc, what)
         self._record(request, pack_response(response), Outcome.HANDLER_ERROR, finding)
         return response
 
@@ -336,48 +266,14 @@ class RequestDispatcher(Registration, Waiter):
         with self._lock:
             miss = explain_miss(self._registry, request, lookup, handler)
         skip_unread_body(request.environ)  # a client awaiting 100 Continue gets this answer
-        finding = Finding(
-            kind,
-            Stamp.now(),
-            RequestSummary.of(request),
-            expected=miss.expected,
-            closest=miss.closest,
-            differences=miss.differences,
-            shadowed_by=miss.shadowed_by,
-            base_url=base_url(request),
-            detail=miss.detail,
-        )
-        text = "\n".join([f"No handler found for this request ({kind.value})", *finding.lines()])
-        response = Response(text + "\n", self.no_handler_status_code, mimetype="text/plain")
+        finding, response = no_handler_failure(request, kind, miss, self.no_handler_status_code)
         self._record(request, pack_response(response), outcome, finding)
         return response
 
     def _handler_failed(
         self, request: Request, handler: RequestHandler, exc: BaseException, settles: bool
     ) -> Response:
-        if isinstance(exc, SequenceUsedUp):
-            kind = Kind.SEQUENCE_USED_UP
-        elif isinstance(exc, AssertionError):
-            kind = Kind.HANDLER_ASSERTION
-        elif isinstance(exc, NoResponseError):
-            kind = Kind.NO_RESPONSE
-        else:
-            kind = Kind.HANDLER_ERROR
-        finding = Finding(
-            kind,
-            Stamp.now(),
-            RequestSummary.of(request),
-            expected=handler.matcher.describe(),
-            detail="no respond_with_* was called on it"
-            if kind is Kind.NO_RESPONSE
-            else format_exception(exc),
-            cause=exc,
-        )
-        text = (
-            f"Internal Server Error: the handler for {request.method} {request.path}"
-            f" raised {type(exc).__name__}: {_first_line(exc)}\n"
-        )
-        response = Response(text, 500, mimetype="text/plain")
+        finding, response = handler_failure(request, handler, exc)
         self._record(request, pack_response(response), Outcome.HANDLER_ERROR, finding, settles)
         return response
 
@@ -414,14 +310,7 @@ class RequestDispatcher(Registration, Waiter):
                 self._unraised.append(finding)
             if settles:
                 self._in_flight -= 1
-            state = self._wait_state
-            if state is None:
-                return
-            if finding is not None and finding.kind in _UNEXPECTED and state.stop_on_nohandler:
-                summary = finding.request
-                state.settle(False, "" if summary is None else summary.line())
-            elif settles and self._all_used():
-                state.settle(True)
+            self.views.settled(finding, settles and self._in_flight == 0)
 
     # ------------------------------------------------- pytest-httpserver names
 
@@ -471,6 +360,102 @@ class RequestDispatcher(Registration, Waiter):
             mimetype="text/plain",
         )
 
+    # -------------------------------------------------------- the verification views
+    # Each hands on to the views in a line. Their docstrings are the views' (the server's
+    # reference shows them); check() and with_check() call this object's own check_*, so a
+    # subclass's check_assertions() is honoured, as wait()'s failure honours it.
+
+    @property
+    def log(self) -> Sequence[tuple[Request, Response]]:
+        return self.views.log
+
+    @property
+    def logged_requests(self) -> int:
+        return self.views.logged_requests
+
+    @property
+    def total_requests(self) -> int:
+        return self.views.total_requests
+
+    @property
+    def log_entries(self) -> Sequence[LogEntry]:
+        return self.views.log_entries
+
+    def iter_matching_requests(
+        self, matcher: RequestMatcher
+    ) -> Iterator[tuple[Request, Response]]:
+        return self.views.iter_matching_requests(matcher)
+
+    def get_matching_requests_count(self, matcher: RequestMatcher) -> int:
+        return self.views.get_matching_requests_count(matcher)
+
+    def assert_request_made(self, matcher: RequestMatcher, count: int = 1) -> None:
+        __tracebackhide__ = True
+        self.views.assert_request_made(matcher, count)
+
+    def format_matchers(self) -> str:
+        return self.views.format_matchers()
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.views.findings
+
+    @property
+    def assertions(self) -> list[str]:
+        return self.views.assertions
+
+    @property
+    def handler_errors(self) -> list[BaseException]:
+        return self.views.handler_errors
+
+    @property
+    def permanently_failed(self) -> bool:
+        return self.views.permanently_failed
+
+    def take_findings(self, include_unused: bool = True, clear: bool = False) -> list[Finding]:
+        with self._lock:  # one locked step: no request answered in between is lost
+            taken = self.views.take_findings(include_unused)
+            if clear:
+                self._clear_all()
+            return taken
+
+    def check_assertions(self) -> None:
+        __tracebackhide__ = True
+        self.views.check_assertions()
+
+    def check_handler_errors(self) -> None:
+        __tracebackhide__ = True
+        self.views.check_handler_errors()
+
+    def check(self) -> None:
+        __tracebackhide__ = True
+        self.check_assertions()
+        self.check_handler_errors()
+
+    @contextmanager
+    def with_check(self) -> Iterator[Self]:
+        __tracebackhide__ = True
+        yield self
+        self.check()
+
+    def wait(
+        self,
+        raise_assertions: bool | None = None,
+        stop_on_nohandler: bool | None = None,
+        timeout: float | None = None,
+    ) -> AbstractContextManager[Waiting]:
+        defaults, check = self.default_waiting_settings, self.check_assertions
+        return self.views.wait(defaults, check, raise_assertions, stop_on_nohandler, timeout)
+
+    def wait_async(
+        self,
+        raise_assertions: bool | None = None,
+        stop_on_nohandler: bool | None = None,
+        timeout: float | None = None,
+    ) -> AbstractAsyncContextManager[Waiting]:
+        defaults, check = self.default_waiting_settings, self.check_assertions
+        return self.views.wait_async(defaults, check, raise_assertions, stop_on_nohandler, timeout)
+
     # ----------------------------------------------------------------- clearing
 
     def clear(self) -> None:
@@ -479,10 +464,13 @@ class RequestDispatcher(Registration, Waiter):
         ``no_handler_status_code`` goes back to the value the server was made with
         (500 unless given), as pytest-httpserver's ``clear()`` does.
         """
+        self._clear_all()
+
+    def _clear_all(self) -> None:
         with self._lock:
             self._registry.clear()
-            self._findings = []
-            self._unraised = []
+            self._findings.clear()
+            self._unraised.clear()
             self._log.clear()
             self.no_handler_status_code = self._default_no_handler_status_code
 
@@ -493,14 +481,14 @@ class RequestDispatcher(Registration, Waiter):
     def clear_assertions(self) -> None:
         """Forget findings other than handler errors."""
         with self._lock:
-            self._unraised = [f for f in self._unraised if f.kind in HANDLER_KINDS]
-            self._findings = [f for f in self._findings if f.kind in HANDLER_KINDS]
+            self._unraised[:] = [f for f in self._unraised if f.kind in HANDLER_KINDS]
+            self._findings[:] = [f for f in self._findings if f.kind in HANDLER_KINDS]
 
     def clear_handler_errors(self) -> None:
         """Forget exceptions raised by handler functions."""
         with self._lock:
-            self._unraised = [f for f in self._unraised if f.kind not in HANDLER_KINDS]
-            self._findings = [f for f in self._findings if f.kind not in HANDLER_KINDS]
+            self._unraised[:] = [f for f in self._unraised if f.kind not in HANDLER_KINDS]
+            self._findings[:] = [f for f in self._findings if f.kind not in HANDLER_KINDS]
 
     def _forget_framed(self) -> None:
         """Free every framed reply the I/O loop cached (the server stopped)."""

@@ -22,7 +22,9 @@ from .awaiting import is_awaitable, run_to_end
 from .posthooks import PostHook, check_hook, delay_of
 from .responses import (
     ResponseHandler,
+    check_data,
     check_header_pairs,
+    check_sequence,
     check_status,
     data_maker,
     headers_of,
@@ -30,18 +32,16 @@ from .responses import (
     sequence_maker,
 )
 from .streaming import (
-    DEFAULT_GARBAGE,
     DEFAULT_STALL_SECONDS,
     Fault,
     FaultResponse,
-    FaultSpec,
     Latency,
     Seconds,
     StreamedResponse,
     check_delay,
-    encode_event,
-    encode_events,
+    fault_spec,
     fresh_body,
+    sse_source,
     streamed_from,
 )
 
@@ -179,24 +179,7 @@ class RequestHandler:
             ``content_type`` is given).
         :param content_type: the full ``Content-Type`` value.
         """
-        if not isinstance(response_data, (str, bytes)):
-            raise HTTPDoubleUsageError(
-                "response_data",
-                expected="str or bytes",
-                got=response_data,
-                remedy="use respond_with_json() for objects",
-            )
-        check_status(status)
-        for name, value in (("mimetype", mimetype), ("content_type", content_type)):
-            if value is not None and not isinstance(value, str):
-                raise HTTPDoubleUsageError(
-                    name,
-                    expected="a str such as 'text/html' or None",
-                    got=value,
-                    remedy=f"pass {name}='application/xml', or leave it out",
-                )
-            if value is not None:
-                check_header_pairs([("Content-Type", value)])
+        check_data(response_data, status, mimetype, content_type)
         self.request_handler = data_maker(
             response_data, status, headers_of(headers), mimetype, content_type
         )
@@ -287,27 +270,7 @@ class RequestHandler:
 
         .. versionadded:: 0.2
         """
-        if isinstance(responses, (str, bytes, Response)) or not isinstance(responses, Sequence):
-            raise HTTPDoubleUsageError(
-                "responses",
-                expected="a list or tuple of responses",
-                got=responses,
-                remedy="pass e.g. respond_with_sequence([Response(status=503), 'ok'])",
-            )
-        if not responses:
-            raise HTTPDoubleUsageError(
-                "responses",
-                expected="at least one response",
-                got=responses,
-                remedy="pass e.g. respond_with_sequence([Response(status=503), 'ok'])",
-            )
-        if then not in ("repeat", "fail"):
-            raise HTTPDoubleUsageError(
-                "then",
-                expected="'repeat' (answer with the last response again) or 'fail'",
-                got=then,
-                remedy="pass then='repeat' or then='fail'",
-            )
+        check_sequence(responses, then)
         makers = [sequence_maker(item, index) for index, item in enumerate(responses)]
         count = len(makers)
         lock = threading.Lock()
@@ -403,15 +366,7 @@ class RequestHandler:
             iterables as for :meth:`respond_with_stream`. A list is checked here.
         :param event_delay: seconds (or ``(low, high)``) to wait between two events.
         """
-        if isinstance(events, list | tuple):
-            encoded = [encode_event(item) for item in events]  # a bad event fails here
-            make_events: Callable[[], Iterable[Any]] = lambda: encoded  # noqa: E731
-        else:
-            source = fresh_body(events, "events")
-
-            def make_events() -> Iterable[Any]:
-                return encode_events(source())
-
+        make_events = sse_source(events)
         extra = [(n, v) for n, v in headers_of(headers) or []]
         names = {n.lower() for n, _ in extra}
         if "cache-control" not in names:
@@ -445,44 +400,7 @@ class RequestHandler:
         :param stall_seconds: ``STALL``: the longest the connection is held (``stop()``
             and the client closing end it sooner).
         """
-        try:
-            kind = Fault(fault)
-        except ValueError:
-            raise HTTPDoubleUsageError(
-                "fault",
-                expected=f"a Fault or one of {[f.value for f in Fault]}",
-                got=fault,
-                remedy="pass Fault.RESET",
-            ) from None
-        check_status(status)
-        if data is not None and not isinstance(data, bytes):
-            raise HTTPDoubleUsageError(
-                "data", expected="bytes or None", got=data, remedy="pass data=b'...'"
-            )
-        if data is not None and kind not in (Fault.PARTIAL_BODY, Fault.GARBAGE):
-            raise HTTPDoubleUsageError(
-                "data",
-                expected=f"None: {kind} sends nothing",
-                got=data,
-                remedy="use data only with PARTIAL_BODY or GARBAGE",
-            )
-        if kind is Fault.GARBAGE:
-            data = DEFAULT_GARBAGE if data is None else data
-        elif kind is Fault.PARTIAL_BODY:
-            data = b"x" * 1000 if data is None else data
-        whole = len(data or b"")
-        if sent is None:
-            sent = whole // 2
-        if isinstance(sent, bool) or not isinstance(sent, int) or not 0 <= sent < max(whole, 1):
-            raise HTTPDoubleUsageError(
-                "sent",
-                expected=f"an int from 0 to {max(whole - 1, 0)}: fewer bytes than data has",
-                got=sent,
-                remedy="pass sent=10",
-            )
-        stall = check_delay("stall_seconds", stall_seconds)
-        assert stall is not None
-        spec = FaultSpec(kind, data or b"", sent, stall.high)
+        spec = fault_spec(fault, data, sent, status, stall_seconds)
         header_list = headers_of(headers)
         if header_list:
             check_header_pairs(header_list)

@@ -24,7 +24,8 @@ from .._matching.request_matcher import (
     URIType,
 )
 from .._matching.richer import RicherMatching
-from .expectations import HandlerType, RequestHandler
+from .expectations import HandlerType, RequestHandler, check_times
+from .verification import check_matcher
 
 
 class MethodTypoWarning(UserWarning):
@@ -139,6 +140,29 @@ def check_registration(matcher: RequestMatcher) -> None:
                 MethodTypoWarning,
                 stacklevel=_caller_level(),
             )
+
+
+def new_handler(
+    matcher: RequestMatcher, handler_type: HandlerType, times: int | None
+) -> RequestHandler:
+    """The handler ``expect()`` registers; refuses a bad matcher, lifetime or ``times``."""
+    check_matcher(matcher)
+    if not isinstance(handler_type, HandlerType):
+        raise HTTPDoubleUsageError(
+            "handler_type",
+            expected="a HandlerType (PERMANENT, ONESHOT or ORDERED)",
+            got=handler_type,
+            remedy="pass e.g. HandlerType.ONESHOT",
+        )
+    times = check_times(times)
+    if handler_type is HandlerType.ONESHOT and times not in (None, 1):
+        raise HTTPDoubleUsageError(
+            "times",
+            expected="no times=, or times=1, with HandlerType.ONESHOT (it serves one request)",
+            got=times,
+            remedy=f"drop handler_type=HandlerType.ONESHOT and keep times={times}",
+        )
+    return RequestHandler(matcher, handler_type, times)
 
 
 def _warn_query_in_path(uri: str) -> None:

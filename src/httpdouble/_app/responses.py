@@ -9,7 +9,7 @@ in them, the I/O loop may call them itself (:func:`runs_no_user_code`).
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import cast
 
 from werkzeug.datastructures import Headers
@@ -150,3 +150,51 @@ def sequence_maker(item: object, index: int) -> ResponseHandler:
         got=item,
         remedy="wrap JSON as Response(json.dumps(obj), mimetype='application/json')",
     )
+
+
+def check_sequence(responses: object, then: object) -> None:
+    """Refuse what ``respond_with_sequence`` cannot serve: no list, an empty one, bad ``then``."""
+    if isinstance(responses, (str, bytes, Response)) or not isinstance(responses, Sequence):
+        raise HTTPDoubleUsageError(
+            "responses",
+            expected="a list or tuple of responses",
+            got=responses,
+            remedy="pass e.g. respond_with_sequence([Response(status=503), 'ok'])",
+        )
+    if not responses:
+        raise HTTPDoubleUsageError(
+            "responses",
+            expected="at least one response",
+            got=responses,
+            remedy="pass e.g. respond_with_sequence([Response(status=503), 'ok'])",
+        )
+    if then not in ("repeat", "fail"):
+        raise HTTPDoubleUsageError(
+            "then",
+            expected="'repeat' (answer with the last response again) or 'fail'",
+            got=then,
+            remedy="pass then='repeat' or then='fail'",
+        )
+
+
+def check_data(response_data: object, status: int, mimetype: object, content_type: object) -> None:
+    """Refuse what ``respond_with_data`` cannot send: a body other than text or bytes, a bad
+    status, a mimetype or content type that is no header value."""
+    if not isinstance(response_data, (str, bytes)):
+        raise HTTPDoubleUsageError(
+            "response_data",
+            expected="str or bytes",
+            got=response_data,
+            remedy="use respond_with_json() for objects",
+        )
+    check_status(status)
+    for name, value in (("mimetype", mimetype), ("content_type", content_type)):
+        if value is not None and not isinstance(value, str):
+            raise HTTPDoubleUsageError(
+                name,
+                expected="a str such as 'text/html' or None",
+                got=value,
+                remedy=f"pass {name}='application/xml', or leave it out",
+            )
+        if value is not None:
+            check_header_pairs([("Content-Type", value)])

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from .._errors import HTTPDoubleUsageError
 from .._log.request_log import Outcome
+from .responses import check_status
 
 STREAM_LOG_LIMIT = 64 * 1024
 """Bytes of a streamed body the log keeps; past it the log says how many were streamed."""
@@ -113,6 +114,50 @@ class FaultSpec:
     @property
     def outcome(self) -> Outcome:
         return _FAULT_OUTCOME[self.fault]
+
+
+def fault_spec(
+    fault: Fault | str, data: bytes | None, sent: int | None, status: int, stall_seconds: float
+) -> FaultSpec:
+    """What ``respond_with_fault`` asked for, checked (``status`` too, in its turn)."""
+    try:
+        kind = Fault(fault)
+    except ValueError:
+        raise HTTPDoubleUsageError(
+            "fault",
+            expected=f"a Fault or one of {[f.value for f in Fault]}",
+            got=fault,
+            remedy="pass Fault.RESET",
+        ) from None
+    check_status(status)
+    if data is not None and not isinstance(data, bytes):
+        raise HTTPDoubleUsageError(
+            "data", expected="bytes or None", got=data, remedy="pass data=b'...'"
+        )
+    if data is not None and kind not in (Fault.PARTIAL_BODY, Fault.GARBAGE):
+        raise HTTPDoubleUsageError(
+            "data",
+            expected=f"None: {kind} sends nothing",
+            got=data,
+            remedy="use data only with PARTIAL_BODY or GARBAGE",
+        )
+    if kind is Fault.GARBAGE:
+        data = DEFAULT_GARBAGE if data is None else data
+    elif kind is Fault.PARTIAL_BODY:
+        data = b"x" * 1000 if data is None else data
+    whole = len(data or b"")
+    if sent is None:
+        sent = whole // 2
+    if isinstance(sent, bool) or not isinstance(sent, int) or not 0 <= sent < max(whole, 1):
+        raise HTTPDoubleUsageError(
+            "sent",
+            expected=f"an int from 0 to {max(whole - 1, 0)}: fewer bytes than data has",
+            got=sent,
+            remedy="pass sent=10",
+        )
+    stall = check_delay("stall_seconds", stall_seconds)
+    assert stall is not None
+    return FaultSpec(kind, data or b"", sent, stall.high)
 
 
 class StreamedResponse(Response):
@@ -378,3 +423,17 @@ def fresh_body(
         return body
 
     return once
+
+
+def sse_source(events: Iterable[Any] | Callable[[], Iterable[Any]]) -> Callable[[], Iterable[Any]]:
+    """The encoded events of ``respond_with_sse``, fresh per request (a list is checked now)."""
+    if isinstance(events, list | tuple):
+        encoded = [encode_event(item) for item in events]  # a bad event fails here
+        make_events: Callable[[], Iterable[Any]] = lambda: encoded  # noqa: E731
+    else:
+        source = fresh_body(events, "events")
+
+        def make_events() -> Iterable[Any]:
+            return encode_events(source())
+
+    return make_events

@@ -1,14 +1,19 @@
-"""Verification: the log, the findings, and the ``check_*`` and ``assert_*`` methods.
+"""The verification views: the log, the findings, ``check_*``, ``assert_*`` and waiting.
 
-Mixed into the dispatcher, which owns the state declared here.
+:class:`Verification` is one object the dispatcher composes and hands its lock, registry,
+log and findings lists to; it reads them, takes findings out of the unraised list, and owns
+only the wait that is running. The dispatcher's (and the server's) public methods of the
+same names hand on to it in a line.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Self
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 
 from werkzeug.wrappers import Request, Response
 
@@ -22,6 +27,15 @@ from .._report.findings import HANDLER_KINDS, Finding, Kind, failure_message
 from .._report.request_summary import RequestSummary
 from .expectations import HandlerType, RequestHandler
 from .registry import Registry
+from .waiting import (
+    Waiting,
+    WaitingSettings,
+    WaitState,
+    check_settings,
+    fail_wait,
+    running_loop,
+    wake_future,
+)
 
 
 def closest_request(
@@ -40,6 +54,9 @@ def closest_request(
 def _describe(handler: RequestHandler | None) -> str:
     return "" if handler is None else handler.matcher.describe()
 
+
+# Findings about a request no handler took: they end a wait() with stop_on_nohandler.
+_UNEXPECTED = frozenset({Kind.NO_HANDLER, Kind.OUT_OF_ORDER, Kind.REFUSED})
 
 _NOT_ANSWERED = frozenset(
     {Outcome.NO_HANDLER, Outcome.OUT_OF_ORDER, Outcome.REFUSED, Outcome.MALFORMED}
@@ -97,20 +114,34 @@ def check_matcher(matcher: object) -> None:
 
 
 class Verification:
-    """What a test reads and checks after the requests were sent."""
+    """What a test reads and checks after the requests were sent, and what it waits for.
 
-    _lock: threading.RLock
-    _registry: Registry
-    _log: RequestLog
-    _findings: list[Finding]
-    _unraised: list[Finding]
-    _in_flight: int
-    no_handler_status_code: int
-    _default_no_handler_status_code: int
+    :param lock: the application's lock, held while findings are read or taken.
+    :param registry: the handlers, read to list them and the ones never used.
+    :param log: the request log, read only.
+    :param findings: every finding since the last clear (the application appends to it).
+    :param unraised: the findings not raised yet; the ``check_*`` methods take from it.
 
-    def _all_used(self) -> bool:
-        """Whether every oneshot and ordered handler has been used and answered (lock held)."""
-        return not self._registry.pending() and self._in_flight == 0
+    :meth:`wait` and :meth:`wait_async` take the application's waiting defaults and its
+    ``check_assertions`` (called when a wait fails) before the public parameters; their
+    docstrings describe the public methods, whose reference (on the server) shows them.
+    """
+
+    def __init__(
+        self,
+        lock: threading.RLock,
+        registry: Registry,
+        log: RequestLog,
+        findings: list[Finding],
+        unraised: list[Finding],
+    ) -> None:
+        self._lock = lock
+        self._registry = registry
+        self._log = log
+        self._findings = findings
+        self._unraised = unraised
+        # The wait() running now, if one is: the application's settle() wakes it.
+        self._wait_state: WaitState | None = None
 
     @property
     def log(self) -> Sequence[tuple[Request, Response]]:
@@ -174,7 +205,7 @@ class Verification:
     def _take(self, handler_errors: bool) -> list[Finding]:
         with self._lock:
             taken = [f for f in self._unraised if (f.kind in HANDLER_KINDS) == handler_errors]
-            self._unraised = [f for f in self._unraised if f not in taken]
+            self._unraised[:] = [f for f in self._unraised if f not in taken]
             return taken
 
     def check_assertions(self) -> None:
@@ -203,50 +234,20 @@ class Verification:
                     self._unraised.remove(finding)
                     raise finding.cause
 
-    def check(self) -> None:
-        """Run :meth:`check_assertions` then :meth:`check_handler_errors`."""
-        __tracebackhide__ = True
-        self.check_assertions()
-        self.check_handler_errors()
-
-    @contextmanager
-    def with_check(self) -> Iterator[Self]:
-        """Run :meth:`check` when the ``with`` block completes; yield the server.
-
-        A request no handler matched, an ordered one out of order or a handler's
-        ``assert`` raise an ``AssertionError``, and then an exception a handler function
-        raised is raised as it is, as :meth:`check` does. A request sent after the ordered
-        ones were all used is one no handler matched, so it fails the block too. An
-        exception raised in the block propagates unchanged, and no check runs then. The
-        block neither waits for requests nor stops the server (use :meth:`wait` for that).
-
-        .. versionadded:: 0.3
-           As in pytest-httpserver 1.2.1.
-        """
-        __tracebackhide__ = True
-        yield self
-        self.check()
-
-    def take_findings(self, include_unused: bool = True, clear: bool = False) -> list[Finding]:
+    def take_findings(self, include_unused: bool = True) -> list[Finding]:
         """Return every finding not raised yet and mark them raised.
 
-        With ``include_unused``, also the oneshot and ordered handlers never
-        used, and the counted ones (``times=N``) used fewer times (the teardown
-        check uses this). With ``clear``, also :meth:`clear`
-        in the same locked step, so no request answered in between is lost.
+        With ``include_unused``, also the oneshot and ordered handlers never used, and the
+        counted ones (``times=N``) used fewer times.
         """
         with self._lock:
-            taken, self._unraised = self._unraised, []
+            taken = list(self._unraised)
+            self._unraised.clear()
             if include_unused and not self._registry.permanently_failed:
                 stamp = Stamp.now()
                 pending = self._registry.pending()
                 entries = self._log.entries() if pending else ()
                 taken.extend(_unused(h, stamp, self._registry, entries) for h in pending)
-            if clear:
-                self._registry.clear()
-                self._findings = []
-                self._log.clear()
-                self.no_handler_status_code = self._default_no_handler_status_code
             return taken
 
     def iter_matching_requests(
@@ -287,3 +288,128 @@ class Verification:
             lines.extend(f"  - {_masking.mismatch(m)}" for m in nearest[1])
         lines.append("to do: check the request your code sends, or the count you expect")
         raise HTTPDoubleFailure("\n".join(lines))
+
+    def settled(self, finding: Finding | None, last_in_flight: bool) -> None:
+        """Wake the running wait if ``finding`` or a request's answer ends it (lock held).
+
+        :param last_in_flight: the answer just logged was the last one a used-up handler
+            owed; the wait ends if no oneshot or ordered handler is left.
+        """
+        state = self._wait_state
+        if state is None:
+            return
+        if finding is not None and finding.kind in _UNEXPECTED and state.stop_on_nohandler:
+            summary = finding.request
+            state.settle(False, "" if summary is None else summary.line())
+        elif last_in_flight and not self._registry.pending():
+            state.settle(True)
+
+    def _start_wait(self, state: WaitState) -> float:
+        with self._lock:
+            self._wait_state = state
+        return time.monotonic()
+
+    def _end_wait(self, state: WaitState, waiting: Waiting, started: float) -> str:
+        """Stop listening; fill in ``waiting``; return the handlers left, as text."""
+        with self._lock:
+            if self._wait_state is state:
+                self._wait_state = None
+            waiting.result = bool(state.outcome)
+            waiting.elapsed_time = time.monotonic() - started
+            return _masking.text(self._registry.format())
+
+    @contextmanager
+    def wait(
+        self,
+        defaults: WaitingSettings,
+        check_assertions: Callable[[], None],
+        raise_assertions: bool | None = None,
+        stop_on_nohandler: bool | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[Waiting]:
+        """Wait, after the ``with`` block, until the last oneshot and ordered handler is used.
+
+        The wait ends at the first of: a request uses up the last oneshot or ordered
+        handler (``result`` is ``True``; it is woken, never polled); a request no handler
+        matched, when ``stop_on_nohandler`` (``result`` is ``False``); ``timeout`` seconds
+        after the block (``result`` is ``False``). As in pytest-httpserver, only what
+        happens after the block is entered counts: with no oneshot or ordered handler
+        used meanwhile, the wait times out.
+
+        In an ``async`` test use :meth:`wait_async`: this method would block the event
+        loop, and with it the client that should send the requests.
+
+        :param raise_assertions: raise ``AssertionError`` when ``result`` is ``False``.
+        :param stop_on_nohandler: stop waiting at the first unmatched request.
+        :param timeout: seconds to wait at most after the block.
+        :raises HTTPDoubleUsageError: when called in a running ``asyncio`` event loop.
+        """
+        __tracebackhide__ = True
+        if running_loop() is not None:
+            raise HTTPDoubleUsageError(
+                "wait() in a running event loop",
+                expected="wait() from synchronous code; in async code, wait_async()",
+                got="wait() called on the thread of a running asyncio event loop",
+                remedy="write 'async with httpserver.wait_async(...) as waiting:' instead:"
+                " wait() would block the loop, so a request sent from it could never go out",
+            )
+        raise_assertions, stop_on_nohandler, timeout = check_settings(
+            defaults, raise_assertions, stop_on_nohandler, timeout
+        )
+        waiting = Waiting()
+        state = WaitState(stop_on_nohandler)
+        started = self._start_wait(state)
+        try:
+            yield waiting
+            state.event.wait(timeout)
+        finally:
+            remaining = self._end_wait(state, waiting, started)
+        if raise_assertions and not waiting.result:
+            fail_wait(state, timeout, remaining, check_assertions)
+
+    @asynccontextmanager
+    async def wait_async(
+        self,
+        defaults: WaitingSettings,
+        check_assertions: Callable[[], None],
+        raise_assertions: bool | None = None,
+        stop_on_nohandler: bool | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[Waiting]:
+        """:meth:`wait` for ``async`` tests: ``async with server.wait_async() as waiting:``.
+
+        Same parameters, defaults and outcome as :meth:`wait`, but the wait after the
+        block awaits: the event loop keeps running, so requests sent by async clients
+        in the block (or in tasks) go out and are answered. It is woken by the server's
+        thread through the loop (``call_soon_threadsafe``), never polled. Runs on any
+        ``asyncio`` loop, under pytest-asyncio or anyio's asyncio backend.
+
+        :raises HTTPDoubleUsageError: when no ``asyncio`` event loop is running.
+
+        .. versionadded:: 0.1
+        """
+        __tracebackhide__ = True
+        loop = running_loop()
+        if loop is None:
+            raise HTTPDoubleUsageError(
+                "wait_async() outside asyncio",
+                expected="'async with httpserver.wait_async():' in code run by an asyncio loop",
+                got="no running asyncio event loop (trio is not supported)",
+                remedy="use 'with httpserver.wait():' in synchronous code",
+            )
+        raise_assertions, stop_on_nohandler, timeout = check_settings(
+            defaults, raise_assertions, stop_on_nohandler, timeout
+        )
+        waiting = Waiting()
+        woken: asyncio.Future[None] = loop.create_future()
+        state = WaitState(stop_on_nohandler, wake=lambda: wake_future(loop, woken))
+        started = self._start_wait(state)
+        try:
+            yield waiting
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await woken
+        finally:
+            remaining = self._end_wait(state, waiting, started)
+        if raise_assertions and not waiting.result:
+            fail_wait(state, timeout, remaining, check_assertions)

@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Self
 
 from werkzeug.wrappers import Request, Response
 
-from .._app.dispatch import DEFAULT_HANDLER_TIMEOUT, RequestDispatcher
+from .._app.dispatch import RequestDispatcher
 from .._app.expectations import HandlerType, RequestHandler
 from .._app.registration import Registration
 from .._app.registry import RequestHandlerList
+from .._app.settings import DEFAULT_HANDLER_TIMEOUT
+from .._app.verification import Verification
 from .._app.waiting import Waiting, WaitingSettings
 from .._errors import HTTPDoubleUsageError, HTTPServerError
 from .._log.request_log import LogEntry
@@ -123,6 +125,8 @@ class HTTPServer(Registration):
             handler_timeout=handler_timeout,
             ordered_fall_through=ordered_fall_through,
         )
+        # The verification views: the log and findings as a test reads them (the app's).
+        self._views = self._app.views
         check_settings(host, port, ssl_context, limits, port_source, startup_timeout, keep_alive)
         if not is_loopback(host):
             if not allow_non_loopback:
@@ -391,74 +395,94 @@ class HTTPServer(Registration):
 
     @property
     def log(self) -> Sequence[tuple[Request, Response]]:
-        return self._app.log
+        return self._views.log
 
     @property
     def logged_requests(self) -> int:
-        return self._app.logged_requests
+        return self._views.logged_requests
 
     @property
     def total_requests(self) -> int:
-        return self._app.total_requests
+        return self._views.total_requests
 
     @property
     def log_entries(self) -> Sequence[LogEntry]:
-        return self._app.log_entries
+        return self._views.log_entries
 
     def iter_matching_requests(
         self, matcher: RequestMatcher
     ) -> Iterator[tuple[Request, Response]]:
-        return self._app.iter_matching_requests(matcher)
+        return self._views.iter_matching_requests(matcher)
 
     def get_matching_requests_count(self, matcher: RequestMatcher) -> int:
-        return self._app.get_matching_requests_count(matcher)
+        return self._views.get_matching_requests_count(matcher)
 
     def assert_request_made(self, matcher: RequestMatcher, count: int = 1) -> None:
         __tracebackhide__ = True
-        self._app.assert_request_made(matcher, count)
+        self._views.assert_request_made(matcher, count)
 
     def format_matchers(self) -> str:
-        return self._app.format_matchers()
+        return self._views.format_matchers()
 
     # ------------------------------------------------------------- the finding views
 
     @property
     def findings(self) -> list[Finding]:
-        return self._app.findings
+        return self._views.findings
 
     @property
     def assertions(self) -> list[str]:
-        return self._app.assertions
+        return self._views.assertions
 
     @property
     def handler_errors(self) -> list[BaseException]:
-        return self._app.handler_errors
+        return self._views.handler_errors
 
     @property
     def permanently_failed(self) -> bool:
-        return self._app.permanently_failed
+        return self._views.permanently_failed
 
     def add_assertion(self, obj: object) -> None:
         self._app.add_assertion(obj)
 
     def take_findings(self, include_unused: bool = True, clear: bool = False) -> list[Finding]:
+        """Return every finding not raised yet and mark them raised.
+
+        With ``include_unused``, also the oneshot and ordered handlers never
+        used, and the counted ones (``times=N``) used fewer times (the teardown
+        check uses this). With ``clear``, also :meth:`clear`
+        in the same locked step, so no request answered in between is lost.
+        """
         return self._app.take_findings(include_unused, clear)
 
     def check_assertions(self) -> None:
         __tracebackhide__ = True
-        self._app.check_assertions()
+        self._views.check_assertions()
 
     def check_handler_errors(self) -> None:
         __tracebackhide__ = True
-        self._app.check_handler_errors()
+        self._views.check_handler_errors()
 
     def check(self) -> None:
+        """Run :meth:`check_assertions` then :meth:`check_handler_errors`."""
         __tracebackhide__ = True
         self.check_assertions()
         self.check_handler_errors()
 
     @contextmanager
     def with_check(self) -> Iterator[Self]:
+        """Run :meth:`check` when the ``with`` block completes; yield the server.
+
+        A request no handler matched, an ordered one out of order or a handler's
+        ``assert`` raise an ``AssertionError``, and then an exception a handler function
+        raised is raised as it is, as :meth:`check` does. A request sent after the ordered
+        ones were all used is one no handler matched, so it fails the block too. An
+        exception raised in the block propagates unchanged, and no check runs then. The
+        block neither waits for requests nor stops the server (use :meth:`wait` for that).
+
+        .. versionadded:: 0.3
+           As in pytest-httpserver 1.2.1.
+        """
         __tracebackhide__ = True
         yield self
         self.check()
@@ -517,12 +541,16 @@ def _no_port_yet(what: str) -> HTTPServerError:
 
 
 def _borrow_docs(server: type[HTTPServer]) -> None:
-    """Give each member the server hands on the docstring of the dispatcher's own."""
+    """Give each member the server hands on the docstring of the dispatcher's own, or else
+    of the verification views' (the dispatcher's view members hand on undocumented)."""
     for name, member in vars(server).items():
-        theirs = getattr(RequestDispatcher, name, None)
-        if theirs is None or getattr(member, "__doc__", None):
+        if getattr(member, "__doc__", None):
             continue
-        member.__doc__ = theirs.__doc__
+        for owner in (RequestDispatcher, Verification):
+            doc = getattr(getattr(owner, name, None), "__doc__", None)
+            if doc:
+                member.__doc__ = doc
+                break
 
 
 _borrow_docs(HTTPServer)
