@@ -273,7 +273,9 @@ class Registration:
         .. versionchanged:: 0.3
            The ``data_form`` argument.
         """
-        matcher = self.create_matcher(
+        return self._register(
+            handler_type,
+            times,
             uri,
             method,
             data,
@@ -282,13 +284,9 @@ class Registration:
             query_string,
             header_value_matcher,
             json,
-            # Passed only when given, as pytest-httpserver does: a create_matcher override
-            # written for 1.1.5 keeps working.
-            **({"data_form": data_form} if data_form is not None else {}),
-            **richer,
+            data_form,
+            richer,
         )
-        check_registration(matcher)
-        return self.expect(matcher, handler_type, times=times)
 
     def expect_oneshot_request(
         self,
@@ -310,7 +308,9 @@ class Registration:
         ``times`` is accepted so that ``bake(times=...)`` defaults pass through; a oneshot
         handler serves one request, so only ``times=1`` is allowed here.
         """
-        matcher = self.create_matcher(
+        return self._register(
+            HandlerType.ONESHOT,
+            times,
             uri,
             method,
             data,
@@ -319,13 +319,9 @@ class Registration:
             query_string,
             header_value_matcher,
             json,
-            # Passed only when given, as pytest-httpserver does: a create_matcher override
-            # written for 1.1.5 keeps working.
-            **({"data_form": data_form} if data_form is not None else {}),
-            **richer,
+            data_form,
+            richer,
         )
-        check_registration(matcher)
-        return self.expect(matcher, HandlerType.ONESHOT, times=times)
 
     def expect_ordered_request(
         self,
@@ -346,6 +342,37 @@ class Registration:
 
         :param times: stay the next ordered handler for this many requests.
         """
+        return self._register(
+            HandlerType.ORDERED,
+            times,
+            uri,
+            method,
+            data,
+            data_encoding,
+            headers,
+            query_string,
+            header_value_matcher,
+            json,
+            data_form,
+            richer,
+        )
+
+    def _register(
+        self,
+        handler_type: HandlerType,
+        times: int | None,
+        uri: URIType,
+        method: str,
+        data: str | bytes | None,
+        data_encoding: str,
+        headers: Mapping[str, str] | None,
+        query_string: QueryStringType,
+        header_value_matcher: HVMATCHER_T | None,
+        json: Any,
+        data_form: Mapping[str, str] | None,
+        richer: RicherMatching,
+    ) -> RequestHandler:
+        """What the three ``expect_*_request`` methods do: build, check and register."""
         matcher = self.create_matcher(
             uri,
             method,
@@ -361,7 +388,7 @@ class Registration:
             **richer,
         )
         check_registration(matcher)
-        return self.expect(matcher, HandlerType.ORDERED, times=times)
+        return self.expect(matcher, handler_type, times=times)
 
     def bake(self, **kwargs: Any) -> BakedHTTPServer:
         """Return a view whose ``expect_*`` calls use ``kwargs`` as defaults.
