@@ -40,7 +40,8 @@ from ._pytest.xdist import (
     is_local_popen,
     node_host,
 )
-from ._report.report import Report, session_data
+from ._report.report import Report
+from ._report.worker_data import session_data
 
 # The fixtures live in a module of their own, loaded with this plugin (and not without it).
 pytest_plugins = ["httpdouble._pytest.fixtures"]

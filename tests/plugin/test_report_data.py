@@ -8,7 +8,8 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from httpdouble import Finding, Kind, Mismatch, RequestSummary, Stamp
-from httpdouble._report.report import Report, ReportMode, per_test_data, session_data
+from httpdouble._report.report import Report, ReportMode
+from httpdouble._report.worker_data import per_test_data, session_data
 
 BUILTIN_TYPES = (dict, list, str, int, float, bool, type(None))
 

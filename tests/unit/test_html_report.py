@@ -14,7 +14,8 @@ from httpdouble import Finding, Kind, Mismatch, RequestSummary, Stamp
 from httpdouble._log.request_log import LogEntry, Outcome
 from httpdouble._report.exchanges import BODY_LIMIT, EXCHANGES_PER_TEST, body_data, exchange_data
 from httpdouble._report.html import extras_fragment, render
-from httpdouble._report.report import Report, per_test_data, session_data
+from httpdouble._report.report import Report
+from httpdouble._report.worker_data import per_test_data, session_data
 
 NODE = "tests/test_a.py::test_a"
 T0 = 1_700_000_000.0

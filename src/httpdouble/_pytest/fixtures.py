@@ -14,7 +14,8 @@ import pytest
 
 from .._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError, hide_our_frames
 from .._log.context import NO_CHECK_MARKER
-from .._report.report import ReportMode, per_test_data
+from .._report.report import ReportMode
+from .._report.worker_data import per_test_data
 from .session import TEST_DATA, Role, State, state_of
 
 # The server, the findings and werkzeug are imported by the fixtures that need them, not

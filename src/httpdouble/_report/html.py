@@ -17,7 +17,8 @@ from importlib import resources
 from typing import Any
 
 from .exchanges import EXCHANGES_PER_TEST, outcome_class
-from .report import CHECK_OFF, OUTSIDE, TEARDOWN, UNCHECKED, exchanges_of
+from .report import CHECK_OFF, OUTSIDE, TEARDOWN, UNCHECKED
+from .worker_data import exchanges_of
 
 EAGER_EXCHANGES = 1000  # up to this many requests in all, every test's detail is in the page
 TIMELINE_WIDTH = 1000

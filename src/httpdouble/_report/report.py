@@ -1,30 +1,26 @@
 """The end-of-run report: per-test and per-worker data, merged and rendered.
 
-Workers (and the single process) build plain-builtins dicts with
-:func:`per_test_data` and :func:`session_data`; the controller (and the single
-process, through the same path) feeds them to :class:`Report`, which renders
-the terminal section and the JSON file. These functions are the only place
-where findings become builtins and back.
+Workers (and the single process) build plain-builtins dicts in :mod:`.worker_data`; the
+controller (and the single process, through the same path) feeds them to :class:`Report`,
+which renders the terminal section and the JSON file. Those builders and :class:`Report`
+are the only places where findings become builtins and back.
 """
 
 from __future__ import annotations
 
 import enum
-import json
-import os
-import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from .worker_data import exchanges_of
+
 if TYPE_CHECKING:
-    from .._log.request_log import LogEntry
     from .findings import Finding
 
 # The findings and log modules (and werkzeug through them) are imported only when there is
 # a finding to rebuild or render: the plugin makes a Report in every pytest run (issue 15).
 
 SCHEMA = 1
-REQUEST_LINES_PER_TEST = 50
 
 
 class ReportMode(enum.Enum):
@@ -33,106 +29,6 @@ class ReportMode(enum.Enum):
     NONE = "none"
     PROBLEMS = "problems"
     ALL = "all"
-
-
-def _request_line(entry: LogEntry) -> str:
-    if entry.request is None:
-        return f"(malformed) -> {entry.response.status_code}"
-    from .._matching.masking import query as masked_query
-    from .request_summary import printable
-
-    req = entry.request
-    query = masked_query(req.query_string.decode("latin-1"))
-    target = req.path + (f"?{query}" if query else "")
-    return printable(
-        f"{req.method} {target} -> {entry.response.status_code} ({entry.outcome.value})",
-        one_line=True,
-    )
-
-
-def per_test_data(
-    *,
-    nodeid: str,
-    worker: str,
-    url: str,
-    findings: Iterable[Finding],
-    requests: int,
-    entries: Sequence[LogEntry] = (),
-    checked: bool = False,
-    ports: str = "",
-    portserver: str = "",
-    span: tuple[float, float] | None = None,
-    exchanges: bool = False,
-) -> dict[str, Any]:
-    """Return what one test sends to the controller, as plain builtins.
-
-    ``entries`` (the test's log, for ``--httpserver-report=all`` and the HTML report) may
-    be empty: ``requests`` is the count either way. ``checked``: the findings failed the
-    test (at teardown, or shown inside its failed call), so pytest shows them in full and
-    the report gives them one line.
-    The host name and ``ports`` (how this process chose ports) travel with every test,
-    so the report names the machine of a worker that crashes before its session ends.
-    ``span``: when the test got its server and gave it back (seconds since the epoch).
-    ``exchanges``: also send each request and response (bounded, masked; the HTML report).
-    """
-    lines = [_request_line(e) for e in entries[:REQUEST_LINES_PER_TEST]]
-    data = {
-        "nodeid": nodeid,
-        "worker": worker,
-        "url": url,
-        "requests": requests,
-        "request_lines": lines,
-        "findings": [f.to_builtins() for f in findings],
-        "checked": checked,
-        "host": socket.gethostname(),
-        "ports": ports,
-        "portserver": portserver,
-        "start": None if span is None else span[0],
-        "stop": None if span is None else span[1],
-    }
-    if exchanges:
-        from .exchanges import EXCHANGES_PER_TEST, exchanges_data
-
-        # One JSON text rather than a tree of small dicts: execnet carries it ten times faster.
-        data["exchanges"] = json.dumps(exchanges_data(entries[:EXCHANGES_PER_TEST]))
-    return data
-
-
-def exchanges_of(data: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """Return the requests of a :func:`per_test_data` dict, or ``None`` if it has none."""
-    packed = data.get("exchanges")
-    if packed is None:
-        return None
-    exchanges: list[dict[str, Any]] = json.loads(packed)
-    return exchanges
-
-
-def session_data(
-    *,
-    worker: str,
-    url: str,
-    requests: int,
-    tests: int,
-    outside: Iterable[Finding],
-    ports: str,
-    portserver: str,
-) -> dict[str, Any]:
-    """Return what a worker sends at the end of its session, as plain builtins.
-
-    ``ports`` says how the process chose ports (see :mod:`httpdouble._pytest.xdist`),
-    ``portserver`` the address it asked, if any; the host name and pid are this process's own.
-    """
-    return {
-        "worker": worker,
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-        "url": url,
-        "requests": requests,
-        "tests": tests,
-        "outside": [f.to_builtins() for f in outside],
-        "ports": ports,
-        "portserver": portserver,
-    }
 
 
 TEARDOWN = "teardown"
