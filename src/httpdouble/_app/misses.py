@@ -9,6 +9,7 @@ from werkzeug.wrappers import Request
 from .._matching.mismatch import Mismatch
 from .._matching.request_matcher import RequestMatcher
 from .._report.findings import out_of_order_words
+from .._wire.target import TUNNEL_KEY
 from .expectations import RequestHandler
 from .registry import Lookup, Registry
 
@@ -39,7 +40,10 @@ def base_url(request: Request) -> str:
         return ""
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
-    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}:{environ.get('SERVER_PORT', '')}"
+    scheme = environ.get("wsgi.url_scheme", "http")
+    if TUNNEL_KEY in environ or str(environ.get("REQUEST_URI", "/"))[:1] not in ("/", "*"):
+        scheme = "http"  # a proxy's request: its scheme is the URL's; the server's is plain
+    return f"{scheme}://{host}:{environ.get('SERVER_PORT', '')}"
 
 
 def explain_miss(

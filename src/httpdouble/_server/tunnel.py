@@ -129,7 +129,7 @@ class Tunnels:
                 + "; to fix: run the test with httpserver.intercept() or the"
                 " httpserver_intercept fixture, or point the client at server.url_for()",
             )
-        host, port = split_authority(target)
+        host = split_authority(target)[0]
         sock.sendall(ESTABLISHED)
         if rfile.buf:  # the client did not wait for the 200: it speaks plain HTTP
             first = rfile.buf[0]
@@ -139,8 +139,8 @@ class Tunnels:
                 return
             first = peeked[0]
         info = ConnectionInfo(
-            server_name=host,
-            server_port=port,
+            server_name=environ["SERVER_NAME"],  # the server's own address, as outside
+            server_port=int(environ["SERVER_PORT"]),
             scheme="https" if first == _TLS_HANDSHAKE else "http",
             remote_addr=environ["REMOTE_ADDR"],
             remote_port=int(environ["REMOTE_PORT"]),

@@ -52,3 +52,12 @@ def take_absolute_form(environ: dict[str, Any], target: bytes) -> None:
         name, colon, port = authority.rpartition(":")
         default = colon and port == _DEFAULT_PORTS[scheme]
         environ["HTTP_HOST"] = name if default else authority
+
+
+def tunnel_host(target: str, scheme: str) -> str:
+    """The ``Host`` of a request inside the tunnel to ``target`` that sent none.
+
+    The tunnel's ``host:port``, without the port when it is the scheme's default one.
+    """
+    name, _, port = target.rpartition(":")
+    return name if port == _DEFAULT_PORTS[scheme] else target
