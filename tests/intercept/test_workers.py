@@ -1,5 +1,6 @@
 """Interception under ``-n 2``: each worker through its own server, a stray host failing its
-test at teardown with the host named, and the variables back as they were after every test.
+test at teardown, and the variables back as they were after every test, also after a test
+that left its interception on.
 
 One pytest run in a subprocess (xdist needs real processes) checks all three.
 """
@@ -49,6 +50,11 @@ def test_intercepts_through_this_workers_server(
         seen.write(f"{worker_id} {httpserver_intercept.port}\\n")
 
 
+def test_an_interception_left_on_ends_with_the_test(httpserver):
+    httpserver.intercept().start()
+    assert os.environ["ALL_PROXY"] == f"http://127.0.0.1:{httpserver.port}"
+
+
 def test_a_host_no_handler_covers(httpserver_intercept):
     httpserver_intercept.expect_request("/v1/charges", method="POST").respond_with_data("ok")
 
@@ -69,7 +75,7 @@ def test_each_worker_intercepts_through_its_own_server_and_a_stray_host_fails(
 
     result = run("-n", "2", "-p", "no:randomly")
 
-    result.assert_outcomes(passed=5, errors=1)
+    result.assert_outcomes(passed=6, errors=1)
     lines = (suite.path / "intercepted.txt").read_text().splitlines()
     assert len(lines) == 4
     seen = {tuple(line.split()) for line in lines}
