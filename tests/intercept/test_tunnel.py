@@ -169,3 +169,16 @@ def test_stop_ends_an_open_tunnel(server):
         assert time.monotonic() - started < 3
         tls.close()
     server.start()  # the fixture stops it again
+
+
+def test_a_server_name_no_certificate_can_be_issued_for_fails_the_handshake(server):
+    with server.intercept() as interception:
+        raw = _connect(server, "api.example.test:443")
+        context = interception.client_ssl_context()
+        context.check_hostname = False
+        with pytest.raises(ssl.SSLError, match="UNRECOGNIZED_NAME"):
+            context.wrap_socket(raw, server_hostname="not a host name!")
+        raw.close()
+        _wait_for_findings(server)
+    (finding,) = server.take_findings(clear=True)
+    assert "TLS handshake failed in the tunnel to api.example.test:443" in finding.render()

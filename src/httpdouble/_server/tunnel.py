@@ -70,10 +70,15 @@ class TunnelContexts:
                 self._contexts.clear()
             return self._contexts.setdefault(host, context)
 
-    def _server_name(self, sock: ssl.SSLObject, name: str | None, _: ssl.SSLContext) -> None:
+    def _server_name(self, sock: ssl.SSLObject, name: str | None, _: ssl.SSLContext) -> int | None:
         # The client names the host it expects (SNI): it gets that host's certificate.
-        if name is not None:
+        if name is None:
+            return None
+        try:
             sock.context = self.for_host(name)
+        except Exception:  # no certificate for that name: the handshake fails, and says so
+            return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
+        return None
 
 
 class Tunnels:
