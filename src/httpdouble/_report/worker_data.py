@@ -24,11 +24,12 @@ def _request_line(entry: LogEntry) -> str:
     if entry.request is None:
         return f"(malformed) -> {entry.response.status_code}"
     from .._matching.masking import query as masked_query
+    from .._wire.origin import origin_of
     from .request_summary import printable
 
     req = entry.request
     query = masked_query(req.query_string.decode("latin-1"))
-    target = req.path + (f"?{query}" if query else "")
+    target = origin_of(req.environ) + req.path + (f"?{query}" if query else "")
     return printable(
         f"{req.method} {target} -> {entry.response.status_code} ({entry.outcome.value})",
         one_line=True,

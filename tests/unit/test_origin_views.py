@@ -1,0 +1,111 @@
+"""Which requests the views show with ``scheme://host``, and how each view shows them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request, Response
+
+from httpdouble import Finding, Kind, RequestSummary, Stamp
+from httpdouble._log.request_log import LogEntry, Outcome
+from httpdouble._report.exchanges import exchange_data
+from httpdouble._report.replay import curl_line, expect_request_line
+from httpdouble._report.worker_data import per_test_data
+from httpdouble._wire.origin import TUNNEL, origin_of
+
+SERVER = {"SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "wsgi.url_scheme": "http"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "origin"),
+    [
+        ({"HTTP_HOST": "127.0.0.1:8000", "REQUEST_URI": "/x"}, ""),
+        ({"HTTP_HOST": "localhost:8000", "REQUEST_URI": "/x"}, ""),
+        ({"HTTP_HOST": "[::1]:8000", "REQUEST_URI": "/x"}, ""),
+        ({"REQUEST_URI": "/x"}, ""),  # HTTP/1.0 without Host
+        # absolute form: a proxy's request, even for a loopback name
+        (
+            {"HTTP_HOST": "api.example.test", "REQUEST_URI": "http://api.example.test/x"},
+            "http://api.example.test",
+        ),
+        (
+            {"HTTP_HOST": "localhost:9", "REQUEST_URI": "http://localhost:9/x"},
+            "http://localhost:9",
+        ),
+        # a Host of its own
+        ({"HTTP_HOST": "API.example.test:80", "REQUEST_URI": "/x"}, "http://api.example.test"),
+        # through a tunnel: https, default port left out
+        (
+            {
+                "HTTP_HOST": "api.example.test:443",
+                "REQUEST_URI": "/x",
+                TUNNEL: "api.example.test:443",
+                "wsgi.url_scheme": "https",
+            },
+            "https://api.example.test",
+        ),
+        (
+            {
+                "HTTP_HOST": "api.example.test:8443",
+                "REQUEST_URI": "/x",
+                "wsgi.url_scheme": "https",
+            },
+            "https://api.example.test:8443",
+        ),
+    ],
+)
+def test_origin_is_shown_for_requests_meant_for_another_host(
+    extra: dict[str, str], origin: str
+) -> None:
+    assert origin_of({**SERVER, **extra}) == origin
+
+
+def _intercepted(method: str = "POST", path: str = "/v1/charges", body: bytes = b"") -> Request:
+    environ = EnvironBuilder(
+        path, base_url="https://api.example.test", method=method, data=body
+    ).get_environ()
+    environ["REQUEST_URI"] = path
+    environ[TUNNEL] = "api.example.test:443"
+    return Request(environ)
+
+
+def test_every_view_of_an_intercepted_request_shows_its_scheme_and_host() -> None:
+    request = _intercepted(body=b'{"amount": 5}')
+    summary = RequestSummary.of(request)
+    assert summary.line() == "POST https://api.example.test/v1/charges"
+    assert expect_request_line(summary) == (
+        "httpserver.expect_request('https://api.example.test/v1/charges', method='POST',"
+        " json={'amount': 5})"
+    )
+    curl = curl_line(summary, "http://127.0.0.1:8000")
+    assert curl.startswith(
+        "curl -X POST --proxy http://127.0.0.1:8000 --insecure https://api.example.test/v1/charges"
+    )
+    assert curl_line(summary).startswith("curl -X POST --proxy $HTTPSERVER --insecure https://")
+    entry = LogEntry(request, Response("no", 500), Outcome.NO_HANDLER, Stamp("t", None, "main", 0))
+    assert exchange_data(entry)["target"] == "https://api.example.test/v1/charges"
+    data: dict[str, Any] = per_test_data(
+        nodeid="t",
+        worker="main",
+        url="http://127.0.0.1:8000",
+        findings=[],
+        requests=1,
+        entries=[entry],
+    )
+    assert data["request_lines"] == [
+        "POST https://api.example.test/v1/charges -> 500 (no handler)"
+    ]
+
+
+def test_the_origin_survives_the_trip_to_builtins_and_tells_findings_apart() -> None:
+    finding = Finding(
+        Kind.NO_HANDLER, Stamp("t", None, "gw0", 0), RequestSummary.of(_intercepted())
+    )
+    again = Finding.from_builtins(finding.to_builtins())
+    assert again == finding
+    assert again.headline() == "no handler matched: POST https://api.example.test/v1/charges"
+    ordinary = RequestSummary("POST", "/v1/charges", "")
+    assert ordinary.line() == "POST /v1/charges"
+    assert Finding(Kind.NO_HANDLER, finding.stamp, ordinary) != finding
