@@ -43,7 +43,9 @@ def test_usage_errors_hide_our_frames_unless_full_trace(
     result = run()
     result.assert_outcomes(failed=2)
     output = re.sub(r"port=\d+", "port=PORT", normalised(result.stdout.str()))
-    header = next(line for line in output.splitlines() if " test_a_path_without_its_slash " in line)
+    header = next(
+        line for line in output.splitlines() if " test_a_path_without_its_slash " in line
+    )
     assert block(output, header) == APPROVED_URL_FOR
     json_failure = block(
         output, next(line for line in output.splitlines() if " test_json_" in line)

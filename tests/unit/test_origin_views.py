@@ -9,9 +9,10 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
 from httpdouble import Finding, Kind, RequestSummary, Stamp
-from httpdouble._log.request_log import LogEntry, Outcome
+from httpdouble._log.request_log import LogEntry, Outcome, RequestLog, pack
 from httpdouble._report.exchanges import exchange_data
 from httpdouble._report.replay import curl_line, expect_request_line
+from httpdouble._report.report import Report, ReportMode
 from httpdouble._report.worker_data import per_test_data
 from httpdouble._wire.origin import TUNNEL, origin_of
 
@@ -25,7 +26,7 @@ SERVER = {"SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "wsgi.url_scheme": 
         ({"HTTP_HOST": "localhost:8000", "REQUEST_URI": "/x"}, ""),
         ({"HTTP_HOST": "[::1]:8000", "REQUEST_URI": "/x"}, ""),
         ({"REQUEST_URI": "/x"}, ""),  # HTTP/1.0 without Host
-        # absolute form: a proxy's request, even for a loopback name
+        # absolute form: a proxy's request; to a loopback name, when for another port
         (
             {"HTTP_HOST": "api.example.test", "REQUEST_URI": "http://api.example.test/x"},
             "http://api.example.test",
@@ -34,6 +35,7 @@ SERVER = {"SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "wsgi.url_scheme": 
             {"HTTP_HOST": "localhost:9", "REQUEST_URI": "http://localhost:9/x"},
             "http://localhost:9",
         ),
+        ({"HTTP_HOST": "localhost:8000", "REQUEST_URI": "http://localhost:8000/x"}, ""),
         # a Host of its own
         ({"HTTP_HOST": "API.example.test:80", "REQUEST_URI": "/x"}, "http://api.example.test"),
         # through a tunnel: https, default port left out
@@ -109,3 +111,47 @@ def test_the_origin_survives_the_trip_to_builtins_and_tells_findings_apart() -> 
     ordinary = RequestSummary("POST", "/v1/charges", "")
     assert ordinary.line() == "POST /v1/charges"
     assert Finding(Kind.NO_HANDLER, finding.stamp, ordinary) != finding
+
+
+def test_the_log_counts_requests_per_other_host_and_a_clear_starts_again() -> None:
+    log = RequestLog()
+    stamp = Stamp("t", None, "main", 0)
+    request = _intercepted()
+    for outcome in (Outcome.MATCHED, Outcome.NO_HANDLER, Outcome.MATCHED):
+        record = pack(request, (200, (), b""), outcome, stamp)
+        log.append_record(record, origin=origin_of(request.environ))
+    log.append_record(pack(request, (200, (), b""), Outcome.MATCHED, stamp))  # the server's own
+    assert log.hosts() == {"api.example.test": [3, 1]}
+    log.clear()
+    assert log.hosts() == {}
+
+
+def test_the_report_adds_hosts_over_tests_busiest_first_and_shows_ten() -> None:
+    report = Report()
+    common: dict[str, Any] = {"worker": "main", "url": "http://127.0.0.1:1", "findings": []}
+    report.add_test(
+        per_test_data(nodeid="a", requests=3, hosts={"b.test": [1, 1], "a.test": [2, 0]}, **common)
+    )
+    report.add_test(per_test_data(nodeid="b", requests=2, hosts={"b.test": [2, 0]}, **common))
+    assert report.hosts() == {"b.test": (3, 1), "a.test": (2, 0)}
+    lines = report.render(ReportMode.PROBLEMS)
+    assert lines[1:] == [
+        "  requests for other hosts (through the proxy, or with a Host of their own):",
+        "    b.test: 3 requests, 1 unmatched",
+        "    a.test: 2 requests",
+    ]
+    many = {f"h{i:02}.test": [1, 0] for i in range(12)}
+    report.add_test(per_test_data(nodeid="c", requests=12, hosts=many, **common))
+    assert report.render(ReportMode.PROBLEMS)[-1] == "    and 4 more hosts (in the JSON report)"
+    assert len(report.to_builtins()["hosts"]) == 14
+
+
+def test_a_run_without_requests_for_other_hosts_reports_as_before() -> None:
+    report = Report()
+    report.add_test(
+        per_test_data(nodeid="a", worker="main", url="http://127.0.0.1:1", findings=[], requests=1)
+    )
+    assert report.render(ReportMode.PROBLEMS) == [
+        "httpdouble: 1 server, 1 test used httpserver, 1 request, no HTTP problems"
+    ]
+    assert report.to_builtins()["hosts"] == []

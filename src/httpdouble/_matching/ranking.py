@@ -76,12 +76,12 @@ def similarity(matcher: RequestMatcher, request: Request, diff: list[Mismatch]) 
         score += _URI_WEIGHT
     if "method" not in fields:
         score += _METHOD_WEIGHT
-    host = matcher.host_matcher
-    if host is not None and fields & {"host", "scheme"}:
-        near = text_ratio(host.describe_host().strip("'"), request.host) if "host" in fields else 1
-        score += _HOST_WEIGHT * _NEAR_MISS * near
-    else:
-        score += _HOST_WEIGHT
+    host, share = matcher.host_matcher, 1.0
+    if host is not None and "host" in fields:
+        share = _NEAR_MISS * text_ratio(host.describe_host().strip("'"), request.host)
+    if host is not None and "scheme" in fields:
+        share *= _NEAR_MISS
+    score += _HOST_WEIGHT * share
     if "query_string" in fields:
         shown = matcher.query_matcher.describe() if matcher.query_matcher else ""
         actual = request.query_string.decode("latin-1")

@@ -49,6 +49,7 @@ def per_test_data(
     portserver: str = "",
     span: tuple[float, float] | None = None,
     exchanges: bool = False,
+    hosts: dict[str, list[int]] | None = None,
 ) -> dict[str, Any]:
     """Return what one test sends to the controller, as plain builtins.
 
@@ -60,6 +61,7 @@ def per_test_data(
     so the report names the machine of a worker that crashes before its session ends.
     ``span``: when the test got its server and gave it back (seconds since the epoch).
     ``exchanges``: also send each request and response (bounded, masked; the HTML report).
+    ``hosts``: ``{host: [requests, unmatched]}`` of the requests meant for other hosts.
     """
     lines = [_request_line(e) for e in entries[:REQUEST_LINES_PER_TEST]]
     data = {
@@ -75,6 +77,7 @@ def per_test_data(
         "portserver": portserver,
         "start": None if span is None else span[0],
         "stop": None if span is None else span[1],
+        "hosts": dict(hosts or {}),
     }
     if exchanges:
         from .exchanges import EXCHANGES_PER_TEST, exchanges_data

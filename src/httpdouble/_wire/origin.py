@@ -2,9 +2,10 @@
 
 Reports show ``POST https://api.example.test/v1/charges`` for such a request and
 ``POST /v1/charges`` for one sent to the server itself, as before. A request is meant for
-another host when it came as a proxy's request (an absolute-form target, or through a CONNECT
-tunnel, marked :data:`TUNNEL`), or when its ``Host`` names neither the server's own name nor
-a loopback name. One function of the environ, run per request to count hosts: a few lookups.
+another host when its ``Host`` names neither a loopback name nor the server's own name; a
+proxy's request (an absolute-form target, or one through a CONNECT tunnel, marked
+:data:`TUNNEL`) also when it names another port of those. One function of the environ, run
+per request to count hosts: a few lookups.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ _DEFAULT_PORT_SUFFIX = {"http": ":80", "https": ":443"}
 _LOOPBACK_NAMES = frozenset({"localhost", "::1", "[::1]", "0.0.0.0", ""})
 
 
-def _name(host: str) -> str:
-    """The name of ``host[:port]`` in lower case, brackets kept: ``[::1]``, ``api.test``."""
+def _split(host: str) -> tuple[str, str]:
+    """``host[:port]`` as its name in lower case (brackets kept: ``[::1]``) and its port."""
     if host.startswith("["):
-        return host[: host.find("]") + 1].lower()
-    return host.partition(":")[0].lower()
+        end = host.find("]") + 1
+        return host[:end].lower(), host[end + 1 :]
+    name, _, port = host.partition(":")
+    return name.lower(), port
 
 
 def is_loopback(name: str) -> bool:
@@ -40,10 +43,11 @@ def origin_of(environ: Mapping[str, Any]) -> str:
     host: str = environ.get("HTTP_HOST", "")
     if not host:
         return ""
-    target: str = environ.get("REQUEST_URI", "/")
-    if TUNNEL not in environ and target[:1] in ("/", "*", ""):
-        name = _name(host)
-        if is_loopback(name) or name == str(environ.get("SERVER_NAME", "")).lower():
+    name, port = _split(host)
+    if is_loopback(name) or name == str(environ.get("SERVER_NAME", "")).lower():
+        target: str = environ.get("REQUEST_URI", "/")
+        proxied = TUNNEL in environ or target[:1] not in ("/", "*", "")
+        if not proxied or port == str(environ.get("SERVER_PORT", "")):
             return ""
     scheme = environ.get("wsgi.url_scheme", "http")
     host = host.lower().removesuffix(_DEFAULT_PORT_SUFFIX.get(scheme, "\0"))
