@@ -17,6 +17,7 @@ TUNNEL = "httpdouble.tunnel"
 """Environ key of a request that came through a CONNECT tunnel: ``"host:port"``."""
 
 _DEFAULT_PORT_SUFFIX = {"http": ":80", "https": ":443"}
+_USUAL_HOSTS = ("localhost:", "127.0.0.1:", "[::1]:")
 _LOOPBACK_NAMES = frozenset({"localhost", "::1", "[::1]", "0.0.0.0", ""})
 
 
@@ -43,12 +44,14 @@ def origin_of(environ: Mapping[str, Any]) -> str:
     host: str = environ.get("HTTP_HOST", "")
     if not host:
         return ""
+    target: str = environ.get("REQUEST_URI", "/")
+    proxied = TUNNEL in environ or target[:1] not in ("/", "*", "")
+    if not proxied and host.startswith(_USUAL_HOSTS):  # the common case, decided at once
+        return ""
     name, port = _split(host)
-    if is_loopback(name) or name == str(environ.get("SERVER_NAME", "")).lower():
-        target: str = environ.get("REQUEST_URI", "/")
-        proxied = TUNNEL in environ or target[:1] not in ("/", "*", "")
-        if not proxied or port == str(environ.get("SERVER_PORT", "")):
-            return ""
+    own = is_loopback(name) or name == str(environ.get("SERVER_NAME", "")).lower()
+    if own and (not proxied or port == str(environ.get("SERVER_PORT", ""))):
+        return ""
     scheme = environ.get("wsgi.url_scheme", "http")
     host = host.lower().removesuffix(_DEFAULT_PORT_SUFFIX.get(scheme, "\0"))
     return f"{scheme}://{host}"
