@@ -258,8 +258,8 @@ class Registration:
         """Register a handler (permanent by default); arguments as :class:`RequestMatcher`.
 
         The richer keyword arguments (``json_contains``, ``body_contains``, ``body_regex``,
-        ``form``, ``cookies``, ``multipart``) are passed to the matcher only when given, so
-        a ``create_matcher`` override written for pytest-httpserver keeps working; so is
+        ``form``, ``cookies``, ``multipart``, ``host``) are passed to the matcher only when
+        given, so a ``create_matcher`` override written for pytest-httpserver keeps working; so is
         ``data_form`` (pytest-httpserver 1.2.1's form fields, see :class:`RequestMatcher`).
 
         :param times: serve exactly this many matching requests, then be gone (later
@@ -275,6 +275,9 @@ class Registration:
 
         .. versionchanged:: 0.3
            The ``data_form`` argument.
+
+        .. versionchanged:: 0.4
+           The ``host`` argument, and a full URL as the ``uri``.
         """
         return self._register(
             handler_type,
