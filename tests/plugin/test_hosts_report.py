@@ -1,7 +1,7 @@
 """Issue 26: requests for other hosts, as the teardown failure and the end-of-run report say them.
 
-The requests come in absolute form, as a client sends them to its proxy, through the plain
-``httpserver`` fixture: the same path the interception fixture's HTTP requests take.
+The requests go through the ``httpserver_intercept`` fixture: ``requests`` takes the server for
+its proxy and opens CONNECT tunnels for ``https://`` URLs.
 """
 
 from __future__ import annotations
@@ -13,29 +13,23 @@ import pytest
 from ..support import Runner, load_json
 
 SUITE = """
-import http.client
+import requests
 
 
-def send(httpserver, url):
-    conn = http.client.HTTPConnection(httpserver.host, httpserver.port, timeout=10)
-    try:
-        conn.request("POST", url, body=b'{"amount": 5}')
-        return conn.getresponse().status
-    finally:
-        conn.close()
-
-
-def test_charges(httpserver):
-    httpserver.expect_request("https://api.example.test/v1/charges").respond_with_data("tls")
-    httpserver.expect_request("/v1/charges", host="api.example.test").respond_with_data("ok")
-    assert send(httpserver, "http://api.example.test/v1/charges") == 200
-    assert send(httpserver, "http://api.example.test/v1/charges") == 200
-    assert send(httpserver, "http://api.unknown.test/v1/charges?x=1") == 500
+def test_charges(httpserver_intercept):
+    httpserver_intercept.expect_request(
+        "https://api.example.test/v1/charges", method="POST"
+    ).respond_with_json({"id": "ch_1"})
+    for _ in range(2):
+        reply = requests.post("https://api.example.test/v1/charges", json={"amount": 5})
+        assert reply.json() == {"id": "ch_1"}
+    reply = requests.post("https://api.unknown.test/v1/charges?x=1", json={"amount": 5})
+    assert reply.status_code == 500
 
 
 def test_plain(httpserver):
     httpserver.expect_request("/local").respond_with_data("ok")
-    assert send(httpserver, httpserver.url_for("/local").replace("localhost", "127.0.0.1")) == 200
+    assert requests.get(httpserver.url_for("/local")).text == "ok"
 """
 
 
@@ -48,15 +42,16 @@ def test_a_request_for_an_unknown_host_fails_the_test_and_the_report_counts_host
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "    1. no handler matched: POST http://api.unknown.test/v1/charges?x=1",
-            "         request:  POST http://api.unknown.test/v1/charges?x=1",
-            "         closest:  any method '/v1/charges' host 'api.example.test'",
+            "    1. no handler matched: POST https://api.unknown.test/v1/charges?x=1",
+            "         request:  POST https://api.unknown.test/v1/charges?x=1",
+            "         closest:  POST '/v1/charges' host 'api.example.test' (https only)",
             "           - host: expected 'api.example.test', got 'api.unknown.test'",
             "         to match it: httpserver.expect_request("
-            "'http://api.unknown.test/v1/charges', method='POST',"
+            "'https://api.unknown.test/v1/charges', method='POST',"
             " query_string={'x': '1'}, json={'amount': 5})",
-            "         to replay it: curl -X POST --proxy http://localhost:* "
-            "'http://api.unknown.test/v1/charges?x=1' --data-raw '{\"amount\": 5}'",
+            "         to replay it: curl -X POST --proxy $HTTPSERVER --insecure "
+            "'https://api.unknown.test/v1/charges?x=1' -H 'Content-Type: application/json'"
+            " --data-raw '{\"amount\": 5}'",
         ]
     )
     result.stdout.fnmatch_lines(
@@ -67,7 +62,7 @@ def test_a_request_for_an_unknown_host_fails_the_test_and_the_report_counts_host
             "    api.unknown.test: 1 request, 1 unmatched",
             "1 HTTP problem failed 1 test (shown above):",
             "  test_hosts.py::test_charges [[]main[]]: no handler matched:"
-            " POST http://api.unknown.test/v1/charges?x=1",
+            " POST https://api.unknown.test/v1/charges?x=1",
         ]
     )
     assert (
@@ -79,4 +74,4 @@ def test_a_request_for_an_unknown_host_fails_the_test_and_the_report_counts_host
         {"host": "api.unknown.test", "requests": 1, "unmatched": 1},
     ]
     finding = data["problems"][0]["findings"][0]
-    assert finding["request"]["origin"] == "http://api.unknown.test"
+    assert finding["request"]["origin"] == "https://api.unknown.test"

@@ -14,7 +14,8 @@ from httpdouble._report.exchanges import exchange_data
 from httpdouble._report.replay import curl_line, expect_request_line
 from httpdouble._report.report import Report, ReportMode
 from httpdouble._report.worker_data import per_test_data
-from httpdouble._wire.origin import TUNNEL, origin_of
+from httpdouble._wire.origin import origin_of
+from httpdouble._wire.target import TUNNEL_KEY as TUNNEL
 
 SERVER = {"SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "wsgi.url_scheme": "http"}
 
@@ -55,6 +56,18 @@ SERVER = {"SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "wsgi.url_scheme": 
                 "wsgi.url_scheme": "https",
             },
             "https://api.example.test:8443",
+        ),
+        # inside a tunnel, SERVER_NAME and SERVER_PORT are the tunnel's
+        (
+            {
+                "HTTP_HOST": "api.example.test:443",
+                "REQUEST_URI": "/x",
+                TUNNEL: "api.example.test:443",
+                "SERVER_NAME": "api.example.test",
+                "SERVER_PORT": "443",
+                "wsgi.url_scheme": "https",
+            },
+            "https://api.example.test",
         ),
     ],
 )

@@ -3,8 +3,8 @@
 Reports show ``POST https://api.example.test/v1/charges`` for such a request and
 ``POST /v1/charges`` for one sent to the server itself, as before. A request is meant for
 another host when its ``Host`` names neither a loopback name nor the server's own name; a
-proxy's request (an absolute-form target, or one through a CONNECT tunnel, marked
-:data:`TUNNEL`) also when it names another port of those. One function of the environ, run
+proxy's request (an absolute-form target, or one through a CONNECT tunnel, which carries
+``TUNNEL_KEY``) also when it names another port of those. One function of the environ, run
 per request to count hosts: a few lookups.
 """
 
@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-TUNNEL = "httpdouble.tunnel"
-"""Environ key of a request that came through a CONNECT tunnel: ``"host:port"``."""
+from .target import TUNNEL_KEY
 
 _DEFAULT_PORT_SUFFIX = {"http": ":80", "https": ":443"}
 _USUAL_HOSTS = ("localhost:", "127.0.0.1:", "[::1]:")
@@ -45,12 +44,14 @@ def origin_of(environ: Mapping[str, Any]) -> str:
     if not host:
         return ""
     target: str = environ.get("REQUEST_URI", "/")
-    proxied = TUNNEL in environ or target[:1] not in ("/", "*", "")
+    tunnel = TUNNEL_KEY in environ
+    proxied = tunnel or target[:1] not in ("/", "*", "")
     if not proxied and host.startswith(_USUAL_HOSTS):  # the common case, decided at once
         return ""
     name, port = _split(host)
-    own = is_loopback(name) or name == str(environ.get("SERVER_NAME", "")).lower()
-    if own and (not proxied or port == str(environ.get("SERVER_PORT", ""))):
+    # Inside a tunnel SERVER_NAME and SERVER_PORT are the tunnel's host, not the server's.
+    own = is_loopback(name) or (not tunnel and name == str(environ.get("SERVER_NAME", "")).lower())
+    if own and (not proxied or (not tunnel and port == str(environ.get("SERVER_PORT", "")))):
         return ""
     scheme = environ.get("wsgi.url_scheme", "http")
     host = host.lower().removesuffix(_DEFAULT_PORT_SUFFIX.get(scheme, "\0"))
