@@ -43,5 +43,9 @@ def test_a_request_for_another_host_is_named_with_its_scheme_and_host(httpserver
     text = str(failure.value)
     assert "no handler matched: POST https://api.other.test/v1/charges" in text
     assert "httpserver.expect_request('https://api.other.test/v1/charges', method='POST')" in text
+    assert (
+        "host: your code sent the request to 'api.other.test', the handler is for"
+        " 'api.example.test': if your code calls that host on purpose, register a handler"
+    ) in text
     assert httpserver_intercept.application.views.hosts == {"api.other.test": [1, 1]}
     httpserver_intercept.clear()

@@ -168,3 +168,13 @@ def test_a_run_without_requests_for_other_hosts_reports_as_before() -> None:
         "httpdouble: 1 server, 1 test used httpserver, 1 request, no HTTP problems"
     ]
     assert report.to_builtins()["hosts"] == []
+
+
+def test_a_wrong_scheme_says_that_a_url_matches_its_own_scheme_only() -> None:
+    from httpdouble import Mismatch
+    from httpdouble._report.sides import Side, side_of
+
+    side, sentence = side_of(Mismatch("scheme", "'https'", "'http'"))
+    assert side is Side.EITHER
+    assert sentence.startswith("scheme: your code used 'http' where the handler has 'https'")
+    assert "host= and a path for both" in sentence
