@@ -24,7 +24,7 @@ def charge(amount: int) -> str:
 
 def test_code_that_calls_a_real_host_reaches_the_double(httpserver_intercept):
     httpserver_intercept.expect_request(
-        "/v1/charges", method="POST", json={"amount": 500}
+        "https://api.payments.test/v1/charges", method="POST", json={"amount": 500}
     ).respond_with_json({"id": "ch_1"})
 
     assert charge(500) == "ch_1"
