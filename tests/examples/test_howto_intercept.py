@@ -12,6 +12,8 @@ import httpx
 import pytest
 import requests
 
+from httpdouble import intercept
+
 
 # The code under test: it builds its own URL and its own client.
 def charge(amount: int) -> str:
@@ -95,7 +97,7 @@ def test_a_python_child_process(httpserver_intercept):
 def test_outside_the_fixture_with_intercept(httpserver):
     httpserver.expect_request("/status").respond_with_data("up")
 
-    with httpserver.intercept() as interception:
+    with intercept(httpserver) as interception:
         response = requests.get("https://status.example.test/status", timeout=10)
         assert interception.proxy_url == f"http://127.0.0.1:{httpserver.port}"
 

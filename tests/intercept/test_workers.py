@@ -34,6 +34,8 @@ import os
 import pytest
 import requests
 
+from httpdouble import intercept
+
 
 @pytest.mark.parametrize("scheme", ["https", "http", "https", "http"])
 def test_intercepts_through_this_workers_server(
@@ -51,7 +53,7 @@ def test_intercepts_through_this_workers_server(
 
 
 def test_an_interception_left_on_ends_with_the_test(httpserver):
-    httpserver.intercept().start()
+    intercept(httpserver).start()
     assert os.environ["ALL_PROXY"] == f"http://127.0.0.1:{httpserver.port}"
 
 

@@ -382,7 +382,9 @@ def httpserver_intercept(
     issues (needs trustme). ``httpserver_intercept.interception`` has the CA
     (``ca_bundle``, ``client_ssl_context()``). Every variable is restored after the test.
     """
-    with httpserver.intercept():
+    from .._intercept.interception import intercept  # loaded by the tests that intercept
+
+    with intercept(httpserver):
         yield httpserver
 
 

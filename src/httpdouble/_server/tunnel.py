@@ -37,10 +37,24 @@ _MAX_CONTEXTS = 1024
 
 
 class CertificateSource(Protocol):
-    """Where a tunnel's certificates come from (the interception layer's test CA)."""
+    """Where a tunnel's certificates come from: the interception on now (the layer above).
+
+    A test reads the CA from it too (``httpserver.interception.ca_bundle``), so those
+    members are part of it.
+    """
+
+    @property
+    def ca_bundle(self) -> str:
+        """Path of the CA's certificate (PEM), for a client's ``verify=``."""
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """Return a client-side context that trusts the CA."""
 
     def load_certificate(self, context: ssl.SSLContext, host: str) -> None:
         """Load a certificate for ``host`` and its key into the server-side ``context``."""
+
+    def stop(self) -> None:
+        """End the interception (the fixtures end one a test left on)."""
 
 
 class TunnelContexts:
@@ -131,7 +145,7 @@ class Tunnels:
                 400,
                 f"CONNECT {target}: this server is not intercepting"
                 + (" (an HTTPS server never does)" if serves_tls else "")
-                + "; to fix: run the test with httpserver.intercept() or the"
+                + "; to fix: run the test with httpdouble.intercept(httpserver) or the"
                 " httpserver_intercept fixture, or point the client at server.url_for()",
             )
         host = split_authority(target)[0]

@@ -33,8 +33,9 @@ def connect_refusal(can_tunnel: bool, target: bytes) -> str:
     """Return why a ``CONNECT`` is answered 400."""
     if not can_tunnel:
         return (
-            "CONNECT is answered only by a server that intercepts (httpserver.intercept(),"
-            " the httpserver_intercept fixture), and never inside a tunnel"
+            "CONNECT is answered only by a server that intercepts"
+            " (httpdouble.intercept(httpserver), the httpserver_intercept fixture),"
+            " and never inside a tunnel"
         )
     return f"CONNECT target {target[:60].decode('latin-1')!r} is not host:port"
 
