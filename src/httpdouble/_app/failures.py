@@ -7,13 +7,17 @@ dispatcher logs both.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from werkzeug.wrappers import Request, Response
 
 from .._log.request_log import Stamp
 from .._report.findings import Finding, Kind, format_exception
-from .._report.request_summary import RequestSummary
 from .expectations import NoResponseError, RequestHandler, SequenceUsedUp
 from .misses import Miss, base_url
+
+if TYPE_CHECKING:
+    from .._report.request_summary import RequestSummary
 
 
 def first_line(exc: BaseException) -> str:
@@ -25,12 +29,19 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else ""
 
 
+def _summary(request: Request) -> RequestSummary:
+    # Imported on a failure only: a test with none never loads the report's summaries.
+    from .._report.request_summary import RequestSummary
+
+    return RequestSummary.of(request)
+
+
 def user_code_failure(request: Request, exc: BaseException, what: str) -> tuple[Finding, Response]:
     """A 500 for an exception of the user's code outside a handler, and its finding."""
     finding = Finding(
         Kind.HANDLER_ERROR,
         Stamp.now(),
-        RequestSummary.of(request),
+        _summary(request),
         expected=what,
         detail=format_exception(exc),
         cause=exc,
@@ -57,7 +68,7 @@ def handler_failure(
     finding = Finding(
         kind,
         Stamp.now(),
-        RequestSummary.of(request),
+        _summary(request),
         expected=handler.matcher.describe(),
         detail="no respond_with_* was called on it"
         if kind is Kind.NO_RESPONSE
@@ -78,7 +89,7 @@ def no_handler_failure(
     finding = Finding(
         kind,
         Stamp.now(),
-        RequestSummary.of(request),
+        _summary(request),
         expected=miss.expected,
         closest=miss.closest,
         differences=miss.differences,

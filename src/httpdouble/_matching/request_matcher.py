@@ -26,13 +26,14 @@ from .bodydiff import (
     mapping_differences,
     parse_form,
 )
-from .checks import Check, json_equal
 from .headers import HeaderValueMatcher
+from .json_equality import json_equal
 from .mismatch import Mismatch
 from .query import MappingQueryMatcher, QueryStringType, to_query_matcher
 from .richer import FormSpec, MultipartSpec, RicherMatching, build_checks, data_form_check
 
 if TYPE_CHECKING:
+    from .checks import Check
     from .composite import AllOf, AnyOf
 
 URI_DEFAULT: Final = ""
