@@ -140,7 +140,7 @@ def test_a_plain_json_test_loads_no_asyncio_tls_report_or_richer_checks() -> Non
 def test_the_httpdouble_modules_a_plain_test_loads_are_the_pinned_ones() -> None:
     loaded = {m for m in _modules_of_a_plain_test() if m.split(".")[0] == "httpdouble"}
     added, gone = sorted(loaded - PLAIN_TEST_MODULES), sorted(PLAIN_TEST_MODULES - loaded)
-    assert not added and not gone, (
+    assert (added, gone) == ([], []), (
         "the httpdouble modules a plain test loads changed\n"
         f"  expected: the {len(PLAIN_TEST_MODULES)} of PLAIN_TEST_MODULES in {__name__}\n"
         f"  got: {len(loaded)}; new: {', '.join(added) or 'none'};"
