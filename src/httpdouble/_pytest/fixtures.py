@@ -7,7 +7,7 @@ import ssl
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -29,14 +29,27 @@ JUNIT_PROPERTY = "httpdouble"
 FAILED_CALL_SECTION = "HTTP problems of this test (httpdouble)"
 
 
-@dataclass(eq=False)
 class _Check:
     """The teardown check of one server in one test (a test may use several servers)."""
 
-    server: HTTPServer
-    enabled: bool  # off with the marker or the ini option: the report only lists them
-    shown: list[Finding] = field(default_factory=list)  # already shown in the call's failure
-    call_failed: bool = False
+    __slots__ = ("_enabled", "call_failed", "request", "server", "shown")
+
+    def __init__(self, server: HTTPServer, request: pytest.FixtureRequest) -> None:
+        self.server = server
+        self.request = request
+        self.shown: list[Finding] = []  # already shown in the call's failure
+        self.call_failed = False
+        self._enabled: bool | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """Off with the marker or the ini option: the report only lists the findings then.
+
+        Looked up when a finding needs it, not at every setup: most tests have none.
+        """
+        if self._enabled is None:
+            self._enabled = _teardown_check(self.request)
+        return self._enabled
 
 
 CHECKS = pytest.StashKey[list[_Check]]()
@@ -95,14 +108,17 @@ def _pick_port() -> int:
         return 0
 
 
+# The session fixtures take ``request`` rather than ``pytestconfig``: ``request`` is no
+# fixture to look up and run, and pytest looks up a fixture's arguments at every test that
+# uses it, cached or not (issue 27: setup cost).
 @pytest.fixture(scope="session")
-def httpserver_listen_address(pytestconfig: pytest.Config) -> tuple[str, int]:
+def httpserver_listen_address(request: pytest.FixtureRequest) -> tuple[str, int]:
     """``(host, port)`` the server listens on; port ``0`` means a free port.
 
     Override it in a conftest, or implement the ``pytest_httpdouble_listen_address``
     hook to choose per xdist worker.
     """
-    return _listen_address(pytestconfig, state_of(pytestconfig).worker)
+    return _listen_address(request.config, state_of(request.config).worker)
 
 
 @pytest.fixture(scope="session")
@@ -175,7 +191,7 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
     # A test may change these for itself; the next test gets them back.
     handler_timeout, limits = server.handler_timeout, server.limits
     fall_through, keep_alive = server.ordered_fall_through, server.keep_alive
-    check = _Check(server, _teardown_check(request))
+    check = _Check(server, request)
     item.stash.setdefault(CHECKS, []).append(check)
     start = time.time()
     yield server
@@ -192,7 +208,7 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
     state.tests += 1
     # Problems shown inside the call's failure count as checked; so do the ones that come
     # later, when none were shown: they fail the test below.
-    checked = bool(findings) and check.enabled and (not late or not check.shown)
+    checked = bool(findings) and (not late or not check.shown) and check.enabled
     item.stash[TEST_DATA] = per_test_data(
         nodeid=item.nodeid,
         worker=state.worker,
@@ -276,12 +292,12 @@ def _between_tests(finding: Finding, previous_test: str | None) -> Finding:
 
 @pytest.fixture(scope="session")
 def make_httpserver(
-    pytestconfig: pytest.Config,
+    request: pytest.FixtureRequest,
     httpserver_listen_address: tuple[str, int],
     httpserver_ssl_context: ssl.SSLContext | None,
 ) -> Iterator[HTTPServer]:
     """The server of this process (one per xdist worker), started once per session."""
-    state = state_of(pytestconfig)
+    state = state_of(request.config)
     server = _start_server(state, httpserver_listen_address, httpserver_ssl_context)
     Plugin.SERVER = server
     yield server
@@ -301,8 +317,8 @@ def httpserver(
 def _one_family(host: str, family: str) -> tuple[Any, Any]:
     """Return the session and the per-test fixture of a server on ``host`` only."""
 
-    def make(pytestconfig: pytest.Config) -> Iterator[HTTPServer]:
-        state = state_of(pytestconfig)
+    def make(request: pytest.FixtureRequest) -> Iterator[HTTPServer]:
+        state = state_of(request.config)
         server = _start_server(state, (host, 0), None)
         yield server
         _finish_server(state, server)
@@ -337,12 +353,12 @@ def httpsserver_certificates(tmp_path_factory: pytest.TempPathFactory) -> TLSCer
 
 @pytest.fixture(scope="session")
 def make_httpsserver(
-    pytestconfig: pytest.Config,
+    request: pytest.FixtureRequest,
     httpserver_listen_address: tuple[str, int],
     httpsserver_certificates: TLSCertificates,
 ) -> Iterator[HTTPServer]:
     """The HTTPS server of this process, started once per session on a port of its own."""
-    state = state_of(pytestconfig)
+    state = state_of(request.config)
     host, _ = httpserver_listen_address
     server = _start_server(state, (host, 0), httpsserver_certificates.server_context)
     yield server
