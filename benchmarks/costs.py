@@ -50,14 +50,28 @@ def ensure_incumbent_release() -> str | None:
     return str(python)
 
 
-def pythons(ours: str | None, incumbent: str | None) -> dict[str, str]:
-    """The interpreters to compare: given ones win, else the benchmark virtualenvs."""
+def pythons(ours: str | None, incumbent: str | None, before: str | None = None) -> dict[str, str]:
+    """The interpreters to compare: given ones win, else the benchmark virtualenvs.
+
+    ``before``: a python with an older checkout of ours installed (``--before``), measured
+    in the same run: how the before/after tables of docs/performance.rst were made.
+    """
     # Absolute, not resolved: a virtualenv's python is a symlink that must stay one.
     chosen = {"ours": os.path.abspath(ours or envs.ensure_suite_venv(_note) or sys.executable)}
     theirs = incumbent or ensure_incumbent_release()
     if theirs is not None:
         chosen["incumbent"] = os.path.abspath(theirs)
+    if before is not None:
+        chosen["before"] = os.path.abspath(before)
     return chosen
+
+
+def columns(sides: Sequence[str]) -> list[str]:
+    """The table's columns: each side, then each of ours and before over the incumbent."""
+    out = [side for side in ("ours", "before", "incumbent") if side in sides]
+    if "incumbent" in sides:
+        out += [f"{side} / incumbent" for side in ("ours", "before") if side in sides]
+    return out
 
 
 def spread(values: Sequence[float | None]) -> Spread:

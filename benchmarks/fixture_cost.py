@@ -173,6 +173,9 @@ def _pytest(python: str, folder: Path, args: list[str], out: Path | None) -> flo
     command = [python, "-m", "pytest", "-q", "-c", str(folder / "pytest.ini")]
     command += ["--rootdir", str(folder), *args]
     env = clean_env()
+    # As on a user's machine: pytest keeps its assertion-rewritten bytecode (of the suite and
+    # of each plugin) in __pycache__, so only the warm-up run pays for rewriting.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if out is not None:
         env["FIXTURE_COST_OUT"] = str(out)
     began = time.perf_counter()
@@ -226,6 +229,8 @@ def run(
     pythons: dict[str, str], folder: Path, repetitions: int
 ) -> dict[str, list[dict[str, float]]]:
     out: dict[str, list[dict[str, float]]] = {side: [] for side in pythons}
+    for python in pythons.values():  # warm-up: bytecode written, page cache filled
+        _pytest(python, folder, ["test_suite.py"], None)
     for index in range(repetitions):
         sides = list(pythons) if index % 2 == 0 else list(reversed(pythons))
         for side in sides:
@@ -238,16 +243,17 @@ def tables(got: dict[str, list[dict[str, float]]], tests: int, repetitions: int)
     rows: list[tuple[str, dict[str, Any]]] = []
     for key, label in LABELS.items():
         cells = {side: costs.spread([r[key] for r in runs]) for side, runs in got.items()}
-        if "incumbent" in got:
-            cells["ours / incumbent"] = costs.ratios(
-                [r[key] for r in got["ours"]], [r[key] for r in got["incumbent"]]
-            )
+        for side in ("ours", "before"):
+            if "incumbent" in got and side in got:
+                cells[f"{side} / incumbent"] = costs.ratios(
+                    [r[key] for r in got[side]], [r[key] for r in got["incumbent"]]
+                )
         rows.append((label, cells))
     title = (
         f"Fixture cost, a {tests}-test suite, {repetitions} alternating repetitions,"
         " each run a fresh pytest"
     )
-    text = costs.spread_table(title, ["ours", "incumbent", "ours / incumbent"], rows)
+    text = costs.spread_table(title, costs.columns(list(got)), rows)
     goals = []
     if "incumbent" in got:
         pairs = (("setup + teardown", 1.0), ("cpu setup + teardown", 1.0), ("collection", 1.0))
@@ -268,11 +274,12 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=TESTS, help=f"tests in the suite ({TESTS})")
     parser.add_argument("--ours", help="python with ours installed (default .venv-ours-suite)")
     parser.add_argument("--incumbent", help="python with pytest-httpserver (default 1.2.1's)")
+    parser.add_argument("--before", help="python with an older ours, measured alongside")
     parser.add_argument("--keep", help="write the suite into this folder and keep it")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
     repetitions = args.repetitions or (2 if args.quick else 5)
-    pythons = costs.pythons(args.ours, args.incumbent)
+    pythons = costs.pythons(args.ours, args.incumbent, args.before)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(args.keep) if args.keep else Path(scratch)
         write_suite(folder, args.tests)

@@ -143,7 +143,7 @@ def run(pythons: dict[str, str], repetitions: int) -> dict[str, dict[str, dict[s
         sides = list(pythons) if index % 2 == 0 else list(reversed(pythons))
         for case, (prelude, ours, theirs) in CASES.items():
             for side in sides:
-                body = ours if side == "ours" else theirs
+                body = theirs if side == "incumbent" else ours
                 ms, modules = measure(pythons[side], prelude, body)
                 out[case][side]["ms"].append(ms)
                 out[case][side]["modules"].append(modules)
@@ -156,8 +156,11 @@ def tables(got: dict[str, dict[str, dict[str, list[Any]]]], repetitions: int) ->
     goals = []
     for case, sides in got.items():
         cells = {side: costs.spread(data["ms"]) for side, data in sides.items()}
-        if "incumbent" in sides:
-            cells["ours / incumbent"] = costs.ratios(sides["ours"]["ms"], sides["incumbent"]["ms"])
+        for side in ("ours", "before"):
+            if "incumbent" in sides and side in sides:
+                cells[f"{side} / incumbent"] = costs.ratios(
+                    sides[side]["ms"], sides["incumbent"]["ms"]
+                )
         rows.append((LABELS[case], cells))
         rows.append(
             (
@@ -171,7 +174,7 @@ def tables(got: dict[str, dict[str, dict[str, list[Any]]]], repetitions: int) ->
                 costs.Goal(name, costs.spread(sides["ours"]["ms"]), "<=", GOALS[case], "ms")
             )
     title = f"Import cost, {repetitions} alternating repetitions, each a fresh process"
-    text = costs.spread_table(title, ["ours", "incumbent", "ours / incumbent"], rows)
+    text = costs.spread_table(title, costs.columns(list(got[next(iter(got))])), rows)
     return text + "\n\nGoals (each checked in every repetition)\n" + costs.goals_table(goals)
 
 
@@ -181,10 +184,11 @@ def main() -> None:
     parser.add_argument("--repetitions", type=int, help="alternations (9; --quick: 3)")
     parser.add_argument("--ours", help="python with ours installed (default .venv-ours-suite)")
     parser.add_argument("--incumbent", help="python with pytest-httpserver (default 1.2.1's)")
+    parser.add_argument("--before", help="python with an older ours, measured alongside")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
     repetitions = args.repetitions or (3 if args.quick else 9)
-    pythons = costs.pythons(args.ours, args.incumbent)
+    pythons = costs.pythons(args.ours, args.incumbent, args.before)
     got = run(pythons, repetitions)
     print()
     print(tables(got, repetitions))
