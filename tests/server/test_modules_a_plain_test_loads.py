@@ -34,8 +34,8 @@ finally:
 print(json.dumps(sorted(set(sys.modules) - before)))
 """
 
-# Loaded only where they are used: wait_async, TLS, a failure's report, a richer check,
-# a miss's ranking, a stream, the HTML or end-of-run report.
+# Loaded only where they are used: wait_async, TLS, interception (CONNECT tunnels, the test
+# CA), a failure's report, a richer check, a miss's ranking, the HTML or end-of-run report.
 NOT_LOADED = (
     "asyncio",
     "concurrent.futures",
@@ -56,6 +56,8 @@ NOT_LOADED = (
     "httpdouble._matching.ranking",
     "httpdouble._matching.composite",
     "httpdouble._server.tls",
+    "httpdouble._server.tunnel",
+    "httpdouble._intercept",
     "httpdouble._pytest",
 )
 
@@ -112,6 +114,7 @@ PLAIN_TEST_MODULES = frozenset(
         "httpdouble._wire.framing",
         "httpdouble._wire.head",
         "httpdouble._wire.request",
+        "httpdouble._wire.target",
     }
 )
 
