@@ -254,10 +254,10 @@ class Verification:
         with self._lock:
             taken = list(self._unraised)
             self._unraised.clear()
-            if include_unused and not self._registry.permanently_failed:
-                stamp = Stamp.now()
-                pending = self._registry.pending()
-                entries = self._log.entries() if pending else ()
+            pending = () if not include_unused else self._registry.pending()
+            if pending and not self._registry.permanently_failed:
+                stamp = Stamp.now()  # only when there is a finding to stamp (issue 27)
+                entries = self._log.entries()
                 taken.extend(_unused(h, stamp, self._registry, entries) for h in pending)
             return taken
 

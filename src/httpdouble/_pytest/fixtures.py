@@ -195,8 +195,15 @@ def _run_test(server: HTTPServer, item: pytest.Item) -> Iterator[HTTPServer]:
     yield server
     span = (start, time.time())
     item.stash[CHECKS].remove(check)
-    server.handler_timeout, server.limits = handler_timeout, limits
-    server.ordered_fall_through, server.keep_alive = fall_through, keep_alive
+    # Set back only what the test changed: each setter checks its value under the lock.
+    if server.handler_timeout != handler_timeout:
+        server.handler_timeout = handler_timeout
+    if server.limits is not limits:
+        server.limits = limits
+    if server.ordered_fall_through != fall_through:
+        server.ordered_fall_through = fall_through
+    if server.keep_alive != keep_alive:
+        server.keep_alive = keep_alive
     # Rebuilding log objects costs time: only the "all" and the HTML reports need them.
     keep = state.mode is ReportMode.ALL or state.exchanges
     entries = server.log_entries if keep else []
