@@ -244,6 +244,10 @@ class Registry:
         return None
 
     def clear(self) -> None:
+        if not (self.ordered or self.oneshot or self.permanent or self.used_up):
+            # Nothing registered since the last clear (each test's setup finds it so).
+            self.permanently_failed = self.needs_body = False
+            return
         for handler in (*self.ordered, *self.oneshot, *self.permanent):
             handler.forget_framed(retire=True)
         self.used_up.clear()
