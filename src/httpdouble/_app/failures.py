@@ -20,6 +20,18 @@ if TYPE_CHECKING:
     from .._report.request_summary import RequestSummary
 
 
+def load_failure_paths() -> None:
+    """Import what a server thread needs to report a failure, before one can happen.
+
+    They are imported late so that importing the package stays light, but a server thread
+    may have a failure to report when no file can be opened (out of descriptors, as the
+    loop's back-off reports it) and could not import them then: the server calls this when
+    it starts (issue 27).
+    """
+    from .._matching import masking, ranking  # noqa: F401  # a finding's text; a miss
+    from .._report import replay, request_summary, sides  # noqa: F401  # a finding's lines
+
+
 def first_line(exc: BaseException) -> str:
     """The client gets one short line; the whole exception goes to the test."""
     try:
