@@ -280,6 +280,10 @@ class HTTPServer(Registration):
         # The interception layer sits above this one: the facade hands on to it, late.
         from .._intercept.interception import Interception
 
+        # The tunnels' module is imported at the first CONNECT, on a connection thread;
+        # import it now, on the test's, so that a thread never has to (issue 27).
+        from . import tunnel  # noqa: F401
+
         return Interception(self)
 
     @staticmethod
