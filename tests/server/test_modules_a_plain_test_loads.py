@@ -85,6 +85,7 @@ PLAIN_TEST_MODULES = frozenset(
         "httpdouble._matching.body_masking",
         "httpdouble._matching.bodydiff",
         "httpdouble._matching.headers",
+        "httpdouble._matching.host",
         "httpdouble._matching.json_equality",
         "httpdouble._matching.masking",
         "httpdouble._matching.mismatch",
@@ -93,6 +94,7 @@ PLAIN_TEST_MODULES = frozenset(
         "httpdouble._matching.request_matcher",
         "httpdouble._matching.richer",
         "httpdouble._matching.secret_names",
+        "httpdouble._matching.uri",
         "httpdouble._report",
         "httpdouble._report.findings",
         "httpdouble._report.replay",
@@ -113,6 +115,7 @@ PLAIN_TEST_MODULES = frozenset(
         "httpdouble._wire",
         "httpdouble._wire.framing",
         "httpdouble._wire.head",
+        "httpdouble._wire.origin",
         "httpdouble._wire.request",
         "httpdouble._wire.target",
     }

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from werkzeug.datastructures import MultiDict
 
 from .._errors import HTTPDoubleUsageError
+from .host import HostType
 
 # The check classes are imported by the argument that asks for one: a matcher with none of
 # them (most are) never loads the check module and its multipart decoder (issue 27).
@@ -29,6 +30,9 @@ class RicherMatching(TypedDict, total=False):
     """The richer keyword arguments of :class:`RequestMatcher` and ``expect_*``.
 
     .. versionadded:: 0.2
+
+    .. versionchanged:: 0.4
+       ``host``.
     """
 
     json_contains: Any
@@ -37,6 +41,7 @@ class RicherMatching(TypedDict, total=False):
     form: FormSpec | None
     cookies: Mapping[str, str] | None
     multipart: MultipartSpec | None
+    host: HostType | None
 
 
 def _usage(argument: str, expected: str, got: object, remedy: str) -> HTTPDoubleUsageError:
