@@ -473,7 +473,8 @@ class RequestDispatcher(Registration):
             self._registry.clear()
             self._findings.clear()
             self._unraised.clear()
-            self._log.clear()
+            if len(self._log):  # an empty log stays as it is: no new segment to allocate
+                self._log.clear()
             self.no_handler_status_code = self._default_no_handler_status_code
 
     def clear_log(self) -> None:

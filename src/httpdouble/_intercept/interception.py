@@ -102,6 +102,10 @@ class Interception:
                 remedy="leave the first interception (its with block) before starting"
                 " another; the httpserver_intercept fixture holds one for the whole test",
             )
+        # The tunnels' module is imported at the first CONNECT, on a connection thread;
+        # import it now, on the test's, so that a thread never has to (issue 27).
+        from .._server import tunnel  # noqa: F401
+
         self._ca = session_ca()
         variables = self.variables
         server.interception = self

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from .._app.dispatch import RequestDispatcher
 from .._app.expectations import HandlerType, RequestHandler
+from .._app.failures import load_failure_paths
 from .._app.registration import Registration
 from .._app.registry import RequestHandlerList
 from .._app.settings import DEFAULT_HANDLER_TIMEOUT
@@ -181,6 +182,7 @@ class HTTPServer(Registration):
                 f"server is already running on {self.host}:{self.port}\n"
                 "  to fix: call stop() first, or use a second HTTPServer"
             )
+        load_failure_paths()  # before a thread of ours may need them: see its docstring
         self.port = self._core.bind(self._requested_port)
         ready = self._core.run()
         with _RUNNING_LOCK:
