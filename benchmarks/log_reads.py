@@ -10,8 +10,9 @@ costs what is new, the time per request stays flat as N grows; if it costs what 
 it grows with N. Before that, a log of ``--entries`` requests nobody reads (100,000 by
 default): how long a full garbage collection (``gc.collect()``, median of 5) takes with
 an empty log, with that log, and once every entry has been read, and how long a full
-read of the log takes per entry. Then, with ``tracemalloc``, the memory one logged
-request keeps while nobody reads the log, and after one full read of it.
+read of the log takes per entry, and ``get_matching_requests_count`` over that log (the
+first count, which decodes every entry, and a second one). Then, with ``tracemalloc``, the
+memory one logged request keeps while nobody reads the log, and after one full read of it.
 
 ``--server incumbent`` runs the same loop on pytest-httpserver (run this file with the
 python of a virtualenv that has it; ``httpdouble`` is then not imported). Only 127.0.0.1 is
@@ -35,17 +36,22 @@ HOST = "127.0.0.1"
 PATH = "/log"
 
 
+RequestMatcher: Any = None
+
+
 def make_server(kind: str) -> Any:
     """Return a started server with one permanent handler on ``PATH``."""
+    global RequestMatcher
     if kind == "incumbent":
         from pytest_httpserver import HTTPServer as Incumbent
+        from pytest_httpserver import RequestMatcher
 
         # werkzeug's request lines on stderr would be timed too: ours prints none
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
         server: Any = Incumbent(host=HOST, port=0)
     else:
-        from httpdouble import HTTPServer
+        from httpdouble import HTTPServer, RequestMatcher
 
         server = HTTPServer(host=HOST, port=0)
     server.expect_request(PATH).respond_with_data("ok")
@@ -120,6 +126,17 @@ def collections_and_full_reads(kind: str, count: int, budget: float) -> dict[str
                 break
         seconds = time.perf_counter() - start
         logged = full_collection_ms()
+        counts = []
+        one = RequestMatcher(PATH, query_string="i=5")
+        for _ in range(2):
+            begin = time.perf_counter()
+            found = server.get_matching_requests_count(one)
+            counts.append(time.perf_counter() - begin)
+            if found != 1:
+                raise RuntimeError(f"get_matching_requests_count found {found}, not 1")
+        server.clear_log()  # the count decoded the log: log it again for the reads
+        for index in range(sent):
+            send(conn, index)
         reads = []
         for _ in range(2):
             begin = time.perf_counter()
@@ -135,6 +152,8 @@ def collections_and_full_reads(kind: str, count: int, budget: float) -> dict[str
             "gc_ms_after_full_read": after_read,
             "full_read_us_per_entry": reads[0],
             "second_full_read_us_per_entry": reads[1],
+            "count_s": counts[0],
+            "second_count_s": counts[1],
         }
     finally:
         conn.close()
@@ -192,7 +211,9 @@ def main() -> None:
             f" {got['gc_ms_logged']:.2f} ms with this one,"
             f" {got['gc_ms_after_full_read']:.2f} ms once every entry was read\n"
             f"  a full read of the log: {got['full_read_us_per_entry']:.2f} us/entry,"
-            f" a second one: {got['second_full_read_us_per_entry']:.2f} us/entry",
+            f" a second one: {got['second_full_read_us_per_entry']:.2f} us/entry\n"
+            f"  get_matching_requests_count: {got['count_s'] * 1e3:.1f} ms,"
+            f" a second one: {got['second_count_s'] * 1e3:.1f} ms",
             flush=True,
         )
     if sizes:

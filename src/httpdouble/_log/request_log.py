@@ -7,7 +7,6 @@ import enum
 import io
 import marshal
 import operator
-import sys
 import threading
 import time
 from array import array
@@ -18,6 +17,8 @@ from typing import Any, TypeVar, overload
 from werkzeug.wrappers import Request, Response
 
 from .context import CONTEXT
+from .lazy import LoggedRequest, LoggedResponse
+from .lazy import RawRequest as RawRequest  # where the application and loop know it from
 
 LOG_HANDLE = "httpdouble.log_handle"
 """Environ key of the request's log record, for the connection to amend."""
@@ -38,6 +39,9 @@ class Outcome(enum.Enum):
     FAULT_PARTIAL_BODY = "fault on purpose: body cut short, then closed"
     FAULT_GARBAGE = "fault on purpose: malformed response bytes, then closed"
     FAULT_STALL = "fault on purpose: stalled without answering, then closed"
+
+
+_OUTCOMES = {outcome.value: outcome for outcome in Outcome}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,25 +110,6 @@ def _pack_request(request: Request) -> tuple[dict[str, Any], bytes]:
     return kept, body
 
 
-RawRequest = tuple[bytes, str, int, str, int, str]
-"""A request the I/O loop served, as it arrived: its head (without the blank line), the
-peer's address and port, the server's name and port, and the scheme. Packing it costs a
-fraction of an environ's; the environ is rebuilt from it, the same one, when it is read."""
-
-
-def _unpack_request(items: dict[str, Any] | RawRequest, body: bytes) -> Request:
-    if type(items) is tuple:
-        from .._wire.head import environ_of
-
-        environ = environ_of(items, body)
-    else:
-        # ``items`` is a fresh dict from ``marshal.loads``: no copy needed
-        environ = items  # type: ignore[assignment]
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["wsgi.errors"] = sys.stderr
-    return Request(environ, populate_request=False)
-
-
 PackedResponse = tuple[int, tuple[tuple[str, str], ...], bytes]
 LogHandle = tuple["_Segment", int]
 """Where a record is in a :class:`RequestLog`: (its segment, its index there)."""
@@ -177,9 +162,9 @@ def pack(
 def _unpack(record: _Record) -> LogEntry:
     items, body, status, headers, response_body, outcome, test, after, worker, when = record
     return LogEntry(
-        None if items is None else _unpack_request(items, body),
-        Response(response_body, status=status, headers=list(headers)),
-        Outcome(outcome),
+        None if items is None else LoggedRequest(items, body),
+        LoggedResponse(status, headers, response_body),
+        _OUTCOMES[outcome],
         Stamp(test, after, worker, when),
     )
 
