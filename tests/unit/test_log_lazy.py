@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from werkzeug.wrappers import Request, Response
 
 from httpdouble import RequestMatcher
-from httpdouble._log.lazy import LoggedRequest, LoggedResponse, RawRequest, line_parts
+from httpdouble._log.lazy import LazyRequest, LazyResponse, RawRequest, line_parts
 from httpdouble._log.request_log import Outcome, RequestLog
 from httpdouble._wire.head import environ_of
 
@@ -93,7 +93,7 @@ def _view(request: Request) -> dict[str, Any]:
 def test_a_logged_request_reads_as_the_request_rebuilt_at_once(
     raw: RawRequest, body: bytes
 ) -> None:
-    lazy = LoggedRequest(raw, body)
+    lazy = LazyRequest(raw, body)
     assert isinstance(lazy, Request)
     assert _view(lazy) == _view(eager_request(raw, body))
 
@@ -104,12 +104,27 @@ def test_a_request_logged_from_its_environ_reads_as_the_request_rebuilt_at_once(
 ) -> None:
     environ = environ_of(raw, body)
     del environ["wsgi.input"], environ["wsgi.errors"]
-    assert _view(LoggedRequest(dict(environ), body)) == _view(eager_request(environ, body))
+    assert _view(LazyRequest(dict(environ), body)) == _view(eager_request(environ, body))
+
+
+@pytest.mark.parametrize(("raw", "body"), REQUESTS, ids=lambda v: repr(v)[:40])
+def test_a_request_being_served_reads_as_werkzeugs_and_keeps_its_environ(
+    raw: RawRequest, body: bytes
+) -> None:
+    live, eager = environ_of(raw, body), environ_of(raw, body)
+    lazy = LazyRequest(live)
+    assert lazy.environ is live
+    assert (lazy.method, lazy.path, lazy.query_string) == line_parts(live)
+    assert "headers" not in vars(lazy)  # the lookup's first checks build nothing
+    assert _view(lazy) == _view(Request(eager, populate_request=False))
+    assert lazy.environ is live
+    lazy.max_content_length = 10  # a handler's own setting sticks
+    assert lazy.max_content_length == 10
 
 
 def test_a_logged_response_reads_as_the_response_rebuilt_at_once() -> None:
     headers = (("Content-Type", "application/json"), ("X-Id", "7"), ("Content-Length", "8"))
-    lazy = LoggedResponse(201, headers, b'{"a": 1}')
+    lazy = LazyResponse(201, headers, b'{"a": 1}')
     eager = Response(b'{"a": 1}', status=201, headers=list(headers))
     assert isinstance(lazy, Response)
     for read in (
@@ -152,7 +167,7 @@ def test_the_request_line_gives_what_werkzeug_computes_from_the_environ(
     assert line_parts(raw) == expected
     environ = environ_of(raw, b"")
     assert line_parts(environ) == expected
-    lazy = LoggedRequest(raw, b"")
+    lazy = LazyRequest(raw, b"")
     assert (lazy.method, lazy.path, lazy.query_string) == expected
     assert "environ" not in vars(lazy)  # the request line was enough
     assert lazy.environ["PATH_INFO"] == eager.environ["PATH_INFO"]

@@ -2,7 +2,7 @@
 
 Reading an entry used to rebuild a werkzeug ``Request`` (its environ parsed again from the
 head the log kept) and a ``Response``: about 40 us an entry, paid by every ``log[-1]`` and
-by every entry a matcher looked at. :class:`LoggedRequest` and :class:`LoggedResponse` are
+by every entry a matcher looked at. :class:`LazyRequest` and :class:`LazyResponse` are
 those classes (``isinstance`` holds, every attribute and method works) whose ``__init__``
 only keeps what the log stored; the first attribute the instance lacks builds it, once.
 
@@ -34,7 +34,9 @@ _BUILDING = threading.RLock()
 _LINE = frozenset(("method", "path", "query_string"))
 
 
-def _environ(items: dict[str, Any] | RawRequest, body: bytes) -> dict[str, Any]:
+def _environ(items: dict[str, Any] | RawRequest, body: bytes | None) -> dict[str, Any]:
+    if body is None:  # a live request's own environ: used as it is, never changed
+        return items  # type: ignore[return-value]
     if type(items) is tuple:
         from .._wire.head import environ_of
 
@@ -69,16 +71,22 @@ def line_parts(items: dict[str, Any] | RawRequest) -> tuple[str, str, bytes]:
     )
 
 
-class LoggedRequest(Request):
-    """A logged request: a werkzeug ``Request`` whose environ is built on first use.
+class LazyRequest(Request):
+    """A werkzeug ``Request`` built on first use (its environ too, for a logged one).
 
     :param items: the environ the log kept, or the request as the I/O loop read it.
-    :param body: the request's body.
+    :param body: the request's body; ``None``: ``items`` is the environ of a request being
+        served, which becomes ``environ`` as it is (the server looks requests up through
+        these too: most lookups read the request line only).
     """
 
-    def __init__(self, items: dict[str, Any] | RawRequest, body: bytes) -> None:
+    def __init__(self, items: dict[str, Any] | RawRequest, body: bytes | None = None) -> None:
         # No Request.__init__ here: that is the build, on first use.
-        self.__dict__["_logged"] = (items, body)
+        attributes = self.__dict__
+        attributes["_logged"] = (items, body)
+        if body is None:  # looked up now: the request line's parts are read at once
+            method, path, query = line_parts(items)
+            attributes.update(environ=items, method=method, path=path, query_string=query)
 
     def _build(self) -> None:
         with _BUILDING:
@@ -119,7 +127,7 @@ class LoggedRequest(Request):
         return "<Request " + super().__repr__().partition(" ")[2]
 
 
-class LoggedResponse(Response):
+class LazyResponse(Response):
     """A logged response: a werkzeug ``Response`` built on first use.
 
     :param status: the status code.

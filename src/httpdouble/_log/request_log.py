@@ -17,7 +17,7 @@ from typing import Any, TypeVar, overload
 from werkzeug.wrappers import Request, Response
 
 from .context import CONTEXT
-from .lazy import LoggedRequest, LoggedResponse
+from .lazy import LazyRequest, LazyResponse
 from .lazy import RawRequest as RawRequest  # where the application and loop know it from
 
 LOG_HANDLE = "httpdouble.log_handle"
@@ -162,8 +162,8 @@ def pack(
 def _unpack(record: _Record) -> LogEntry:
     items, body, status, headers, response_body, outcome, test, after, worker, when = record
     return LogEntry(
-        None if items is None else LoggedRequest(items, body),
-        LoggedResponse(status, headers, response_body),
+        None if items is None else LazyRequest(items, body),
+        LazyResponse(status, headers, response_body),
         _OUTCOMES[outcome],
         Stamp(test, after, worker, when),
     )
