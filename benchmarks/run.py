@@ -325,7 +325,7 @@ def main() -> None:
     for text in run.tables:
         print(text, end="\n\n")
     if run.goals:
-        print(f"Goals (each checked in every repetition; {repetitions} for the servers)")
+        print("Goals (each checked in every repetition; the last column says how many)")
         print(goals_table([goal for _, goal in run.goals]))
     for text in run.notes:
         print(f"note: {text}")

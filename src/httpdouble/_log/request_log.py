@@ -372,6 +372,24 @@ class RequestLog:
             out.append(found)
         return out
 
+    def _entry(self, segment: _Segment, index: int) -> LogEntry:
+        """Return entry ``index`` of ``segment``: :meth:`_decoded` for one, the short way
+        (``log[-1]`` after each request is the common read)."""
+        found = segment.decoded.get(index)
+        if found is not None:
+            return found
+        with self._lock:  # an append may grow (move) the buffer: copy the record under lock
+            amends = segment.amends
+            blob = segment.data[segment.ends[index - 1] if index else 0 : segment.ends[index]]
+        record = marshal.loads(blob)  # outside the lock: the server keeps appending
+        if type(record[_BODY]) is int:  # a static reply's body, kept once
+            record = (*record[:_BODY], segment.shared[record[_BODY]], *record[_BODY + 1 :])
+        entry = _unpack(record)
+        with self._lock:  # two readers may decode one record: every reader gets the first
+            if segment.amends == amends:
+                return segment.decoded.setdefault(index, entry)
+        return self._decoded(segment, index, index + 1)[0]  # amended meanwhile: that way
+
     def _record_index(self, segment: _Segment, position: int) -> int:
         """Return the record index of the parsed request at ``position``."""
         if not segment.gaps:
@@ -442,7 +460,7 @@ class _EntriesView(LogView[LogEntry]):
         return self._walk()
 
     def _at(self, position: int) -> LogEntry:
-        return self._log._decoded(self._segment, position, position + 1)[0]
+        return self._log._entry(self._segment, position)
 
 
 class _PairsView(LogView[tuple[Request, Response]]):
@@ -453,6 +471,6 @@ class _PairsView(LogView[tuple[Request, Response]]):
 
     def _at(self, position: int) -> tuple[Request, Response]:
         index = self._log._record_index(self._segment, position)
-        entry = self._log._decoded(self._segment, index, index + 1)[0]
+        entry = self._log._entry(self._segment, index)
         assert entry.request is not None  # the index skips unparsed requests
         return entry.request, entry.response
