@@ -1,19 +1,20 @@
 """Benchmarks of issue 15: ours beside the incumbent and three peers, in one run.
 
     python benchmarks/run.py [--quick] [--sections peers,startup,suite,logs,matrix]
-                             [--repetitions N] [--json PATH]
+                             [--repetitions N] [--json PATH] [--before-src DIR]
 
 Sections (all but ``matrix`` by default):
 
 ``peers``    ours, pytest-httpserver 1.1.5, uvicorn (httptools, uvloop), an asyncio
-             Protocol with httptools and a raw thread-per-connection responder, each in
+             Protocol with httptools and a raw thread-per-connection responder (and,
+             with ``--before-src DIR``, ours from an older checkout's ``src``), each in
              a process of its own, rotated, ``--repetitions`` times (``rotation.py``);
 ``startup``  what importing the plugin adds, and a one-test run with and without it,
              plain and ``-n 2`` (``startup.py``);
 ``suite``    per-test overhead of a 2,000-test suite, ours, the incumbent and a floor,
              plain and ``-n 2`` (``suite.py``);
 ``logs``     reading the request log: ``log_reads.py`` on ours and on the incumbent, in
-             turn, 3 repetitions or ``--repetitions`` if more;
+             turn, 3 repetitions (or ``--repetitions``);
 ``matrix``   the issue 4 cases: start/stop, three clients, threads, handlers, TLS
              (``matrix.py``).
 
@@ -69,13 +70,13 @@ class Run:
 # ------------------------------------------------------------------ sections
 
 
-def peers(run: Run, repetitions: int, incumbent: str | None) -> None:
+def peers(run: Run, repetitions: int, incumbent: str | None, before_src: str | None) -> None:
     plan = (
         rotation.Plan(repetitions, 1, Budget(rounds=3, seconds=0.2, max_requests=20_000))
         if run.quick
         else rotation.Plan(repetitions, 2, Budget(rounds=3, seconds=0.5, max_requests=100_000))
     )
-    servers = rotation.commands(sys.executable, incumbent)
+    servers = rotation.commands(sys.executable, incumbent, before_src)
     data = rotation.run(plan, servers, run.note)
     labels = [rotation.LABELS[s] for s in rotation.SERVERS if s in data]
     rows = [
@@ -294,6 +295,10 @@ def main() -> None:
     parser.add_argument("--sections", default=DEFAULT_SECTIONS, help=f"of {','.join(SECTIONS)}")
     parser.add_argument("--repetitions", type=int, help="peers: rotations (5; --quick: 1)")
     parser.add_argument("--json", default=str(HERE / "results.json"), help="where to write JSON")
+    parser.add_argument(
+        "--before-src",
+        help="peers: also serve ours from this src folder (an older checkout's), in the rotation",
+    )
     args = parser.parse_args()
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     unknown = set(sections) - set(SECTIONS)
@@ -310,7 +315,7 @@ def main() -> None:
         print(f"\n== {section}", flush=True)
         start = time.monotonic()
         if section == "peers":
-            peers(run, repetitions, incumbent)
+            peers(run, repetitions, incumbent, args.before_src)
         elif section == "startup":
             startup_costs(run, ours, incumbent)
         elif section == "suite":

@@ -147,7 +147,16 @@ def pack(
         request_part = (None, b"") if request is None else _pack_request(request)
     if stamp is None:
         test, after = CONTEXT.state
-        return (*request_part, *response, outcome.value, test, after, CONTEXT.worker, time.time())
+        # ``_value_``: the member's value without the enum property's two calls
+        return (
+            *request_part,
+            *response,
+            outcome._value_,
+            test,
+            after,
+            CONTEXT.worker,
+            time.time(),
+        )
     return (
         *request_part,
         *response,
