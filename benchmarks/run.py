@@ -228,6 +228,10 @@ def log_reads(run: Run, repetitions: int, incumbent: str | None) -> None:
         (f"full collection, {n} entries unread (ms)", cell("entries.gc_ms_logged")),
         (f"full collection, {n} entries read (ms)", cell("entries.gc_ms_after_full_read")),
         (f"full read of {n} entries: us an entry", cell("entries.full_read_us_per_entry")),
+        (
+            "full read, best block of 500: us an entry",
+            cell("entries.best_block_read_us_per_entry"),
+        ),
         ("second full read: us an entry", cell("entries.second_full_read_us_per_entry")),
         (f"get_matching_requests_count, {n} entries (ms)", cell("entries.count_s", 1e3)),
         ("second get_matching_requests_count (ms)", cell("entries.second_count_s", 1e3)),
@@ -254,6 +258,12 @@ def log_reads(run: Run, repetitions: int, incumbent: str | None) -> None:
     run.goals += [
         own(
             f"full read of {n} entries, an entry (ours)", "entries.full_read_us_per_entry", 5, "us"
+        ),
+        own(
+            "full read, best block of 500, an entry (ours)",
+            "entries.best_block_read_us_per_entry",
+            5,
+            "us",
         ),
         own("log[-1] after each request, a read (ours)", "reads.us_per_read", 5, "us"),
         versus(

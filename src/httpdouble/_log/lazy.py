@@ -30,8 +30,6 @@ fraction of an environ's; the environ is rebuilt from it, the same one, when it 
 # One lock for every build: two threads reading one entry must not build it twice (they
 # would see two environs). A build takes microseconds and happens once per entry.
 _BUILDING = threading.RLock()
-# What a request answers from its request line, before (and without) its environ.
-_LINE = frozenset(("method", "path", "query_string"))
 
 
 def _environ(items: dict[str, Any] | RawRequest, body: bytes | None) -> dict[str, Any]:
@@ -84,9 +82,11 @@ class LazyRequest(Request):
         # No Request.__init__ here: that is the build, on first use.
         attributes = self.__dict__
         attributes["_logged"] = (items, body)
-        if body is None:  # looked up now: the request line's parts are read at once
-            method, path, query = line_parts(items)
-            attributes.update(environ=items, method=method, path=path, query_string=query)
+        # Read at once: nearly every reader, and every matcher, starts with these three.
+        method, path, query = line_parts(items)
+        attributes.update(method=method, path=path, query_string=query)
+        if body is None:
+            attributes["environ"] = items
 
     def _build(self) -> None:
         with _BUILDING:
@@ -112,13 +112,8 @@ class LazyRequest(Request):
 
     def __getattr__(self, name: str) -> Any:
         # Only for what the instance lacks: once built, a missing name is really missing.
-        kept = self.__dict__.get("_logged")
-        if kept is None or name.startswith("__"):
+        if "_logged" not in self.__dict__ or name.startswith("__"):
             raise AttributeError(name)
-        if name in _LINE:
-            method, path, query = line_parts(kept[0])
-            self.__dict__.update(method=method, path=path, query_string=query)
-            return self.__dict__[name]
         self._build()
         return object.__getattribute__(self, name)
 
