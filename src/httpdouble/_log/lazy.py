@@ -69,6 +69,26 @@ def line_parts(items: dict[str, Any] | RawRequest) -> tuple[str, str, bytes]:
     )
 
 
+class _FromRequestLine:
+    """``method``, ``path`` or ``query_string`` of a :class:`LazyRequest` not built yet, read
+    from its request line when first asked for and kept in the instance (which then answers
+    before this descriptor: it has no ``__set__``)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, request: LazyRequest | None, owner: type | None = None) -> Any:
+        if request is None:
+            return self
+        attributes = request.__dict__
+        kept = attributes.get("_logged")
+        if kept is None:  # built, then deleted by its user
+            raise AttributeError(self.name)
+        method, path, query = line_parts(kept[0])
+        attributes.update(method=method, path=path, query_string=query)
+        return attributes[self.name]
+
+
 class LazyRequest(Request):
     """A werkzeug ``Request`` built on first use (its environ too, for a logged one).
 
@@ -82,11 +102,14 @@ class LazyRequest(Request):
         # No Request.__init__ here: that is the build, on first use.
         attributes = self.__dict__
         attributes["_logged"] = (items, body)
-        # Read at once: nearly every reader, and every matcher, starts with these three.
-        method, path, query = line_parts(items)
-        attributes.update(method=method, path=path, query_string=query)
-        if body is None:
-            attributes["environ"] = items
+        if body is None:  # looked up now: the request line's parts are read at once
+            method, path, query = line_parts(items)
+            attributes.update(environ=items, method=method, path=path, query_string=query)
+
+    # A logged request reads them when first asked (``log[-1]`` alone needs none of them).
+    method = _FromRequestLine()
+    path = _FromRequestLine()
+    query_string = _FromRequestLine()
 
     def _build(self) -> None:
         with _BUILDING:
