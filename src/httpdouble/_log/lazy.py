@@ -1,4 +1,4 @@
-"""The werkzeug objects of a log entry, built when first used.
+"""The werkzeug objects of a log entry, and of a request being looked up, built when first used.
 
 Reading an entry used to rebuild a werkzeug ``Request`` (its environ parsed again from the
 head the log kept) and a ``Response``: about 40 us an entry, paid by every ``log[-1]`` and
@@ -9,7 +9,8 @@ only keeps what the log stored; the first attribute the instance lacks builds it
 A request's ``method``, ``path`` and ``query_string`` come from the request line alone,
 without the environ: a matcher that checks only those (most do, and they are checked
 first) never builds the rest. They are the values werkzeug computes from the environ, by
-the same steps (``tests/unit/test_log_lazy.py`` compares the two).
+the same steps (``tests/unit/test_log_lazy.py`` compares the two). The server looks each
+request up through a :class:`LazyRequest` of its environ too (``_app/entry.py``).
 """
 
 from __future__ import annotations
