@@ -181,6 +181,8 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
     yield server
     span = (start, time.time())
     item.stash[CHECKS].remove(check)
+    if server.interception is not None:  # started in the test and left on: the variables too
+        server.interception.stop()
     server.handler_timeout, server.limits = handler_timeout, limits
     server.ordered_fall_through, server.keep_alive = fall_through, keep_alive
     # Rebuilding log objects costs time: only the "all" and the HTML reports need them.
@@ -380,7 +382,9 @@ def httpserver_intercept(
     issues (needs trustme). ``httpserver_intercept.interception`` has the CA
     (``ca_bundle``, ``client_ssl_context()``). Every variable is restored after the test.
     """
-    with httpserver.intercept():
+    from .._intercept.interception import intercept  # loaded by the tests that intercept
+
+    with intercept(httpserver):
         yield httpserver
 
 
