@@ -201,7 +201,7 @@ def bench(session: nox.Session) -> None:
 
     ``nox -s bench`` takes about 10 minutes; ``nox -s bench -- --quick`` under one (after
     the first run, which makes two virtualenvs). Other arguments go to ``benchmarks/run.py``
-    (``--sections``, ``--repetitions``, ``--json``).
+    (``--sections``, ``--repetitions``, ``--json``, ``--before-src``).
     """
     # The incumbent (pytest-httpserver) is installed by run.py into benchmarks/.venv-incumbent,
     # never here: it registers the same fixture name as ours.

@@ -306,6 +306,8 @@ class RequestDispatcher(Registration):
             self._settle(finding, settles)
 
     def _settle(self, finding: Finding | None, settles: bool) -> None:
+        if finding is None and not settles:  # nothing to keep, nobody to wake: no lock
+            return
         with self._lock:
             if finding is not None:
                 self._findings.append(finding)
