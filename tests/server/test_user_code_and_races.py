@@ -149,16 +149,16 @@ def test_a_log_read_racing_an_amend_never_keeps_the_old_outcome(
     assert _get(server, "/a")[0] == 200
     log = server._app._log
     handle = (log._segment, 0)
-    unpack = log_module._unpack
+    unpack = log_module._pair_of
     amended: list[bool] = []
 
-    def unpack_while_the_connection_amends(record: tuple[object, ...]) -> log_module.LogEntry:
-        entry = unpack(record)
+    def unpack_while_the_connection_amends(record: tuple[object, ...]) -> log_module.Pair:
+        pair = unpack(record)
         if not amended:  # decoded from the copied span, then the record changes
             amended.append(log.amend(handle, Outcome.NOT_DELIVERED))
-        return entry
+        return pair
 
-    monkeypatch.setattr(log_module, "_unpack", unpack_while_the_connection_amends)
+    monkeypatch.setattr(log_module, "_pair_of", unpack_while_the_connection_amends)
     assert server.log_entries[0].outcome is Outcome.NOT_DELIVERED
     monkeypatch.undo()
     assert amended == [True]

@@ -9,20 +9,20 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
 import httpdouble._log.request_log as log_module
-from httpdouble import LogEntry, Outcome, RequestDispatcher, RequestMatcher
+from httpdouble import Outcome, RequestDispatcher, RequestMatcher
 
 
 @pytest.fixture
 def decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the records turned into entries: one element per decode."""
     calls: list[int] = []
-    original: Callable[[tuple[object, ...]], LogEntry] = log_module._unpack
+    original: Callable[[tuple[object, ...]], log_module.Pair] = log_module._pair_of
 
-    def counting(record: tuple[object, ...]) -> LogEntry:
+    def counting(record: tuple[object, ...]) -> log_module.Pair:
         calls.append(1)
         return original(record)
 
-    monkeypatch.setattr(log_module, "_unpack", counting)
+    monkeypatch.setattr(log_module, "_pair_of", counting)
     return calls
 
 

@@ -142,7 +142,9 @@ def test_a_logged_response_reads_as_the_response_rebuilt_at_once() -> None:
 # Path segments the loop's parser takes: escapes of any byte (UTF-8 or not), bad escapes,
 # empty segments; a query of anything printable.
 _SEGMENT = st.lists(
-    st.sampled_from(["a", "Z9", "%41", "%2F", "%C3%A9", "%FF", "%E2%82", "%zz", "%", "-._~", ""]),
+    st.sampled_from(
+        ["a", "Z9", "%41", "%2F", "%C3%A9", "%FF", "%E2%82", "%zz", "%", "-._~", "", "é", "+;=:@"]
+    ),
     max_size=6,
 ).map("".join)
 

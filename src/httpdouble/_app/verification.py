@@ -272,13 +272,13 @@ class Verification:
     ) -> Iterator[tuple[Request, Response]]:
         """Yield ``(request, response)`` from the log for requests that ``matcher`` matches."""
         check_matcher(matcher)
-        for request, response in self._log.pairs():
-            if matcher.match(request):
-                yield request, response
+        # Entries never read are matched without being kept: only what is yielded is.
+        yield from self._log.pairs().matching(matcher.match)
 
     def get_matching_requests_count(self, matcher: RequestMatcher) -> int:
         """Return how many logged requests ``matcher`` matches."""
-        return sum(1 for _ in self.iter_matching_requests(matcher))
+        check_matcher(matcher)
+        return self._log.pairs().count_matching(matcher.match)
 
     def assert_request_made(self, matcher: RequestMatcher, count: int = 1) -> None:
         """Raise ``AssertionError`` unless exactly ``count`` logged requests match ``matcher``."""
@@ -291,10 +291,11 @@ class Verification:
                 got=count,
                 remedy="pass how many matching requests the log must hold, e.g. count=2",
             )
-        requests = [req for req, _ in self._log.pairs()]  # one snapshot for count and report
-        found = sum(1 for req in requests if matcher.match(req))
+        logged = self._log.pairs()  # one snapshot for count and report
+        found = logged.count_matching(matcher.match)  # keeps none of the entries it looks at
         if found == count:
             return
+        requests = [req for req, _ in logged]
         from .._matching import masking as _masking
         from .._report.request_summary import RequestSummary
 

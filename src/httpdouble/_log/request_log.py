@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import enum
+import gc
 import io
 import marshal
-import operator
 import threading
 import time
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar, overload
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from .context import CONTEXT
 from .lazy import LazyRequest, LazyResponse
 from .lazy import RawRequest as RawRequest  # where the application and loop know it from
+from .views import CHUNK, LogView, _EntriesView, _PairsView
 
 LOG_HANDLE = "httpdouble.log_handle"
 """Environ key of the request's log record, for the connection to amend."""
@@ -168,43 +170,23 @@ def pack(
     )
 
 
-def _unpack(record: _Record) -> LogEntry:
-    items, body, status, headers, response_body, outcome, test, after, worker, when = record
-    return LogEntry(
+Pair = tuple["Request | None", Response]
+"""A decoded entry as a reader of ``log`` gets it: ``(request, response)``, ``None`` for a
+request too malformed to parse. Only this is kept once read: three objects and what the
+record itself decodes to (a ``LogEntry`` and its ``Stamp`` are made when asked for)."""
+
+
+def _pair_of(record: _Record) -> Pair:
+    items, body, status, headers, response_body = record[:5]
+    return (
         None if items is None else LazyRequest(items, body),
         LazyResponse(status, headers, response_body),
-        _OUTCOMES[outcome],
-        Stamp(test, after, worker, when),
     )
 
 
-_EXACT = frozenset((str, bytes, int, float, bool, type(None)))
-_DROPPED = object()
-
-
-def _plain(value: Any, depth: int = 0) -> Any:
-    """Return ``value`` with only types ``marshal`` takes: exact str, bytes, int, float, bool,
-    None, tuples and dicts. Subclasses (a ``str`` enum, say) become their base type; in a dict,
-    other objects are dropped, in a tuple they become their ``repr``.
-    """
-    kind = type(value)
-    if kind in _EXACT:
-        return value
-    if depth > 20:  # deeper than any record: a container that holds itself
-        return _DROPPED
-    if isinstance(value, tuple | list):
-        return tuple(repr(v) if (p := _plain(v, depth + 1)) is _DROPPED else p for v in value)
-    if isinstance(value, dict):
-        return {str(k): p for k, v in value.items() if (p := _plain(v, depth + 1)) is not _DROPPED}
-    if isinstance(value, str):
-        return str.__str__(value)
-    if isinstance(value, bytes):
-        return bytes(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    return _DROPPED
+def _entry_of(pair: Pair, record: _Record) -> LogEntry:
+    outcome, test, after, worker, when = record[_OUTCOME:]
+    return LogEntry(pair[0], pair[1], _OUTCOMES[outcome], Stamp(test, after, worker, when))
 
 
 class _Segment:
@@ -213,7 +195,17 @@ class _Segment:
     ``clear()`` starts a new segment; views taken before it keep reading the old one.
     """
 
-    __slots__ = ("amends", "data", "decoded", "ends", "gaps", "hosts", "shared", "shared_at")
+    __slots__ = (
+        "amends",
+        "data",
+        "decoded",
+        "ends",
+        "entries",
+        "gaps",
+        "hosts",
+        "shared",
+        "shared_at",
+    )
 
     def __init__(self) -> None:
         self.data = bytearray()
@@ -224,9 +216,13 @@ class _Segment:
         # One number per unparsed (malformed) request: how many parsed ones came before it.
         # It maps a position among parsed requests to a record index in O(log n).
         self.gaps = array("q")
-        # Record index -> its entry, filled as readers ask: a record is decoded once. Only
-        # what was read is here, so an unread log still holds no objects.
-        self.decoded: dict[int, LogEntry] = {}
+        # Record index -> its ``(request, response)``, filled as readers ask: a record is
+        # decoded once. Only what was read is here, so an unread log still holds no objects;
+        # what a matcher looked at and passed over is not kept either.
+        self.decoded: dict[int, Pair] = {}
+        # Record index -> its LogEntry (the same request and response, with outcome and
+        # stamp), for the readers of ``entries()`` only: most never ask for one.
+        self.entries: dict[int, LogEntry] = {}
         # The bodies of static replies, each kept once (a reference, never a copy): a record
         # of such a reply holds its index here instead of the bytes. ``shared_at`` maps
         # ``id(body)`` to that index; the ids stay valid since ``shared`` holds the bodies.
@@ -236,10 +232,31 @@ class _Segment:
         self.hosts: dict[str, list[int]] = {}
 
 
+@contextlib.contextmanager
+def _collector_paused(records: int) -> Iterator[None]:
+    """Keep the garbage collector from running while ``records`` records (a block of a
+    full read, at most ``CHUNK``) are decoded, if it runs and there are enough to pay.
+
+    Every object a block makes survives (the entries are kept), so each collection the
+    allocations trigger finds nothing to free: it only walks the young entries and, every
+    tenth time, the older generation. Paused, the block's objects are collected once, by
+    the first collection after it. The pause is bounded by one block (about a millisecond)
+    and undone in ``finally``; a collector some other code disabled is left alone.
+    """
+    if records < _PAUSE_FROM or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+_PAUSE_FROM = 32  # records: below this (``log[-1]``, a few entries) the pause is not worth it
 _UNMATCHED = frozenset(
     o.value for o in (Outcome.NO_HANDLER, Outcome.OUT_OF_ORDER, Outcome.REFUSED)
 )
-_CHUNK = 512  # records decoded per locked copy when a reader walks the log
 
 
 class RequestLog:
@@ -272,7 +289,9 @@ class RequestLog:
         try:
             blob = marshal.dumps(record)
         except ValueError:  # an object in the environ or a header: keep what is text
-            blob = marshal.dumps(_plain(record))
+            from .plain import plain
+
+            blob = marshal.dumps(plain(record))
         with self._lock:
             return self._append(blob, record[0] is None)
 
@@ -288,7 +307,9 @@ class RequestLog:
             try:
                 blob = marshal.dumps(slim)
             except ValueError:  # an object in the environ or a header: keep what is text
-                blob = marshal.dumps(_plain(slim))
+                from .plain import plain
+
+                blob = marshal.dumps(plain(slim))
             return self._append(blob, record[0] is None)
 
     def _append(self, blob: bytes, unparsed: bool) -> LogHandle:
@@ -330,13 +351,16 @@ class RequestLog:
             record[_OUTCOME] = outcome.value
             if response is not None:
                 record[_RESPONSE] = response
-            blob = marshal.dumps(_plain(tuple(record)))
+            from .plain import plain
+
+            blob = marshal.dumps(plain(tuple(record)))
             segment.data[start:end] = blob
             shift = len(blob) - (end - start)
             if shift:
                 for i in range(index, len(segment.ends)):
                     segment.ends[i] += shift
             segment.decoded.pop(index, None)  # read again, it is decoded from the new record
+            segment.entries.pop(index, None)
             segment.amends += 1
         return True
 
@@ -347,7 +371,7 @@ class RequestLog:
             size = len(segment.ends)
         return _EntriesView(self, segment, size, size)
 
-    def pairs(self) -> LogView[tuple[Request, Response]]:
+    def pairs(self) -> _PairsView:
         """Return a view of ``(request, response)`` for every parsed request so far."""
         with self._lock:
             segment = self._segment
@@ -366,34 +390,42 @@ class RequestLog:
     def __len__(self) -> int:
         return len(self._segment.ends)
 
-    def _decoded(self, segment: _Segment, start: int, stop: int) -> list[LogEntry]:
-        """Return entries ``start`` to ``stop`` of ``segment``, decoding those never read."""
+    def _records(self, segment: _Segment, indexes: list[int]) -> tuple[dict[int, _Record], int]:
+        """Decode the records at ``indexes`` (ascending, not empty) of ``segment``; return
+        them by index, and how many amends the segment had when they were copied."""
+        first, last = indexes[0], indexes[-1]
+        with self._lock:  # an append may grow (move) the buffer: copy the span under lock
+            amends = segment.amends
+            base = segment.ends[first - 1] if first else 0
+            span = memoryview(segment.data[base : segment.ends[last]])
+            ends = segment.ends[first : last + 1]
+        shared = segment.shared  # appended to, never changed: no lock to read it
+        records: dict[int, _Record] = {}
+        for index in indexes:  # decoded outside the lock: the server keeps appending
+            begin = ends[index - first - 1] - base if index > first else 0
+            record = marshal.loads(span[begin : ends[index - first] - base])
+            if type(record[_BODY]) is int:  # a static reply's body, kept once
+                record = (*record[:_BODY], shared[record[_BODY]], *record[_BODY + 1 :])
+            records[index] = record
+        return records, amends
+
+    def _decoded(self, segment: _Segment, start: int, stop: int) -> list[Pair]:
+        """Return the pairs of records ``start`` to ``stop``, decoding those never read."""
         cache = segment.decoded
         missing = [index for index in range(start, stop) if index not in cache]
-        fresh: dict[int, LogEntry] = {}
+        fresh: dict[int, Pair] = {}
         for _ in range(100):  # amends are rare: one pass but for a reader racing one
             if not missing:
                 break
-            first, last = missing[0], missing[-1]
-            with self._lock:  # an append may grow (move) the buffer: copy the span under lock
-                amends = segment.amends
-                base = segment.ends[first - 1] if first else 0
-                span = memoryview(segment.data[base : segment.ends[last]])
-                ends = segment.ends[first : last + 1]
-            fresh = {}
-            shared = segment.shared  # appended to, never changed: no lock to read it
-            for index in missing:  # decoded outside the lock: the server keeps appending
-                begin = ends[index - first - 1] - base if index > first else 0
-                record = marshal.loads(span[begin : ends[index - first] - base])
-                if type(record[_BODY]) is int:  # a static reply's body, kept once
-                    record = (*record[:_BODY], shared[record[_BODY]], *record[_BODY + 1 :])
-                fresh[index] = _unpack(record)
+            with _collector_paused(len(missing)):
+                records, amends = self._records(segment, missing)
+                fresh = {index: _pair_of(record) for index, record in records.items()}
             with self._lock:  # two readers may decode one record: every reader gets the first
                 if segment.amends == amends:  # else a record changed meanwhile: decode again
                     for index, decoded in fresh.items():
                         cache.setdefault(index, decoded)
                     break
-        out: list[LogEntry] = []
+        out: list[Pair] = []
         for index in range(start, stop):
             found = cache.get(index) or fresh.get(index)
             if found is None:  # dropped by an amend after this read began: decode it anew
@@ -401,8 +433,8 @@ class RequestLog:
             out.append(found)
         return out
 
-    def _entry(self, segment: _Segment, index: int) -> LogEntry:
-        """Return entry ``index`` of ``segment``: :meth:`_decoded` for one, the short way
+    def _pair(self, segment: _Segment, index: int) -> Pair:
+        """Return the pair of record ``index``: :meth:`_decoded` for one, the short way
         (``log[-1]`` after each request is the common read)."""
         found = segment.decoded.get(index)
         if found is not None:
@@ -413,11 +445,66 @@ class RequestLog:
         record = marshal.loads(blob)  # outside the lock: the server keeps appending
         if type(record[_BODY]) is int:  # a static reply's body, kept once
             record = (*record[:_BODY], segment.shared[record[_BODY]], *record[_BODY + 1 :])
-        entry = _unpack(record)
+        pair = _pair_of(record)
         with self._lock:  # two readers may decode one record: every reader gets the first
             if segment.amends == amends:
-                return segment.decoded.setdefault(index, entry)
+                return segment.decoded.setdefault(index, pair)
         return self._decoded(segment, index, index + 1)[0]  # amended meanwhile: that way
+
+    def _entries(self, segment: _Segment, start: int, stop: int) -> list[LogEntry]:
+        """Return the entries of records ``start`` to ``stop``: their pairs (the ones
+        :meth:`_decoded` gives), with outcome and stamp."""
+        cache = segment.entries
+        missing = [index for index in range(start, stop) if index not in cache]
+        for _ in range(100):
+            if not missing:
+                break
+            records, amends = self._records(segment, missing)
+            pairs = self._decoded(segment, missing[0], missing[-1] + 1)
+            with self._lock:  # no amend since the records were read: pairs and records agree
+                if segment.amends == amends:
+                    for index in missing:
+                        pair = pairs[index - missing[0]]
+                        cache.setdefault(index, _entry_of(pair, records[index]))
+                    break
+        return [cache[index] for index in range(start, stop)]
+
+    def _matching(
+        self,
+        segment: _Segment,
+        records: int,
+        predicate: Callable[[Request], bool],
+        keep: bool,
+    ) -> Iterator[Pair]:
+        """Yield the pairs of the first ``records`` records whose request ``predicate``
+        takes, oldest first.
+
+        An entry never read is matched on an object made for the match alone, dropped when
+        it does not match (a count over the log keeps nothing of what it looked at). With
+        ``keep``, a match is kept as the entry, as if read: the caller hands it out.
+        """
+        cache = segment.decoded
+        for start in range(0, records, CHUNK):
+            stop = min(start + CHUNK, records)
+            missing = [index for index in range(start, stop) if index not in cache]
+            decoded, amends = self._records(segment, missing) if missing else ({}, 0)
+            for index in range(start, stop):
+                pair = cache.get(index)
+                made = pair is None
+                if pair is None:
+                    record = decoded.get(index)
+                    pair = self._pair(segment, index) if record is None else _pair_of(record)
+                request = pair[0]
+                if request is None or not predicate(request):
+                    continue
+                if made and keep:
+                    with self._lock:
+                        same = segment.amends == amends
+                        if same:
+                            pair = cache.setdefault(index, pair)
+                    if not same:  # a record changed meanwhile: the entry is decoded anew
+                        pair = self._pair(segment, index)
+                yield pair
 
     def _record_index(self, segment: _Segment, position: int) -> int:
         """Return the record index of the parsed request at ``position``."""
@@ -425,81 +512,3 @@ class RequestLog:
             return position
         with self._lock:
             return position + bisect.bisect_right(segment.gaps, position)
-
-
-_T = TypeVar("_T")
-
-
-class LogView(Sequence[_T]):
-    """A read-only snapshot of the log, as a ``collections.abc.Sequence``.
-
-    It holds what was logged when it was taken and nothing after; it supports ``len``,
-    indexing (negative too), slicing (which returns a ``list``), iteration, ``bool`` and
-    ``==`` with a ``list`` or another view. An entry is decoded when it is first read, from
-    this view or any other, and the same objects are returned after that.
-    """
-
-    __slots__ = ("_log", "_records", "_segment", "_size")
-
-    def __init__(self, log: RequestLog, segment: _Segment, size: int, records: int) -> None:
-        self._log = log
-        self._segment = segment
-        self._size = size
-        self._records = records  # records covered: more than size when some are unparsed
-
-    def __len__(self) -> int:
-        return self._size
-
-    @overload
-    def __getitem__(self, index: int) -> _T: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[_T]: ...
-
-    def __getitem__(self, index: int | slice) -> _T | list[_T]:
-        if isinstance(index, slice):
-            return [self._at(position) for position in range(*index.indices(self._size))]
-        position = operator.index(index)
-        if position < 0:
-            position += self._size
-        if not 0 <= position < self._size:
-            raise IndexError(f"log index {index} out of range (the log has {self._size})")
-        return self._at(position)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, LogView | list):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-
-    def __repr__(self) -> str:
-        return repr(list(self))
-
-    def _walk(self) -> Iterator[LogEntry]:
-        for start in range(0, self._records, _CHUNK):
-            yield from self._log._decoded(self._segment, start, min(start + _CHUNK, self._records))
-
-    def _at(self, position: int) -> _T:
-        raise NotImplementedError
-
-
-class _EntriesView(LogView[LogEntry]):
-    __slots__ = ()
-
-    def __iter__(self) -> Iterator[LogEntry]:
-        return self._walk()
-
-    def _at(self, position: int) -> LogEntry:
-        return self._log._entry(self._segment, position)
-
-
-class _PairsView(LogView[tuple[Request, Response]]):
-    __slots__ = ()
-
-    def __iter__(self) -> Iterator[tuple[Request, Response]]:
-        return ((e.request, e.response) for e in self._walk() if e.request is not None)
-
-    def _at(self, position: int) -> tuple[Request, Response]:
-        index = self._log._record_index(self._segment, position)
-        entry = self._log._entry(self._segment, index)
-        assert entry.request is not None  # the index skips unparsed requests
-        return entry.request, entry.response
