@@ -152,8 +152,10 @@ def test_a_log_read_racing_an_amend_never_keeps_the_old_outcome(
     unpack = log_module._pair_of
     amended: list[bool] = []
 
-    def unpack_while_the_connection_amends(record: tuple[object, ...]) -> log_module.Pair:
-        pair = unpack(record)
+    def unpack_while_the_connection_amends(
+        record: tuple[object, ...], segment: log_module._Segment
+    ) -> log_module.Pair:
+        pair = unpack(record, segment)
         if not amended:  # decoded from the copied span, then the record changes
             amended.append(log.amend(handle, Outcome.NOT_DELIVERED))
         return pair

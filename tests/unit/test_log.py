@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import pytest
 from werkzeug.test import Client
@@ -16,11 +16,11 @@ from httpdouble import Outcome, RequestDispatcher, RequestMatcher
 def decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the records turned into entries: one element per decode."""
     calls: list[int] = []
-    original: Callable[[tuple[object, ...]], log_module.Pair] = log_module._pair_of
+    original = log_module._pair_of
 
-    def counting(record: tuple[object, ...]) -> log_module.Pair:
+    def counting(record: tuple[object, ...], segment: log_module._Segment) -> log_module.Pair:
         calls.append(1)
-        return original(record)
+        return original(record, segment)
 
     monkeypatch.setattr(log_module, "_pair_of", counting)
     return calls

@@ -96,7 +96,7 @@ class _FromRequestLine:
             kept = _get(request, "_logged")
         except AttributeError:  # built, then deleted by its user
             raise AttributeError(self.name) from None
-        method, path, query = line_parts(kept[0])
+        method, path, query = line_parts(kept)
         _set(request, "method", method)
         _set(request, "path", path)
         _set(request, "query_string", query)
@@ -120,8 +120,10 @@ class LazyRequest(Request):
     """
 
     def __init__(self, items: dict[str, Any] | RawRequest, body: bytes | None = None) -> None:
-        # No Request.__init__ here: that is the build, on first use.
-        _set(self, "_logged", (items, body))
+        # No Request.__init__ here: that is the build, on first use. Two attributes, not
+        # a tuple: one object fewer an entry (``_logged`` is the marker of "not built").
+        _set(self, "_logged", items)
+        _set(self, "_logged_body", body)
         if body is None:  # looked up now: the request line's parts are read at once
             method, path, query = line_parts(items)
             _set(self, "environ", items)
@@ -136,14 +138,16 @@ class LazyRequest(Request):
 
     def _build(self) -> None:
         with _BUILDING:
-            kept = self.__dict__.get("_logged")
+            attributes = self.__dict__
+            kept = attributes.get("_logged")
             if kept is None:  # built meanwhile by another thread
                 return
             # Built apart, then moved in: __init__'s own assignments must not come back
             # here through __setattr__, and the marker goes last, once all is in place.
-            built = Request(_environ(*kept), populate_request=False)
-            self.__dict__.update(vars(built))
-            del self.__dict__["_logged"]
+            built = Request(_environ(kept, attributes["_logged_body"]), populate_request=False)
+            attributes.update(vars(built))
+            del attributes["_logged_body"]
+            del attributes["_logged"]
 
     def __setattr__(self, name: str, value: Any) -> None:
         # A change before the build would be overwritten by it: build first.
@@ -178,17 +182,22 @@ class LazyResponse(Response):
     """
 
     def __init__(self, status: int, headers: tuple[tuple[str, str], ...], body: bytes) -> None:
-        _set(self, "_logged", (status, headers, body))
+        # Three attributes, not a tuple (see LazyRequest); ``_logged`` is the marker.
+        _set(self, "_logged", headers)
+        _set(self, "_logged_status", status)
+        _set(self, "_logged_body", body)
 
     def _build(self) -> None:
         with _BUILDING:
-            kept = self.__dict__.get("_logged")
-            if kept is None:  # built meanwhile by another thread
+            attributes = self.__dict__
+            headers = attributes.get("_logged")
+            if headers is None:  # built meanwhile by another thread
                 return
-            status, headers, body = kept
+            status, body = attributes["_logged_status"], attributes["_logged_body"]
             built = Response(body, status=status, headers=list(headers))
-            self.__dict__.update(vars(built))
-            del self.__dict__["_logged"]
+            attributes.update(vars(built))
+            del attributes["_logged_status"], attributes["_logged_body"]
+            del attributes["_logged"]
 
     def __setattr__(self, name: str, value: Any) -> None:
         # ``set_data`` assigns ``response`` first: the build must not undo it.

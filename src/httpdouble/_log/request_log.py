@@ -176,8 +176,16 @@ request too malformed to parse. Only this is kept once read: three objects and w
 record itself decodes to (a ``LogEntry`` and its ``Stamp`` are made when asked for)."""
 
 
-def _pair_of(record: _Record) -> Pair:
+def _pair_of(record: _Record, segment: _Segment) -> Pair:
     items, body, status, headers, response_body = record[:5]
+    if type(response_body) is int:  # a static reply's body, kept once
+        response_body = segment.shared[response_body]
+    # Entries in a row from one reply have equal headers: they share one tuple (three
+    # objects fewer an entry). Compared, not hashed: a new str has no hash yet.
+    if headers == segment.headers:
+        headers = segment.headers
+    else:
+        segment.headers = headers
     return (
         None if items is None else LazyRequest(items, body),
         LazyResponse(status, headers, response_body),
@@ -202,6 +210,7 @@ class _Segment:
         "ends",
         "entries",
         "gaps",
+        "headers",
         "hosts",
         "shared",
         "shared_at",
@@ -228,6 +237,9 @@ class _Segment:
         # ``id(body)`` to that index; the ids stay valid since ``shared`` holds the bodies.
         self.shared: list[bytes] = []
         self.shared_at: dict[int, int] = {}
+        # The response headers of the entry decoded last, shared by the next if equal (see
+        # _pair_of). Read and set without the lock: either value is right to share.
+        self.headers: tuple[tuple[str, str], ...] = ()
         # Requests meant for other hosts: host -> [requests, of them unmatched].
         self.hosts: dict[str, list[int]] = {}
 
@@ -399,14 +411,10 @@ class RequestLog:
             base = segment.ends[first - 1] if first else 0
             span = memoryview(segment.data[base : segment.ends[last]])
             ends = segment.ends[first : last + 1]
-        shared = segment.shared  # appended to, never changed: no lock to read it
         records: dict[int, _Record] = {}
         for index in indexes:  # decoded outside the lock: the server keeps appending
             begin = ends[index - first - 1] - base if index > first else 0
-            record = marshal.loads(span[begin : ends[index - first] - base])
-            if type(record[_BODY]) is int:  # a static reply's body, kept once
-                record = (*record[:_BODY], shared[record[_BODY]], *record[_BODY + 1 :])
-            records[index] = record
+            records[index] = marshal.loads(span[begin : ends[index - first] - base])
         return records, amends
 
     def _decoded(self, segment: _Segment, start: int, stop: int) -> list[Pair]:
@@ -419,7 +427,7 @@ class RequestLog:
                 break
             with _collector_paused(len(missing)):
                 records, amends = self._records(segment, missing)
-                fresh = {index: _pair_of(record) for index, record in records.items()}
+                fresh = {index: _pair_of(record, segment) for index, record in records.items()}
             with self._lock:  # two readers may decode one record: every reader gets the first
                 if segment.amends == amends:  # else a record changed meanwhile: decode again
                     for index, decoded in fresh.items():
@@ -442,10 +450,8 @@ class RequestLog:
         with self._lock:  # an append may grow (move) the buffer: copy the record under lock
             amends = segment.amends
             blob = segment.data[segment.ends[index - 1] if index else 0 : segment.ends[index]]
-        record = marshal.loads(blob)  # outside the lock: the server keeps appending
-        if type(record[_BODY]) is int:  # a static reply's body, kept once
-            record = (*record[:_BODY], segment.shared[record[_BODY]], *record[_BODY + 1 :])
-        pair = _pair_of(record)
+        # outside the lock: the server keeps appending
+        pair = _pair_of(marshal.loads(blob), segment)
         with self._lock:  # two readers may decode one record: every reader gets the first
             if segment.amends == amends:
                 return segment.decoded.setdefault(index, pair)
@@ -493,7 +499,9 @@ class RequestLog:
                 made = pair is None
                 if pair is None:
                     record = decoded.get(index)
-                    pair = self._pair(segment, index) if record is None else _pair_of(record)
+                    pair = (
+                        self._pair(segment, index) if record is None else _pair_of(record, segment)
+                    )
                 request = pair[0]
                 if request is None or not predicate(request):
                     continue

@@ -46,9 +46,12 @@ class LogView(Sequence[_T]):
     def __getitem__(self, index: slice) -> list[_T]: ...
 
     def __getitem__(self, index: int | slice) -> _T | list[_T]:
-        if isinstance(index, slice):
+        if type(index) is int:  # ``log[-1]``: the common read, without the checks below
+            position = index
+        elif isinstance(index, slice):
             return [self._at(position) for position in range(*index.indices(self._size))]
-        position = operator.index(index)
+        else:
+            position = operator.index(index)
         if position < 0:
             position += self._size
         if not 0 <= position < self._size:
@@ -89,8 +92,9 @@ class _PairsView(LogView["tuple[Request, Response]"]):
         return (pair for pair in self._walk() if pair[0] is not None)  # type: ignore[misc]
 
     def _at(self, position: int) -> tuple[Request, Response]:
-        index = self._log._record_index(self._segment, position)
-        pair = self._log._pair(self._segment, index)
+        segment = self._segment
+        index = self._log._record_index(segment, position) if segment.gaps else position
+        pair = self._log._pair(segment, index)
         assert pair[0] is not None  # the index skips unparsed requests
         return pair  # type: ignore[return-value]
 
