@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 
 import pytest
@@ -76,6 +77,64 @@ def test_reads_and_matching_decode_each_entry_once(
     _send(client, 5, start=20)
     assert dispatcher.get_matching_requests_count(RequestMatcher("/a")) == 25
     assert len(decodes) == 25  # only the new ones
+
+
+def test_counting_matches_keeps_none_of_the_entries_it_looked_at(
+    dispatcher: RequestDispatcher, client: Client, decodes: list[int]
+) -> None:
+    _send(client, 10)
+    three = RequestMatcher("/a", query_string="i=3")
+    assert dispatcher.get_matching_requests_count(three) == 1
+    dispatcher.assert_request_made(three)
+    assert len(decodes) == 20  # each entry looked at twice: none was kept
+    ((request, _),) = dispatcher.iter_matching_requests(three)
+    assert len(decodes) == 30
+    assert request is dispatcher.log[3][0]  # what was handed out was kept: the log's own
+    assert [r.args["i"] for r, _ in dispatcher.log] == [str(i) for i in range(10)]
+    assert len(decodes) == 39  # the nine never handed out, once
+
+
+def test_a_failed_assert_request_made_reports_on_the_logged_requests(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    _send(client, 3)
+    with pytest.raises(AssertionError) as failure:
+        dispatcher.assert_request_made(RequestMatcher("/a", query_string="i=9"))
+    message = str(failure.value)
+    assert "got 0, among 3 logged request(s)" in message
+    assert "closest logged request: GET /a?i=" in message
+
+
+def test_the_collector_is_paused_only_while_a_full_read_decodes_a_block(
+    dispatcher: RequestDispatcher, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    original = log_module._pair_of
+
+    def noting(record: tuple[object, ...], segment: log_module._Segment) -> log_module.Pair:
+        seen.append(gc.isenabled())
+        return original(record, segment)
+
+    monkeypatch.setattr(log_module, "_pair_of", noting)
+    _send(client, 40)
+    assert gc.isenabled()
+    assert dispatcher.log[-1][0].args["i"] == "39"
+    assert seen == [True]  # one entry: not worth a pause
+    assert len(list(dispatcher.log)) == 40
+    assert seen == [True] + [False] * 39  # the block of 39 never read
+    assert gc.isenabled()  # and back on
+
+
+def test_a_full_read_leaves_a_collector_disabled_elsewhere_disabled(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    _send(client, 40)
+    gc.disable()
+    try:
+        assert len(list(dispatcher.log)) == 40
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_matching_keeps_the_request_it_matched(

@@ -229,6 +229,32 @@ def test_matchers_find_the_same_entries_as_on_requests_rebuilt_at_once(as_enviro
         assert logged == eager, matcher
 
 
+@pytest.mark.parametrize("as_environ", [False, True], ids=["as read by the loop", "as environ"])
+def test_counting_and_iterating_matches_on_an_unread_log_find_the_eager_entries(
+    as_environ: bool,
+) -> None:
+    counted, iterated = RequestLog(), RequestLog()
+    kept: list[tuple[dict[str, Any] | RawRequest, bytes]] = []
+    for raw, body in REQUESTS * 2:
+        items: dict[str, Any] | RawRequest = raw
+        if as_environ:
+            items = environ_of(raw, body)
+            del items["wsgi.input"], items["wsgi.errors"]
+        kept.append((items, body))
+        counted.append_record(record(items, body))
+        iterated.append_record(record(items, body))
+    for matcher in _MATCHERS:
+        eager = [
+            i for i, (items, body) in enumerate(kept) if matcher.match(eager_request(items, body))
+        ]
+        assert counted.pairs().count_matching(matcher.match) == len(eager), matcher
+        found = list(iterated.pairs().matching(matcher.match))
+        assert [iterated.pairs().index(pair) for pair in found] == eager, matcher
+        # what was yielded is the entry a read returns, the same objects
+        assert all(pair is iterated.pairs()[i] for pair, i in zip(found, eager, strict=True))
+    assert counted._segment.decoded == {}  # counting kept nothing it looked at
+
+
 def test_matching_on_the_request_line_builds_only_the_requests_a_later_check_reads() -> None:
     log = RequestLog()
     for raw, body in REQUESTS:
