@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
-from werkzeug.wrappers import Request
+from werkzeug.wrappers import Request, Response
 
 from httpdouble import HTTPServer, RequestMatcher
 
@@ -87,3 +88,48 @@ def test_loop_served_entries_are_matched_on_their_request_line_and_built_when_re
         "text/plain",
     )
     assert repr(request) == f"<Request 'http://{server.host}:{server.port}/r?i=4' [GET]>"
+
+
+def _read(request: Request, response: Response) -> dict[str, Any]:
+    """What users read from a logged entry."""
+    environ = {k: v for k, v in request.environ.items() if k not in ("wsgi.input", "wsgi.errors")}
+    return {
+        "line": (request.method, request.path, request.query_string, request.url),
+        "headers": list(request.headers.items()),
+        "data": (request.get_data(), request.json, request.remote_addr, request.scheme),
+        "environ": environ,
+        "response": (
+            response.status_code,
+            list(response.headers.items()),
+            response.get_data(),
+            response.json,
+        ),
+        "repr": (repr(request), repr(response)),
+    }
+
+
+def test_the_newest_entry_read_after_its_request_reads_as_when_decoded_later(
+    server: HTTPServer, make_client: Callable[[str], HTTPClient]
+) -> None:
+    server.expect_request("/j", method="POST").respond_with_json(
+        {"ok": True}, status=201, headers={"X-Reply": "1"}
+    )
+    client = make_client("http.client")
+    log = server._app._log
+    newest: list[tuple[Request, Response]] = []
+    for index in range(4):
+        body = b'{"n": %d}' % index
+        reply = client.post(
+            server.url_for(f"/j?i={index}"),
+            body,
+            headers={"Content-Type": "application/json", "X-Mine": "café"[: index + 1]},
+        )
+        assert reply.status == 201
+        if index:  # the first request is served from an environ, the rest by the loop
+            assert log._segment.newest[0] == index  # read from the values it was made of
+        newest.append(server.log[-1])
+    read_now = [_read(*entry) for entry in newest]
+    log._segment.decoded.clear()  # decoded again, this time from the marshalled records
+    decoded = list(server.log)
+    assert all(a[0] is not b[0] for a, b in zip(newest, decoded, strict=True))
+    assert [_read(*entry) for entry in decoded] == read_now

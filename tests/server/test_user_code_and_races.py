@@ -149,7 +149,7 @@ def test_a_log_read_racing_an_amend_never_keeps_the_old_outcome(
     assert _get(server, "/a")[0] == 200
     log = server._app._log
     handle = (log._segment, 0)
-    unpack = log_module._pair_of
+    unpack = log_module.pair_of
     amended: list[bool] = []
 
     def unpack_while_the_connection_amends(
@@ -160,7 +160,7 @@ def test_a_log_read_racing_an_amend_never_keeps_the_old_outcome(
             amended.append(log.amend(handle, Outcome.NOT_DELIVERED))
         return pair
 
-    monkeypatch.setattr(log_module, "_pair_of", unpack_while_the_connection_amends)
+    monkeypatch.setattr(log_module, "pair_of", unpack_while_the_connection_amends)
     assert server.log_entries[0].outcome is Outcome.NOT_DELIVERED
     monkeypatch.undo()
     assert amended == [True]

@@ -17,13 +17,13 @@ from httpdouble import Outcome, RequestDispatcher, RequestMatcher
 def decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the records turned into entries: one element per decode."""
     calls: list[int] = []
-    original = log_module._pair_of
+    original = log_module.pair_of
 
     def counting(record: tuple[object, ...], segment: log_module._Segment) -> log_module.Pair:
         calls.append(1)
         return original(record, segment)
 
-    monkeypatch.setattr(log_module, "_pair_of", counting)
+    monkeypatch.setattr(log_module, "pair_of", counting)
     return calls
 
 
@@ -109,13 +109,13 @@ def test_the_collector_is_paused_only_while_a_full_read_decodes_a_block(
     dispatcher: RequestDispatcher, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[bool] = []
-    original = log_module._pair_of
+    original = log_module.pair_of
 
     def noting(record: tuple[object, ...], segment: log_module._Segment) -> log_module.Pair:
         seen.append(gc.isenabled())
         return original(record, segment)
 
-    monkeypatch.setattr(log_module, "_pair_of", noting)
+    monkeypatch.setattr(log_module, "pair_of", noting)
     _send(client, 40)
     assert gc.isenabled()
     assert dispatcher.log[-1][0].args["i"] == "39"

@@ -291,3 +291,15 @@ def test_threads_reading_one_new_entry_get_one_request_and_one_environ() -> None
     assert len(environs) == 4
     assert all(environ is environs[0] for environ in environs)
     assert seen[1::2] == [json.loads(REQUESTS[3][1])] * 4
+
+
+def test_the_newest_record_amended_is_read_as_amended() -> None:
+    log = RequestLog()
+    log.append_record(record(*REQUESTS[0]))
+    handle = log.append_record(record(*REQUESTS[1]))
+    assert log._segment.newest[0] == 1  # kept as it was made, for log[-1]
+    replaced = (500, (("Content-Length", "4"),), b"gone")
+    assert log.amend(handle, Outcome.NOT_DELIVERED, replaced)
+    _, response = log.pairs()[-1]
+    assert (response.status_code, response.get_data()) == (500, b"gone")
+    assert log.entries()[-1].outcome is Outcome.NOT_DELIVERED

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import bisect
-import contextlib
 import enum
-import gc
 import io
 import marshal
 import threading
@@ -18,7 +16,8 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from .context import CONTEXT
-from .lazy import LazyRequest, LazyResponse
+from .decoding import BODY as _BODY
+from .decoding import Pair, collector_paused, newest_kept, pair_of
 from .lazy import RawRequest as RawRequest  # where the application and loop know it from
 from .views import CHUNK, LogView, _EntriesView, _PairsView
 
@@ -118,7 +117,6 @@ LogHandle = tuple["_Segment", int]
 # A static reply's body this big or bigger is logged by reference (see append_record).
 SHARED_BODY_BYTES = 1024
 _RESPONSE = slice(2, 5)  # status, headers, body in a record
-_BODY = 4
 _OUTCOME = 5
 
 
@@ -170,28 +168,6 @@ def pack(
     )
 
 
-Pair = tuple["Request | None", Response]
-"""A decoded entry as a reader of ``log`` gets it: ``(request, response)``, ``None`` for a
-request too malformed to parse. Only this is kept once read: three objects and what the
-record itself decodes to (a ``LogEntry`` and its ``Stamp`` are made when asked for)."""
-
-
-def _pair_of(record: _Record, segment: _Segment) -> Pair:
-    items, body, status, headers, response_body = record[:5]
-    if type(response_body) is int:  # a static reply's body, kept once
-        response_body = segment.shared[response_body]
-    # Entries in a row from one reply have equal headers: they share one tuple (three
-    # objects fewer an entry). Compared, not hashed: a new str has no hash yet.
-    if headers == segment.headers:
-        headers = segment.headers
-    else:
-        segment.headers = headers
-    return (
-        None if items is None else LazyRequest(items, body),
-        LazyResponse(status, headers, response_body),
-    )
-
-
 def _entry_of(pair: Pair, record: _Record) -> LogEntry:
     outcome, test, after, worker, when = record[_OUTCOME:]
     return LogEntry(pair[0], pair[1], _OUTCOMES[outcome], Stamp(test, after, worker, when))
@@ -212,6 +188,7 @@ class _Segment:
         "gaps",
         "headers",
         "hosts",
+        "newest",
         "shared",
         "shared_at",
     )
@@ -240,32 +217,12 @@ class _Segment:
         # The response headers of the entry decoded last, shared by the next if equal (see
         # _pair_of). Read and set without the lock: either value is right to share.
         self.headers: tuple[tuple[str, str], ...] = ()
+        # (index, record) of the newest record if newest_kept() took it, else (-1, ()).
+        self.newest: tuple[int, _Record] = (-1, ())
         # Requests meant for other hosts: host -> [requests, of them unmatched].
         self.hosts: dict[str, list[int]] = {}
 
 
-@contextlib.contextmanager
-def _collector_paused(records: int) -> Iterator[None]:
-    """Keep the garbage collector from running while ``records`` records (a block of a
-    full read, at most ``CHUNK``) are decoded, if it runs and there are enough to pay.
-
-    Every object a block makes survives (the entries are kept), so each collection the
-    allocations trigger finds nothing to free: it only walks the young entries and, every
-    tenth time, the older generation. Paused, the block's objects are collected once, by
-    the first collection after it. The pause is bounded by one block (about a millisecond)
-    and undone in ``finally``; a collector some other code disabled is left alone.
-    """
-    if records < _PAUSE_FROM or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-_PAUSE_FROM = 32  # records: below this (``log[-1]``, a few entries) the pause is not worth it
 _UNMATCHED = frozenset(
     o.value for o in (Outcome.NO_HANDLER, Outcome.OUT_OF_ORDER, Outcome.REFUSED)
 )
@@ -304,8 +261,10 @@ class RequestLog:
             from .plain import plain
 
             blob = marshal.dumps(plain(record))
+            with self._lock:
+                return self._append(blob, record[0] is None, None)
         with self._lock:
-            return self._append(blob, record[0] is None)
+            return self._append(blob, record[0] is None, record)
 
     def _append_shared(self, record: _Record) -> LogHandle:
         body = record[_BODY]
@@ -322,17 +281,24 @@ class RequestLog:
                 from .plain import plain
 
                 blob = marshal.dumps(plain(slim))
-            return self._append(blob, record[0] is None)
+                return self._append(blob, record[0] is None, None)
+            return self._append(blob, record[0] is None, record)
 
-    def _append(self, blob: bytes, unparsed: bool) -> LogHandle:
-        """Append one marshalled record; the caller holds the lock."""
+    def _append(self, blob: bytes, unparsed: bool, record: _Record | None) -> LogHandle:
+        """Append one marshalled record; the caller holds the lock.
+
+        :param record: the record ``blob`` was made from, if ``marshal`` took it as it is.
+        """
         segment = self._segment
         if unparsed:  # no request: it has no place among the parsed ones
             segment.gaps.append(len(segment.ends) - len(segment.gaps))
         segment.data += blob
         segment.ends.append(len(segment.data))
         self.total += 1
-        return segment, len(segment.ends) - 1
+        index = len(segment.ends) - 1
+        if record is not None and newest_kept(record):
+            segment.newest = index, record
+        return segment, index
 
     def _count_host(self, host: str, unmatched: bool) -> None:
         with self._lock:
@@ -372,6 +338,8 @@ class RequestLog:
                 for i in range(index, len(segment.ends)):
                     segment.ends[i] += shift
             segment.decoded.pop(index, None)  # read again, it is decoded from the new record
+            if segment.newest[0] == index:
+                segment.newest = (-1, ())
             segment.entries.pop(index, None)
             segment.amends += 1
         return True
@@ -425,9 +393,9 @@ class RequestLog:
         for _ in range(100):  # amends are rare: one pass but for a reader racing one
             if not missing:
                 break
-            with _collector_paused(len(missing)):
+            with collector_paused(len(missing)):
                 records, amends = self._records(segment, missing)
-                fresh = {index: _pair_of(record, segment) for index, record in records.items()}
+                fresh = {index: pair_of(record, segment) for index, record in records.items()}
             with self._lock:  # two readers may decode one record: every reader gets the first
                 if segment.amends == amends:  # else a record changed meanwhile: decode again
                     for index, decoded in fresh.items():
@@ -443,15 +411,19 @@ class RequestLog:
 
     def _pair(self, segment: _Segment, index: int) -> Pair:
         """Return the pair of record ``index``: :meth:`_decoded` for one, the short way
-        (``log[-1]`` after each request is the common read)."""
+        (``log[-1]`` after each request is the common read; the newest record is read from
+        the values it was made of, see :func:`_newest_kept`)."""
         found = segment.decoded.get(index)
         if found is not None:
             return found
         with self._lock:  # an append may grow (move) the buffer: copy the record under lock
             amends = segment.amends
-            blob = segment.data[segment.ends[index - 1] if index else 0 : segment.ends[index]]
-        # outside the lock: the server keeps appending
-        pair = _pair_of(marshal.loads(blob), segment)
+            newest, record = segment.newest
+            if newest != index:
+                blob = segment.data[segment.ends[index - 1] if index else 0 : segment.ends[index]]
+        if newest != index:  # outside the lock: the server keeps appending
+            record = marshal.loads(blob)
+        pair = pair_of(record, segment)
         with self._lock:  # two readers may decode one record: every reader gets the first
             if segment.amends == amends:
                 return segment.decoded.setdefault(index, pair)
@@ -500,7 +472,7 @@ class RequestLog:
                 if pair is None:
                     record = decoded.get(index)
                     pair = (
-                        self._pair(segment, index) if record is None else _pair_of(record, segment)
+                        self._pair(segment, index) if record is None else pair_of(record, segment)
                     )
                 request = pair[0]
                 if request is None or not predicate(request):

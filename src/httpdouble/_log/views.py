@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, TypeVar, overload
 if TYPE_CHECKING:
     from werkzeug.wrappers import Request, Response
 
-    from .request_log import LogEntry, Pair, RequestLog, _Segment
+    from .decoding import Pair
+    from .request_log import LogEntry, RequestLog, _Segment
 
 CHUNK = 512  # records decoded per locked copy when a reader walks the log
 

@@ -1,0 +1,87 @@
+"""Turning a logged record back into what a reader gets: the ``(request, response)`` pair
+(werkzeug objects built on first use, ``lazy.py``), and what keeps that cheap."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Response
+
+from .lazy import LazyRequest, LazyResponse
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Request
+
+    from .request_log import _Segment
+
+_Record = tuple[Any, ...]
+BODY = 4  # the response body's place in a record
+
+
+Pair = tuple["Request | None", Response]
+"""A decoded entry as a reader of ``log`` gets it: ``(request, response)``, ``None`` for a
+request too malformed to parse. Only this is kept once read: three objects and what the
+record itself decodes to (a ``LogEntry`` and its ``Stamp`` are made when asked for)."""
+
+
+def pair_of(record: _Record, segment: _Segment) -> Pair:
+    items, body, status, headers, response_body = record[:5]
+    if type(response_body) is int:  # a static reply's body, kept once
+        response_body = segment.shared[response_body]
+    # Entries in a row from one reply have equal headers: they share one tuple (three
+    # objects fewer an entry). Compared, not hashed: a new str has no hash yet.
+    if headers == segment.headers:
+        headers = segment.headers
+    else:
+        segment.headers = headers
+    return (
+        None if items is None else LazyRequest(items, body),
+        LazyResponse(status, headers, response_body),
+    )
+
+
+def newest_kept(record: _Record) -> bool:
+    """Whether the log keeps ``record`` itself as its newest, beside its marshalled copy.
+
+    Reading the newest entry (``log[-1]`` after a request) then skips the unmarshalling:
+    the values are the ones ``marshal.loads`` would return, not copies but equal, of the
+    same types, and immutable (bytes, str, int, float, None and tuples of them), so no
+    reader can tell. A request served from an environ (a ``dict``, which its entry's
+    request takes as its own environ) is not kept so. One record: it is replaced at the
+    next append and costs the collector nothing that grows.
+    """
+    items = record[0]
+    return (
+        type(items) is tuple
+        and type(items[0]) is bytes
+        and type(record[1]) is bytes
+        and type(record[BODY]) is bytes
+        and type(record[3]) is tuple
+    )
+
+
+@contextlib.contextmanager
+def collector_paused(records: int) -> Iterator[None]:
+    """Keep the garbage collector from running while ``records`` records (a block of a
+    full read, at most ``CHUNK``) are decoded, if it runs and there are enough to pay.
+
+    Every object a block makes survives (the entries are kept), so each collection the
+    allocations trigger finds nothing to free: it only walks the young entries and, every
+    tenth time, the older generation. Paused, the block's objects are collected once, by
+    the first collection after it. The pause is bounded by one block (about a millisecond)
+    and undone in ``finally``; a collector some other code disabled is left alone.
+    """
+    if records < PAUSE_FROM or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+PAUSE_FROM = 32  # records: below this (``log[-1]``, a few entries) the pause is not worth it
