@@ -153,9 +153,9 @@ def test_a_log_read_racing_an_amend_never_keeps_the_old_outcome(
     amended: list[bool] = []
 
     def unpack_while_the_connection_amends(
-        record: tuple[object, ...], segment: log_module._Segment
+        record: tuple[object, ...], segment: log_module._Segment, request: object = None
     ) -> log_module.Pair:
-        pair = unpack(record, segment)
+        pair = unpack(record, segment, request)  # type: ignore[arg-type]
         if not amended:  # decoded from the copied span, then the record changes
             amended.append(log.amend(handle, Outcome.NOT_DELIVERED))
         return pair

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 from werkzeug.test import Client
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 import httpdouble._log.request_log as log_module
 from httpdouble import Outcome, RequestDispatcher, RequestMatcher
@@ -19,9 +19,11 @@ def decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     original = log_module.pair_of
 
-    def counting(record: tuple[object, ...], segment: log_module._Segment) -> log_module.Pair:
+    def counting(
+        record: tuple[object, ...], segment: log_module._Segment, request: Request | None = None
+    ) -> log_module.Pair:
         calls.append(1)
-        return original(record, segment)
+        return original(record, segment, request)
 
     monkeypatch.setattr(log_module, "pair_of", counting)
     return calls
@@ -76,7 +78,9 @@ def test_reads_and_matching_decode_each_entry_once(
     assert len(decodes) == 20
     _send(client, 5, start=20)
     assert dispatcher.get_matching_requests_count(RequestMatcher("/a")) == 25
-    assert len(decodes) == 25  # only the new ones
+    assert len(decodes) == 20  # a count makes no entry of the new ones
+    assert len(dispatcher.log[:]) == 25
+    assert len(decodes) == 25  # a read does, of the new ones only
 
 
 def test_counting_matches_keeps_none_of_the_entries_it_looked_at(
@@ -86,12 +90,12 @@ def test_counting_matches_keeps_none_of_the_entries_it_looked_at(
     three = RequestMatcher("/a", query_string="i=3")
     assert dispatcher.get_matching_requests_count(three) == 1
     dispatcher.assert_request_made(three)
-    assert len(decodes) == 20  # each entry looked at twice: none was kept
+    assert decodes == []  # every entry looked at twice, none made into an entry
     ((request, _),) = dispatcher.iter_matching_requests(three)
-    assert len(decodes) == 30
-    assert request is dispatcher.log[3][0]  # what was handed out was kept: the log's own
+    assert len(decodes) == 1  # the one match, handed out
+    assert request is dispatcher.log[3][0]  # and kept: the log's own
     assert [r.args["i"] for r, _ in dispatcher.log] == [str(i) for i in range(10)]
-    assert len(decodes) == 39  # the nine never handed out, once
+    assert len(decodes) == 10  # the nine others, once
 
 
 def test_a_failed_assert_request_made_reports_on_the_logged_requests(
@@ -111,9 +115,11 @@ def test_the_collector_is_paused_only_while_a_full_read_decodes_a_block(
     seen: list[bool] = []
     original = log_module.pair_of
 
-    def noting(record: tuple[object, ...], segment: log_module._Segment) -> log_module.Pair:
+    def noting(
+        record: tuple[object, ...], segment: log_module._Segment, request: Request | None = None
+    ) -> log_module.Pair:
         seen.append(gc.isenabled())
-        return original(record, segment)
+        return original(record, segment, request)
 
     monkeypatch.setattr(log_module, "pair_of", noting)
     _send(client, 40)

@@ -27,7 +27,8 @@ request too malformed to parse. Only this is kept once read: three objects and w
 record itself decodes to (a ``LogEntry`` and its ``Stamp`` are made when asked for)."""
 
 
-def pair_of(record: _Record, segment: _Segment) -> Pair:
+def pair_of(record: _Record, segment: _Segment, request: Request | None = None) -> Pair:
+    """Return the pair of ``record`` (with ``request``, if one was made from it already)."""
     items, body, status, headers, response_body = record[:5]
     if type(response_body) is int:  # a static reply's body, kept once
         response_body = segment.shared[response_body]
@@ -37,8 +38,10 @@ def pair_of(record: _Record, segment: _Segment) -> Pair:
         headers = segment.headers
     else:
         segment.headers = headers
+    if request is None and items is not None:
+        request = LazyRequest(items, body)
     return (
-        None if items is None else LazyRequest(items, body),
+        request,
         LazyResponse(status, headers, response_body),
     )
 

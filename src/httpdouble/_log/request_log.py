@@ -18,6 +18,7 @@ from werkzeug.wrappers import Request, Response
 from .context import CONTEXT
 from .decoding import BODY as _BODY
 from .decoding import Pair, collector_paused, newest_kept, pair_of
+from .lazy import LazyRequest
 from .lazy import RawRequest as RawRequest  # where the application and loop know it from
 from .views import CHUNK, LogView, _EntriesView, _PairsView
 
@@ -453,13 +454,13 @@ class RequestLog:
         records: int,
         predicate: Callable[[Request], bool],
         keep: bool,
-    ) -> Iterator[Pair]:
-        """Yield the pairs of the first ``records`` records whose request ``predicate``
-        takes, oldest first.
+    ) -> Iterator[Pair | None]:
+        """Yield, oldest first, the pairs of the first ``records`` records whose request
+        ``predicate`` takes (with ``keep`` false, ``None`` for a match never read).
 
-        An entry never read is matched on an object made for the match alone, dropped when
-        it does not match (a count over the log keeps nothing of what it looked at). With
-        ``keep``, a match is kept as the entry, as if read: the caller hands it out.
+        An entry never read is matched on a request made for the match alone, dropped when
+        it does not match: a count over the log keeps nothing. With ``keep``, a match is
+        kept as the entry (with that request), as if read: the caller hands it out.
         """
         cache = segment.decoded
         for start in range(0, records, CHUNK):
@@ -468,20 +469,21 @@ class RequestLog:
             decoded, amends = self._records(segment, missing) if missing else ({}, 0)
             for index in range(start, stop):
                 pair = cache.get(index)
-                made = pair is None
-                if pair is None:
-                    record = decoded.get(index)
-                    pair = (
-                        self._pair(segment, index) if record is None else pair_of(record, segment)
-                    )
-                request = pair[0]
+                record = None if pair is not None else decoded.get(index)
+                if record is None:  # read before (or dropped by an amend since listed)
+                    pair = pair or self._pair(segment, index)
+                    request = pair[0]
+                else:
+                    items = record[0]
+                    request = None if items is None else LazyRequest(items, record[1])
                 if request is None or not predicate(request):
                     continue
-                if made and keep:
+                if record is not None and keep:
+                    made = pair_of(record, segment, request)
                     with self._lock:
                         same = segment.amends == amends
                         if same:
-                            pair = cache.setdefault(index, pair)
+                            pair = cache.setdefault(index, made)
                     if not same:  # a record changed meanwhile: the entry is decoded anew
                         pair = self._pair(segment, index)
                 yield pair

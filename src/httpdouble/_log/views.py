@@ -99,16 +99,14 @@ class _PairsView(LogView["tuple[Request, Response]"]):
         assert pair[0] is not None  # the index skips unparsed requests
         return pair  # type: ignore[return-value]
 
-    def matching(
-        self, predicate: Callable[[Request], bool], keep: bool = True
-    ) -> Iterator[tuple[Request, Response]]:
+    def matching(self, predicate: Callable[[Request], bool]) -> Iterator[tuple[Request, Response]]:
         """Yield the pairs of this view whose request ``predicate`` takes, oldest first.
 
         Entries nobody read are matched without being kept (see ``RequestLog._matching``);
-        with ``keep``, the ones yielded are kept, and are the objects a read returns.
+        the ones yielded are kept, and are the objects a read returns.
         """
-        return self._log._matching(self._segment, self._records, predicate, keep)  # type: ignore[return-value]
+        return self._log._matching(self._segment, self._records, predicate, True)  # type: ignore[return-value]
 
     def count_matching(self, predicate: Callable[[Request], bool]) -> int:
         """Return how many requests of this view ``predicate`` takes (nothing is kept)."""
-        return sum(1 for _ in self.matching(predicate, keep=False))
+        return sum(1 for _ in self._log._matching(self._segment, self._records, predicate, False))
