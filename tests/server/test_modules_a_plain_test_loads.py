@@ -35,8 +35,9 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 """
 
 # Loaded only where they are used: wait_async, TLS, interception (CONNECT tunnels, the test
-# CA), a richer check, the HTML or end-of-run report. (What a server thread needs to report
-# a failure is loaded when a server starts: _app.failures.load_failure_paths.)
+# CA), a richer check, the HTML or end-of-run report, streaming, faults and latency. (What a
+# server thread needs to report a failure is loaded when a server starts:
+# _app.failures.load_failure_paths.)
 NOT_LOADED = (
     "asyncio",
     "concurrent.futures",
@@ -50,6 +51,7 @@ NOT_LOADED = (
     "httpdouble._matching.composite",
     "httpdouble._server.tls",
     "httpdouble._server.tunnel",
+    "httpdouble._app.streaming",
     "httpdouble._intercept",
     "httpdouble._pytest",
 )
@@ -74,12 +76,12 @@ PLAIN_TEST_MODULES = frozenset(
         "httpdouble._app.registry",
         "httpdouble._app.responses",
         "httpdouble._app.settings",
-        "httpdouble._app.streaming",
         "httpdouble._app.verification",
         "httpdouble._app.waiting",
         "httpdouble._errors",
         "httpdouble._log",
         "httpdouble._log.context",
+        "httpdouble._log.lazy",
         "httpdouble._log.request_log",
         "httpdouble._matching",
         "httpdouble._matching.body_masking",

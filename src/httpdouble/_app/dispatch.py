@@ -31,7 +31,7 @@ from .._matching.request_matcher import RequestMatcher
 from .._report.findings import HANDLER_KINDS, Finding, Kind
 from .._wire.origin import origin_of
 from .._wire.request import skip_unread_body
-from .entry import Application, RequestEntry, body_error
+from .entry import Application, RequestEntry, body_error, streaming_loaded
 from .expectations import HandlerType, RequestHandler
 from .failures import handler_failure, no_handler_failure, user_code_failure
 from .handler_threads import HandlerThreads, call_handler
@@ -40,7 +40,6 @@ from .readiness import READINESS_BODY, READINESS_ENVIRON_KEY
 from .registration import Registration, new_handler
 from .registry import Lookup, Registry, RequestHandlerList
 from .settings import DEFAULT_HANDLER_TIMEOUT, check_app_settings, check_timeout
-from .streaming import FaultResponse, StreamedResponse
 from .verification import Verification
 from .waiting import Waiting, WaitingSettings
 
@@ -222,10 +221,12 @@ class RequestDispatcher(Registration):
                 else:
                     response = handler.respond(request)
                 outcome = Outcome.MATCHED
-                if isinstance(response, FaultResponse):  # logged as what the wire will do
-                    outcome = response.spec.outcome
+                streaming = streaming_loaded()  # None: neither kind below exists yet
+                if streaming is not None and isinstance(response, streaming.FaultResponse):
+                    outcome = response.spec.outcome  # logged as what the wire will do
                     packed = response.logged()
-                elif isinstance(response, StreamedResponse):  # the body is logged once sent
+                elif streaming is not None and isinstance(response, streaming.StreamedResponse):
+                    # The body is logged once sent.
                     packed = (response.status_code, tuple(response.headers.to_wsgi_list()), b"")
                 else:
                     if not response.is_sequence and not response.direct_passthrough:

@@ -9,7 +9,9 @@ same two calls in a row. :class:`Application` is the whole of what the I/O loop 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
+from types import ModuleType
 from typing import TYPE_CHECKING, Protocol
 
 from werkzeug.wrappers import Request, Response
@@ -20,7 +22,6 @@ from .._wire.framing import PreparedHeaders
 from .expectations import RequestHandler, StaticReply
 from .readiness import READINESS_ENVIRON_KEY
 from .registry import Lookup
-from .streaming import FaultResponse, StreamedResponse, WirePlan
 
 if TYPE_CHECKING:
     import threading
@@ -30,8 +31,62 @@ if TYPE_CHECKING:
     from .._log.request_log import PackedResponse, RequestLog
     from .._report.findings import Finding
     from .handler_threads import HandlerThreads
+    from .streaming import Delay, FaultSpec
 
 _MATCHER_RAISED = "a matcher of a registered handler raised while the request was matched"
+_STREAMING = __name__.rpartition(".")[0] + ".streaming"
+
+
+def streaming_loaded() -> ModuleType | None:
+    """:mod:`.streaming` if it was imported, else ``None``.
+
+    A streamed or faulty response, or a handler's latency, exist only once it was (each is
+    made by a function that imports it), so ``None`` means a response needs no plan: a plain
+    test never imports the module (issue 27).
+    """
+    return sys.modules.get(_STREAMING)
+
+
+class WirePlan:
+    """The WSGI body the dispatcher hands the connection when more than one write is asked.
+
+    :ivar body: the body's iterable (streamed when ``stream``), or the whole body.
+    :ivar stream: whether to send the body chunk by chunk.
+    :ivar latency: the wait before the head.
+    :ivar chunk_delay: the wait between two chunks of a streamed body.
+    :ivar fault: the fault to commit instead of answering.
+    """
+
+    __slots__ = ("body", "chunk_delay", "fault", "latency", "stream")
+
+    def __init__(
+        self,
+        body: Iterable[bytes] | Iterable[str],
+        stream: bool = False,
+        latency: Delay | None = None,
+        chunk_delay: Delay | None = None,
+        fault: FaultSpec | None = None,
+    ) -> None:
+        self.body = body
+        self.stream = stream
+        self.latency = latency
+        self.chunk_delay = chunk_delay
+        self.fault = fault
+
+    def __repr__(self) -> str:
+        return (
+            f"WirePlan(body={self.body!r}, stream={self.stream!r}, latency={self.latency!r},"
+            f" chunk_delay={self.chunk_delay!r}, fault={self.fault!r})"
+        )
+
+    def __iter__(self) -> Iterator[bytes]:  # a plain WSGI server still gets the body
+        for item in self.body:
+            yield item.encode("utf-8") if isinstance(item, str) else item
+
+    def close(self) -> None:
+        close = getattr(self.body, "close", None)
+        if close is not None:
+            close()
 
 
 def body_error(request: Request) -> object:
@@ -251,8 +306,10 @@ class RequestEntry:
             )
         source = begun.source
         response, outcome = self._app._answer(request, lookup, handler, settles)
-        if isinstance(response, StreamedResponse | FaultResponse) or (
-            handler is not None and handler.latency is not None and lookup is Lookup.FOUND
+        streaming = streaming_loaded()
+        if streaming is not None and (
+            isinstance(response, streaming.StreamedResponse | streaming.FaultResponse)
+            or (handler is not None and handler.latency is not None and lookup is Lookup.FOUND)
         ):
             return self._planned(environ, start_response, response, handler)
         # What Response.__call__ does, without its closing-iterator wrapper per request.
@@ -284,6 +341,8 @@ class RequestEntry:
         handler: RequestHandler | None,
     ) -> WirePlan:
         """The body for the connection to carry out: a latency, a stream or a fault."""
+        from .streaming import FaultResponse, StreamedResponse
+
         wait = None if handler is None else handler.latency
         latency = None if wait is None else wait.before
         chunk_latency = None if wait is None else wait.between

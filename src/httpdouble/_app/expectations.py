@@ -11,7 +11,7 @@ import itertools
 import json as _json
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
@@ -21,6 +21,7 @@ from .._matching.request_matcher import RequestMatcher
 from .awaiting import is_awaitable, run_to_end
 from .posthooks import PostHook, check_hook, delay_of
 from .responses import (
+    DEFAULT_STALL_SECONDS,
     ResponseHandler,
     check_data,
     check_header_pairs,
@@ -31,19 +32,10 @@ from .responses import (
     response_maker,
     sequence_maker,
 )
-from .streaming import (
-    DEFAULT_STALL_SECONDS,
-    Fault,
-    FaultResponse,
-    Latency,
-    Seconds,
-    StreamedResponse,
-    check_delay,
-    fault_spec,
-    fresh_body,
-    sse_source,
-    streamed_from,
-)
+
+if TYPE_CHECKING:
+    # .streaming loads when a handler first asks for it (issue 27: not in a plain test).
+    from .streaming import Fault, Latency, Seconds
 
 HeadersType = Mapping[str, str] | Headers | list[tuple[str, str]] | None
 
@@ -336,6 +328,8 @@ class RequestHandler:
         :param chunk_delay: seconds to wait between two chunks, or ``(low, high)`` for a
             random wait in that range.
         """
+        from .streaming import StreamedResponse, check_delay, fresh_body
+
         make_body = fresh_body(body, "body")
         check_status(status)
         check_header_pairs([("Content-Type", content_type)])
@@ -366,6 +360,8 @@ class RequestHandler:
             iterables as for :meth:`respond_with_stream`. A list is checked here.
         :param event_delay: seconds (or ``(low, high)``) to wait between two events.
         """
+        from .streaming import sse_source
+
         make_events = sse_source(events)
         extra = [(n, v) for n, v in headers_of(headers) or []]
         names = {n.lower() for n, _ in extra}
@@ -400,6 +396,8 @@ class RequestHandler:
         :param stall_seconds: ``STALL``: the longest the connection is held (``stop()``
             and the client closing end it sooner).
         """
+        from .streaming import FaultResponse, fault_spec
+
         spec = fault_spec(fault, data, sent, status, stall_seconds)
         header_list = headers_of(headers)
         if header_list:
@@ -423,6 +421,8 @@ class RequestHandler:
         The wait runs on the connection's own thread: other connections are answered
         meanwhile; a client that gives up, or ``stop()``, ends it.
         """
+        from .streaming import Latency, check_delay
+
         before = check_delay("seconds", seconds)
         between = check_delay("between_chunks", between_chunks)
         self.latency = None if before is None and between is None else Latency(before, between)
@@ -430,6 +430,8 @@ class RequestHandler:
 
     def _respond_with_streamed_response(self, response: Response) -> None:
         """``respond_with_response(Response(generator))``: kept as is, streamed on its one use."""
+        from .streaming import StreamedResponse, fresh_body
+
         make_body = fresh_body(response.response, "response")
         status = response.status
         header_list = list(response.headers.items())
@@ -473,6 +475,10 @@ class RequestHandler:
         response: Response = result
         for hook in self._hooks:
             response = hook(request, response)
+        if response.is_sequence or response.direct_passthrough:
+            return response  # sent in one write: what streamed_from() would return
+        from .streaming import streamed_from
+
         return streamed_from(response)
 
     def __repr__(self) -> str:

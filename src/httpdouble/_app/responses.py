@@ -17,6 +17,9 @@ from werkzeug.wrappers import Request, Response
 
 from .._errors import HTTPDoubleUsageError
 
+# respond_with_fault(STALL)'s default: here, not in .streaming, which loads on first use.
+DEFAULT_STALL_SECONDS = 30.0
+
 # An async def handler function returns an awaitable of the response (see _awaiting).
 ResponseHandler = Callable[[Request], "Response | Awaitable[Response]"]
 

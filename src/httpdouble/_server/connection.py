@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._app.streaming import STREAM_LOG_LIMIT, FaultSpec, WirePlan
+from .._app.entry import WirePlan
 from .._wire.framing import DATE, NO_BODY_STATUS, BadResponse, encode_head, error_response, frame
 from .._wire.request import (
     READ,
@@ -40,6 +40,8 @@ from .._wire.request import skip_unread_body as skip_unread_body
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
+
+    from .._app.streaming import FaultSpec
 
 # Lingering close: how much input is read and dropped, and for how long, before closing.
 LINGER_BYTES = 64 * 1024 * 1024
@@ -275,6 +277,8 @@ def _stream(
     handler's own ``Content-Length`` says. A body that raises, or a client that leaves,
     ends the connection without the last chunk: the client sees a body cut short.
     """
+    from .._app.streaming import STREAM_LOG_LIMIT  # loaded: it made the plan's response
+
     body = plan.body
     try:
         stream = environ["wsgi.input"]
