@@ -114,6 +114,7 @@ PLAIN_TEST_MODULES = frozenset(
         "httpdouble._server.server",
         "httpdouble._server.server_app",
         "httpdouble._server.settings",
+        "httpdouble._values",
         "httpdouble._wire",
         "httpdouble._wire.framing",
         "httpdouble._wire.head",

@@ -11,11 +11,11 @@ import threading
 import time
 from array import array
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
 from werkzeug.wrappers import Request, Response
 
+from .._values import Value
 from .context import CONTEXT
 from .lazy import LazyRequest, LazyResponse
 from .lazy import RawRequest as RawRequest  # where the application and loop know it from
@@ -44,9 +44,8 @@ class Outcome(enum.Enum):
 _OUTCOMES = {outcome.value: outcome for outcome in Outcome}
 
 
-@dataclass(frozen=True, slots=True)
-class Stamp:
-    """When and where a request arrived.
+class Stamp(Value):
+    """When and where a request arrived. Immutable; equal when every field is.
 
     :ivar test: node id of the test running at the time, or ``None`` between tests.
     :ivar after_test: when ``test`` is ``None``: the test that ran last, if any.
@@ -54,10 +53,18 @@ class Stamp:
     :ivar time: seconds since the epoch.
     """
 
+    __slots__ = __match_args__ = ("test", "after_test", "worker", "time")
     test: str | None
     after_test: str | None
     worker: str
     time: float
+
+    def __init__(self, test: str | None, after_test: str | None, worker: str, time: float) -> None:
+        set_field = object.__setattr__
+        set_field(self, "test", test)
+        set_field(self, "after_test", after_test)
+        set_field(self, "worker", worker)
+        set_field(self, "time", time)
 
     @classmethod
     def now(cls) -> Stamp:
@@ -73,17 +80,26 @@ class Stamp:
         return "outside any test (before the first test)"
 
 
-@dataclass(frozen=True, slots=True)
-class LogEntry:
-    """One request and what the server answered.
+class LogEntry(Value):
+    """One request and what the server answered. Immutable; equal when every field is.
 
     ``request`` is ``None`` for a request too malformed to parse.
     """
 
+    __slots__ = __match_args__ = ("request", "response", "outcome", "stamp")
     request: Request | None
     response: Response
     outcome: Outcome
     stamp: Stamp
+
+    def __init__(
+        self, request: Request | None, response: Response, outcome: Outcome, stamp: Stamp
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "request", request)
+        set_field(self, "response", response)
+        set_field(self, "outcome", outcome)
+        set_field(self, "stamp", stamp)
 
 
 # One logged request as a flat tuple of str, bytes, int, float, bool and None only, kept

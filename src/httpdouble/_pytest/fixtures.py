@@ -7,7 +7,6 @@ import ssl
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -296,7 +295,7 @@ def _between_tests(finding: Finding, previous_test: str | None) -> Finding:
     from .._log.request_log import Stamp
 
     stamp = finding.stamp
-    return replace(finding, stamp=Stamp(None, previous_test, stamp.worker, stamp.time))
+    return finding.replace(stamp=Stamp(None, previous_test, stamp.worker, stamp.time))
 
 
 @pytest.fixture(scope="session")

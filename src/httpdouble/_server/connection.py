@@ -18,7 +18,6 @@ import socket
 import struct
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._app.entry import WirePlan
@@ -114,7 +113,6 @@ def _send_quietly(sock: socket.socket, payload: bytes) -> None:
         sock.sendall(payload)
 
 
-@dataclass(frozen=True)
 class Reports:
     """Where a connection reports what the dispatcher cannot see.
 
@@ -128,16 +126,33 @@ class Reports:
         bytes sent, the body's exception or None, whether the client got it all)``.
     """
 
-    malformed: Callable[[int, str, str, bytes, dict[str, Any] | None], None]
-    bad_response: Callable[[dict[str, Any], BaseException, str], bytes]
-    undelivered: Callable[[dict[str, Any]], None]
-    streamed: (
-        Callable[
-            [dict[str, Any], str, list[tuple[str, str]], bytes, int, BaseException | None, bool],
-            None,
-        ]
-        | None
-    ) = None
+    __slots__ = ("bad_response", "malformed", "streamed", "undelivered")
+
+    def __init__(
+        self,
+        malformed: Callable[[int, str, str, bytes, dict[str, Any] | None], None],
+        bad_response: Callable[[dict[str, Any], BaseException, str], bytes],
+        undelivered: Callable[[dict[str, Any]], None],
+        streamed: (
+            Callable[
+                [
+                    dict[str, Any],
+                    str,
+                    list[tuple[str, str]],
+                    bytes,
+                    int,
+                    BaseException | None,
+                    bool,
+                ],
+                None,
+            ]
+            | None
+        ) = None,
+    ) -> None:
+        self.malformed = malformed
+        self.bad_response = bad_response
+        self.undelivered = undelivered
+        self.streamed = streamed
 
 
 def _respond(

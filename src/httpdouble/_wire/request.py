@@ -15,10 +15,10 @@ import socket
 import sys
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .._errors import HTTPDoubleUsageError
+from .._values import Value
 from .target import TUNNEL_KEY, connect_refusal, is_authority, take_absolute_form, tunnel_host
 
 TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -44,9 +44,10 @@ class Reader(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(Value):
     """Bounds on what one request may send; over a bound the request gets a 4xx.
+
+    Immutable; equal when every bound is.
 
     :param max_request_line: bytes in the request line (414 above it).
     :param max_header_count: number of header lines (431 above it).
@@ -54,21 +55,35 @@ class Limits:
     :param max_body_bytes: bytes of the body, after de-chunking (413 above it).
     """
 
-    max_request_line: int = 8192
-    max_header_count: int = 100
-    max_header_bytes: int = 65536
-    max_body_bytes: int = 10 * 1024 * 1024
+    __slots__ = __match_args__ = (
+        "max_request_line",
+        "max_header_count",
+        "max_header_bytes",
+        "max_body_bytes",
+    )
+    max_request_line: int
+    max_header_count: int
+    max_header_bytes: int
+    max_body_bytes: int
 
-    def __post_init__(self) -> None:
-        for name in ("max_request_line", "max_header_count", "max_header_bytes", "max_body_bytes"):
-            value = getattr(self, name)
+    def __init__(
+        self,
+        max_request_line: int = 8192,
+        max_header_count: int = 100,
+        max_header_bytes: int = 65536,
+        max_body_bytes: int = 10 * 1024 * 1024,
+    ) -> None:
+        given = (max_request_line, max_header_count, max_header_bytes, max_body_bytes)
+        defaults = Limits.__init__.__defaults__ or given
+        for name, value, default in zip(self.__match_args__, given, defaults, strict=True):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise HTTPDoubleUsageError(
                     f"Limits({name}=...)",
                     expected="a positive int",
                     got=value,
-                    remedy=f"pass e.g. Limits({name}={getattr(Limits, name)}) (the default)",
+                    remedy=f"pass e.g. Limits({name}={default}) (the default)",
                 )
+            object.__setattr__(self, name, value)
 
 
 class BadRequest(Exception):
@@ -93,7 +108,6 @@ def _environ_key(name: bytes) -> str:
     return key
 
 
-@dataclass
 class ConnectionInfo:
     """What the WSGI environ needs to know about the connection.
 
@@ -102,18 +116,39 @@ class ConnectionInfo:
         after every response, whatever the client asked.
     """
 
-    server_name: str
-    server_port: int
-    scheme: str
-    remote_addr: str
-    remote_port: int
-    keep_alive: bool = True
-    # Opens a tunnel for a ``CONNECT`` (the server's; ``None``: CONNECT is refused), and the
-    # ``host:port`` of the tunnel this connection is inside of, if it is.
-    tunnel: Callable[[socket.socket, dict[str, Any], Reader], None] | None = None
-    tunnel_target: str | None = None
+    __slots__ = (
+        "base",
+        "keep_alive",
+        "remote_addr",
+        "remote_port",
+        "scheme",
+        "server_name",
+        "server_port",
+        "tunnel",
+        "tunnel_target",
+    )
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        server_name: str,
+        server_port: int,
+        scheme: str,
+        remote_addr: str,
+        remote_port: int,
+        keep_alive: bool = True,
+        tunnel: Callable[[socket.socket, dict[str, Any], Reader], None] | None = None,
+        tunnel_target: str | None = None,
+    ) -> None:
+        self.server_name = server_name
+        self.server_port = server_port
+        self.scheme = scheme
+        self.remote_addr = remote_addr
+        self.remote_port = remote_port
+        self.keep_alive = keep_alive
+        # Opens a tunnel for a ``CONNECT`` (the server's; ``None``: CONNECT is refused), and
+        # the ``host:port`` of the tunnel this connection is inside of, if it is.
+        self.tunnel = tunnel
+        self.tunnel_target = tunnel_target
         # The part of every environ that stays the same on this connection.
         self.base: dict[str, Any] = {
             "SCRIPT_NAME": "",
