@@ -35,7 +35,8 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 """
 
 # Loaded only where they are used: wait_async, TLS, interception (CONNECT tunnels, the test
-# CA), a richer check, the HTML or end-of-run report, streaming, faults and latency. (What a
+# CA), a richer check, the HTML or end-of-run report, streaming, faults and latency, handler
+# functions and post hooks. (What a
 # server thread needs to report a failure is loaded when a server starts:
 # _app.failures.load_failure_paths.)
 NOT_LOADED = (
@@ -52,6 +53,8 @@ NOT_LOADED = (
     "httpdouble._server.tls",
     "httpdouble._server.tunnel",
     "httpdouble._app.streaming",
+    "httpdouble._app.handler_threads",
+    "httpdouble._app.posthooks",
     "httpdouble._intercept",
     "httpdouble._pytest",
 )
@@ -67,10 +70,8 @@ PLAIN_TEST_MODULES = frozenset(
         "httpdouble._app.entry",
         "httpdouble._app.expectations",
         "httpdouble._app.failures",
-        "httpdouble._app.handler_threads",
         "httpdouble._app.idle",
         "httpdouble._app.misses",
-        "httpdouble._app.posthooks",
         "httpdouble._app.readiness",
         "httpdouble._app.registration",
         "httpdouble._app.registry",

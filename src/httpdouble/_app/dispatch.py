@@ -33,9 +33,6 @@ from .._wire.origin import origin_of
 from .._wire.request import skip_unread_body
 from .entry import Application, RequestEntry, body_error, streaming_loaded
 from .expectations import HandlerType, RequestHandler
-from .failures import handler_failure, no_handler_failure, user_code_failure
-from .handler_threads import HandlerThreads, call_handler
-from .misses import explain_miss
 from .readiness import READINESS_BODY, READINESS_ENVIRON_KEY
 from .registration import Registration, new_handler
 from .registry import Lookup, Registry, RequestHandlerList
@@ -45,6 +42,8 @@ from .waiting import Waiting, WaitingSettings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from .handler_threads import HandlerThreads
 
 _OUTCOME_KIND = {
     Lookup.NO_HANDLER: (Outcome.NO_HANDLER, Kind.NO_HANDLER),
@@ -95,7 +94,7 @@ class RequestDispatcher(Registration):
         self.views = Verification(
             self._lock, self._registry, self._log, self._findings, self._unraised
         )
-        self._handler_threads = HandlerThreads()
+        self._threads: HandlerThreads | None = None  # made for the first handler function
         # pytest-httpserver's extension points: a subclass's own dispatch() answers every
         # request; its own respond_nohandler() answers those no handler matched.
         self._custom_dispatch = type(self).dispatch is not RequestDispatcher.dispatch
@@ -196,8 +195,25 @@ class RequestDispatcher(Registration):
             self._record(request, pack_response(response), Outcome.MATCHED, None)
         return response
 
+    @property
+    def _handler_threads(self) -> HandlerThreads:
+        """The helper threads of handler functions run with a timeout, made on first use."""
+        if self._threads is None:
+            from .handler_threads import HandlerThreads
+
+            with self._lock:
+                if self._threads is None:
+                    self._threads = HandlerThreads()
+        return self._threads
+
+    def _close_handler_threads(self) -> None:
+        if self._threads is not None:
+            self._threads.close()
+
     def _user_code_failed(self, request: Request, exc: BaseException, what: str) -> Response:
         """Answer 500 for an exception of the user's code outside a handler, and keep it."""
+        from .failures import user_code_failure  # loaded when the server started
+
         finding, response = user_code_failure(request, exc, what)
         self._record(request, pack_response(response), Outcome.HANDLER_ERROR, finding)
         return response
@@ -217,6 +233,8 @@ class RequestDispatcher(Registration):
                         handler, request, self.handler_timeout + handler.hook_delay
                     )
                 elif handler.is_function:
+                    from .handler_threads import call_handler
+
                     response = call_handler(handler, request)
                 else:
                     response = handler.respond(request)
@@ -264,6 +282,10 @@ class RequestDispatcher(Registration):
     def _no_handler(
         self, request: Request, lookup: Lookup, handler: RequestHandler | None
     ) -> Response:
+        # Loaded when the server started (failures.load_failure_paths), not with the package.
+        from .failures import no_handler_failure
+        from .misses import explain_miss
+
         outcome, kind = _OUTCOME_KIND[lookup]
         with self._lock:
             miss = explain_miss(self._registry, request, lookup, handler)
@@ -275,6 +297,8 @@ class RequestDispatcher(Registration):
     def _handler_failed(
         self, request: Request, handler: RequestHandler, exc: BaseException, settles: bool
     ) -> Response:
+        from .failures import handler_failure  # loaded when the server started
+
         finding, response = handler_failure(request, handler, exc)
         self._record(request, pack_response(response), Outcome.HANDLER_ERROR, finding, settles)
         return response

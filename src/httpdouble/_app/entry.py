@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
     from .._log.request_log import PackedResponse, RequestLog
     from .._report.findings import Finding
-    from .handler_threads import HandlerThreads
     from .streaming import Delay, FaultSpec
 
 _MATCHER_RAISED = "a matcher of a registered handler raised while the request was matched"
@@ -142,8 +141,7 @@ class _Dispatcher(Protocol):
 
     def record_malformed(self, response: Response, detail: str, request_line: str) -> None: ...
 
-    @property
-    def _handler_threads(self) -> HandlerThreads: ...
+    def _close_handler_threads(self) -> None: ...
 
     def _record(
         self,
@@ -223,7 +221,7 @@ class RequestEntry:
     def stopped(self) -> None:
         """The server stopped: free the framed replies, end the handler threads."""
         self._app._forget_framed()
-        self._app._handler_threads.close()
+        self._app._close_handler_threads()
 
     def expect_probe(self, token: str | None) -> None:
         """Answer a request carrying ``token`` as the readiness probe (``None``: none)."""

@@ -19,7 +19,6 @@ from werkzeug.wrappers import Request, Response
 from .._errors import HTTPDoubleUsageError
 from .._matching.request_matcher import RequestMatcher
 from .awaiting import is_awaitable, run_to_end
-from .posthooks import PostHook, check_hook, delay_of
 from .responses import (
     DEFAULT_STALL_SECONDS,
     ResponseHandler,
@@ -35,6 +34,7 @@ from .responses import (
 
 if TYPE_CHECKING:
     # .streaming loads when a handler first asks for it (issue 27: not in a plain test).
+    from .posthooks import PostHook
     from .streaming import Fault, Latency, Seconds
 
 HeadersType = Mapping[str, str] | Headers | list[tuple[str, str]] | None
@@ -296,6 +296,8 @@ class RequestHandler:
         returned; see :mod:`httpdouble.hooks` for :class:`~httpdouble.hooks.Delay`,
         :class:`~httpdouble.hooks.Garbage` and :class:`~httpdouble.hooks.Chain`.
         """
+        from .posthooks import check_hook  # with the first hook: a plain test has none
+
         check_hook(hook)
         self._hooks.append(hook)
         self.is_function = True
@@ -304,6 +306,10 @@ class RequestHandler:
     @property
     def hook_delay(self) -> float:
         """Seconds this handler's :class:`~httpdouble.hooks.Delay` hooks wait on purpose."""
+        if not self._hooks:
+            return 0.0
+        from .posthooks import delay_of  # loaded by with_post_hook
+
         return sum(delay_of(hook) for hook in self._hooks)
 
     # ---------------------------------------- streaming, events, faults, latency (_streaming)

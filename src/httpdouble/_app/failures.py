@@ -31,6 +31,7 @@ def load_failure_paths() -> None:
     """
     from .._matching import masking, ranking  # noqa: F401  # a finding's text; a miss
     from .._report import replay, request_summary, sides  # noqa: F401  # a finding's lines
+    from . import misses  # noqa: F401  # what a miss is (this module imports it too)
 
 
 def first_line(exc: BaseException) -> str:

@@ -21,7 +21,6 @@ from werkzeug.wrappers import Request, Response
 
 from .._app.dispatch import RequestDispatcher
 from .._app.expectations import HandlerType, RequestHandler
-from .._app.failures import load_failure_paths
 from .._app.registration import Registration
 from .._app.registry import RequestHandlerList
 from .._app.settings import DEFAULT_HANDLER_TIMEOUT
@@ -182,6 +181,8 @@ class HTTPServer(Registration):
                 f"server is already running on {self.host}:{self.port}\n"
                 "  to fix: call stop() first, or use a second HTTPServer"
             )
+        from .._app.failures import load_failure_paths  # and failures itself, misses
+
         load_failure_paths()  # before a thread of ours may need them: see its docstring
         self.port = self._core.bind(self._requested_port)
         ready = self._core.run()
