@@ -54,8 +54,9 @@ def headers_of(headers: object) -> list[tuple[str, str]]:
 
 
 # RFC 9110 token characters: what a field name may be made of.
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_BAD_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# Checked when a handler is registered: compiled then, by re's own cache (issue 27).
+_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_BAD_IN_VALUE = r"[\x00-\x08\x0a-\x1f\x7f]"
 
 
 def check_header_pairs(pairs: list[tuple[str, str]]) -> None:
@@ -65,7 +66,7 @@ def check_header_pairs(pairs: list[tuple[str, str]]) -> None:
     control characters (a tab is allowed).
     """
     for name, value in pairs:
-        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+        if not isinstance(name, str) or not re.fullmatch(_TOKEN, name):
             raise HTTPDoubleUsageError(
                 "header name",
                 expected="a token: letters, digits and !#$%&'*+-.^_`|~ (no space, colon, CR/LF)",
@@ -78,7 +79,7 @@ def check_header_pairs(pairs: list[tuple[str, str]]) -> None:
             encodable = False
         else:
             encodable = True
-        if not encodable or _BAD_IN_VALUE.search(value):
+        if not encodable or re.search(_BAD_IN_VALUE, value):
             raise HTTPDoubleUsageError(
                 f"value of header {name}",
                 expected="latin-1 text without CR, LF, NUL or other control characters",

@@ -40,7 +40,8 @@ class HostPattern(Protocol):
 HostType = Union[str, "re.Pattern[str]", HostPattern]
 """What ``host=`` may be."""
 
-_HOST_CHARS = re.compile(r"[a-z0-9._~!$&'()*+,;=%-]+|\[[0-9a-f:.]+\]")
+# host= only: compiled on first use, by re's own cache (issue 27).
+_HOST_CHARS = r"[a-z0-9._~!$&'()*+,;=%-]+|\[[0-9a-f:.]+\]"
 
 
 def _usage(got: object, expected: str, remedy: str) -> HTTPDoubleUsageError:
@@ -72,7 +73,7 @@ def split_host(text: str) -> tuple[str, int | None]:
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise _usage(text, "a port from 1 to 65535 after the ':'", "write e.g. 'host:8443'")
         port = int(port_text)
-    if not _HOST_CHARS.fullmatch(name):
+    if not re.fullmatch(_HOST_CHARS, name):
         raise _usage(
             text,
             "a host name or address: 'api.example.test', '127.0.0.1', '[::1]'",

@@ -30,7 +30,7 @@ _BAD_TARGET = re.compile(rb"[^\x21-\x7e]")
 _BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _TLS_HANDSHAKE = b"\x16"
 
-_HEX = re.compile(rb"[0-9A-Fa-f]+")
+_HEX = rb"[0-9A-Fa-f]+"  # chunked bodies only: compiled on first use, by re's cache
 # Header name as sent -> its environ key ("" for a name with "_", which is dropped).
 _ENVIRON_KEYS: dict[bytes, str] = {}
 _ENVIRON_KEYS_MAX = 1024
@@ -502,7 +502,7 @@ def _read_chunked(rfile: Reader, limits: Limits) -> bytes:
             raise BadRequest(400, "chunked body: chunk-size line not ended by CRLF, or too long")
         size_text, _, extension = line[:-2].partition(b";")
         # No whitespace around the size: "3 " or " 3" is how framing is made ambiguous.
-        if not _HEX.fullmatch(size_text) or len(size_text) > 16:
+        if not re.fullmatch(_HEX, size_text) or len(size_text) > 16:
             raise BadRequest(400, f"chunked body: bad chunk size {size_text[:20]!r}")
         if extension and _BAD_VALUE.search(extension):
             raise BadRequest(400, "chunked body: control character in a chunk extension")
