@@ -31,7 +31,7 @@ from .._matching.request_matcher import RequestMatcher
 from .._report.findings import HANDLER_KINDS, Finding, Kind
 from .._wire.origin import origin_of
 from .._wire.request import skip_unread_body
-from .entry import Application, RequestEntry, body_error, streaming_loaded
+from .entry import RequestEntry, body_error, streaming_loaded
 from .expectations import HandlerType, RequestHandler
 from .readiness import READINESS_BODY, READINESS_ENVIRON_KEY
 from .registration import Registration, new_handler
@@ -43,6 +43,7 @@ from .waiting import Waiting, WaitingSettings
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
+    from .entry import Application
     from .handler_threads import HandlerThreads
 
 _OUTCOME_KIND = {

@@ -115,86 +115,94 @@ class Begun:
         self.reply: StaticReply | None = None  # served from the cache, and logged
 
 
-class _Dispatcher(Protocol):
-    """The parts of :class:`~httpdouble.RequestDispatcher` a request entry uses (no cycle)."""
+if TYPE_CHECKING:  # for annotations only: a Protocol class costs every import
 
-    _custom_dispatch: bool
-    _readiness_token: str | None
-    _lock: threading.RLock
-    _log: RequestLog
+    class _Dispatcher(Protocol):
+        """The parts of :class:`~httpdouble.RequestDispatcher` a request entry uses (no cycle)."""
 
-    def __call__(
-        self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> Iterable[bytes]: ...
+        _custom_dispatch: bool
+        _readiness_token: str | None
+        _lock: threading.RLock
+        _log: RequestLog
 
-    def _lookup(self, request: Request) -> tuple[Lookup, RequestHandler | None, bool]: ...
+        def __call__(
+            self, environ: WSGIEnvironment, start_response: StartResponse
+        ) -> Iterable[bytes]: ...
 
-    def _answer(
-        self, request: Request, lookup: Lookup, handler: RequestHandler | None, settles: bool
-    ) -> tuple[Response, Outcome]: ...
+        def _lookup(self, request: Request) -> tuple[Lookup, RequestHandler | None, bool]: ...
 
-    def _user_code_failed(self, request: Request, exc: BaseException, what: str) -> Response: ...
+        def _answer(
+            self, request: Request, lookup: Lookup, handler: RequestHandler | None, settles: bool
+        ) -> tuple[Response, Outcome]: ...
 
-    def _settle(self, finding: Finding | None, settles: bool) -> None: ...
+        def _user_code_failed(
+            self, request: Request, exc: BaseException, what: str
+        ) -> Response: ...
 
-    def _forget_framed(self) -> None: ...
+        def _settle(self, finding: Finding | None, settles: bool) -> None: ...
 
-    def record_malformed(self, response: Response, detail: str, request_line: str) -> None: ...
+        def _forget_framed(self) -> None: ...
 
-    def _close_handler_threads(self) -> None: ...
+        def record_malformed(self, response: Response, detail: str, request_line: str) -> None: ...
 
-    def _record(
-        self,
-        request: Request | None,
-        response: PackedResponse,
-        outcome: Outcome,
-        finding: Finding | None,
-        settles: bool = False,
-        raw: RawRequest | None = None,
-        shared: bool = False,
-    ) -> None: ...
+        def _close_handler_threads(self) -> None: ...
+
+        def _record(
+            self,
+            request: Request | None,
+            response: PackedResponse,
+            outcome: Outcome,
+            finding: Finding | None,
+            settles: bool = False,
+            raw: RawRequest | None = None,
+            shared: bool = False,
+        ) -> None: ...
 
 
-class Application(Protocol):
-    """What the server's I/O loop and connections call on the application, and nothing else."""
+if TYPE_CHECKING:  # for annotations only: a Protocol class costs every import
 
-    @property
-    def answers_on_threads(self) -> bool:
-        """``True``: a subclass's own WSGI entry point answers every request, on a thread."""
+    class Application(Protocol):
+        """What the server's I/O loop and connections call on the application, and nothing else."""
 
-    def begin_request(
-        self, environ: WSGIEnvironment, raw: RawRequest | None = None
-    ) -> Begun | None:
-        """Look a request up (and answer it at once if it can be)."""
+        @property
+        def answers_on_threads(self) -> bool:
+            """``True``: a subclass's own WSGI entry point answers every request, on a thread."""
 
-    def finish_request(
-        self, environ: WSGIEnvironment, start_response: StartResponse, begun: Begun
-    ) -> Iterable[bytes]:
-        """Answer a request :meth:`begin_request` looked up."""
+        def begin_request(
+            self, environ: WSGIEnvironment, raw: RawRequest | None = None
+        ) -> Begun | None:
+            """Look a request up (and answer it at once if it can be)."""
 
-    def keep_framed(
-        self, begun: Begun, kind: int, framed: tuple[bytes, bytes, bool, bytes]
-    ) -> None:
-        """Cache the framed bytes of ``begun``'s static reply, unless its handler is gone."""
+        def finish_request(
+            self, environ: WSGIEnvironment, start_response: StartResponse, begun: Begun
+        ) -> Iterable[bytes]:
+            """Answer a request :meth:`begin_request` looked up."""
 
-    def record_malformed(self, response: Response, detail: str, request_line: str) -> None:
-        """Log a request the server could not parse, and keep it as a finding."""
+        def keep_framed(
+            self, begun: Begun, kind: int, framed: tuple[bytes, bytes, bool, bytes]
+        ) -> None:
+            """Cache the framed bytes of ``begun``'s static reply, unless its handler is gone."""
 
-    def keep_finding(self, finding: Finding) -> None:
-        """Keep a finding of the server's own (an exception of ours, no file descriptors)."""
+        def record_malformed(self, response: Response, detail: str, request_line: str) -> None:
+            """Log a request the server could not parse, and keep it as a finding."""
 
-    def stopped(self) -> None:
-        """The server stopped: free the framed replies, end the handler threads."""
+        def keep_finding(self, finding: Finding) -> None:
+            """Keep a finding of the server's own (an exception of ours, no file descriptors)."""
 
-    def expect_probe(self, token: str | None) -> None:
-        """Answer a request carrying ``token`` as the readiness probe (``None``: none)."""
+        def stopped(self) -> None:
+            """The server stopped: free the framed replies, end the handler threads."""
 
-    @property
-    def request_log(self) -> RequestLog:
-        """The log, which a connection amends when the wire learns more about a request."""
+        def expect_probe(self, token: str | None) -> None:
+            """Answer a request carrying ``token`` as the readiness probe (``None``: none)."""
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        """The whole WSGI application, for a request the loop does not look up itself."""
+        @property
+        def request_log(self) -> RequestLog:
+            """The log, which a connection amends when the wire learns more about a request."""
+
+        def __call__(
+            self, environ: WSGIEnvironment, start_response: StartResponse
+        ) -> Iterable[bytes]:
+            """The whole WSGI application, for a request the loop does not look up itself."""
 
 
 class RequestEntry:

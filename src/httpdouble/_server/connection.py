@@ -26,7 +26,6 @@ from .._wire.request import (
     READ,
     BadRequest,
     BodyOnDemand,
-    Reader,
     body_unread,
     read_request,
     read_request_line,
@@ -41,6 +40,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
     from .._app.streaming import FaultSpec
+    from .._wire.request import Reader
 
 # Lingering close: how much input is read and dropped, and for how long, before closing.
 LINGER_BYTES = 64 * 1024 * 1024

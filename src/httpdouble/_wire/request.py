@@ -15,7 +15,7 @@ import socket
 import sys
 import urllib.parse
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._errors import HTTPDoubleUsageError
 from .._values import Value
@@ -36,12 +36,14 @@ _ENVIRON_KEYS: dict[bytes, str] = {}
 _ENVIRON_KEYS_MAX = 1024
 
 
-class Reader(Protocol):
-    """What requests are read from: a buffered socket file, or the loop's reader."""
+if TYPE_CHECKING:  # for annotations only: a Protocol class costs every import
 
-    def readline(self, limit: int = -1, /) -> bytes: ...
+    class Reader(Protocol):
+        """What requests are read from: a buffered socket file, or the loop's reader."""
 
-    def read(self, size: int = -1, /) -> bytes: ...
+        def readline(self, limit: int = -1, /) -> bytes: ...
+
+        def read(self, size: int = -1, /) -> bytes: ...
 
 
 class Limits(Value):
