@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from typing import Any, Protocol, Union, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from werkzeug.wrappers import Request
 
@@ -37,7 +37,8 @@ class HostPattern(Protocol):
         """Return whether ``host`` is one this matcher accepts."""
 
 
-HostType = Union[str, "re.Pattern[str]", HostPattern]
+# No typing.Union of a string: that compiles the string at every import (issue 27).
+HostType = str | re.Pattern[str] | HostPattern
 """What ``host=`` may be."""
 
 # host= only: compiled on first use, by re's own cache (issue 27).

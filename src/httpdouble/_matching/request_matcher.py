@@ -16,15 +16,6 @@ from typing import TYPE_CHECKING, Any, Final
 from werkzeug.wrappers import Request
 
 from .._errors import HTTPDoubleUsageError
-from .bodydiff import (
-    Difference,
-    bounded,
-    bytes_difference,
-    elide_pair,
-    json_differences,
-    mapping_differences,
-    parse_form,
-)
 from .headers import HeaderValueMatcher
 from .host import HostMatcher, HostType, host_and_uri
 from .json_equality import json_equal
@@ -35,7 +26,10 @@ from .uri import URIPattern as URIPattern  # re-exported: its public path
 from .uri import URIType as URIType
 from .uri import is_uri
 
+# .bodydiff explains a miss: imported by the methods that explain one (issue 27), and
+# loaded when a server starts (_app.failures.load_failure_paths).
 if TYPE_CHECKING:
+    from .bodydiff import Difference
     from .checks import Check
     from .composite import AllOf, AnyOf
 
@@ -68,6 +62,8 @@ UNDEFINED: Final = _Undefined()
 
 
 def _mismatches(field: str, found: list[Difference]) -> list[Mismatch]:
+    from .bodydiff import bounded
+
     return [
         Mismatch(f"{field} {where}" if where else field, expected, actual)
         for where, expected, actual in bounded(found)
@@ -389,6 +385,8 @@ class RequestMatcher:
                 shown = f"a body that is not valid JSON ({exc.args[0]}): {_short(body)}"
                 found.append(Mismatch("json", _short(self.json), shown))
             else:
+                from .bodydiff import json_differences
+
                 found.extend(_mismatches("json", json_differences(self.json, actual_json)))
         for check in self.checks:
             lines = check.differences(request)
@@ -397,6 +395,8 @@ class RequestMatcher:
         return found
 
     def _query_difference(self, request: Request) -> list[Mismatch]:
+        from .bodydiff import elide_pair, mapping_differences
+
         matcher = self.query_matcher
         assert matcher is not None
         expected, actual = matcher.get_comparing_values(request.query_string)
@@ -415,6 +415,8 @@ class RequestMatcher:
         return [Mismatch("query_string", matcher.describe(), _short(actual))]
 
     def _data_difference(self, request: Request) -> list[Mismatch]:
+        from .bodydiff import bytes_difference, mapping_differences, parse_form
+
         assert self.data is not None
         body = request.get_data()
         if request.mimetype == "application/x-www-form-urlencoded":
