@@ -16,6 +16,7 @@ from .._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError,
 from .._log.context import NO_CHECK_MARKER
 from .._report.report import ReportMode
 from .._report.worker_data import per_test_data
+from .recording import httpserver_record_config, run_recorded  # noqa: F401 (a fixture)
 from .session import TEST_DATA, Role, State, state_of
 
 # The server, the findings and werkzeug are imported by the fixtures that need them, not
@@ -293,9 +294,13 @@ def make_httpserver(
 def httpserver(
     make_httpserver: HTTPServer, request: pytest.FixtureRequest
 ) -> Iterator[HTTPServer]:
-    """The process's server, cleared, for one test; its HTTP problems fail the test at teardown."""
+    """The process's server, cleared, for one test; its HTTP problems fail the test at teardown.
+
+    A test marked ``httpserver_record`` replays (and may record) its cassette through it.
+    """
     __tracebackhide__ = True
-    yield from _run_test(make_httpserver, request)
+    run = _run_test(make_httpserver, request)
+    yield from run_recorded(request, next(run), run)
 
 
 def _one_family(host: str, family: str) -> tuple[Any, Any]:
