@@ -11,7 +11,7 @@ import pytest
 
 from ..support import Runner
 
-CONFTEST = '''
+CONFTEST = """
 import os
 
 import pytest
@@ -35,9 +35,9 @@ def httpserver_record_config(api):
     if os.environ.get("UPSTREAM_GONE"):  # replay must not need it: a port nobody answers
         return {"upstream": "http://127.0.0.1:9"}
     return {"upstream": api.url_for("/")}
-'''
+"""
 
-TEST_API = '''
+TEST_API = """
 import pytest
 import requests
 
@@ -56,7 +56,7 @@ def test_items(httpserver):
 @pytest.mark.parametrize("name", ["1", "a/b"])
 def test_readme(httpserver, name):
     assert requests.get(httpserver.url_for("/readme"), params={"n": name}).text == "plain text"
-'''
+"""
 
 
 def test_recorded_under_xdist_then_replayed_without_the_upstream_and_a_change_reported(
@@ -88,7 +88,7 @@ def test_recorded_under_xdist_then_replayed_without_the_upstream_and_a_change_re
     ).stdout
     body = "\n".join("    " + line for line in code.splitlines())
     suite.makepyfile(
-        test_from_code=f'''
+        test_from_code=f"""
 import requests
 
 
@@ -97,7 +97,7 @@ def test_items_from_code(httpserver):
     base = httpserver.url_for("/").rstrip("/")
     assert requests.get(f"{{base}}/items").json() == {{"items": ["pen"]}}
     assert requests.post(f"{{base}}/items", json={{"name": "ink"}}).status_code == 201
-'''
+"""
     )
     changed = TEST_API.replace(
         'assert requests.post(f"{base}/items", json={"name": "ink"}, headers=auth).status_code'
@@ -117,4 +117,3 @@ def test_items_from_code(httpserver):
         ]
     )
     assert "ERROR test_api.py::test_items" in replayed.stdout.str()
-
