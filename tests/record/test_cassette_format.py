@@ -169,3 +169,20 @@ def test_json_comes_back_byte_for_byte_in_the_layout_it_came_in() -> None:
     assert odd == {"text": '{ "a" :1}'}  # an unknown layout stays text, exact
     secret = encode_body(b'{ "token" :"t"}', "application/json", request=False)
     assert secret == {"json": {"token": "<scrubbed>"}}  # but never with its secret
+
+
+def test_cassette_command_says_what_is_wrong_with_a_missing_or_broken_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from httpdouble._record.cli import main
+
+    assert main(["cassette", str(tmp_path / "missing.json")]) == 1
+    assert "cannot read" in capsys.readouterr().err
+    broken = tmp_path / "broken.json"
+    broken.write_text("[]")
+    assert main(["cassette", str(broken)]) == 1
+    assert '"httpdouble_cassette": 1' in capsys.readouterr().err
+    good = tmp_path / "good.json"
+    write(Cassette([_exchange()]), good)
+    assert main(["cassette", str(good), "--server", "api"]) == 0
+    assert capsys.readouterr().out.startswith("api.expect_oneshot_request('/items'")
