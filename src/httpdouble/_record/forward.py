@@ -14,6 +14,7 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from werkzeug.wrappers import Request, Response
 
@@ -105,15 +106,25 @@ def upstreams_of(value: object, where: str) -> dict[str, Upstream]:
     return {k.lower(): upstream_of(v, f"{where}[{k!r}]") for k, v in value.items()}
 
 
+class Route(NamedTuple):
+    """Where one request goes: the upstream, the path (with query), the ``Host`` to send,
+    and whether it came to the server itself (``direct``) rather than for a host of its own."""
+
+    upstream: Upstream
+    path: str
+    host: str
+    direct: bool
+
+
 class NoUpstream(Exception):
     """A request to record has nowhere to go."""
 
 
 def target(
     request: Request, own: set[str], upstream: Upstream | None, upstreams: dict[str, Upstream]
-) -> tuple[Upstream, str, str]:
-    """Return the upstream a request goes to, the path (with query) to ask it for, and the
-    ``Host`` to send: an intercepted request keeps its own, also when ``upstreams`` maps it.
+) -> Route:
+    """Return where a request goes: an intercepted request keeps its ``Host``, also when
+    ``upstreams`` maps it elsewhere.
 
     :param own: the ``host:port`` names of the server itself (a request to them is direct).
     :raises NoUpstream: a direct request without a base URL, saying what to set.
@@ -123,7 +134,7 @@ def target(
     path = request.full_path if request.query_string else request.path
     chosen = upstreams.get(host) or upstreams.get(name)
     if chosen is not None:
-        return chosen, chosen.prefix + path, request.host
+        return Route(chosen, chosen.prefix + path, request.host, direct=False)
     if host in own or (upstream is not None and _is_loopback(name)):
         if upstream is None:
             raise NoUpstream(
@@ -131,8 +142,8 @@ def target(
                 ' is set\n  to fix: @pytest.mark.httpserver_record(upstream="https://...")'
                 ' or the httpserver_record_config fixture\'s "upstream"'
             )
-        return upstream, upstream.prefix + path, upstream.netloc
-    return Upstream(f"{request.scheme}://{request.host}"), path, request.host
+        return Route(upstream, upstream.prefix + path, upstream.netloc, direct=True)
+    return Route(Upstream(f"{request.scheme}://{request.host}"), path, request.host, False)
 
 
 def _is_loopback(name: str) -> bool:

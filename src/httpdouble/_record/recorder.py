@@ -139,7 +139,7 @@ class Recording:
 
     def _forward(self, request: Request) -> Response:
         try:
-            to, path, host = target(request, self._own, self.upstream, self.upstreams)
+            route = target(request, self._own, self.upstream, self.upstreams)
         except NoUpstream as exc:
             raise HTTPDoubleUsageError(
                 "upstream for recording",
@@ -147,24 +147,23 @@ class Recording:
                 got=None,
                 remedy=str(exc),
             ) from None
-        status, headers, body = forward(request, to, path, host, self.timeout)
+        status, headers, body = forward(
+            request, route.upstream, route.path, route.host, self.timeout
+        )
         with self._lock:
-            self.recorded.append(_exchange(request, status, headers, body))
+            self.recorded.append(_exchange(request, not route.direct, status, headers, body))
         return response_of(status, headers, body)
 
 
 def _exchange(
-    request: Request, status: int, headers: list[tuple[str, str]], body: bytes
+    request: Request,
+    intercepted: bool,
+    status: int,
+    headers: list[tuple[str, str]],
+    body: bytes,
 ) -> Exchange:
     """Return the scrubbed cassette entry of one forwarded exchange."""
     request_headers = list(request.headers.items())
-    own = request.environ.get("SERVER_NAME"), request.environ.get("SERVER_PORT")
-    intercepted = request.host.rsplit(":", 1)[0].strip("[]") not in (
-        "localhost",
-        "127.0.0.1",
-        "::1",
-        own[0],
-    )
     recorded_request: dict[str, object] = {"method": request.method}
     if intercepted:  # a direct request's host is the server's own, another each run
         recorded_request |= {"scheme": request.scheme, "host": request.host}
