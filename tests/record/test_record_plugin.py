@@ -106,8 +106,18 @@ def test_items_from_code(httpserver):
     )
     assert changed != TEST_API
     suite.makepyfile(test_api=changed)
+    suite.makepyfile(
+        test_bad_marker="""
+import pytest
+
+
+@pytest.mark.httpserver_record(upstream="ftp://files.example.test")
+def test_bad_upstream(httpserver):
+    pass
+"""
+    )
     replayed = run()
-    replayed.assert_outcomes(passed=4, errors=1)  # test_items fails at teardown
+    replayed.assert_outcomes(passed=4, errors=2)  # test_items fails at teardown
     replayed.stdout.fnmatch_lines(
         [
             "*no handler matched: GET /readme*",
@@ -117,3 +127,10 @@ def test_items_from_code(httpserver):
         ]
     )
     assert "ERROR test_api.py::test_items" in replayed.stdout.str()
+    replayed.stdout.fnmatch_lines(
+        [
+            "*invalid upstream*",
+            "*expected: a base URL: http:// or https://, a host, maybe a port and a path*",
+            "*got:      'ftp://files.example.test'*",
+        ]
+    )
