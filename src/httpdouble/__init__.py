@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         NoMethodFoundForMatchingHeaderValueError,
         ServerStartError,
     )
+    from ._intercept.interception import Interception
     from ._log.request_log import LogEntry, Outcome, Stamp
     from ._matching.checks import Part
     from ._matching.composite import AllOf, AnyOf, Not
@@ -73,6 +74,7 @@ _LAZY: dict[str, str] = {
     "HandlerTimeout": "._errors",
     "HandlerType": "._app.expectations",
     "HeaderValueMatcher": "._matching.headers",
+    "Interception": "._intercept.interception",
     "Kind": "._report.findings",
     "Limits": "._wire.request",
     "LogEntry": "._log.request_log",
@@ -141,6 +143,7 @@ __all__ = [
     "HandlerTimeout",
     "HandlerType",
     "HeaderValueMatcher",
+    "Interception",
     "Kind",
     "Limits",
     "LogEntry",

@@ -35,6 +35,7 @@ def test_all_lists_exactly_the_public_names_sorted() -> None:
         "HandlerTimeout",
         "HandlerType",
         "HeaderValueMatcher",
+        "Interception",
         "Kind",
         "Limits",
         "LogEntry",

@@ -363,6 +363,30 @@ def httpsserver(
     yield from _run_test(make_httpsserver, request)
 
 
+@pytest.fixture(scope="session")
+def _httpdouble_test_ca() -> Iterator[None]:
+    """Removes the process's test CA at the end of the session (the process's exit would)."""
+    yield
+    from .._intercept.authority import discard_session_ca
+
+    discard_session_ca()
+
+
+@pytest.fixture
+def httpserver_intercept(
+    httpserver: HTTPServer, _httpdouble_test_ca: None
+) -> Iterator[HTTPServer]:
+    """The ``httpserver`` server, as the HTTP(S) proxy of everything the test runs.
+
+    For the test, the proxy variables point at the server and the CA variables at a test CA
+    of this process; HTTPS goes through ``CONNECT`` tunnels whose certificates that CA
+    issues (needs trustme). ``httpserver_intercept.interception`` has the CA
+    (``ca_bundle``, ``client_ssl_context()``). Every variable is restored after the test.
+    """
+    with httpserver.intercept():
+        yield httpserver
+
+
 def _teardown_check(request: pytest.FixtureRequest) -> bool:
     if request.node.get_closest_marker(NO_CHECK_MARKER) is not None:
         return False

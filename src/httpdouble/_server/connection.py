@@ -86,6 +86,9 @@ def serve_one(
                 if not request_line:
                     return False
                 environ, keep_alive = read_request(rfile, sock, request_line, info, limits)
+                if info.tunnel is not None and environ["REQUEST_METHOD"] == "CONNECT":
+                    info.tunnel(sock, environ, rfile)  # serves the tunnel to its end
+                    return False
             else:
                 environ, keep_alive, app = pending
             if not _respond(sock, environ, app, keep_alive, reports):

@@ -33,6 +33,7 @@ from .connection import Pending, Reports, serve_connection, serve_one
 from .loop import IOLoop
 from .loop_connection import Conn, ConnReader
 from .refusals import tls_failure_detail
+from .tunnel import CertificateSource, Tunnels
 
 # A connection thread waits this long for its next piece of work before it ends: a new
 # connection then costs a hand-over instead of a thread start (about 50 us here).
@@ -53,6 +54,10 @@ class Settings(Protocol):
     keep_alive: bool
     limits: Limits
     port_source: Callable[[], int] | None
+
+    @property
+    def interception(self) -> CertificateSource | None:
+        """Set while a test intercepts: CONNECT tunnels get their certificates from it."""
 
 
 class IOCore:
@@ -81,6 +86,19 @@ class IOCore:
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._thread_error: BaseException | None = None
+        self._tunnels = Tunnels(
+            settings=lambda: (settings.interception, settings.ssl_context is not None),
+            app=app,
+            limits=lambda: settings.limits,
+            keep_alive=lambda: settings.keep_alive,
+            reports=reports,
+            track=self._track_tls,
+            untrack=self._untrack,
+            running=lambda: self.running,
+            record_malformed=lambda detail, line: app.record_malformed(
+                Response(b"", 400), detail, line
+            ),
+        )
 
     def bind(self, port: int) -> int:
         """Bind the listening sockets to ``port`` (0: one is chosen) and return the port.
@@ -170,7 +188,18 @@ class IOCore:
             remote_addr=address[0],
             remote_port=address[1],
             keep_alive=self._settings.keep_alive,
+            tunnel=self._tunnels.open,
         )
+
+    def _track_tls(self, sock: socket.socket, tls: socket.socket) -> None:
+        with self._conn_lock:
+            thread = self._connections.pop(sock, None)
+            if thread is not None:
+                self._connections[tls] = thread
+
+    def _untrack(self, sock: socket.socket) -> None:
+        with self._conn_lock:
+            self._connections.pop(sock, None)
 
     def _accept(self, listener: socket.socket) -> None:
         """An HTTPS connection: a thread serves it from the handshake to its close."""

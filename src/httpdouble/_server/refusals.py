@@ -72,3 +72,24 @@ def limit_detail(status: int, reason: str, limits: Limits) -> str:
         f"to fix: raise it, e.g. server.limits = Limits({example}) for this test,"
         f" or HTTPServer(limits=Limits({example})); or send a smaller request"
     )
+
+
+def tunnel_failure_detail(exc: BaseException, target: str) -> str:
+    """Return the detail of a finding for a failed TLS handshake inside a ``CONNECT`` tunnel."""
+    host = target.rpartition(":")[0].removeprefix("[").removesuffix("]")
+    reason = exc.reason if isinstance(exc, ssl.SSLError) else None
+    cause = (
+        f"the client rejected the certificate httpdouble's test CA issued for {host}"
+        if reason in _UNTRUSTED
+        else f"the client did not finish the handshake for {host}"
+    )
+    return (
+        f"TLS handshake failed in the tunnel to {target}: {cause} ({exc})\n"
+        "the client probably does not trust the test CA: it ignores SSL_CERT_FILE,"
+        " REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE, or read them before interception began\n"
+        "to fix: make the client while interception is on (httpx reads the variables when a"
+        " client is made, aiohttp when it is imported), or give it the CA:"
+        " requests.get(url, verify=interception.ca_bundle),"
+        " httpx.Client(verify=interception.client_ssl_context()),"
+        " aiohttp's session.get(url, ssl=interception.client_ssl_context())"
+    )

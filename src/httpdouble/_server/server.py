@@ -41,6 +41,8 @@ from .settings import check_settings
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
+    from .._intercept.interception import Interception
+
 DEFAULT_LISTEN_HOST = "localhost"
 DEFAULT_LISTEN_PORT = 0
 
@@ -144,6 +146,8 @@ class HTTPServer(Registration):
         self.host = host
         self._port = port
         self.ssl_context = ssl_context
+        # The interception on now (see intercept()); CONNECT tunnels get certificates from it.
+        self.interception: Interception | None = None
         self.threaded = threaded
         self.keep_alive = keep_alive
         self.limits = limits or Limits()
@@ -261,6 +265,20 @@ class HTTPServer(Registration):
             self.stop()
 
     # ----------------------------------------------------------------- addresses
+
+    def intercept(self) -> Interception:
+        """Make this server the HTTP(S) proxy of the code under test, in a ``with`` block.
+
+        Returns an :class:`~httpdouble.Interception`: entering it points the proxy and CA
+        environment variables at this running server and its test CA, and leaving it
+        restores them; see :doc:`/howto/intercept`.
+
+        .. versionadded:: 0.2
+        """
+        # The interception layer sits above this one: the facade hands on to it, late.
+        from .._intercept.interception import Interception
+
+        return Interception(self)
 
     @staticmethod
     def format_host(host: str) -> str:

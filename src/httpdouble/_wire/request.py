@@ -14,10 +14,12 @@ import re
 import socket
 import sys
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .._errors import HTTPDoubleUsageError
+from .target import TUNNEL_KEY, connect_refusal, is_authority, take_absolute_form
 
 TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _VERSIONS = (b"HTTP/1.1", b"HTTP/1.0")
@@ -27,6 +29,7 @@ _BAD_TARGET = re.compile(rb"[^\x21-\x7e]")
 # In a field value (and a chunk extension): control characters other than HTAB, bare CR included.
 _BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _TLS_HANDSHAKE = b"\x16"
+
 _HEX = re.compile(rb"[0-9A-Fa-f]+")
 # Header name as sent -> its environ key ("" for a name with "_", which is dropped).
 _ENVIRON_KEYS: dict[bytes, str] = {}
@@ -105,6 +108,10 @@ class ConnectionInfo:
     remote_addr: str
     remote_port: int
     keep_alive: bool = True
+    # Opens a tunnel for a ``CONNECT`` (the server's; ``None``: CONNECT is refused), and the
+    # ``host:port`` of the tunnel this connection is inside of, if it is.
+    tunnel: Callable[[socket.socket, dict[str, Any], Reader], None] | None = None
+    tunnel_target: str | None = None
 
     def __post_init__(self) -> None:
         # The part of every environ that stays the same on this connection.
@@ -120,6 +127,8 @@ class ConnectionInfo:
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
         }
+        if self.tunnel_target is not None:
+            self.base[TUNNEL_KEY] = self.tunnel_target
 
 
 def read_request_line(rfile: Reader, limits: Limits) -> bytes:
@@ -200,9 +209,16 @@ def read_request(
         "keep-alive" in connection if http10 else "close" not in connection
     )
 
-    path, query = _split_target(target)
+    if method == b"CONNECT":
+        if info.tunnel is None or not is_authority(target):
+            raise BadRequest(400, connect_refusal(info.tunnel is not None, target))
+        path, query = b"", b""
+    else:
+        path, query = _split_target(target)
     body = _read_body(rfile, sock, environ, limits, http10)
     complete_environ(environ, method, target, path, query, version, body, info)
+    if target[:1] != b"/" and target != b"*" and method != b"CONNECT":
+        take_absolute_form(environ, target)
     return environ, keep_alive
 
 
