@@ -93,7 +93,11 @@ def upstream_of(value: object, where: str) -> Upstream:
 
 
 def upstreams_of(value: object, where: str) -> dict[str, Upstream]:
-    """Return the ``upstreams`` mapping checked: host (maybe ``host:port``) to upstream."""
+    """Return the ``upstreams`` mapping checked: host to upstream.
+
+    A key is a host (``api.example.test``), a host and port, or a scheme and host
+    (``http://api.example.test``: that scheme only; it wins over the host alone).
+    """
     if value is None:
         return {}
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
@@ -132,7 +136,9 @@ def target(
     host = request.host.lower()
     name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
     path = request.full_path if request.query_string else request.path
-    chosen = upstreams.get(host) or upstreams.get(name)
+    chosen = (
+        upstreams.get(f"{request.scheme}://{host}") or upstreams.get(host) or upstreams.get(name)
+    )
     if chosen is not None:
         return Route(chosen, chosen.prefix + path, request.host, direct=False)
     if host in own or (upstream is not None and _is_loopback(name)):
@@ -150,17 +156,32 @@ def _is_loopback(name: str) -> bool:
     return name in ("localhost", "127.0.0.1", "[::1]", "::1")
 
 
+def trust(to: Upstream, default: ssl.SSLContext) -> ssl.SSLContext:
+    """Return the context an HTTPS upstream is verified with: its own CA, else ``default``.
+
+    ``default`` is made when the recording starts, before an interception points
+    ``SSL_CERT_FILE`` at its test CA, so a real upstream is verified as outside the test.
+    """
+    return default if to.ca is None else ssl.create_default_context(cafile=to.ca)
+
+
 def forward(
-    request: Request, to: Upstream, path: str, host: str, timeout: float = DEFAULT_TIMEOUT
+    request: Request,
+    route: Route,
+    context: ssl.SSLContext,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> tuple[int, list[tuple[str, str]], bytes]:
-    """Send ``request`` to ``to`` and return the status, headers (in order) and body.
+    """Send ``request`` along ``route`` and return the status, headers (in order) and body.
 
     The body comes back whole (``Accept-Encoding`` is not passed on, so it is not
-    compressed); hop-by-hop headers go neither way.
+    compressed); hop-by-hop headers go neither way. No proxy variable is read: forwarding
+    never goes back through an intercepting server.
+
+    :param context: verifies an HTTPS upstream (see :func:`trust`).
     """
+    to, path, host = route.upstream, route.path, route.host
     connection: http.client.HTTPConnection
     if to.scheme == "https":
-        context = ssl.create_default_context(cafile=to.ca)
         connection = http.client.HTTPSConnection(to.netloc, timeout=timeout, context=context)
     else:
         connection = http.client.HTTPConnection(to.netloc, timeout=timeout)

@@ -9,6 +9,7 @@ It works on any :class:`~httpdouble.HTTPServer`, in pytest or not.
 from __future__ import annotations
 
 import enum
+import ssl
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ from .forward import (
     forward,
     response_of,
     target,
+    trust,
 )
 
 if TYPE_CHECKING:
@@ -92,6 +94,8 @@ class Recording:
         self._server: HTTPServer | None = None
         self._own: set[str] = set()
         self._had_cassette = False
+        self._default_trust: ssl.SSLContext | None = None
+        self._contexts: dict[str | None, ssl.SSLContext] = {}
 
     @property
     def records(self) -> bool:
@@ -110,6 +114,8 @@ class Recording:
         port = server.port
         self._own = {f"{h}:{port}" for h in ("localhost", "127.0.0.1", "[::1]", server.host)}
         if self.records:
+            # Made now, before an interception (set up after the server) changes SSL_CERT_FILE.
+            self._default_trust = ssl.create_default_context()
             server.application.set_fallback(self._forward)
 
     def finish(self) -> Path | None:
@@ -147,9 +153,11 @@ class Recording:
                 got=None,
                 remedy=str(exc),
             ) from None
-        status, headers, body = forward(
-            request, route.upstream, route.path, route.host, self.timeout
-        )
+        context = self._contexts.get(route.upstream.ca)
+        if context is None:
+            context = trust(route.upstream, self._default_trust or ssl.create_default_context())
+            self._contexts[route.upstream.ca] = context
+        status, headers, body = forward(request, route, context, self.timeout)
         with self._lock:
             self.recorded.append(_exchange(request, not route.direct, status, headers, body))
         return response_of(status, headers, body)
