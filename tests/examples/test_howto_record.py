@@ -47,3 +47,14 @@ def test_forecast_then_report(httpserver: Any) -> None:
     client = WeatherClient(httpserver.url_for("/"), token)
     assert client.forecast("Oslo")["high"] == 3
     assert client.report("Oslo", 2) == 201
+
+
+# --- code that calls its own URL: record through interception --------------------------
+
+
+@pytest.mark.httpserver_record
+def test_code_that_calls_its_own_url(httpserver_intercept: Any) -> None:
+    # The code builds its URL itself; the server is its proxy (see "Test code you cannot
+    # point at a URL"), and while recording each request goes on to its own host.
+    client = WeatherClient("https://api.weather.test", token="not-needed-to-replay")
+    assert client.forecast("Bergen")["sky"] == "rain"
