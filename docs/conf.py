@@ -60,6 +60,8 @@ nitpick_ignore = [
     ("py:class", "HeaderComparator"),
     ("py:class", "FormSpec"),
     ("py:class", "MultipartSpec"),
+    ("py:class", "HostType"),
+    ("py:class", "httpdouble._matching.host.HostPattern"),
     ("py:class", "re.Pattern"),
     ("py:class", "Seconds"),  # a delay: seconds, or a (low, high) pair
     # The private mixin of the registration shortcuts; its methods are documented on the server.

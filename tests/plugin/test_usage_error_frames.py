@@ -13,8 +13,8 @@ from ..support import Runner
 from .approval import block, normalised
 
 MISUSE = """
-def test_url_for_as_the_uri(httpserver):
-    httpserver.expect_request(httpserver.url_for("/x"))
+def test_a_path_without_its_slash(httpserver):
+    httpserver.expect_request("users")
 
 
 def test_json_that_is_not_json(httpserver):
@@ -22,16 +22,16 @@ def test_json_that_is_not_json(httpserver):
 """
 
 APPROVED_URL_FOR = """\
-___________________________ test_url_for_as_the_uri ____________________________
+________________________ test_a_path_without_its_slash _________________________
 
 httpserver = <HTTPServer host=localhost port=PORT>
 
-    def test_url_for_as_the_uri(httpserver):
->       httpserver.expect_request(httpserver.url_for("/x"))
+    def test_a_path_without_its_slash(httpserver):
+>       httpserver.expect_request("users")
 E       httpdouble.HTTPDoubleUsageError: invalid uri
-E         expected: the path of the URL only: the server matches the path, never the host
-E         got:      'http://localhost:PORT/x' (str)
-E         to fix:   pass the path: expect_request('/x')
+E         expected: a path starting with '/': every request path does
+E         got:      'users' (str)
+E         to fix:   pass '/users'
 
 test_misuse.py:2: HTTPDoubleUsageError"""
 
@@ -43,7 +43,9 @@ def test_usage_errors_hide_our_frames_unless_full_trace(
     result = run()
     result.assert_outcomes(failed=2)
     output = re.sub(r"port=\d+", "port=PORT", normalised(result.stdout.str()))
-    header = next(line for line in output.splitlines() if " test_url_for_as_the_uri " in line)
+    header = next(
+        line for line in output.splitlines() if " test_a_path_without_its_slash " in line
+    )
     assert block(output, header) == APPROVED_URL_FOR
     json_failure = block(
         output, next(line for line in output.splitlines() if " test_json_" in line)

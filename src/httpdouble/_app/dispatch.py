@@ -29,6 +29,7 @@ from .._log.request_log import (
 )
 from .._matching.request_matcher import RequestMatcher
 from .._report.findings import HANDLER_KINDS, Finding, Kind
+from .._wire.origin import origin_of
 from .._wire.request import skip_unread_body
 from .entry import Application, RequestEntry, body_error
 from .expectations import HandlerType, RequestHandler
@@ -324,6 +325,7 @@ class RequestDispatcher(Registration):
             handle = self._log.append_record(
                 pack(request, response, outcome, None if finding is None else finding.stamp, raw),
                 shared,
+                "" if request is None else origin_of(request.environ),
             )
             if request is not None:  # the connection may amend it: an answer it cannot send
                 request.environ[LOG_HANDLE] = handle

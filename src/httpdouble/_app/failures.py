@@ -12,6 +12,7 @@ from werkzeug.wrappers import Request, Response
 from .._log.request_log import Stamp
 from .._report.findings import Finding, Kind, format_exception
 from .._report.request_summary import RequestSummary
+from .._wire.origin import origin_of
 from .expectations import NoResponseError, RequestHandler, SequenceUsedUp
 from .misses import Miss, base_url
 
@@ -25,6 +26,11 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else ""
 
 
+def _target(request: Request) -> str:
+    """The path, after ``scheme://host`` for a request meant for another host."""
+    return origin_of(request.environ) + request.path
+
+
 def user_code_failure(request: Request, exc: BaseException, what: str) -> tuple[Finding, Response]:
     """A 500 for an exception of the user's code outside a handler, and its finding."""
     finding = Finding(
@@ -36,7 +42,7 @@ def user_code_failure(request: Request, exc: BaseException, what: str) -> tuple[
         cause=exc,
     )
     text = (
-        f"Internal Server Error: {what} for {request.method} {request.path}:"
+        f"Internal Server Error: {what} for {request.method} {_target(request)}:"
         f" {type(exc).__name__}: {first_line(exc)}\n"
     )
     return finding, Response(text, 500, mimetype="text/plain")
@@ -65,7 +71,7 @@ def handler_failure(
         cause=exc,
     )
     text = (
-        f"Internal Server Error: the handler for {request.method} {request.path}"
+        f"Internal Server Error: the handler for {request.method} {_target(request)}"
         f" raised {type(exc).__name__}: {first_line(exc)}\n"
     )
     return finding, Response(text, 500, mimetype="text/plain")

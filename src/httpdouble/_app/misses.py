@@ -9,6 +9,7 @@ from werkzeug.wrappers import Request
 from .._matching.mismatch import Mismatch
 from .._matching.request_matcher import RequestMatcher
 from .._report.findings import out_of_order_words
+from .._wire.target import TUNNEL_KEY
 from .expectations import RequestHandler
 from .registry import Lookup, Registry
 
@@ -32,8 +33,14 @@ def _difference_or_none(matcher: RequestMatcher, request: Request) -> list[Misma
 
 
 def base_url(request: Request) -> str:
-    """``scheme://host:port`` of the server that got ``request`` (not its Host header)."""
+    """``scheme://host:port`` of the server that got ``request`` (not its Host header).
+
+    ``""`` inside a CONNECT tunnel, whose ``SERVER_NAME`` is the tunnel's host: the ``curl``
+    line then says ``$HTTPSERVER``.
+    """
     environ = request.environ
+    if TUNNEL_KEY in environ:
+        return ""
     host = str(environ.get("SERVER_NAME", ""))
     if not host:
         return ""

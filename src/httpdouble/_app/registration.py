@@ -121,7 +121,8 @@ def check_registration(matcher: RequestMatcher) -> None:
 
     Runs once per ``expect_*`` call, never per request.
 
-    :raises HTTPDoubleUsageError: for a full URL, or a path without its leading ``/``
+    :raises HTTPDoubleUsageError: for a full URL left whole (by a ``create_matcher`` of the
+        user's), or a path without its leading ``/``
         (a path with a query string warns with :class:`QueryInURIWarning`).
     """
     uri = matcher.uri
@@ -186,9 +187,11 @@ def _check_path(uri: str) -> None:
         query = f", query_string={parts.query!r}" if parts.query else ""
         raise HTTPDoubleUsageError(
             "uri",
-            expected="the path of the URL only: the server matches the path, never the host",
+            expected="a path: this matcher kept the full URL as its uri, and a request's path"
+            " is never a URL (RequestMatcher itself splits a URL into path, host= and scheme)",
             got=uri,
-            remedy=f"pass the path: expect_request({parts.path or '/'!r}{query})",
+            remedy=f"pass the path: expect_request({parts.path or '/'!r}{query},"
+            f" host={parts.netloc!r})",
         )
     if uri.startswith("//"):
         raise HTTPDoubleUsageError(
@@ -255,8 +258,8 @@ class Registration:
         """Register a handler (permanent by default); arguments as :class:`RequestMatcher`.
 
         The richer keyword arguments (``json_contains``, ``body_contains``, ``body_regex``,
-        ``form``, ``cookies``, ``multipart``) are passed to the matcher only when given, so
-        a ``create_matcher`` override written for pytest-httpserver keeps working; so is
+        ``form``, ``cookies``, ``multipart``, ``host``) are passed to the matcher only when
+        given, so a ``create_matcher`` override written for pytest-httpserver keeps working; so is
         ``data_form`` (pytest-httpserver 1.2.1's form fields, see :class:`RequestMatcher`).
 
         :param times: serve exactly this many matching requests, then be gone (later
@@ -272,6 +275,9 @@ class Registration:
 
         .. versionchanged:: 0.3
            The ``data_form`` argument.
+
+        .. versionchanged:: 0.4
+           The ``host`` argument, and a full URL as the ``uri``.
         """
         return self._register(
             handler_type,

@@ -165,6 +165,12 @@ class Verification:
         return self._log.total
 
     @property
+    def hosts(self) -> dict[str, list[int]]:
+        """``{host: [requests, unmatched]}`` of the requests meant for other hosts (since the
+        last clear): through a proxy, or with a ``Host`` of their own."""
+        return self._log.hosts()
+
+    @property
     def log_entries(self) -> Sequence[LogEntry]:
         """Every log entry, with its outcome and stamp (test, worker, time).
 

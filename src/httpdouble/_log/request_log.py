@@ -219,7 +219,7 @@ class _Segment:
     ``clear()`` starts a new segment; views taken before it keep reading the old one.
     """
 
-    __slots__ = ("amends", "data", "decoded", "ends", "gaps", "shared", "shared_at")
+    __slots__ = ("amends", "data", "decoded", "ends", "gaps", "hosts", "shared", "shared_at")
 
     def __init__(self) -> None:
         self.data = bytearray()
@@ -238,8 +238,13 @@ class _Segment:
         # ``id(body)`` to that index; the ids stay valid since ``shared`` holds the bodies.
         self.shared: list[bytes] = []
         self.shared_at: dict[int, int] = {}
+        # Requests meant for other hosts: host -> [requests, of them unmatched].
+        self.hosts: dict[str, list[int]] = {}
 
 
+_UNMATCHED = frozenset(
+    o.value for o in (Outcome.NO_HANDLER, Outcome.OUT_OF_ORDER, Outcome.REFUSED)
+)
 _CHUNK = 512  # records decoded per locked copy when a reader walks the log
 
 
@@ -257,13 +262,17 @@ class RequestLog:
         self._segment = _Segment()
         self.total = 0
 
-    def append_record(self, record: _Record, shared: bool = False) -> LogHandle:
+    def append_record(self, record: _Record, shared: bool = False, origin: str = "") -> LogHandle:
         """Append ``record``; return a handle for :meth:`amend`.
 
         :param shared: the response body is a static reply's, the same object for every
             request it answers: the log keeps a reference to it, not a copy per request
             (a body under :data:`SHARED_BODY_BYTES` is copied: that is cheaper).
+        :param origin: ``scheme://host`` of a request meant for another host (counted per
+            host, see :meth:`hosts`), ``""`` for one sent to the server itself.
         """
+        if origin:
+            self._count_host(origin.partition("://")[2], record[_OUTCOME] in _UNMATCHED)
         if shared and len(record[_BODY]) >= SHARED_BODY_BYTES:
             return self._append_shared(record)
         try:
@@ -297,6 +306,17 @@ class RequestLog:
         segment.ends.append(len(segment.data))
         self.total += 1
         return segment, len(segment.ends) - 1
+
+    def _count_host(self, host: str, unmatched: bool) -> None:
+        with self._lock:
+            counts = self._segment.hosts.setdefault(host, [0, 0])
+            counts[0] += 1
+            counts[1] += unmatched
+
+    def hosts(self) -> dict[str, list[int]]:
+        """Return ``{host: [requests, unmatched]}`` of the requests meant for other hosts."""
+        with self._lock:
+            return {host: list(counts) for host, counts in self._segment.hosts.items()}
 
     def amend(
         self, handle: LogHandle, outcome: Outcome, response: PackedResponse | None = None

@@ -44,6 +44,7 @@ def closest(
 # Weights of the fields in similarity(): the path says most about what a handler is for.
 _URI_WEIGHT = 4.0
 _METHOD_WEIGHT = 2.0
+_HOST_WEIGHT = 2.0  # the host says which service a request was for
 _OTHER_WEIGHT = 1.0
 # A field that differs counts at most this share of its weight, scaled by how alike
 # the texts are: a near miss on the path beats a wrong method, never a right field.
@@ -75,6 +76,12 @@ def similarity(matcher: RequestMatcher, request: Request, diff: list[Mismatch]) 
         score += _URI_WEIGHT
     if "method" not in fields:
         score += _METHOD_WEIGHT
+    host, share = matcher.host_matcher, 1.0
+    if host is not None and "host" in fields:
+        share = _NEAR_MISS * text_ratio(host.describe_host().strip("'"), request.host)
+    if host is not None and "scheme" in fields:
+        share *= _NEAR_MISS
+    score += _HOST_WEIGHT * share
     if "query_string" in fields:
         shown = matcher.query_matcher.describe() if matcher.query_matcher else ""
         actual = request.query_string.decode("latin-1")
@@ -128,6 +135,7 @@ def specificity(matcher: RequestMatcher) -> int:
         (matcher.method != METHOD_ALL)
         + (matcher.uri != URI_DEFAULT if isinstance(matcher.uri, str) else True)
         + (matcher.query_matcher is not None)
+        + (matcher.host_matcher is not None)
         + len(matcher.headers)
         + (matcher.data is not None)
         + (matcher.json is not UNDEFINED)
@@ -152,6 +160,8 @@ def covers(earlier: RequestMatcher, later: RequestMatcher) -> bool:
     if earlier.method != METHOD_ALL and earlier.exact_method != later.exact_method:
         return False
     if not _uri_covers(earlier.uri, later.uri):
+        return False
+    if earlier.host_matcher is not None and earlier.host_matcher != later.host_matcher:
         return False
     if earlier.query_matcher is not None and not _query_covers(earlier, later):
         return False

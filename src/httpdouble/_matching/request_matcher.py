@@ -7,12 +7,11 @@ expected and what arrived (that runs only when something went wrong).
 
 from __future__ import annotations
 
-import abc
 import codecs
 import json as _json
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final, Union
+from typing import TYPE_CHECKING, Any, Final
 
 from werkzeug.wrappers import Request
 
@@ -28,9 +27,13 @@ from .bodydiff import (
 )
 from .checks import Check, json_equal
 from .headers import HeaderValueMatcher
+from .host import HostMatcher, HostType, host_and_uri
 from .mismatch import Mismatch
 from .query import MappingQueryMatcher, QueryStringType, to_query_matcher
 from .richer import FormSpec, MultipartSpec, RicherMatching, build_checks, data_form_check
+from .uri import URIPattern as URIPattern  # re-exported: its public path
+from .uri import URIType as URIType
+from .uri import is_uri
 
 if TYPE_CHECKING:
     from .composite import AllOf, AnyOf
@@ -81,33 +84,6 @@ def _is_codec(name: str) -> bool:
     except LookupError:
         return False
     return True
-
-
-class URIPattern(abc.ABC):
-    """Subclass to match paths with your own rule.
-
-    Implement :meth:`match`; it gets the request path (without query string).
-    """
-
-    @abc.abstractmethod
-    def match(self, uri: str) -> bool:
-        """Return whether ``uri`` (the request path) matches."""
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__}>"
-
-
-URIType = Union[str, URIPattern, "re.Pattern[str]"]
-
-# Values that can never stand for a path: rejected at registration instead of never matching.
-_NOT_A_URI = (bytes, bytearray, int, float, list, tuple, dict, set, frozenset, type(None))
-
-
-def _is_uri(uri: object) -> bool:
-    """A path, a pattern, a regex, or (as upstream) an object with its own ``__eq__``."""
-    if isinstance(uri, (str, URIPattern, re.Pattern)):
-        return True
-    return not isinstance(uri, _NOT_A_URI) and type(uri).__eq__ is not object.__eq__
 
 
 # --------------------------------------------------------------------- matcher
@@ -171,12 +147,20 @@ class RequestMatcher:
     :param cookies: cookies the ``Cookie`` header must hold, name to value.
     :param multipart: parts a ``multipart/form-data`` body must have, name to content
         (``bytes``/``str``) or a :class:`Part`.
+    :param host: the request's host: a ``str`` (case-insensitive; without a port, the
+        scheme's default port), a compiled regex (``fullmatch``) or an object with a
+        ``match(host)`` method; ``None`` for any. A full URL as ``uri``
+        (``"https://api.example.test/v1"``) sets the path, the host, the scheme and the
+        query string at once.
 
     :raises HTTPDoubleUsageError: when an argument has the wrong type; the
         message names the argument, what was expected and what was given.
 
     .. versionchanged:: 0.3
        The ``data_form`` argument.
+
+    .. versionadded:: 0.4
+       The ``host`` argument and the full-URL ``uri``.
     """
 
     __slots__ = (
@@ -187,6 +171,7 @@ class RequestMatcher:
         "data_form",
         "header_value_matcher",
         "headers",
+        "host_matcher",
         "json",
         "method",
         "query_matcher",
@@ -212,8 +197,10 @@ class RequestMatcher:
         form: FormSpec | None = None,
         cookies: Mapping[str, str] | None = None,
         multipart: MultipartSpec | None = None,
+        host: HostType | None = None,
     ) -> None:
-        if not _is_uri(uri):
+        uri, host_matcher, query_string = host_and_uri(uri, host, query_string)
+        if not is_uri(uri):
             raise HTTPDoubleUsageError(
                 "uri",
                 expected="a path str, URI_DEFAULT, a compiled regex, a URIPattern,"
@@ -311,6 +298,7 @@ class RequestMatcher:
             multipart=multipart,
         )
         self.data_form = data_form
+        self.host_matcher: HostMatcher | None = host_matcher
         if data_form is not None:
             self.checks += (data_form_check(data_form),)
 
@@ -346,6 +334,8 @@ class RequestMatcher:
             return False
         if not self.match_uri(request):
             return False
+        if self.host_matcher is not None and not self.host_matcher.match(request):
+            return False
         if self.query_matcher is not None and not self.query_matcher.match(request.query_string):
             return False
         for name, expected in self.headers.items():
@@ -374,6 +364,8 @@ class RequestMatcher:
             found.append(Mismatch("method", repr(self._method_upper), repr(request.method)))
         if not self.match_uri(request):
             found.append(Mismatch("uri", self.describe_uri(), repr(request.path)))
+        if self.host_matcher is not None:
+            found.extend(self.host_matcher.differences(request))
         if self.query_matcher is not None and not self.query_matcher.match(request.query_string):
             found.extend(self._query_difference(request))
         for name, expected in self.headers.items():
@@ -450,6 +442,8 @@ class RequestMatcher:
             "any method" if self.method == METHOD_ALL else self._method_upper,
             self.describe_uri(),
         ]
+        if self.host_matcher is not None:
+            parts.append(self.host_matcher.describe())
         if self.query_matcher is not None:
             parts.append(f"query {self.query_matcher.describe()}")
         for name, value in self.headers.items():
@@ -484,6 +478,7 @@ class RequestMatcher:
             f"<{type(self).__name__} uri={self.uri!r} method={self.method!r}"
             f" query_string={self.query_string!r} headers={dict(self.headers)!r}"
             f" data={self.data!r} json={self.json!r}"
+            + ("" if self.host_matcher is None else self.host_matcher.arguments())
             + "".join(f" {check.describe()}" for check in self.checks)
             + ">"
         )

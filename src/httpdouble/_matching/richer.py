@@ -26,6 +26,7 @@ from .checks import (
     MultipartParts,
     Part,
 )
+from .host import HostType
 
 MultipartSpec = Mapping[str, bytes | str | Part]
 FormSpec = Mapping[str, str | list[str] | tuple[str, ...]]
@@ -35,6 +36,9 @@ class RicherMatching(TypedDict, total=False):
     """The richer keyword arguments of :class:`RequestMatcher` and ``expect_*``.
 
     .. versionadded:: 0.2
+
+    .. versionchanged:: 0.4
+       ``host``.
     """
 
     json_contains: Any
@@ -43,6 +47,7 @@ class RicherMatching(TypedDict, total=False):
     form: FormSpec | None
     cookies: Mapping[str, str] | None
     multipart: MultipartSpec | None
+    host: HostType | None
 
 
 def _usage(argument: str, expected: str, got: object, remedy: str) -> HTTPDoubleUsageError:

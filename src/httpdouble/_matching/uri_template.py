@@ -8,7 +8,7 @@ from typing import Final
 from werkzeug.wrappers import Request
 
 from .._errors import HTTPDoubleUsageError
-from .request_matcher import URIPattern
+from .uri import URIPattern
 
 # Each converter: the regex of what it accepts, and how the text becomes the value.
 _CONVERTERS: Final = {

@@ -188,6 +188,7 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
     keep = state.mode is ReportMode.ALL or state.exchanges
     entries = server.log_entries if keep else []
     requests = len(entries) if keep else server.logged_requests
+    hosts = server.application.views.hosts
     late = server.take_findings(include_unused=True, clear=True)
     findings = check.shown + late
     state.tests += 1
@@ -206,6 +207,7 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
         portserver=state.ports.address,
         span=span,
         exchanges=state.exchanges,
+        hosts=hosts,
     )
     for finding in findings:
         item.user_properties.append((JUNIT_PROPERTY, finding.render()))

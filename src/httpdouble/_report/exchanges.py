@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._matching import body_masking as _body_masking
 from .._matching import masking as _masking
+from .._wire.origin import origin_of
 
 if TYPE_CHECKING:
     from .._log.request_log import LogEntry
@@ -103,7 +104,7 @@ def exchange_data(entry: LogEntry) -> dict[str, Any]:
     received = request.get_data()  # a logged request's body is in memory: this cannot fail
     return {
         "method": request.method,
-        "target": request.path + (f"?{query}" if query else ""),
+        "target": origin_of(request.environ) + request.path + (f"?{query}" if query else ""),
         "request": {
             "headers": _headers(request.headers.items()),
             "body": body_data(received, request.headers.get("Content-Type", "")),

@@ -154,6 +154,7 @@ class Finding:
                 "query": self.request.query,
                 "headers": [[k, v] for k, v in self.request.headers],
                 "body": self.request.body,
+                "origin": self.request.origin,
             },
             "expected": self.expected,
             "closest": self.closest,
@@ -178,6 +179,7 @@ class Finding:
                 query=req["query"],
                 headers=tuple((k, v) for k, v in req["headers"]),
                 body=req["body"],
+                origin=req.get("origin", ""),
             ),
             expected=data["expected"],
             closest=data["closest"],
@@ -239,7 +241,7 @@ def format_exception(exc: BaseException) -> str:
 def repeat_key(finding: Finding) -> tuple[Any, ...]:
     """Return what makes two findings the same problem: everything but their time."""
     req = finding.request
-    request = None if req is None else (req.method, req.path, req.query, req.body)
+    request = None if req is None else (req.method, req.origin, req.path, req.query, req.body)
     return (
         finding.kind,
         finding.stamp.test,

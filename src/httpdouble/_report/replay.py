@@ -91,8 +91,12 @@ def _json_body(summary: RequestSummary) -> tuple[bool, Any]:
 
 
 def expect_request_line(summary: RequestSummary) -> str:
-    """Return ``httpserver.expect_request(...)`` with what the request had, as Python."""
-    args = [repr(summary.path), f"method={summary.method!r}"]
+    """Return ``httpserver.expect_request(...)`` with what the request had, as Python.
+
+    A request meant for another host gets its full URL (``'https://api.example.test/x'``),
+    which matches its scheme and host too.
+    """
+    args = [repr(summary.origin + summary.path), f"method={summary.method!r}"]
     if summary.query:
         args.append(f"query_string={_query_argument(summary.query)!r}")
     headers = {
@@ -159,16 +163,24 @@ def curl_line(summary: RequestSummary, base_url: str = "") -> str:
 
     A masked value (a secret) is a placeholder, ``<your NAME>``, to replace before running it.
 
-    :param base_url: ``scheme://host:port`` of the server; ``$HTTPSERVER`` when empty.
+    :param base_url: ``scheme://host:port`` of the server; ``$HTTPSERVER`` when empty. A
+        request meant for another host is sent to its own URL through the server as the
+        proxy (``--proxy``; over HTTPS with ``--insecure``: the certificate inside the tunnel
+        is the test CA's).
     """
     target = _url_safe(placeholders(summary.path + (f"?{summary.query}" if summary.query else "")))
     # The placeholder must expand in the shell, so it stays outside the quotes.
-    quoted_url = (
-        _shell_quote(base_url.rstrip("/") + target)
-        if base_url
-        else CURL_PLACEHOLDER + _shell_quote(target)
-    )
-    parts = ["curl", "-X", _shell_quote(summary.method), quoted_url]
+    server = _shell_quote(base_url.rstrip("/")) if base_url else CURL_PLACEHOLDER
+    parts = ["curl", "-X", _shell_quote(summary.method)]
+    if summary.origin:
+        parts.extend(["--proxy", server])
+        if summary.origin.startswith("https:"):
+            parts.append("--insecure")
+        parts.append(_shell_quote(summary.origin + target))
+    elif base_url:
+        parts.append(_shell_quote(base_url.rstrip("/") + target))
+    else:
+        parts.append(CURL_PLACEHOLDER + _shell_quote(target))
     for name, value in summary.headers:
         parts.extend(["-H", _shell_quote(f"{name}: {placeholder(name, value)}")])
     if summary.body and not _body_was_cut(summary):

@@ -97,6 +97,7 @@ class TestRecord:
         start: float | None = None,
         stop: float | None = None,
         exchanges: list[dict[str, Any]] | None = None,
+        hosts: dict[str, list[int]] | None = None,
     ) -> None:
         self.nodeid = nodeid
         self.worker = worker
@@ -107,6 +108,7 @@ class TestRecord:
         self.start = start
         self.stop = stop
         self.exchanges = exchanges
+        self.hosts = hosts or {}
 
 
 class Report:
@@ -133,6 +135,7 @@ class Report:
             start=data.get("start"),
             stop=data.get("stop"),
             exchanges=exchanges_of(data),
+            hosts={host: list(counts) for host, counts in data.get("hosts", {}).items()},
         )
         self.tests.append(record)
         worker = self._worker(record.worker)
@@ -212,6 +215,18 @@ class Report:
             "problems": self.problem_count(),
         }
 
+    def hosts(self) -> dict[str, tuple[int, int]]:
+        """Return ``{host: (requests, unmatched)}`` of the requests meant for other hosts,
+        over every test, busiest host first."""
+        totals: dict[str, list[int]] = {}
+        for test in self.tests:
+            for host, (requests, unmatched) in test.hosts.items():
+                counts = totals.setdefault(host, [0, 0])
+                counts[0] += requests
+                counts[1] += unmatched
+        ranked = sorted(totals.items(), key=lambda item: (-item[1][0], item[0]))
+        return {host: (counts[0], counts[1]) for host, counts in ranked}
+
     def problem_count(self) -> int:
         return sum(len(group.findings) for group in self.problems())
 
@@ -247,11 +262,12 @@ class Report:
             f"httpdouble: {_n(servers, 'server')}, {_n(tests, 'test')} used httpserver,"
             f" {_n(requests, 'request')}, {problems}"
         )
+        hosts = _host_lines(self.hosts())
         if not groups and not crashed and mode is ReportMode.PROBLEMS:
             if not servers and not tests:
                 return []  # the plugin is installed but nothing used it
-            return [headline]
-        lines = [headline]
+            return [headline, *hosts]
+        lines = [headline, *hosts]
         if len(records) > 1 or crashed or mode is ReportMode.ALL:
             lines.extend(self._worker_lines(records))
         if mode is ReportMode.ALL:
@@ -332,6 +348,7 @@ class Report:
                     "checked": t.checked,
                     "start": t.start,
                     "stop": t.stop,
+                    **({"hosts": t.hosts} if t.hosts else {}),
                     **({} if t.exchanges is None else {"exchanges": t.exchanges}),
                 }
                 for t in self.tests
@@ -345,6 +362,10 @@ class Report:
                     "findings": [f.to_builtins() for f in group.findings],
                 }
                 for group in self.problems()
+            ],
+            "hosts": [
+                {"host": host, "requests": requests, "unmatched": unmatched}
+                for host, (requests, unmatched) in self.hosts().items()
             ],
             "problem_count": self.problem_count(),
             "fails_run": self.fails_run(),
@@ -377,6 +398,22 @@ def _ports_lines(records: list[WorkerRecord]) -> list[str]:
     if len(ways) == 1 and sum(map(len, ways.values())) == len(workers):
         return [f"  ports: {next(iter(ways))}"]  # the same for every worker
     return ["  ports: " + "; ".join(f"{', '.join(ws)} {how}" for how, ws in ways.items())]
+
+
+HOSTS_SHOWN = 10
+
+
+def _host_lines(hosts: dict[str, tuple[int, int]]) -> list[str]:
+    """Return the lines that count the requests meant for other hosts, host by host."""
+    if not hosts:
+        return []
+    lines = ["  requests for other hosts (through the proxy, or with a Host of their own):"]
+    for host, (requests, unmatched) in list(hosts.items())[:HOSTS_SHOWN]:
+        missed = f", {unmatched} unmatched" if unmatched else ""
+        lines.append(f"    {host}: {_n(requests, 'request')}{missed}")
+    if len(hosts) > HOSTS_SHOWN:
+        lines.append(f"    and {_n(len(hosts) - HOSTS_SHOWN, 'more host')} (in the JSON report)")
+    return lines
 
 
 def _n(count: int, noun: str) -> str:

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request
 
 from .._matching import body_masking as _body_masking
 from .._matching import masking as _masking
+from .._wire.origin import origin_of
 
 BODY_LIMIT = 300
 HEADER_VALUE_LIMIT = 120
@@ -47,6 +48,9 @@ class RequestSummary:
     Credentials are masked (see :ref:`secrets`): the values of ``Authorization``,
     ``Cookie`` and similar headers, of query parameters such as ``token``, and of secret
     keys and fields in the body (JSON at any depth, forms, multipart parts).
+
+    ``origin`` is ``scheme://host`` of a request meant for another host (through a proxy,
+    or with a ``Host`` of its own), ``""`` for one sent to the server itself.
     """
 
     method: str
@@ -54,6 +58,7 @@ class RequestSummary:
     query: str
     headers: tuple[tuple[str, str], ...] = ()
     body: str = ""
+    origin: str = ""
 
     @classmethod
     def of(cls, request: Request) -> RequestSummary:
@@ -76,11 +81,13 @@ class RequestSummary:
             query=_masking.query(request.query_string.decode("latin-1")),
             headers=headers,
             body=body,
+            origin=origin_of(request.environ),
         )
 
     def line(self) -> str:
-        """Return ``METHOD /path?query`` (control characters escaped)."""
-        line = f"{self.method} {self.path}" + (f"?{self.query}" if self.query else "")
+        """Return ``METHOD /path?query`` (``METHOD https://host/path?query`` for a request
+        meant for another host), control characters escaped."""
+        line = f"{self.method} {self.origin}{self.path}" + (f"?{self.query}" if self.query else "")
         return printable(line, one_line=True)
 
     def lines(self) -> list[str]:

@@ -53,6 +53,16 @@ def _number_in_a_string(text: object) -> bool:
     return True
 
 
+_WHERE_SENT = {
+    "host": "host: your code sent the request to {actual}, the handler is for {expected}: if"
+    " your code calls that host on purpose, register a handler for it (the 'to match it' line"
+    " above), else fix the URL your code calls",
+    "scheme": "scheme: your code used {actual} where the handler has {expected} (a URL given"
+    " as the uri matches its own scheme only): give the handler the scheme your code uses, or"
+    " host= and a path for both",
+}
+
+
 def side_of(found: Mismatch) -> tuple[Side, str]:
     """Return the side a difference points to, and the to-do sentence that says so."""
     kind, where = _part(found.field)
@@ -75,6 +85,8 @@ def side_of(found: Mismatch) -> tuple[Side, str]:
         typed_expected, typed_actual = _typed(expected), _typed(actual)
         if typed_expected and typed_actual and typed_expected[1] != typed_actual[1]:
             return _json_types(where or "the body", typed_expected, typed_actual)
+    if kind in _WHERE_SENT:
+        return Side.EITHER, _WHERE_SENT[kind].format(actual=actual, expected=expected)
     place = found.field
     return Side.EITHER, (
         f"{place}: your code sent {actual} where the expectation has {expected}: fix your"

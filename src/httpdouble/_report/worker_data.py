@@ -24,11 +24,12 @@ def _request_line(entry: LogEntry) -> str:
     if entry.request is None:
         return f"(malformed) -> {entry.response.status_code}"
     from .._matching.masking import query as masked_query
+    from .._wire.origin import origin_of
     from .request_summary import printable
 
     req = entry.request
     query = masked_query(req.query_string.decode("latin-1"))
-    target = req.path + (f"?{query}" if query else "")
+    target = origin_of(req.environ) + req.path + (f"?{query}" if query else "")
     return printable(
         f"{req.method} {target} -> {entry.response.status_code} ({entry.outcome.value})",
         one_line=True,
@@ -48,6 +49,7 @@ def per_test_data(
     portserver: str = "",
     span: tuple[float, float] | None = None,
     exchanges: bool = False,
+    hosts: dict[str, list[int]] | None = None,
 ) -> dict[str, Any]:
     """Return what one test sends to the controller, as plain builtins.
 
@@ -59,6 +61,7 @@ def per_test_data(
     so the report names the machine of a worker that crashes before its session ends.
     ``span``: when the test got its server and gave it back (seconds since the epoch).
     ``exchanges``: also send each request and response (bounded, masked; the HTML report).
+    ``hosts``: ``{host: [requests, unmatched]}`` of the requests meant for other hosts.
     """
     lines = [_request_line(e) for e in entries[:REQUEST_LINES_PER_TEST]]
     data = {
@@ -74,6 +77,7 @@ def per_test_data(
         "portserver": portserver,
         "start": None if span is None else span[0],
         "stop": None if span is None else span[1],
+        "hosts": dict(hosts or {}),
     }
     if exchanges:
         from .exchanges import EXCHANGES_PER_TEST, exchanges_data

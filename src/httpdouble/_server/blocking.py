@@ -31,6 +31,7 @@ from .._app.expectations import HeadersType, RequestHandler
 from .._errors import HTTPDoubleFailure, HTTPDoubleUsageError, HTTPServerError
 from .._log.request_log import Outcome, Stamp, pack_response
 from .._matching import masking as _masking
+from .._matching.host import HostType
 from .._matching.mismatch import Mismatch
 from .._matching.query import QueryStringType
 from .._matching.request_matcher import (
@@ -271,6 +272,7 @@ class BlockingHTTPServer(HTTPServer):
         json: Any = UNDEFINED,
         timeout: float = DEFAULT_TIMEOUT,
         data_form: Mapping[str, str] | None = None,
+        host: HostType | None = None,
     ) -> BlockingRequestHandler:
         """Wait for the next request, check it, and return the handler that answers it.
 
@@ -278,6 +280,7 @@ class BlockingHTTPServer(HTTPServer):
 
         :param timeout: seconds to wait for a request to arrive.
         :param data_form: the form fields the request must have (see :class:`RequestMatcher`).
+        :param host: the host the request must have (see :class:`RequestMatcher`).
         :return: the :class:`BlockingRequestHandler` to answer the request with.
         :raises AssertionError: when no request arrived within ``timeout``, or when the request
             does not match (the client then gets the no-handler answer, and the mismatch is
@@ -294,6 +297,7 @@ class BlockingHTTPServer(HTTPServer):
             header_value_matcher=header_value_matcher,
             json=json,
             **({"data_form": data_form} if data_form is not None else {}),
+            **({"host": host} if host is not None else {}),
         )
         limit = _seconds(
             "timeout", timeout, zero_ok=True, remedy="pass e.g. timeout=5 to wait five seconds"
