@@ -186,3 +186,14 @@ def test_cassette_command_says_what_is_wrong_with_a_missing_or_broken_file(
     write(Cassette([_exchange()]), good)
     assert main(["cassette", str(good), "--server", "api"]) == 0
     assert capsys.readouterr().out.startswith("api.expect_oneshot_request('/items'")
+
+
+def test_an_intercepted_exchange_replays_for_its_host_only() -> None:
+    exchange = Exchange(
+        {"method": "GET", "scheme": "https", "host": "api.example.test", "path": "/items"},
+        {"status": 200, "headers": ["Content-Type: text/plain"], "text": "ok"},
+    )
+    assert expectation(exchange).match["host"] == "api.example.test"
+    assert to_code([exchange]).startswith(
+        "httpserver.expect_oneshot_request('/items', method='GET', host='api.example.test')"
+    )

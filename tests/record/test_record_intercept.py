@@ -84,3 +84,20 @@ def test_intercepted_requests_are_recorded_with_their_host_then_replayed(
     Recording(cassette, RecordMode.NONE).start(httpserver_intercept)
     assert _calls() == recorded
     assert tls_api.logged_requests + api.logged_requests == before
+
+
+def test_a_replayed_exchange_answers_its_own_host_only(
+    httpserver_intercept: HTTPServer, api: HTTPServer, cassette: Path
+) -> None:
+    recording = Recording(cassette, RecordMode.ONCE, upstreams={API: Upstream(api.url_for("/"))})
+    recording.start(httpserver_intercept)
+    assert requests.get(f"http://{API}/readme", timeout=10).ok
+    recording.finish()
+    httpserver_intercept.clear()
+    Recording(cassette, RecordMode.NONE).start(httpserver_intercept)
+    other = requests.get("http://other.example.test/readme", timeout=10)
+    findings = httpserver_intercept.take_findings(include_unused=True, clear=True)
+    assert other.status_code == 500
+    text = "\n".join(f.render() for f in findings)
+    assert "no handler matched: GET http://other.example.test/readme" in text
+    assert "expectation never used" in text

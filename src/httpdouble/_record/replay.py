@@ -12,7 +12,6 @@ The same expectations print as code (:func:`to_code`) for ``python -m httpdouble
 
 from __future__ import annotations
 
-import inspect
 import json
 import urllib.parse
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.datastructures import MultiDict
 
 from .._matching.query import QueryMatcher
-from .._matching.request_matcher import RequestMatcher
 from . import scrub
 from .cassette import Exchange, body_fields, decode_body, header_pairs
 
@@ -33,8 +31,6 @@ if TYPE_CHECKING:
 NOT_REPLAYED = frozenset(
     {"content-length", "transfer-encoding", "connection", "keep-alive", "date", "server"}
 )
-# Whether the matcher takes host= (the interception issue's host matching).
-_MATCHES_HOST = "host" in inspect.signature(RequestMatcher.__init__).parameters
 
 
 class ScrubbedQuery(QueryMatcher):
@@ -72,14 +68,12 @@ class Expectation:
     body: bytes
     json_body: Any  # the decoded JSON response body (when has_json)
     has_json: bool
-    notes: tuple[str, ...]  # what the printed code says it leaves out
 
 
 def expectation(exchange: Exchange) -> Expectation:
     """Return the expectation an exchange stands for."""
     request, response = exchange.request, exchange.response
     match: dict[str, Any] = {"method": request["method"]}
-    notes: list[str] = []
     query = str(request.get("query") or "")
     if query:
         scrubbed = scrub.scrubbed_params(query)
@@ -94,11 +88,8 @@ def expectation(exchange: Exchange) -> Expectation:
         fields = [(k, v) for k, v in request["form"] if v != scrub.SCRUBBED]
         if fields:
             match["form"] = dict(fields)
-    host = request.get("host")
-    if host and _MATCHES_HOST:
-        match["host"] = host
-    elif host:
-        notes.append(f"host {host} (not matched: this version matches paths only)")
+    if request.get("host"):  # an intercepted request: its host is part of what it was
+        match["host"] = str(request["host"])
     headers = header_pairs(response.get("headers", []))
     content_type = next((v for n, v in headers if n.lower() == "content-type"), None)
     body = body_fields(response)
@@ -115,7 +106,6 @@ def expectation(exchange: Exchange) -> Expectation:
         body=decode_body(body),
         json_body=body.get("json"),
         has_json="json" in body,
-        notes=tuple(notes),
     )
 
 
@@ -140,8 +130,6 @@ def to_code(exchanges: list[Exchange], server: str = "httpserver") -> str:
     lines = []
     for exchange in exchanges:
         wanted = expectation(exchange)
-        for note in wanted.notes:
-            lines.append(f"# {note}")
         args = [repr(wanted.uri)]
         for name, value in wanted.match.items():
             if isinstance(value, ScrubbedQuery):
