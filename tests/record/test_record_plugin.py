@@ -104,7 +104,8 @@ def test_items_from_code(httpserver):
         " == 201",
         'assert requests.get(f"{base}/readme").status_code == 500',
     )
-    assert changed != TEST_API
+    changed = changed.replace('params={"n": name}', 'params={"n": name + "-new"}')
+    assert changed.count("-new") == 1
     suite.makepyfile(test_api=changed)
     suite.makepyfile(
         test_bad_marker="""
@@ -117,7 +118,8 @@ def test_bad_upstream(httpserver):
 """
     )
     replayed = run()
-    replayed.assert_outcomes(passed=4, errors=2)  # test_items fails at teardown
+    # test_items fails at teardown, each test_readme in its call, test_bad_upstream at setup
+    replayed.assert_outcomes(passed=2, failed=2, errors=2)
     replayed.stdout.fnmatch_lines(
         [
             "*no handler matched: GET /readme*",
@@ -127,6 +129,14 @@ def test_bad_upstream(httpserver):
         ]
     )
     assert "ERROR test_api.py::test_items" in replayed.stdout.str()
+    # A failed call shows the HTTP problems in its own section, which names the cassette too.
+    replayed.stdout.fnmatch_lines(
+        [
+            "*HTTP problems of this test (httpdouble)*",
+            "*no handler matched: GET /readme?n=1-new*",
+            "*this test replays the cassette cassettes/test_api/test_readme[[]1[]].json*",
+        ]
+    )
     replayed.stdout.fnmatch_lines(
         [
             "*invalid upstream*",

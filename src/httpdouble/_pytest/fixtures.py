@@ -16,7 +16,11 @@ from .._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError,
 from .._log.context import NO_CHECK_MARKER
 from .._report.report import ReportMode
 from .._report.worker_data import per_test_data
-from .recording import httpserver_record_config, run_recorded  # noqa: F401 (a fixture)
+from .recording import (  # noqa: F401 (httpserver_record_config: a fixture)
+    httpserver_record_config,
+    recording_hint,
+    run_recorded,
+)
 from .session import TEST_DATA, Role, State, state_of
 
 # The server, the findings and werkzeug are imported by the fixtures that need them, not
@@ -257,6 +261,9 @@ def show_in_failed_call(item: pytest.Item, report: pytest.TestReport) -> None:
                 hide_our_frames(cause)
             parts.append("".join(traceback.format_exception(cause)).rstrip())
         parts.append(failure_message(findings, at_teardown=_hint_due(state)))
+        hint = recording_hint(item)
+        if hint is not None:
+            parts[-1] += f"\n{hint}"
         _add_section(report, "\n\n".join(parts))
 
 

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from .._record.recorder import Recording
     from .._server.server import HTTPServer
 
+RECORDING = pytest.StashKey["Recording"]()
+"""The recording of the test running now (a test marked httpserver_record)."""
 _KEYS = ("mode", "upstream", "upstreams", "ca")
 
 
@@ -102,7 +104,10 @@ def run_recorded(
     own setup and teardown (:func:`~httpdouble._pytest.fixtures._run_test`), started."""
     __tracebackhide__ = True
     recording = start_recording(request, server)
+    if recording is not None:
+        request.node.stash[RECORDING] = recording
     yield server
+    written = None
     try:
         written = None if recording is None else recording.finish()
     finally:  # the test's own teardown (its check) runs whatever happened to the cassette
@@ -111,8 +116,14 @@ def run_recorded(
         except HTTPDoubleFailure as failure:
             if recording is None:
                 raise
-            hint = _hint(recording, written if "written" in locals() else None)
+            hint = _hint(recording, written)
             raise HTTPDoubleFailure(f"{failure}\n{hint}") from failure.__cause__
+
+
+def recording_hint(item: pytest.Item) -> str | None:
+    """The line a failed call's HTTP problems end with when the test replays a cassette."""
+    recording = item.stash.get(RECORDING, None)
+    return None if recording is None else _hint(recording, None)
 
 
 def _hint(recording: Recording, written: Path | None) -> str:
@@ -120,6 +131,8 @@ def _hint(recording: Recording, written: Path | None) -> str:
     where = _shown(recording.path)
     if written is not None:
         return f"recorded into the cassette {where} (mode {recording.mode.value})"
+    if recording.records:
+        return f"this test records into the cassette {where} (mode {recording.mode.value})"
     if not recording.path.is_file():
         return (
             f"this test replays the cassette {where}, which does not exist (mode"
