@@ -201,7 +201,7 @@ def bench(session: nox.Session) -> None:
 
     ``nox -s bench`` takes about 10 minutes; ``nox -s bench -- --quick`` under one (after
     the first run, which makes two virtualenvs). Other arguments go to ``benchmarks/run.py``
-    (``--sections``, ``--repetitions``, ``--json``).
+    (``--sections``, ``--repetitions``, ``--json``, ``--before-src``).
     """
     # The incumbent (pytest-httpserver) is installed by run.py into benchmarks/.venv-incumbent,
     # never here: it registers the same fixture name as ours.
@@ -211,6 +211,18 @@ def bench(session: nox.Session) -> None:
     session.install("uvicorn", "httptools", uvloop)
     _ensure_wrk(session)
     session.run("python", "benchmarks/run.py", *session.posargs)
+    _bench_costs(session)
+
+
+def _bench_costs(session: nox.Session) -> None:
+    """Issue 27: import and fixture cost, ours against pytest-httpserver 1.2.1.
+
+    Each script makes the virtualenvs it compares (``benchmarks/costs.py``); ``--quick``
+    passes through. About 3 minutes, 40 s with ``--quick``.
+    """
+    quick = ["--quick"] if "--quick" in session.posargs else []
+    session.run("python", "benchmarks/import_cost.py", *quick)
+    session.run("python", "benchmarks/fixture_cost.py", *quick)
 
 
 def _ensure_wrk(session: nox.Session) -> None:

@@ -9,9 +9,11 @@ connection, and the client reads ``server.log[-1]`` after each one. If reading t
 costs what is new, the time per request stays flat as N grows; if it costs what is old,
 it grows with N. Before that, a log of ``--entries`` requests nobody reads (100,000 by
 default): how long a full garbage collection (``gc.collect()``, median of 5) takes with
-an empty log, with that log, and once every entry has been read, and how long a full
-read of the log takes per entry. Then, with ``tracemalloc``, the memory one logged
-request keeps while nobody reads the log, and after one full read of it.
+an empty log, with that log, and once every entry has been read, how long a full read of
+the log takes per entry (and in its best block of 500 entries: the read when no other
+process took the core), and ``get_matching_requests_count`` over that log (the first
+count, which decodes every entry, and a second one). Then, with ``tracemalloc``, the
+memory one logged request keeps while nobody reads the log, and after one full read of it.
 
 ``--server incumbent`` runs the same loop on pytest-httpserver (run this file with the
 python of a virtualenv that has it; ``httpdouble`` is then not imported). Only 127.0.0.1 is
@@ -33,19 +35,27 @@ from typing import Any
 
 HOST = "127.0.0.1"
 PATH = "/log"
+# The first full read is also timed by blocks of this many entries: the best block is what
+# a read costs when no other process takes the core meanwhile.
+BLOCK = 500
+
+
+RequestMatcher: Any = None
 
 
 def make_server(kind: str) -> Any:
     """Return a started server with one permanent handler on ``PATH``."""
+    global RequestMatcher
     if kind == "incumbent":
         from pytest_httpserver import HTTPServer as Incumbent
+        from pytest_httpserver import RequestMatcher
 
         # werkzeug's request lines on stderr would be timed too: ours prints none
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
         server: Any = Incumbent(host=HOST, port=0)
     else:
-        from httpdouble import HTTPServer
+        from httpdouble import HTTPServer, RequestMatcher
 
         server = HTTPServer(host=HOST, port=0)
     server.expect_request(PATH).respond_with_data("ok")
@@ -120,11 +130,27 @@ def collections_and_full_reads(kind: str, count: int, budget: float) -> dict[str
                 break
         seconds = time.perf_counter() - start
         logged = full_collection_ms()
-        reads = []
+        counts = []
+        one = RequestMatcher(PATH, query_string="i=5")
         for _ in range(2):
             begin = time.perf_counter()
-            for request, _ in server.log:
+            found = server.get_matching_requests_count(one)
+            counts.append(time.perf_counter() - begin)
+            if found != 1:
+                raise RuntimeError(f"get_matching_requests_count found {found}, not 1")
+        server.clear_log()  # the count decoded the log: log it again for the reads
+        for index in range(sent):
+            send(conn, index)
+        reads = []
+        blocks: list[float] = []  # the first read, by blocks of BLOCK entries
+        for _ in range(2):
+            begin = block_began = time.perf_counter()
+            for number, (request, _) in enumerate(server.log, 1):
                 request.path  # noqa: B018 - what a reader of the log touches
+                if number % BLOCK == 0 and not reads:
+                    now = time.perf_counter()
+                    blocks.append((now - block_began) / BLOCK * 1e6)
+                    block_began = now
             reads.append((time.perf_counter() - begin) / sent * 1e6)
         after_read = full_collection_ms()
         return {
@@ -135,6 +161,9 @@ def collections_and_full_reads(kind: str, count: int, budget: float) -> dict[str
             "gc_ms_after_full_read": after_read,
             "full_read_us_per_entry": reads[0],
             "second_full_read_us_per_entry": reads[1],
+            "best_block_read_us_per_entry": min(blocks),
+            "count_s": counts[0],
+            "second_count_s": counts[1],
         }
     finally:
         conn.close()
@@ -192,7 +221,10 @@ def main() -> None:
             f" {got['gc_ms_logged']:.2f} ms with this one,"
             f" {got['gc_ms_after_full_read']:.2f} ms once every entry was read\n"
             f"  a full read of the log: {got['full_read_us_per_entry']:.2f} us/entry,"
-            f" a second one: {got['second_full_read_us_per_entry']:.2f} us/entry",
+            f" a second one: {got['second_full_read_us_per_entry']:.2f} us/entry,"
+            f" best block of {BLOCK}: {got['best_block_read_us_per_entry']:.2f} us/entry\n"
+            f"  get_matching_requests_count: {got['count_s'] * 1e3:.1f} ms,"
+            f" a second one: {got['second_count_s'] * 1e3:.1f} ms",
             flush=True,
         )
     if sizes:

@@ -29,9 +29,10 @@ from clients import Budget
 
 HERE = Path(__file__).resolve().parent
 PEERS = HERE / "peers"
-SERVERS = ("ours", "incumbent", "uvicorn", "asyncio", "raw")
+SERVERS = ("ours", "before", "incumbent", "uvicorn", "asyncio", "raw")
 LABELS = {
     "ours": "httpdouble",
+    "before": "httpdouble before",
     "incumbent": "pytest-httpserver 1.1.5",
     "uvicorn": "uvicorn + httptools + uvloop",
     "asyncio": "asyncio Protocol + httptools",
@@ -59,8 +60,11 @@ class Plan:
     sequential: Budget
 
 
-def commands(ours_python: str, incumbent_python: str | None) -> dict[str, list[str]]:
-    """The command that serves each server; the incumbent only where it is installed."""
+def commands(
+    ours_python: str, incumbent_python: str | None, before_src: str | None = None
+) -> dict[str, list[str]]:
+    """The command that serves each server; the incumbent only where it is installed, and
+    ours from another checkout's ``src`` (``before_src``) beside ours when it is given."""
     serve = str(HERE / "serve.py")
     out = {
         "ours": [ours_python, serve, "ours"],
@@ -70,6 +74,8 @@ def commands(ours_python: str, incumbent_python: str | None) -> dict[str, list[s
     }
     if incumbent_python is not None:
         out["incumbent"] = [incumbent_python, serve, "incumbent"]
+    if before_src is not None:
+        out["before"] = ["env", f"PYTHONPATH={before_src}", ours_python, serve, "ours"]
     return out
 
 

@@ -1,18 +1,20 @@
 """Benchmarks of issue 15: ours beside the incumbent and three peers, in one run.
 
     python benchmarks/run.py [--quick] [--sections peers,startup,suite,logs,matrix]
-                             [--repetitions N] [--json PATH]
+                             [--repetitions N] [--json PATH] [--before-src DIR]
 
 Sections (all but ``matrix`` by default):
 
 ``peers``    ours, pytest-httpserver 1.1.5, uvicorn (httptools, uvloop), an asyncio
-             Protocol with httptools and a raw thread-per-connection responder, each in
+             Protocol with httptools and a raw thread-per-connection responder (and,
+             with ``--before-src DIR``, ours from an older checkout's ``src``), each in
              a process of its own, rotated, ``--repetitions`` times (``rotation.py``);
 ``startup``  what importing the plugin adds, and a one-test run with and without it,
              plain and ``-n 2`` (``startup.py``);
 ``suite``    per-test overhead of a 2,000-test suite, ours, the incumbent and a floor,
              plain and ``-n 2`` (``suite.py``);
-``logs``     reading the request log: ``log_reads.py`` on ours and on the incumbent;
+``logs``     reading the request log: ``log_reads.py`` on ours and on the incumbent, in
+             turn, 3 repetitions (or ``--repetitions``);
 ``matrix``   the issue 4 cases: start/stop, three clients, threads, handlers, TLS
              (``matrix.py``).
 
@@ -41,7 +43,7 @@ import matrix
 import rotation
 import startup
 import suite
-from report import Goal, Spread, goals_table, ratio, ratios, spread_table
+from report import Goal, Spread, goals_table, ratios, spread_table
 
 from clients import Budget
 
@@ -68,13 +70,13 @@ class Run:
 # ------------------------------------------------------------------ sections
 
 
-def peers(run: Run, repetitions: int, incumbent: str | None) -> None:
+def peers(run: Run, repetitions: int, incumbent: str | None, before_src: str | None) -> None:
     plan = (
         rotation.Plan(repetitions, 1, Budget(rounds=3, seconds=0.2, max_requests=20_000))
         if run.quick
         else rotation.Plan(repetitions, 2, Budget(rounds=3, seconds=0.5, max_requests=100_000))
     )
-    servers = rotation.commands(sys.executable, incumbent)
+    servers = rotation.commands(sys.executable, incumbent, before_src)
     data = rotation.run(plan, servers, run.note)
     labels = [rotation.LABELS[s] for s in rotation.SERVERS if s in data]
     rows = [
@@ -180,29 +182,44 @@ def suite_overhead(run: Run, ours: str, incumbent: str | None) -> None:
     run.tables.append(spread_table(title, ["ours", "incumbent", "floor"], rows))
 
 
-def log_reads(run: Run, incumbent: str | None) -> None:
+def log_reads(run: Run, repetitions: int, incumbent: str | None) -> None:
+    """``log_reads.py`` on ours and the incumbent, ``repetitions`` times in turn (rotated)."""
     script = str(HERE / "log_reads.py")
-    entries = 3_000 if run.quick else 100_000
+    entries = 3_000 if run.quick else 10_000
     memory = "1000" if run.quick else "5000"
-    plans = {"ours": (sys.executable, str(entries))}
+    pythons = {"ours": sys.executable}
     if incumbent is not None:
-        # Its log[-1] is an index into a list, the same at any length: a shorter loop will do.
-        plans["incumbent"] = (incumbent, str(entries if run.quick else 20_000))
-    got: dict[str, dict[str, Any]] = {}
-    for kind, (python, size) in plans.items():
-        with tempfile.NamedTemporaryFile(suffix=".json") as out:
-            command = [python, script, "--server", kind, "--entries", str(entries)]
-            command += ["--sizes", size, "--memory-requests", memory, "--budget", "90"]
-            subprocess.run([*command, "--json", out.name], check=True, timeout=900, cwd=HERE)
-            got[kind] = json.loads(Path(out.name).read_text())
-    run.raw["logs"] = got
+        pythons["incumbent"] = incumbent
+    runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in pythons}
+    kinds = list(pythons)
+    for rep in range(repetitions):
+        order = kinds[rep % len(kinds) :] + kinds[: rep % len(kinds)]
+        print(f"  repetition {rep + 1}/{repetitions}: {', '.join(order)}", flush=True)
+        for kind in order:
+            with tempfile.NamedTemporaryFile(suffix=".json") as out:
+                command = [pythons[kind], script, "--server", kind, "--entries", str(entries)]
+                command += ["--sizes", str(entries), "--memory-requests", memory]
+                command += ["--budget", "90", "--json", out.name]
+                subprocess.run(command, check=True, timeout=900, cwd=HERE)
+                runs[kind].append(json.loads(Path(out.name).read_text()))
+    run.raw["logs"] = runs
 
-    def pick(figures: dict[str, Any], path: str) -> float:
+    def values(kind: str, path: str) -> list[float | None]:
         part, key = path.split(".")
-        return float(figures[part][-1][key] if part == "reads" else figures[part][key])
+        out: list[float | None] = []
+        for figures in runs.get(kind, [{}] * repetitions):
+            got = figures.get(part)
+            if got is None:
+                out.append(None)
+            else:
+                out.append(float(got[-1][key] if part == "reads" else got[key]))
+        return out
 
-    def cell(path: str) -> dict[str, Spread]:
-        return {kind: Spread((pick(figures, path),)) for kind, figures in got.items()}
+    def cell(path: str, scale: float = 1.0) -> dict[str, Spread]:
+        return {
+            kind: Spread(tuple(None if v is None else v * scale for v in values(kind, path)))
+            for kind in runs
+        }
 
     n = f"{entries:,}"
     rows = [
@@ -211,45 +228,54 @@ def log_reads(run: Run, incumbent: str | None) -> None:
         (f"full collection, {n} entries unread (ms)", cell("entries.gc_ms_logged")),
         (f"full collection, {n} entries read (ms)", cell("entries.gc_ms_after_full_read")),
         (f"full read of {n} entries: us an entry", cell("entries.full_read_us_per_entry")),
+        (
+            "full read, best block of 500: us an entry",
+            cell("entries.best_block_read_us_per_entry"),
+        ),
         ("second full read: us an entry", cell("entries.second_full_read_us_per_entry")),
+        (f"get_matching_requests_count, {n} entries (ms)", cell("entries.count_s", 1e3)),
+        ("second get_matching_requests_count (ms)", cell("entries.second_count_s", 1e3)),
         ("log[-1] after each request: requests", cell("reads.sent")),
         ("log[-1] after each request: us a read", cell("reads.us_per_read")),
         ("memory a logged request, unread (B)", cell("memory.bytes_unread")),
         ("memory a logged request, read (B)", cell("memory.bytes_read")),
     ]
-    run.tables.append(spread_table("Reading the request log (one run each)", list(got), rows))
-    ours = got["ours"]
-    theirs = got.get("incumbent")
+    title = f"Reading the request log, {repetitions} repetitions, ours and the incumbent in turn"
+    run.tables.append(spread_table(title, list(runs), rows))
 
     def versus(text: str, path: str) -> tuple[str, Goal]:
-        value = ratio(pick(ours, path), pick(theirs, path)) if theirs else None
-        return ("logs", Goal(text, Spread((value,)), "<=", 1.0))
+        return (
+            "logs",
+            Goal(text, ratios(values("ours", path), values("incumbent", path)), "<=", 1.0),
+        )
 
-    flat = ratio(pick(ours, "entries.gc_ms_logged"), pick(ours, "entries.gc_ms_empty_log"))
+    def own(text: str, path: str, bound: float, unit: str, scale: float = 1.0) -> tuple[str, Goal]:
+        return ("logs", Goal(text, cell(path, scale)["ours"], "<=", bound, unit))
+
+    flat = ratios(
+        values("ours", "entries.gc_ms_logged"), values("ours", "entries.gc_ms_empty_log")
+    )
     run.goals += [
+        own(
+            f"full read of {n} entries, an entry (ours)", "entries.full_read_us_per_entry", 5, "us"
+        ),
+        own(
+            "full read, best block of 500, an entry (ours)",
+            "entries.best_block_read_us_per_entry",
+            5,
+            "us",
+        ),
+        own("log[-1] after each request, a read (ours)", "reads.us_per_read", 5, "us"),
         versus(
             f"full read of {n} entries, us an entry: ours / incumbent",
             "entries.full_read_us_per_entry",
         ),
         versus("log[-1] after each request, us a read: ours / incumbent", "reads.us_per_read"),
+        versus(f"get_matching_requests_count, {n} entries: ours / incumbent", "entries.count_s"),
+        own("memory a logged request, unread (ours)", "memory.bytes_unread", 600, "B"),
         (
             "logs",
-            Goal(
-                "memory a logged request, unread (ours)",
-                Spread((pick(ours, "memory.bytes_unread"),)),
-                "<=",
-                600,
-                "B",
-            ),
-        ),
-        (
-            "logs",
-            Goal(
-                f"full collection, {n} entries unread / empty log (ours)",
-                Spread((flat,)),
-                "<=",
-                1.5,
-            ),
+            Goal(f"full collection, {n} entries unread / empty log (ours)", flat, "<=", 1.5),
         ),
     ]
 
@@ -279,6 +305,10 @@ def main() -> None:
     parser.add_argument("--sections", default=DEFAULT_SECTIONS, help=f"of {','.join(SECTIONS)}")
     parser.add_argument("--repetitions", type=int, help="peers: rotations (5; --quick: 1)")
     parser.add_argument("--json", default=str(HERE / "results.json"), help="where to write JSON")
+    parser.add_argument(
+        "--before-src",
+        help="peers: also serve ours from this src folder (an older checkout's), in the rotation",
+    )
     args = parser.parse_args()
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     unknown = set(sections) - set(SECTIONS)
@@ -295,13 +325,13 @@ def main() -> None:
         print(f"\n== {section}", flush=True)
         start = time.monotonic()
         if section == "peers":
-            peers(run, repetitions, incumbent)
+            peers(run, repetitions, incumbent, args.before_src)
         elif section == "startup":
             startup_costs(run, ours, incumbent)
         elif section == "suite":
             suite_overhead(run, ours, incumbent)
         elif section == "logs":
-            log_reads(run, incumbent)
+            log_reads(run, 1 if args.quick else (args.repetitions or 3), incumbent)
         else:
             run.raw["matrix"] = matrix.run(args.quick, incumbent)
         timings[section] = time.monotonic() - start
@@ -310,7 +340,7 @@ def main() -> None:
     for text in run.tables:
         print(text, end="\n\n")
     if run.goals:
-        print(f"Goals (each checked in every repetition; {repetitions} for the servers)")
+        print("Goals (each checked in every repetition; the last column says how many)")
         print(goals_table([goal for _, goal in run.goals]))
     for text in run.notes:
         print(f"note: {text}")

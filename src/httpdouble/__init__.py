@@ -26,7 +26,7 @@ if TYPE_CHECKING:
         NoMethodFoundForMatchingHeaderValueError,
         ServerStartError,
     )
-    from ._intercept.interception import Interception
+    from ._intercept.interception import Interception, intercept
     from ._log.request_log import LogEntry, Outcome, Stamp
     from ._matching.checks import Part
     from ._matching.composite import AllOf, AnyOf, Not
@@ -75,6 +75,7 @@ _LAZY: dict[str, str] = {
     "HandlerType": "._app.expectations",
     "HeaderValueMatcher": "._matching.headers",
     "Interception": "._intercept.interception",
+    "intercept": "._intercept.interception",
     "Kind": "._report.findings",
     "Limits": "._wire.request",
     "LogEntry": "._log.request_log",
@@ -176,6 +177,7 @@ __all__ = [
     "WaitingSettings",
     "__version__",
     "add_secret_names",
+    "intercept",
 ]
 
 

@@ -31,8 +31,10 @@ from ._pytest.session import (
     TEST_DATA,
     Role,
     State,
+    configured,
     read_settings,
     state_of,
+    unconfigured,
 )
 from ._pytest.xdist import (
     WORKERINPUT_KEY,
@@ -107,6 +109,7 @@ def pytest_configure(config: pytest.Config) -> None:
     state.ports = choose_ports(workerinput)
     CONTEXT.worker = worker
     config.stash[STATE] = state
+    configured(config)
     if role is not Role.WORKER:
         config.pluginmanager.register(_Collector(state.report), "httpdouble-collector")
     if state.pytest_html:
@@ -116,6 +119,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    unconfigured(config)
     state = config.stash.get(STATE, None)
     if state is not None and state.coordinator is not None:
         state.coordinator.stop()
@@ -162,16 +166,26 @@ def pytest_handlecrashitem(crashitem: str, report: Any, sched: Any) -> None:
 # ---------------------------------------------------------------------- per test
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    from ._pytest.recording import add_recording_fixture
+
+    add_recording_fixture(items)  # tests marked httpserver_record: their recording fixture
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     state = item.config.stash.get(STATE, None)
+    outer = None
     if state is not None:
         state.previous_test = CONTEXT.state[1]
+        outer, state.item = state.item, item  # the fixtures' test (see _current_item)
     CONTEXT.enter_test(item.nodeid)
     try:
         return (yield)
     finally:
         CONTEXT.leave_test(item.nodeid)
+        if state is not None:
+            state.item = outer
 
 
 @pytest.hookimpl(wrapper=True)

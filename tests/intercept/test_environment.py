@@ -12,7 +12,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from httpdouble import HTTPDoubleUsageError, HTTPServer
+from httpdouble import HTTPDoubleUsageError, HTTPServer, intercept
 from httpdouble._intercept.authority import SessionCA, session_ca
 
 PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
@@ -30,7 +30,7 @@ def test_every_variable_is_set_for_the_interception_and_restored_exactly_after(
         monkeypatch.delenv(name, raising=False)
     before = dict(os.environ)
 
-    with server.intercept() as interception:
+    with intercept(server) as interception:
         during = dict(os.environ)
 
     assert dict(os.environ) == before
@@ -44,7 +44,7 @@ def test_every_variable_is_set_for_the_interception_and_restored_exactly_after(
 
 
 def test_the_ca_lives_in_a_private_folder_and_says_it_is_for_tests(server):
-    with server.intercept() as interception:
+    with intercept(server) as interception:
         folder = os.path.dirname(interception.ca_bundle)
         assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
         for name in os.listdir(folder):
@@ -79,7 +79,7 @@ def test_urlopen_built_before_the_interception_is_put_aside_and_back(server):
     urllib.request.install_opener(earlier)
     try:
         with (
-            server.intercept(),
+            intercept(server),
             urllib.request.urlopen("http://api.example.test/u", timeout=10) as response,
         ):
             assert response.read() == b"u"
@@ -90,14 +90,14 @@ def test_urlopen_built_before_the_interception_is_put_aside_and_back(server):
 
 def test_interception_needs_a_running_plain_server_and_one_at_a_time(server):
     with pytest.raises(HTTPDoubleUsageError, match=r"call server\.start"):
-        HTTPServer().intercept().start()
+        intercept(HTTPServer()).start()
     https = HTTPServer(ssl_context=ssl.create_default_context(ssl.Purpose.CLIENT_AUTH))
     https.start()
     try:
         with pytest.raises(HTTPDoubleUsageError, match="plain-HTTP server"):
-            https.intercept().start()
+            intercept(https).start()
     finally:
         https.stop()
-    with server.intercept(), pytest.raises(HTTPDoubleUsageError, match="intercepts already"):
-        server.intercept().start()
+    with intercept(server), pytest.raises(HTTPDoubleUsageError, match="intercepts already"):
+        intercept(server).start()
     assert server.interception is None

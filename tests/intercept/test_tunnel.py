@@ -9,7 +9,7 @@ import time
 import certifi
 import pytest
 
-from httpdouble import HTTPServer
+from httpdouble import HTTPServer, intercept
 
 ESTABLISHED = b"HTTP/1.1 200 Connection established\r\n\r\n"
 
@@ -63,7 +63,7 @@ def test_connect_to_a_server_that_does_not_intercept_is_refused_with_the_remedy(
 
 def test_the_tunnel_offers_http_1_1_only_even_to_a_client_that_prefers_h2(server):
     server.expect_request("/alpn").respond_with_data("one")
-    with server.intercept() as interception:
+    with intercept(server) as interception:
         raw = _connect(server, "api.example.test:443", "HTTP/1.1")
         with _tls(raw, "api.example.test", interception, ["h2", "http/1.1"]) as tls:
             assert tls.selected_alpn_protocol() == "http/1.1"
@@ -72,7 +72,7 @@ def test_the_tunnel_offers_http_1_1_only_even_to_a_client_that_prefers_h2(server
 
 
 def test_the_certificate_is_for_the_name_the_client_asks_for(server):
-    with server.intercept() as interception:
+    with intercept(server) as interception:
         raw = _connect(server, "api.example.test:443")
         # SNI says another host than CONNECT: the client verifies the certificate for it.
         with _tls(raw, "other.example.test", interception) as tls:
@@ -82,7 +82,7 @@ def test_the_certificate_is_for_the_name_the_client_asks_for(server):
 
 def test_without_sni_the_certificate_and_host_are_the_connect_targets(server):
     server.expect_request("/no-sni").respond_with_data("ok")
-    with server.intercept() as interception:
+    with intercept(server) as interception:
         raw = _connect(server, "api.example.test:8443")
         with _tls(raw, None, interception) as tls:
             tls.sendall(b"GET /no-sni HTTP/1.0\r\n\r\n")  # no Host header either
@@ -96,7 +96,7 @@ def test_without_sni_the_certificate_and_host_are_the_connect_targets(server):
 
 def test_a_tunnel_without_host_header_drops_the_default_port(server):
     server.expect_request("/x").respond_with_data("ok")
-    with server.intercept() as interception:
+    with intercept(server) as interception:
         raw = _connect(server, "api.example.test:443")
         with _tls(raw, "api.example.test", interception) as tls:
             tls.sendall(b"GET /x HTTP/1.0\r\n\r\n")
@@ -106,7 +106,7 @@ def test_a_tunnel_without_host_header_drops_the_default_port(server):
 
 def test_plain_http_after_connect_is_served_as_http(server):
     server.expect_request("/plain").respond_with_data("plain")
-    with server.intercept():
+    with intercept(server):
         sock = _connect(server, "api.example.test:80")
         with sock:
             sock.sendall(b"GET /plain HTTP/1.1\r\nHost: api.example.test\r\n\r\n")
@@ -131,7 +131,7 @@ def test_an_absolute_form_request_takes_the_urls_scheme_and_host(server):
 
 
 def test_a_tls_handshake_the_client_refuses_is_a_finding_naming_the_host(server):
-    with server.intercept():
+    with intercept(server):
         raw = _connect(server, "api.example.test:443")
         # certifi's CAs, not the test CA (the default context would read SSL_CERT_FILE now)
         context = ssl.create_default_context(cafile=certifi.where())
@@ -148,7 +148,7 @@ def test_a_tls_handshake_the_client_refuses_is_a_finding_naming_the_host(server)
 
 
 def test_connect_inside_a_tunnel_and_a_bad_target_are_refused(server):
-    with server.intercept():
+    with intercept(server):
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
             sock.sendall(b"CONNECT /not-an-authority HTTP/1.0\r\n\r\n")
             assert _read_response(sock).startswith(b"HTTP/1.1 400 ")
@@ -161,7 +161,7 @@ def test_connect_inside_a_tunnel_and_a_bad_target_are_refused(server):
 
 
 def test_stop_ends_an_open_tunnel(server):
-    with server.intercept() as interception:
+    with intercept(server) as interception:
         raw = _connect(server, "api.example.test:443")
         tls = _tls(raw, "api.example.test", interception)
         started = time.monotonic()
@@ -169,3 +169,16 @@ def test_stop_ends_an_open_tunnel(server):
         assert time.monotonic() - started < 3
         tls.close()
     server.start()  # the fixture stops it again
+
+
+def test_a_server_name_no_certificate_can_be_issued_for_fails_the_handshake(server):
+    with intercept(server) as interception:
+        raw = _connect(server, "api.example.test:443")
+        context = interception.client_ssl_context()
+        context.check_hostname = False
+        with pytest.raises(ssl.SSLError, match="UNRECOGNIZED_NAME"):
+            context.wrap_socket(raw, server_hostname="not a host name!")
+        raw.close()
+        _wait_for_findings(server)
+    (finding,) = server.take_findings(clear=True)
+    assert "TLS handshake failed in the tunnel to api.example.test:443" in finding.render()

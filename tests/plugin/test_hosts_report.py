@@ -49,7 +49,7 @@ def test_a_request_for_an_unknown_host_fails_the_test_and_the_report_counts_host
             "         to match it: httpserver.expect_request("
             "'https://api.unknown.test/v1/charges', method='POST',"
             " query_string={'x': '1'}, json={'amount': 5})",
-            "         to replay it: curl -X POST --proxy $HTTPSERVER --insecure "
+            "         to replay it: curl -X POST --proxy http://localhost:* --insecure "
             "'https://api.unknown.test/v1/charges?x=1' -H 'Content-Type: application/json'"
             " --data-raw '{\"amount\": 5}'",
         ]

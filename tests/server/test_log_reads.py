@@ -60,3 +60,30 @@ def test_readers_racing_the_server_see_every_request_as_one_object(
     assert seen  # the readers did read while requests arrived
     assert all(log[index][0] is request for index, request in seen.items())
     assert server.get_matching_requests_count(everything) == REQUESTS
+
+
+def test_loop_served_entries_are_matched_on_their_request_line_and_built_when_read(
+    server: HTTPServer, make_client: Callable[[str], HTTPClient]
+) -> None:
+    server.expect_request("/r").respond_with_data("ok")
+    client = make_client("http.client")
+    for index in range(20):
+        headers = {"X-Even": "yes"} if index % 2 == 0 else {}
+        assert client.get(server.url_for(f"/r?i={index}"), headers=headers).status == 200
+    assert server.get_matching_requests_count(RequestMatcher("/r", query_string="i=3")) == 1
+    assert not any("environ" in vars(request) for request, _ in server.log)
+    server.assert_request_made(RequestMatcher("/r", headers={"X-Even": "yes"}), count=10)
+    # the header check read the headers of the requests whose path matched, and no more
+    assert all("environ" in vars(request) for request, _ in server.log)
+    request, response = server.log[4]
+    assert (request.args["i"], request.headers["X-Even"], request.host) == (
+        "4",
+        "yes",
+        f"{server.host}:{server.port}",
+    )
+    assert (response.status_code, response.get_data(), response.mimetype) == (
+        200,
+        b"ok",
+        "text/plain",
+    )
+    assert repr(request) == f"<Request 'http://{server.host}:{server.port}/r?i=4' [GET]>"

@@ -71,3 +71,13 @@ def test_a_run_with_no_test_using_a_server_imports_no_server_code(tmp_path: Path
         timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_server_line_names_the_installed_werkzeug_version() -> None:
+    # Read from the name of werkzeug's metadata folder (issue 27), not importlib.metadata.
+    import importlib.metadata
+
+    from httpdouble._wire.framing import SERVER_LINE
+
+    version = importlib.metadata.version("werkzeug")
+    assert SERVER_LINE.startswith(f"Server: Werkzeug/{version} Python/"), SERVER_LINE

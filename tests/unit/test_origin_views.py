@@ -57,17 +57,16 @@ SERVER = {"SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "wsgi.url_scheme": 
             },
             "https://api.example.test:8443",
         ),
-        # inside a tunnel, SERVER_NAME and SERVER_PORT are the tunnel's
+        # inside a tunnel, SERVER_NAME and SERVER_PORT stay the server's own: a tunnel to
+        # another port of the server's name is for another host
         (
             {
-                "HTTP_HOST": "api.example.test:443",
+                "HTTP_HOST": "127.0.0.1:8443",
                 "REQUEST_URI": "/x",
-                TUNNEL: "api.example.test:443",
-                "SERVER_NAME": "api.example.test",
-                "SERVER_PORT": "443",
+                TUNNEL: "127.0.0.1:8443",
                 "wsgi.url_scheme": "https",
             },
-            "https://api.example.test",
+            "https://127.0.0.1:8443",
         ),
     ],
 )

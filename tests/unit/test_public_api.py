@@ -68,6 +68,7 @@ def test_all_lists_exactly_the_public_names_sorted() -> None:
         "WaitingSettings",
         "__version__",
         "add_secret_names",
+        "intercept",
     ]
     assert httpdouble.__all__ == expected
     # Sorted the way ruff's RUF022 sorts: constants, then classes, then the rest.

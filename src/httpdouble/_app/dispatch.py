@@ -333,6 +333,8 @@ class RequestDispatcher(Registration):
             self._settle(finding, settles)
 
     def _settle(self, finding: Finding | None, settles: bool) -> None:
+        if finding is None and not settles:  # nothing to keep, nobody to wake: no lock
+            return
         with self._lock:
             if finding is not None:
                 self._findings.append(finding)
@@ -500,7 +502,8 @@ class RequestDispatcher(Registration):
             self._registry.clear()
             self._findings.clear()
             self._unraised.clear()
-            self._log.clear()
+            if len(self._log):  # an empty log stays as it is: no new segment to allocate
+                self._log.clear()
             self.no_handler_status_code = self._default_no_handler_status_code
 
     def clear_log(self) -> None:

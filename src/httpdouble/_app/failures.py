@@ -7,14 +7,30 @@ dispatcher logs both.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from werkzeug.wrappers import Request, Response
 
 from .._log.request_log import Stamp
 from .._report.findings import Finding, Kind, format_exception
-from .._report.request_summary import RequestSummary
 from .._wire.origin import origin_of
 from .expectations import NoResponseError, RequestHandler, SequenceUsedUp
 from .misses import Miss, base_url
+
+if TYPE_CHECKING:
+    from .._report.request_summary import RequestSummary
+
+
+def load_failure_paths() -> None:
+    """Import what a server thread needs to report a failure, before one can happen.
+
+    They are imported late so that importing the package stays light, but a server thread
+    may have a failure to report when no file can be opened (out of descriptors, as the
+    loop's back-off reports it) and could not import them then: the server calls this when
+    it starts (issue 27).
+    """
+    from .._matching import masking, ranking  # noqa: F401  # a finding's text; a miss
+    from .._report import replay, request_summary, sides  # noqa: F401  # a finding's lines
 
 
 def first_line(exc: BaseException) -> str:
@@ -24,6 +40,13 @@ def first_line(exc: BaseException) -> str:
     except Exception:  # an exception whose __str__ raises is still the handler's error
         return "(its message could not be read)"
     return text.splitlines()[0] if text else ""
+
+
+def _summary(request: Request) -> RequestSummary:
+    # Imported on a failure only: a test with none never loads the report's summaries.
+    from .._report.request_summary import RequestSummary
+
+    return RequestSummary.of(request)
 
 
 def _target(request: Request) -> str:
@@ -36,7 +59,7 @@ def user_code_failure(request: Request, exc: BaseException, what: str) -> tuple[
     finding = Finding(
         Kind.HANDLER_ERROR,
         Stamp.now(),
-        RequestSummary.of(request),
+        _summary(request),
         expected=what,
         detail=format_exception(exc),
         cause=exc,
@@ -63,7 +86,7 @@ def handler_failure(
     finding = Finding(
         kind,
         Stamp.now(),
-        RequestSummary.of(request),
+        _summary(request),
         expected=handler.matcher.describe(),
         detail="no respond_with_* was called on it"
         if kind is Kind.NO_RESPONSE
@@ -84,7 +107,7 @@ def no_handler_failure(
     finding = Finding(
         kind,
         Stamp.now(),
-        RequestSummary.of(request),
+        _summary(request),
         expected=miss.expected,
         closest=miss.closest,
         differences=miss.differences,

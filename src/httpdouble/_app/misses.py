@@ -35,18 +35,19 @@ def _difference_or_none(matcher: RequestMatcher, request: Request) -> list[Misma
 def base_url(request: Request) -> str:
     """``scheme://host:port`` of the server that got ``request`` (not its Host header).
 
-    ``""`` inside a CONNECT tunnel, whose ``SERVER_NAME`` is the tunnel's host: the ``curl``
-    line then says ``$HTTPSERVER``.
+    A proxy's request (inside a CONNECT tunnel, or with an absolute URL) has its URL's scheme;
+    the server it reached speaks plain HTTP.
     """
     environ = request.environ
-    if TUNNEL_KEY in environ:
-        return ""
     host = str(environ.get("SERVER_NAME", ""))
     if not host:
         return ""
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
-    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}:{environ.get('SERVER_PORT', '')}"
+    scheme = environ.get("wsgi.url_scheme", "http")
+    if TUNNEL_KEY in environ or str(environ.get("REQUEST_URI", "/"))[:1] not in ("/", "*"):
+        scheme = "http"  # a proxy's request: its scheme is the URL's; the server's is plain
+    return f"{scheme}://{host}:{environ.get('SERVER_PORT', '')}"
 
 
 def explain_miss(

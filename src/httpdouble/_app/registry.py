@@ -32,7 +32,6 @@ from collections.abc import Iterator
 from werkzeug.wrappers import Request
 
 from .._matching.mismatch import Mismatch
-from .._matching.ranking import closest, covers
 from .._matching.request_matcher import UNDEFINED, RequestMatcher
 from .expectations import HandlerType, RequestHandler
 
@@ -202,6 +201,8 @@ class Registry:
 
     def closest(self, request: Request) -> tuple[RequestHandler, list[Mismatch]] | None:
         """Return the handler ``request`` was most likely meant for, and how it differs."""
+        from .._matching.ranking import closest  # on a miss only: difflib and friends
+
         handlers = [*self.ordered, *self.oneshot, *self.permanent]
         best = closest((h.matcher for h in handlers), request)
         if best is None:
@@ -218,6 +219,8 @@ class Registry:
         """
         if handler.settles:
             return None
+        from .._matching.ranking import covers
+
         for earlier in self.permanent:
             if earlier.seq >= handler.seq:
                 return None
@@ -246,6 +249,10 @@ class Registry:
         return None
 
     def clear(self) -> None:
+        if not (self.ordered or self.oneshot or self.permanent or self.used_up):
+            # Nothing registered since the last clear (each test's setup finds it so).
+            self.permanently_failed = self.needs_body = False
+            return
         for handler in (*self.ordered, *self.oneshot, *self.permanent):
             handler.forget_framed(retire=True)
         self.used_up.clear()

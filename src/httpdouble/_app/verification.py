@@ -8,23 +8,19 @@ same names hand on to it in a line.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
 from .._errors import HTTPDoubleFailure, HTTPDoubleUsageError
 from .._log.request_log import LogEntry, Outcome, RequestLog, Stamp
-from .._matching import masking as _masking
-from .._matching.mismatch import Mismatch
-from .._matching.ranking import similarity
 from .._matching.request_matcher import RequestMatcher
-from .._report.findings import HANDLER_KINDS, Finding, Kind, failure_message
-from .._report.request_summary import RequestSummary
+from .._report.findings import HANDLER_KINDS, Finding, Kind
 from .expectations import HandlerType, RequestHandler
 from .registry import Registry
 from .waiting import (
@@ -37,11 +33,20 @@ from .waiting import (
     wake_future,
 )
 
+# Masking, ranking and the failure texts are imported where a check fails or a log is
+# shown; asyncio where wait_async() runs (issue 27: a plain test loads none of them).
+if TYPE_CHECKING:
+    import asyncio
+
+    from .._matching.mismatch import Mismatch
+
 
 def closest_request(
     matcher: RequestMatcher, requests: Sequence[Request]
 ) -> tuple[Request, list[Mismatch]] | None:
     """Return the logged request most like what ``matcher`` wants (the first of equals)."""
+    from .._matching.ranking import similarity
+
     best: tuple[float, Request, list[Mismatch]] | None = None
     for request in requests:
         diff = matcher.difference(request)
@@ -74,6 +79,8 @@ def _taken_by(handler: RequestHandler, registry: Registry, entries: Sequence[Log
         except Exception:  # a matcher of the user's raised: it explains nothing here
             continue
         if taker is not None:
+            from .._report.request_summary import RequestSummary
+
             when = "registered earlier" if taker.seq < handler.seq else "looked up first"
             return (
                 f"taken by: {taker.handler_type.value} {taker.matcher.describe()} ({when})"
@@ -205,6 +212,8 @@ class Verification:
 
     def format_matchers(self) -> str:
         """Return every registered matcher, by kind, in lookup order (secrets masked)."""
+        from .._matching import masking as _masking
+
         with self._lock:
             return _masking.text(self._registry.format())
 
@@ -222,6 +231,8 @@ class Verification:
         __tracebackhide__ = True
         taken = self._take(handler_errors=False)
         if taken:
+            from .._report.findings import failure_message
+
             cause = next((f.cause for f in taken if f.cause is not None), None)
             message = failure_message(taken, at_teardown=False)
             unmatched = [f for f in taken if f.kind is Kind.NO_HANDLER and f.request is not None]
@@ -249,10 +260,10 @@ class Verification:
         with self._lock:
             taken = list(self._unraised)
             self._unraised.clear()
-            if include_unused and not self._registry.permanently_failed:
-                stamp = Stamp.now()
-                pending = self._registry.pending()
-                entries = self._log.entries() if pending else ()
+            pending = () if not include_unused else self._registry.pending()
+            if pending and not self._registry.permanently_failed:
+                stamp = Stamp.now()  # only when there is a finding to stamp (issue 27)
+                entries = self._log.entries()
                 taken.extend(_unused(h, stamp, self._registry, entries) for h in pending)
             return taken
 
@@ -284,6 +295,9 @@ class Verification:
         found = sum(1 for req in requests if matcher.match(req))
         if found == count:
             return
+        from .._matching import masking as _masking
+        from .._report.request_summary import RequestSummary
+
         lines = [
             f"expected {count} request(s) matching {_masking.text(matcher.describe())}",
             f"got {found}, among {len(requests)} logged request(s)",
@@ -322,7 +336,10 @@ class Verification:
                 self._wait_state = None
             waiting.result = bool(state.outcome)
             waiting.elapsed_time = time.monotonic() - started
-            return _masking.text(self._registry.format())
+            remaining = self._registry.format()
+        from .._matching import masking as _masking
+
+        return _masking.text(remaining)
 
     @contextmanager
     def wait(
@@ -407,6 +424,8 @@ class Verification:
             defaults, raise_assertions, stop_on_nohandler, timeout
         )
         waiting = Waiting()
+        import asyncio  # already imported: a loop of it is running
+
         woken: asyncio.Future[None] = loop.create_future()
         state = WaitState(stop_on_nohandler, wake=lambda: wake_future(loop, woken))
         started = self._start_wait(state)

@@ -6,13 +6,18 @@ dispatcher's settle wakes them through :class:`WaitState`, never polled.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .._errors import HTTPDoubleFailure, HTTPDoubleUsageError
+
+# asyncio (about 20 ms to import) is for wait_async() only, whose caller has imported it.
+if TYPE_CHECKING:
+    import asyncio
 
 
 @dataclass(frozen=True)
@@ -65,8 +70,12 @@ class WaitState:
 
 
 def running_loop() -> asyncio.AbstractEventLoop | None:
+    # No asyncio in the process: no loop can be running, and there is none to import.
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return None
     try:
-        return asyncio.get_running_loop()
+        return asyncio.get_running_loop()  # type: ignore[no-any-return]
     except RuntimeError:
         return None
 

@@ -41,7 +41,7 @@ class SessionCA:
             import trustme
         except ImportError:
             raise HTTPDoubleUsageError(
-                "interception (httpserver.intercept(), the httpserver_intercept fixture)",
+                "interception (httpdouble.intercept(server), the httpserver_intercept fixture)",
                 expected="the trustme package, which makes the test CA for HTTPS interception",
                 got="trustme is not installed",
                 remedy="pip install 'pytest-httpdouble[tls]' (or pip install trustme)",

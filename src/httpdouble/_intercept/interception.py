@@ -27,7 +27,7 @@ _REACHED_AT = {"localhost": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
 class Interception:
     """The server as the HTTP(S) proxy of everything the test runs; a context manager.
 
-    Made by :meth:`HTTPServer.intercept() <httpdouble.HTTPServer.intercept>`; the
+    Made by :func:`httpdouble.intercept` (``with intercept(server): ...``); the
     ``httpserver_intercept`` fixture holds one for the test. Entering it (or :meth:`start`)
     sets the variables and lets the server serve tunnels; leaving it (or :meth:`stop`)
     restores every variable as it was, unset ones included.
@@ -80,14 +80,14 @@ class Interception:
         server = self.server
         if not server.is_running():
             raise HTTPDoubleUsageError(
-                "intercept()",
+                "httpdouble.intercept(server)",
                 expected="a running server",
                 got=f"{server!r}, not started",
                 remedy="call server.start() first (the pytest fixtures' servers run already)",
             )
         if server.ssl_context is not None:
             raise HTTPDoubleUsageError(
-                "intercept()",
+                "httpdouble.intercept(server)",
                 expected="a plain-HTTP server: clients talk to a proxy in plain HTTP, and"
                 " HTTPS goes through its CONNECT tunnels",
                 got="an HTTPS server (ssl_context is set)",
@@ -96,12 +96,16 @@ class Interception:
             )
         if server.interception is not None:
             raise HTTPDoubleUsageError(
-                "intercept()",
+                "httpdouble.intercept(server)",
                 expected="one interception of a server at a time",
                 got="this server intercepts already",
                 remedy="leave the first interception (its with block) before starting"
                 " another; the httpserver_intercept fixture holds one for the whole test",
             )
+        # The tunnels' module is imported at the first CONNECT, on a connection thread;
+        # import it now, on the test's, so that a thread never has to (issue 27).
+        from .._server import tunnel  # noqa: F401
+
         self._ca = session_ca()
         variables = self.variables
         server.interception = self
@@ -136,3 +140,16 @@ class Interception:
     def __repr__(self) -> str:
         state = "on" if self._saved is not None else "off"
         return f"<Interception {state} via {self.proxy_url}>"
+
+
+def intercept(server: HTTPServer) -> Interception:
+    """Make ``server`` the HTTP(S) proxy of the code under test, in a ``with`` block.
+
+    Returns an :class:`Interception`: entering it points the proxy and CA environment
+    variables at the running ``server`` and the process's test CA, and leaving it restores
+    them; see :doc:`/howto/intercept`. In pytest, the ``httpserver_intercept`` fixture does
+    this for one test.
+
+    .. versionadded:: 0.2
+    """
+    return Interception(server)

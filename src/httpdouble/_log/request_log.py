@@ -7,7 +7,6 @@ import enum
 import io
 import marshal
 import operator
-import sys
 import threading
 import time
 from array import array
@@ -18,6 +17,8 @@ from typing import Any, TypeVar, overload
 from werkzeug.wrappers import Request, Response
 
 from .context import CONTEXT
+from .lazy import LazyRequest, LazyResponse
+from .lazy import RawRequest as RawRequest  # where the application and loop know it from
 
 LOG_HANDLE = "httpdouble.log_handle"
 """Environ key of the request's log record, for the connection to amend."""
@@ -38,6 +39,9 @@ class Outcome(enum.Enum):
     FAULT_PARTIAL_BODY = "fault on purpose: body cut short, then closed"
     FAULT_GARBAGE = "fault on purpose: malformed response bytes, then closed"
     FAULT_STALL = "fault on purpose: stalled without answering, then closed"
+
+
+_OUTCOMES = {outcome.value: outcome for outcome in Outcome}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,25 +110,6 @@ def _pack_request(request: Request) -> tuple[dict[str, Any], bytes]:
     return kept, body
 
 
-RawRequest = tuple[bytes, str, int, str, int, str]
-"""A request the I/O loop served, as it arrived: its head (without the blank line), the
-peer's address and port, the server's name and port, and the scheme. Packing it costs a
-fraction of an environ's; the environ is rebuilt from it, the same one, when it is read."""
-
-
-def _unpack_request(items: dict[str, Any] | RawRequest, body: bytes) -> Request:
-    if type(items) is tuple:
-        from .._wire.head import environ_of
-
-        environ = environ_of(items, body)
-    else:
-        # ``items`` is a fresh dict from ``marshal.loads``: no copy needed
-        environ = items  # type: ignore[assignment]
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["wsgi.errors"] = sys.stderr
-    return Request(environ, populate_request=False)
-
-
 PackedResponse = tuple[int, tuple[tuple[str, str], ...], bytes]
 LogHandle = tuple["_Segment", int]
 """Where a record is in a :class:`RequestLog`: (its segment, its index there)."""
@@ -162,7 +147,16 @@ def pack(
         request_part = (None, b"") if request is None else _pack_request(request)
     if stamp is None:
         test, after = CONTEXT.state
-        return (*request_part, *response, outcome.value, test, after, CONTEXT.worker, time.time())
+        # ``_value_``: the member's value without the enum property's two calls
+        return (
+            *request_part,
+            *response,
+            outcome._value_,
+            test,
+            after,
+            CONTEXT.worker,
+            time.time(),
+        )
     return (
         *request_part,
         *response,
@@ -177,9 +171,9 @@ def pack(
 def _unpack(record: _Record) -> LogEntry:
     items, body, status, headers, response_body, outcome, test, after, worker, when = record
     return LogEntry(
-        None if items is None else _unpack_request(items, body),
-        Response(response_body, status=status, headers=list(headers)),
-        Outcome(outcome),
+        None if items is None else LazyRequest(items, body),
+        LazyResponse(status, headers, response_body),
+        _OUTCOMES[outcome],
         Stamp(test, after, worker, when),
     )
 
@@ -407,6 +401,24 @@ class RequestLog:
             out.append(found)
         return out
 
+    def _entry(self, segment: _Segment, index: int) -> LogEntry:
+        """Return entry ``index`` of ``segment``: :meth:`_decoded` for one, the short way
+        (``log[-1]`` after each request is the common read)."""
+        found = segment.decoded.get(index)
+        if found is not None:
+            return found
+        with self._lock:  # an append may grow (move) the buffer: copy the record under lock
+            amends = segment.amends
+            blob = segment.data[segment.ends[index - 1] if index else 0 : segment.ends[index]]
+        record = marshal.loads(blob)  # outside the lock: the server keeps appending
+        if type(record[_BODY]) is int:  # a static reply's body, kept once
+            record = (*record[:_BODY], segment.shared[record[_BODY]], *record[_BODY + 1 :])
+        entry = _unpack(record)
+        with self._lock:  # two readers may decode one record: every reader gets the first
+            if segment.amends == amends:
+                return segment.decoded.setdefault(index, entry)
+        return self._decoded(segment, index, index + 1)[0]  # amended meanwhile: that way
+
     def _record_index(self, segment: _Segment, position: int) -> int:
         """Return the record index of the parsed request at ``position``."""
         if not segment.gaps:
@@ -477,7 +489,7 @@ class _EntriesView(LogView[LogEntry]):
         return self._walk()
 
     def _at(self, position: int) -> LogEntry:
-        return self._log._decoded(self._segment, position, position + 1)[0]
+        return self._log._entry(self._segment, position)
 
 
 class _PairsView(LogView[tuple[Request, Response]]):
@@ -488,6 +500,6 @@ class _PairsView(LogView[tuple[Request, Response]]):
 
     def _at(self, position: int) -> tuple[Request, Response]:
         index = self._log._record_index(self._segment, position)
-        entry = self._log._decoded(self._segment, index, index + 1)[0]
+        entry = self._log._entry(self._segment, index)
         assert entry.request is not None  # the index skips unparsed requests
         return entry.request, entry.response

@@ -32,6 +32,7 @@ from .bodydiff import (
     mapping_differences,
     mapping_subset_differences,
 )
+from .json_equality import json_equal as json_equal  # its home before issue 27
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -70,33 +71,6 @@ def json_contains(expected: Any, actual: Any) -> bool:
         return type(expected) is type(actual) and expected == actual
     if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
         return expected == actual
-    return type(expected) is type(actual) and bool(expected == actual)
-
-
-def json_equal(expected: Any, actual: Any) -> bool:
-    """Compare decoded JSON values strictly: ``true`` is not ``1``, ``1`` is ``1.0``.
-
-    An :class:`enum.Enum` member in ``expected`` stands for its value, as ``json.dumps``
-    writes it: ``Color.RED`` (a ``StrEnum`` of ``"red"``) equals ``"red"`` on the wire.
-    """
-    if isinstance(expected, enum.Enum):
-        expected = expected.value
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return type(expected) is type(actual) and expected == actual
-    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
-        return expected == actual
-    if isinstance(expected, dict):
-        return (
-            isinstance(actual, dict)
-            and expected.keys() == actual.keys()
-            and all(json_equal(expected[k], actual[k]) for k in expected)
-        )
-    if isinstance(expected, (list, tuple)):
-        return (
-            isinstance(actual, list)
-            and len(expected) == len(actual)
-            and all(json_equal(e, a) for e, a in zip(expected, actual, strict=True))
-        )
     return type(expected) is type(actual) and bool(expected == actual)
 
 

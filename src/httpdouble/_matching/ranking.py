@@ -15,8 +15,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from .checks import json_equal
 from .headers import HeaderValueMatcher
+from .json_equality import json_equal
 from .mismatch import Mismatch
 from .query import BooleanQueryMatcher, MappingQueryMatcher, StringQueryMatcher
 from .request_matcher import METHOD_ALL, UNDEFINED, URI_DEFAULT, RequestMatcher

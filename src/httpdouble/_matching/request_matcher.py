@@ -25,9 +25,9 @@ from .bodydiff import (
     mapping_differences,
     parse_form,
 )
-from .checks import Check, json_equal
 from .headers import HeaderValueMatcher
 from .host import HostMatcher, HostType, host_and_uri
+from .json_equality import json_equal
 from .mismatch import Mismatch
 from .query import MappingQueryMatcher, QueryStringType, to_query_matcher
 from .richer import FormSpec, MultipartSpec, RicherMatching, build_checks, data_form_check
@@ -36,6 +36,7 @@ from .uri import URIType as URIType
 from .uri import is_uri
 
 if TYPE_CHECKING:
+    from .checks import Check
     from .composite import AllOf, AnyOf
 
 URI_DEFAULT: Final = ""

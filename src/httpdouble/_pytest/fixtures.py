@@ -7,7 +7,7 @@ import ssl
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -16,12 +16,12 @@ from .._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError,
 from .._log.context import NO_CHECK_MARKER
 from .._report.report import ReportMode
 from .._report.worker_data import per_test_data
-from .recording import (  # noqa: F401 (httpserver_record_config: a fixture)
+from .recording import (  # noqa: F401 (the two fixtures)
+    _httpdouble_recording,
     httpserver_record_config,
     recording_hint,
-    run_recorded,
 )
-from .session import TEST_DATA, Role, State, state_of
+from .session import TEST_DATA, Role, State, active_config, state_of
 
 # The server, the findings and werkzeug are imported by the fixtures that need them, not
 # here: pytest loads this module in every run, also when no test uses a server (issue 15).
@@ -34,14 +34,27 @@ JUNIT_PROPERTY = "httpdouble"
 FAILED_CALL_SECTION = "HTTP problems of this test (httpdouble)"
 
 
-@dataclass(eq=False)
 class _Check:
     """The teardown check of one server in one test (a test may use several servers)."""
 
-    server: HTTPServer
-    enabled: bool  # off with the marker or the ini option: the report only lists them
-    shown: list[Finding] = field(default_factory=list)  # already shown in the call's failure
-    call_failed: bool = False
+    __slots__ = ("_enabled", "call_failed", "item", "server", "shown")
+
+    def __init__(self, server: HTTPServer, item: pytest.Item) -> None:
+        self.server = server
+        self.item = item
+        self.shown: list[Finding] = []  # already shown in the call's failure
+        self.call_failed = False
+        self._enabled: bool | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """Off with the marker or the ini option: the report only lists the findings then.
+
+        Looked up when a finding needs it, not at every setup: most tests have none.
+        """
+        if self._enabled is None:
+            self._enabled = _teardown_check(self.item)
+        return self._enabled
 
 
 CHECKS = pytest.StashKey[list[_Check]]()
@@ -100,14 +113,16 @@ def _pick_port() -> int:
         return 0
 
 
+# The session fixtures take neither ``pytestconfig`` nor ``request``: see active_config.
 @pytest.fixture(scope="session")
-def httpserver_listen_address(pytestconfig: pytest.Config) -> tuple[str, int]:
+def httpserver_listen_address() -> tuple[str, int]:
     """``(host, port)`` the server listens on; port ``0`` means a free port.
 
     Override it in a conftest, or implement the ``pytest_httpdouble_listen_address``
     hook to choose per xdist worker.
     """
-    return _listen_address(pytestconfig, state_of(pytestconfig).worker)
+    config = active_config()
+    return _listen_address(config, state_of(config).worker)
 
 
 @pytest.fixture(scope="session")
@@ -165,11 +180,10 @@ def _finish_server(state: State, server: HTTPServer) -> None:
     server.stop()
 
 
-def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HTTPServer]:
+def _run_test(server: HTTPServer, item: pytest.Item) -> Iterator[HTTPServer]:
     """Hand a cleared server to one test; turn its HTTP problems into a teardown failure."""
     __tracebackhide__ = True
-    state = state_of(request.config)
-    item = request.node
+    state = state_of(item.config)
     # What arrived since the last test ended belongs to no test: keep it for the report.
     # Requests of this test's setup before this fixture count too: this test had registered
     # nothing yet, so the test before it is the likely sender.
@@ -180,14 +194,23 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
     # A test may change these for itself; the next test gets them back.
     handler_timeout, limits = server.handler_timeout, server.limits
     fall_through, keep_alive = server.ordered_fall_through, server.keep_alive
-    check = _Check(server, _teardown_check(request))
+    check = _Check(server, item)
     item.stash.setdefault(CHECKS, []).append(check)
     start = time.time()
     yield server
     span = (start, time.time())
     item.stash[CHECKS].remove(check)
-    server.handler_timeout, server.limits = handler_timeout, limits
-    server.ordered_fall_through, server.keep_alive = fall_through, keep_alive
+    if server.interception is not None:  # started in the test and left on: the variables too
+        server.interception.stop()
+    # Set back only what the test changed: each setter checks its value under the lock.
+    if server.handler_timeout != handler_timeout:
+        server.handler_timeout = handler_timeout
+    if server.limits is not limits:
+        server.limits = limits
+    if server.ordered_fall_through != fall_through:
+        server.ordered_fall_through = fall_through
+    if server.keep_alive != keep_alive:
+        server.keep_alive = keep_alive
     # Rebuilding log objects costs time: only the "all" and the HTML reports need them.
     keep = state.mode is ReportMode.ALL or state.exchanges
     entries = server.log_entries if keep else []
@@ -198,7 +221,7 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
     state.tests += 1
     # Problems shown inside the call's failure count as checked; so do the ones that come
     # later, when none were shown: they fail the test below.
-    checked = bool(findings) and check.enabled and (not late or not check.shown)
+    checked = bool(findings) and (not late or not check.shown) and check.enabled
     item.stash[TEST_DATA] = per_test_data(
         nodeid=item.nodeid,
         worker=state.worker,
@@ -219,9 +242,12 @@ def _run_test(server: HTTPServer, request: pytest.FixtureRequest) -> Iterator[HT
         from .._report.findings import chained_cause, failure_message
 
         cause = chained_cause(findings)
-        if cause is not None and not request.config.getoption("fulltrace", False):
+        if cause is not None and not item.config.getoption("fulltrace", False):
             hide_our_frames(cause)
         message = failure_message(findings, at_teardown=_hint_due(state))
+        hint = recording_hint(item)  # a test replaying a cassette names it
+        if hint is not None:
+            message += f"\n{hint}"
         raise HTTPDoubleFailure(message) from cause
 
 
@@ -286,12 +312,11 @@ def _between_tests(finding: Finding, previous_test: str | None) -> Finding:
 
 @pytest.fixture(scope="session")
 def make_httpserver(
-    pytestconfig: pytest.Config,
     httpserver_listen_address: tuple[str, int],
     httpserver_ssl_context: ssl.SSLContext | None,
 ) -> Iterator[HTTPServer]:
     """The server of this process (one per xdist worker), started once per session."""
-    state = state_of(pytestconfig)
+    state = state_of(active_config())
     server = _start_server(state, httpserver_listen_address, httpserver_ssl_context)
     Plugin.SERVER = server
     yield server
@@ -301,29 +326,26 @@ def make_httpserver(
 
 @pytest.fixture
 def httpserver(
-    make_httpserver: HTTPServer, request: pytest.FixtureRequest
+    make_httpserver: HTTPServer,
 ) -> Iterator[HTTPServer]:
-    """The process's server, cleared, for one test; its HTTP problems fail the test at teardown.
-
-    A test marked ``httpserver_record`` replays (and may record) its cassette through it.
-    """
+    """The process's server, cleared, for one test; its HTTP problems fail the test at teardown."""
     __tracebackhide__ = True
-    run = _run_test(make_httpserver, request)
-    yield from run_recorded(request, next(run), run)
+    yield from _run_test(make_httpserver, _current_item())
 
 
 def _one_family(host: str, family: str) -> tuple[Any, Any]:
     """Return the session and the per-test fixture of a server on ``host`` only."""
 
-    def make(pytestconfig: pytest.Config) -> Iterator[HTTPServer]:
-        state = state_of(pytestconfig)
+    def make() -> Iterator[HTTPServer]:
+        state = state_of(active_config())
         server = _start_server(state, (host, 0), None)
         yield server
         _finish_server(state, server)
 
     def per_test(request: pytest.FixtureRequest) -> Iterator[HTTPServer]:
         __tracebackhide__ = True
-        yield from _run_test(request.getfixturevalue(f"make_httpserver_{family}"), request)
+        server = request.getfixturevalue(f"make_httpserver_{family}")
+        yield from _run_test(server, _current_item())
 
     make.__doc__ = f"A server of this process on ``{host}`` only, started once per session."
     per_test.__doc__ = f"Like ``httpserver``, on ``{host}`` only."
@@ -351,12 +373,11 @@ def httpsserver_certificates(tmp_path_factory: pytest.TempPathFactory) -> TLSCer
 
 @pytest.fixture(scope="session")
 def make_httpsserver(
-    pytestconfig: pytest.Config,
     httpserver_listen_address: tuple[str, int],
     httpsserver_certificates: TLSCertificates,
 ) -> Iterator[HTTPServer]:
     """The HTTPS server of this process, started once per session on a port of its own."""
-    state = state_of(pytestconfig)
+    state = state_of(active_config())
     host, _ = httpserver_listen_address
     server = _start_server(state, (host, 0), httpsserver_certificates.server_context)
     yield server
@@ -365,11 +386,11 @@ def make_httpsserver(
 
 @pytest.fixture
 def httpsserver(
-    make_httpsserver: HTTPServer, request: pytest.FixtureRequest
+    make_httpsserver: HTTPServer,
 ) -> Iterator[HTTPServer]:
     """Like ``httpserver``, over HTTPS; trust it with ``httpsserver_certificates``."""
     __tracebackhide__ = True
-    yield from _run_test(make_httpsserver, request)
+    yield from _run_test(make_httpsserver, _current_item())
 
 
 @pytest.fixture(scope="session")
@@ -392,14 +413,34 @@ def httpserver_intercept(
     issues (needs trustme). ``httpserver_intercept.interception`` has the CA
     (``ca_bundle``, ``client_ssl_context()``). Every variable is restored after the test.
     """
-    with httpserver.intercept():
+    from .._intercept.interception import intercept  # loaded by the tests that intercept
+
+    with intercept(httpserver):
         yield httpserver
 
 
-def _teardown_check(request: pytest.FixtureRequest) -> bool:
-    if request.node.get_closest_marker(NO_CHECK_MARKER) is not None:
+def _teardown_check(item: pytest.Item) -> bool:
+    if item.get_closest_marker(NO_CHECK_MARKER) is not None:
         return False
-    return state_of(request.config).teardown_check  # read and checked at startup
+    return state_of(item.config).teardown_check  # read and checked at startup
+
+
+def _current_item() -> pytest.Item:
+    """The test running now, as the plugin's ``pytest_runtest_protocol`` recorded it.
+
+    The per-test fixtures take no ``request`` argument: on pytest 9 each lookup of it
+    builds an object (three a test for ``httpserver``), where the incumbent's fixture pays
+    none (issue 27).
+    """
+    item = state_of(active_config()).item
+    if item is None:
+        raise HTTPDoubleUsageError(
+            "the httpserver fixtures",
+            expected="a test that asks for them (an argument, or usefixtures)",
+            got="a fixture setup outside any running test",
+            remedy="request httpserver from a test or a function-scoped fixture",
+        )
+    return item
 
 
 class Plugin:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .._errors import HTTPDoubleFailure, HTTPDoubleUsageError
+from .._errors import HTTPDoubleUsageError
 from .session import RECORD_MARKER, state_of
 
 if TYPE_CHECKING:
@@ -97,33 +97,46 @@ def start_recording(request: pytest.FixtureRequest, server: HTTPServer) -> Recor
     return recording
 
 
-def run_recorded(
-    request: pytest.FixtureRequest, server: HTTPServer, run: Iterator[HTTPServer]
-) -> Iterator[HTTPServer]:
-    """Hand ``server`` to the test with its recording around it; ``run`` is the test's
-    own setup and teardown (:func:`~httpdouble._pytest.fixtures._run_test`), started."""
-    __tracebackhide__ = True
-    recording = start_recording(request, server)
+RECORDING_FIXTURE = "_httpdouble_recording"
+
+
+def add_recording_fixture(items: list[pytest.Item]) -> None:
+    """Put the recording fixture first among the fixtures of each marked test.
+
+    Only marked tests pay for it (``httpserver`` itself takes no ``request``: issue 27).
+    First, so the recording starts before ``httpserver_intercept`` changes the CA variables.
+    """
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        if (
+            isinstance(names, list)
+            and RECORDING_FIXTURE not in names
+            and item.get_closest_marker(RECORD_MARKER) is not None
+        ):
+            names.insert(0, RECORDING_FIXTURE)
+
+
+@pytest.fixture
+def _httpdouble_recording(
+    httpserver: HTTPServer, request: pytest.FixtureRequest
+) -> Iterator[Recording | None]:
+    """The recording of a test marked ``httpserver_record``, through ``httpserver``.
+
+    It is torn down before ``httpserver`` (it depends on it): the cassette is written and,
+    in ``new_episodes`` mode, the unused replays are dropped before the teardown check.
+    """
+    recording = start_recording(request, httpserver)
     if recording is not None:
         request.node.stash[RECORDING] = recording
-    yield server
-    written = None
-    try:
-        written = None if recording is None else recording.finish()
-    finally:  # the test's own teardown (its check) runs whatever happened to the cassette
-        try:
-            yield from run
-        except HTTPDoubleFailure as failure:
-            if recording is None:
-                raise
-            hint = _hint(recording, written)
-            raise HTTPDoubleFailure(f"{failure}\n{hint}") from failure.__cause__
+    yield recording
+    if recording is not None:
+        recording.finish()
 
 
 def recording_hint(item: pytest.Item) -> str | None:
-    """The line a failed call's HTTP problems end with when the test replays a cassette."""
+    """The line a recorded test's HTTP problems end with: its cassette and what to run."""
     recording = item.stash.get(RECORDING, None)
-    return None if recording is None else _hint(recording, None)
+    return None if recording is None else _hint(recording, recording.written)
 
 
 def _hint(recording: Recording, written: Path | None) -> str:

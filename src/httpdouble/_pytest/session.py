@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .._errors import HTTPDoubleUsageError
 from .._log.context import KEEP_ALIVE_INI, TEARDOWN_CHECK_INI
 from .._matching.secret_names import configure_names
 from .._report.report import Report, ReportMode
@@ -59,6 +60,7 @@ class State:
         self.tests = 0
         self.outside: list[Finding] = []
         self.previous_test: str | None = None  # the test that ran before the current one
+        self.item: pytest.Item | None = None  # the test running now (pytest_runtest_protocol)
         self.hint_given = False  # the line on turning the teardown check off was shown
         self.record_mode: str | None = None  # --httpserver-record or its ini twin
         self.record_mode_from_command_line: str | None = None  # wins over the marker's
@@ -70,6 +72,38 @@ TEST_DATA = pytest.StashKey[dict[str, Any]]()
 
 def state_of(config: pytest.Config) -> State:
     return config.stash[STATE]
+
+
+# The configured runs of this process, innermost last (a pytester run inside a test nests).
+_CONFIGURED: list[pytest.Config] = []
+
+
+def configured(config: pytest.Config) -> None:
+    """Record a run from its ``pytest_configure`` until :func:`unconfigured`."""
+    _CONFIGURED.append(config)
+
+
+def unconfigured(config: pytest.Config) -> None:
+    if config in _CONFIGURED:
+        _CONFIGURED.remove(config)
+
+
+def active_config() -> pytest.Config:
+    """Return the innermost configured run: the one whose session fixtures are starting.
+
+    The session fixtures take no ``pytestconfig`` or ``request`` argument: pytest looks up
+    a fixture's arguments at every test that uses it, cached or not, and on pytest 9 a
+    ``request`` argument builds an object at each lookup (issue 27: 5 of them a test).
+    """
+    if not _CONFIGURED:
+        raise HTTPDoubleUsageError(
+            "a fixture of httpdouble's",
+            expected="a pytest run with the httpdouble plugin configured",
+            got="no configured run in this process",
+            remedy="let pytest load the plugin (do not pass -p no:httpdouble), or call the"
+            " fixture's function only from within a test run",
+        )
+    return _CONFIGURED[-1]
 
 
 METAVARS = {

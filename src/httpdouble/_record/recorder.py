@@ -89,6 +89,7 @@ class Recording:
         self.timeout = timeout
         self.recorded: list[Exchange] = []
         self.replayed: list[Exchange] = []
+        self.written: Path | None = None  # the cassette, once finish() wrote it
         self._handlers: list[RequestHandler] = []
         self._lock = threading.Lock()
         self._server: HTTPServer | None = None
@@ -141,6 +142,7 @@ class Recording:
         elif not recorded and not self._had_cassette:
             return None
         write(Cassette(recorded), self.path)
+        self.written = self.path
         return self.path
 
     def _forward(self, request: Request) -> Response:

@@ -11,18 +11,16 @@ import enum
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._log.context import NO_CHECK_MARKER, TEARDOWN_CHECK_INI
 from .._log.request_log import Stamp
-from .._matching import masking as _masking
 from .._matching.mismatch import Mismatch
-from .replay import curl_line, expect_request_line
-from .request_summary import (
-    RequestSummary,
-    printable,
-)
-from .sides import drops_a_check, side_of
+
+# Masking, rendering and replay lines are imported where a finding is made or shown: a test
+# with no problem makes none, and pays nothing for them (issue 27).
+if TYPE_CHECKING:
+    from .request_summary import RequestSummary
 
 
 class Kind(enum.Enum):
@@ -79,6 +77,8 @@ class Finding:
     def __post_init__(self) -> None:
         # The one place where the expected side is masked, whoever builds the finding.
         # An assertion's text is the test's own words, but it often echoes what was sent.
+        from .._matching import masking as _masking
+
         if _masking.showing_secrets():
             return
         object.__setattr__(self, "expected", _masking.text(self.expected))
@@ -100,6 +100,10 @@ class Finding:
 
     def lines(self) -> list[str]:
         """Return the finding as indented lines: request, expected, closest, differences."""
+        from .replay import curl_line, expect_request_line
+        from .request_summary import printable
+        from .sides import drops_a_check
+
         out = [self.headline()]
         if self.request is not None:
             req = self.request.lines()
@@ -167,6 +171,8 @@ class Finding:
     @classmethod
     def from_builtins(cls, data: dict[str, Any]) -> Finding:
         """Rebuild a finding from :meth:`to_builtins` output (``cause`` is not carried)."""
+        from .request_summary import RequestSummary
+
         req = data["request"]
         return cls(
             kind=Kind[data["kind"]],
@@ -319,6 +325,8 @@ def failure_message(findings: list[Finding], *, at_teardown: bool) -> str:
         end-of-run report says it once per run; the plugin passes ``True`` only when no
         report is printed, for the first teardown failure).
     """
+    from .sides import side_of
+
     count = len(findings)
     noun = "problem" if count == 1 else "problems"
     lines = [f"httpserver: {count} HTTP {noun} in this test"]

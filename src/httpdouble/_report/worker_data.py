@@ -7,6 +7,7 @@ process boundary (xdist's execnet carries nothing else).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -34,6 +35,12 @@ def _request_line(entry: LogEntry) -> str:
         f"{req.method} {target} -> {entry.response.status_code} ({entry.outcome.value})",
         one_line=True,
     )
+
+
+@functools.cache
+def _host() -> str:
+    # Asked once per process rather than at every test's teardown (a system call each).
+    return socket.gethostname()
 
 
 def per_test_data(
@@ -72,7 +79,7 @@ def per_test_data(
         "request_lines": lines,
         "findings": [f.to_builtins() for f in findings],
         "checked": checked,
-        "host": socket.gethostname(),
+        "host": _host(),
         "ports": ports,
         "portserver": portserver,
         "start": None if span is None else span[0],
@@ -113,7 +120,7 @@ def session_data(
     """
     return {
         "worker": worker,
-        "host": socket.gethostname(),
+        "host": _host(),
         "pid": os.getpid(),
         "url": url,
         "requests": requests,

@@ -16,7 +16,6 @@ from werkzeug.wrappers import Request, Response
 
 from .._log.request_log import LOG_HANDLE, Outcome, Stamp, pack, pack_response
 from .._report.findings import Finding, Kind, format_exception
-from .._report.request_summary import RequestSummary
 from .._wire.framing import error_response
 from .connection import Reports
 from .refusals import limit_detail
@@ -75,6 +74,8 @@ def wire_reports(app: Application, limits: Callable[[], Limits]) -> Reports:
             if handle is not None:
                 app.request_log.amend(handle, outcome, packed)
             return
+        from .._report.request_summary import RequestSummary  # on a failure only
+
         request = _request_copy(environ)
         finding = Finding(
             Kind.HANDLER_ERROR,
@@ -96,6 +97,8 @@ def wire_reports(app: Application, limits: Callable[[], Limits]) -> Reports:
         """The handler's response cannot go on the wire: a handler error, logged as the 500."""
         payload = error_response(500, f"the handler's response cannot be sent: {reason}")
         response = Response(payload.split(b"\r\n\r\n", 1)[1], 500, mimetype="text/plain")
+        from .._report.request_summary import RequestSummary  # on a failure only
+
         request = _request_copy(environ)
         finding = Finding(
             Kind.HANDLER_ERROR,

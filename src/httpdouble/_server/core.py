@@ -17,7 +17,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from werkzeug.wrappers import Response
 
@@ -33,7 +33,10 @@ from .connection import Pending, Reports, serve_connection, serve_one
 from .loop import IOLoop
 from .loop_connection import Conn, ConnReader
 from .refusals import tls_failure_detail
-from .tunnel import CertificateSource, Tunnels
+
+if TYPE_CHECKING:
+    from .._wire.request import Reader
+    from .tunnel import CertificateSource, Tunnels
 
 # A connection thread waits this long for its next piece of work before it ends: a new
 # connection then costs a hand-over instead of a thread start (about 50 us here).
@@ -86,19 +89,9 @@ class IOCore:
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._thread_error: BaseException | None = None
-        self._tunnels = Tunnels(
-            settings=lambda: (settings.interception, settings.ssl_context is not None),
-            app=app,
-            limits=lambda: settings.limits,
-            keep_alive=lambda: settings.keep_alive,
-            reports=reports,
-            track=self._track_tls,
-            untrack=self._untrack,
-            running=lambda: self.running,
-            record_malformed=lambda detail, line: app.record_malformed(
-                Response(b"", 400), detail, line
-            ),
-        )
+        # The tunnels' module (TLS contexts and all) is imported at the first CONNECT: a
+        # test that does not intercept never loads it (issue 27).
+        self._tunnels: Tunnels | None = None
 
     def bind(self, port: int) -> int:
         """Bind the listening sockets to ``port`` (0: one is chosen) and return the port.
@@ -188,8 +181,30 @@ class IOCore:
             remote_addr=address[0],
             remote_port=address[1],
             keep_alive=self._settings.keep_alive,
-            tunnel=self._tunnels.open,
+            tunnel=self._open_tunnel,
         )
+
+    def _open_tunnel(self, sock: socket.socket, environ: dict[str, Any], rfile: Reader) -> None:
+        tunnels = self._tunnels
+        if tunnels is None:
+            from .tunnel import Tunnels
+
+            settings, app = self._settings, self._app
+            with self._conn_lock:
+                tunnels = self._tunnels = self._tunnels or Tunnels(
+                    settings=lambda: (settings.interception, settings.ssl_context is not None),
+                    app=app,
+                    limits=lambda: settings.limits,
+                    keep_alive=lambda: settings.keep_alive,
+                    reports=self._reports,
+                    track=self._track_tls,
+                    untrack=self._untrack,
+                    running=lambda: self.running,
+                    record_malformed=lambda detail, line: app.record_malformed(
+                        Response(b"", 400), detail, line
+                    ),
+                )
+        tunnels.open(sock, environ, rfile)
 
     def _track_tls(self, sock: socket.socket, tls: socket.socket) -> None:
         with self._conn_lock:

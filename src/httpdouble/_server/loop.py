@@ -335,7 +335,7 @@ class IOLoop:
                 return
             try:
                 begun = app.begin_request(environ, (head, *conn.facts))
-                if begun is not None and _built_here(begun):
+                if begun is not None and begun.reply is None and _built_here(begun):
                     # A static response's first use: built here (no user code runs), then
                     # cached for the next requests.
                     if not self._first_use(conn, environ, begun, keep_alive):

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from .._app.dispatch import RequestDispatcher
 from .._app.expectations import HandlerType, RequestHandler
+from .._app.failures import load_failure_paths
 from .._app.registration import Registration
 from .._app.registry import RequestHandlerList
 from .._app.settings import DEFAULT_HANDLER_TIMEOUT
@@ -41,7 +42,8 @@ from .settings import check_settings
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-    from .._intercept.interception import Interception
+    from .tunnel import CertificateSource
+
 
 DEFAULT_LISTEN_HOST = "localhost"
 DEFAULT_LISTEN_PORT = 0
@@ -146,8 +148,9 @@ class HTTPServer(Registration):
         self.host = host
         self._port = port
         self.ssl_context = ssl_context
-        # The interception on now (see intercept()); CONNECT tunnels get certificates from it.
-        self.interception: Interception | None = None
+        # The interception on now (httpdouble.intercept(server), from the layer above); CONNECT
+        # tunnels get their certificates from it.
+        self.interception: CertificateSource | None = None
         self.threaded = threaded
         self.keep_alive = keep_alive
         self.limits = limits or Limits()
@@ -179,6 +182,7 @@ class HTTPServer(Registration):
                 f"server is already running on {self.host}:{self.port}\n"
                 "  to fix: call stop() first, or use a second HTTPServer"
             )
+        load_failure_paths()  # before a thread of ours may need them: see its docstring
         self.port = self._core.bind(self._requested_port)
         ready = self._core.run()
         with _RUNNING_LOCK:
@@ -265,20 +269,6 @@ class HTTPServer(Registration):
             self.stop()
 
     # ----------------------------------------------------------------- addresses
-
-    def intercept(self) -> Interception:
-        """Make this server the HTTP(S) proxy of the code under test, in a ``with`` block.
-
-        Returns an :class:`~httpdouble.Interception`: entering it points the proxy and CA
-        environment variables at this running server and its test CA, and leaving it
-        restores them; see :doc:`/howto/intercept`.
-
-        .. versionadded:: 0.2
-        """
-        # The interception layer sits above this one: the facade hands on to it, late.
-        from .._intercept.interception import Interception
-
-        return Interception(self)
 
     @staticmethod
     def format_host(host: str) -> str:

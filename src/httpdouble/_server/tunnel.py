@@ -37,10 +37,24 @@ _MAX_CONTEXTS = 1024
 
 
 class CertificateSource(Protocol):
-    """Where a tunnel's certificates come from (the interception layer's test CA)."""
+    """Where a tunnel's certificates come from: the interception on now (the layer above).
+
+    A test reads the CA from it too (``httpserver.interception.ca_bundle``), so those
+    members are part of it.
+    """
+
+    @property
+    def ca_bundle(self) -> str:
+        """Path of the CA's certificate (PEM), for a client's ``verify=``."""
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """Return a client-side context that trusts the CA."""
 
     def load_certificate(self, context: ssl.SSLContext, host: str) -> None:
         """Load a certificate for ``host`` and its key into the server-side ``context``."""
+
+    def stop(self) -> None:
+        """End the interception (the fixtures end one a test left on)."""
 
 
 class TunnelContexts:
@@ -70,10 +84,15 @@ class TunnelContexts:
                 self._contexts.clear()
             return self._contexts.setdefault(host, context)
 
-    def _server_name(self, sock: ssl.SSLObject, name: str | None, _: ssl.SSLContext) -> None:
+    def _server_name(self, sock: ssl.SSLObject, name: str | None, _: ssl.SSLContext) -> int | None:
         # The client names the host it expects (SNI): it gets that host's certificate.
-        if name is not None:
+        if name is None:
+            return None
+        try:
             sock.context = self.for_host(name)
+        except Exception:  # no certificate for that name: the handshake fails, and says so
+            return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
+        return None
 
 
 class Tunnels:
@@ -126,10 +145,10 @@ class Tunnels:
                 400,
                 f"CONNECT {target}: this server is not intercepting"
                 + (" (an HTTPS server never does)" if serves_tls else "")
-                + "; to fix: run the test with httpserver.intercept() or the"
+                + "; to fix: run the test with httpdouble.intercept(httpserver) or the"
                 " httpserver_intercept fixture, or point the client at server.url_for()",
             )
-        host, port = split_authority(target)
+        host = split_authority(target)[0]
         sock.sendall(ESTABLISHED)
         if rfile.buf:  # the client did not wait for the 200: it speaks plain HTTP
             first = rfile.buf[0]
@@ -139,8 +158,8 @@ class Tunnels:
                 return
             first = peeked[0]
         info = ConnectionInfo(
-            server_name=host,
-            server_port=port,
+            server_name=environ["SERVER_NAME"],  # the server's own address, as outside
+            server_port=int(environ["SERVER_PORT"]),
             scheme="https" if first == _TLS_HANDSHAKE else "http",
             remote_addr=environ["REMOTE_ADDR"],
             remote_port=int(environ["REMOTE_PORT"]),

@@ -145,6 +145,10 @@ def _fields(lines: list[bytes]) -> dict[str, Any] | None:
             return None
         if not key:
             continue
-        if key in _HANDED_OVER_KEYS or add_field(environ, key, text, name):
+        if key in _HANDED_OVER_KEYS:
+            return None  # the strict reader answers it, with its reason
+        if key not in environ:  # add_field's first case, without the call: most fields
+            environ[key] = text
+        elif add_field(environ, key, text, name):
             return None  # the strict reader answers it, with its reason
     return environ

@@ -44,14 +44,12 @@ def origin_of(environ: Mapping[str, Any]) -> str:
     if not host:
         return ""
     target: str = environ.get("REQUEST_URI", "/")
-    tunnel = TUNNEL_KEY in environ
-    proxied = tunnel or target[:1] not in ("/", "*", "")
+    proxied = TUNNEL_KEY in environ or target[:1] not in ("/", "*", "")
     if not proxied and host.startswith(_USUAL_HOSTS):  # the common case, decided at once
         return ""
     name, port = _split(host)
-    # Inside a tunnel SERVER_NAME and SERVER_PORT are the tunnel's host, not the server's.
-    own = is_loopback(name) or (not tunnel and name == str(environ.get("SERVER_NAME", "")).lower())
-    if own and (not proxied or (not tunnel and port == str(environ.get("SERVER_PORT", "")))):
+    own = is_loopback(name) or name == str(environ.get("SERVER_NAME", "")).lower()
+    if own and (not proxied or port == str(environ.get("SERVER_PORT", ""))):
         return ""
     scheme = environ.get("wsgi.url_scheme", "http")
     host = host.lower().removesuffix(_DEFAULT_PORT_SUFFIX.get(scheme, "\0"))

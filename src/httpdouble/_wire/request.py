@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .._errors import HTTPDoubleUsageError
-from .target import TUNNEL_KEY, connect_refusal, is_authority, take_absolute_form
+from .target import TUNNEL_KEY, connect_refusal, is_authority, take_absolute_form, tunnel_host
 
 TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _VERSIONS = (b"HTTP/1.1", b"HTTP/1.0")
@@ -202,8 +202,11 @@ def read_request(
             raise BadRequest(400, problem)
 
     http10 = version == b"HTTP/1.0"
-    if not http10 and "HTTP_HOST" not in environ:
-        raise BadRequest(400, "HTTP/1.1 request without a Host header")
+    if "HTTP_HOST" not in environ:
+        if not http10:
+            raise BadRequest(400, "HTTP/1.1 request without a Host header")
+        if info.tunnel_target is not None:  # the tunnel says which host it is for
+            environ["HTTP_HOST"] = tunnel_host(info.tunnel_target, info.scheme)
     connection = environ.get("HTTP_CONNECTION", "").lower()
     keep_alive = info.keep_alive and (
         "keep-alive" in connection if http10 else "close" not in connection

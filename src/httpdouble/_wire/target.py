@@ -33,8 +33,9 @@ def connect_refusal(can_tunnel: bool, target: bytes) -> str:
     """Return why a ``CONNECT`` is answered 400."""
     if not can_tunnel:
         return (
-            "CONNECT is answered only by a server that intercepts (httpserver.intercept(),"
-            " the httpserver_intercept fixture), and never inside a tunnel"
+            "CONNECT is answered only by a server that intercepts"
+            " (httpdouble.intercept(httpserver), the httpserver_intercept fixture),"
+            " and never inside a tunnel"
         )
     return f"CONNECT target {target[:60].decode('latin-1')!r} is not host:port"
 
@@ -52,3 +53,12 @@ def take_absolute_form(environ: dict[str, Any], target: bytes) -> None:
         name, colon, port = authority.rpartition(":")
         default = colon and port == _DEFAULT_PORTS[scheme]
         environ["HTTP_HOST"] = name if default else authority
+
+
+def tunnel_host(target: str, scheme: str) -> str:
+    """The ``Host`` of a request inside the tunnel to ``target`` that sent none.
+
+    The tunnel's ``host:port``, without the port when it is the scheme's default one.
+    """
+    name, _, port = target.rpartition(":")
+    return name if port == _DEFAULT_PORTS[scheme] else target

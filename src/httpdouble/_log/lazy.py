@@ -1,0 +1,189 @@
+"""The werkzeug objects of a log entry, and of a request being looked up, built when first used.
+
+Reading an entry used to rebuild a werkzeug ``Request`` (its environ parsed again from the
+head the log kept) and a ``Response``: about 40 us an entry, paid by every ``log[-1]`` and
+by every entry a matcher looked at. :class:`LazyRequest` and :class:`LazyResponse` are
+those classes (``isinstance`` holds, every attribute and method works) whose ``__init__``
+only keeps what the log stored; the first attribute the instance lacks builds it, once.
+
+A request's ``method``, ``path`` and ``query_string`` come from the request line alone,
+without the environ: a matcher that checks only those (most do, and they are checked
+first) never builds the rest. They are the values werkzeug computes from the environ, by
+the same steps (``tests/unit/test_log_lazy.py`` compares the two). The server looks each
+request up through a :class:`LazyRequest` of its environ too (``_app/entry.py``).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import threading
+import urllib.parse
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+RawRequest = tuple[bytes, str, int, str, int, str]
+"""A request the I/O loop served, as it arrived: its head (without the blank line), the
+peer's address and port, the server's name and port, and the scheme. Packing it costs a
+fraction of an environ's; the environ is rebuilt from it, the same one, when it is read."""
+
+# One lock for every build: two threads reading one entry must not build it twice (they
+# would see two environs). A build takes microseconds and happens once per entry.
+_BUILDING = threading.RLock()
+
+
+def _environ(items: dict[str, Any] | RawRequest, body: bytes | None) -> dict[str, Any]:
+    if body is None:  # a live request's own environ: used as it is, never changed
+        return items  # type: ignore[return-value]
+    if type(items) is tuple:
+        from .._wire.head import environ_of
+
+        environ = environ_of(items, body)
+    else:
+        # ``items`` is a fresh dict from ``marshal.loads``, this entry's own: no copy needed
+        environ = items  # type: ignore[assignment]
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["wsgi.errors"] = sys.stderr
+    return environ
+
+
+def line_parts(items: dict[str, Any] | RawRequest) -> tuple[str, str, bytes]:
+    """Return the ``method``, ``path`` and ``query_string`` werkzeug's ``Request`` has for
+    a logged request, computed from its request line (or its environ) alone."""
+    if type(items) is tuple:
+        head: bytes = items[0]
+        end = head.find(b"\r\n")
+        method, target, _ = (head if end < 0 else head[:end]).split(b" ")
+        raw_path, _, query = target.partition(b"?")
+        if b"%" in raw_path:  # as the loop's parser did for PATH_INFO
+            raw_path = urllib.parse.unquote_to_bytes(raw_path)
+        # werkzeug: PATH_INFO (latin-1) encoded back to bytes and decoded as UTF-8
+        path = raw_path.decode(errors="replace")
+        return method.decode("ascii").upper(), "/" + path.lstrip("/"), query
+    environ: dict[str, Any] = items  # type: ignore[assignment]
+    path = (environ.get("PATH_INFO") or "").encode("latin1").decode(errors="replace")
+    return (
+        environ.get("REQUEST_METHOD", "GET").upper(),
+        "/" + path.lstrip("/"),
+        environ.get("QUERY_STRING", "").encode("latin1"),
+    )
+
+
+class _FromRequestLine:
+    """``method``, ``path`` or ``query_string`` of a :class:`LazyRequest` not built yet, read
+    from its request line when first asked for and kept in the instance (which then answers
+    before this descriptor: it has no ``__set__``)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, request: LazyRequest | None, owner: type | None = None) -> Any:
+        if request is None:
+            return self
+        attributes = request.__dict__
+        kept = attributes.get("_logged")
+        if kept is None:  # built, then deleted by its user
+            raise AttributeError(self.name)
+        method, path, query = line_parts(kept[0])
+        attributes.update(method=method, path=path, query_string=query)
+        return attributes[self.name]
+
+
+class LazyRequest(Request):
+    """A werkzeug ``Request`` built on first use (its environ too, for a logged one).
+
+    :param items: the environ the log kept, or the request as the I/O loop read it.
+    :param body: the request's body; ``None``: ``items`` is the environ of a request being
+        served, which becomes ``environ`` as it is (the server looks requests up through
+        these too: most lookups read the request line only).
+    """
+
+    def __init__(self, items: dict[str, Any] | RawRequest, body: bytes | None = None) -> None:
+        # No Request.__init__ here: that is the build, on first use.
+        attributes = self.__dict__
+        attributes["_logged"] = (items, body)
+        if body is None:  # looked up now: the request line's parts are read at once
+            method, path, query = line_parts(items)
+            attributes.update(environ=items, method=method, path=path, query_string=query)
+
+    # A logged request reads them when first asked (``log[-1]`` alone needs none of them).
+    method = _FromRequestLine()
+    path = _FromRequestLine()
+    query_string = _FromRequestLine()
+
+    def _build(self) -> None:
+        with _BUILDING:
+            kept = self.__dict__.get("_logged")
+            if kept is None:  # built meanwhile by another thread
+                return
+            # Built apart, then moved in: __init__'s own assignments must not come back
+            # here through __setattr__, and the marker goes last, once all is in place.
+            built = Request(_environ(*kept), populate_request=False)
+            self.__dict__.update(vars(built))
+            del self.__dict__["_logged"]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A change before the build would be overwritten by it: build first.
+        if "_logged" in self.__dict__:
+            self._build()
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if "_logged" in self.__dict__:
+            self._build()
+        super().__delattr__(name)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for what the instance lacks: once built, a missing name is really missing.
+        if "_logged" not in self.__dict__ or name.startswith("__"):
+            raise AttributeError(name)
+        self._build()
+        return object.__getattribute__(self, name)
+
+    def __repr__(self) -> str:
+        # werkzeug's words under werkzeug's name: a printed log reads as it always did
+        return "<Request " + super().__repr__().partition(" ")[2]
+
+
+class LazyResponse(Response):
+    """A logged response: a werkzeug ``Response`` built on first use.
+
+    :param status: the status code.
+    :param headers: the header fields, as the log kept them.
+    :param body: the body (a static reply's is shared by its entries: ``bytes`` is
+        immutable, and ``set_data`` replaces it rather than changing it).
+    """
+
+    def __init__(self, status: int, headers: tuple[tuple[str, str], ...], body: bytes) -> None:
+        self.__dict__["_logged"] = (status, headers, body)
+
+    def _build(self) -> None:
+        with _BUILDING:
+            kept = self.__dict__.get("_logged")
+            if kept is None:  # built meanwhile by another thread
+                return
+            status, headers, body = kept
+            built = Response(body, status=status, headers=list(headers))
+            self.__dict__.update(vars(built))
+            del self.__dict__["_logged"]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # ``set_data`` assigns ``response`` first: the build must not undo it.
+        if "_logged" in self.__dict__:
+            self._build()
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if "_logged" in self.__dict__:
+            self._build()
+        super().__delattr__(name)
+
+    def __getattr__(self, name: str) -> Any:
+        if "_logged" not in self.__dict__ or name.startswith("__"):
+            raise AttributeError(name)
+        self._build()
+        return object.__getattribute__(self, name)
+
+    def __repr__(self) -> str:
+        return "<Response " + super().__repr__().partition(" ")[2]
