@@ -80,6 +80,7 @@ PLAIN_TEST_MODULES = frozenset(
         "httpdouble._errors",
         "httpdouble._log",
         "httpdouble._log.context",
+        "httpdouble._log.lazy",
         "httpdouble._log.request_log",
         "httpdouble._matching",
         "httpdouble._matching.body_masking",
