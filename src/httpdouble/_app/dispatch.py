@@ -10,7 +10,7 @@ one, beside its I/O core (the socket, the threads and the lifecycle).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, Self
 
@@ -102,6 +102,8 @@ class RequestDispatcher(Registration):
         self._custom_nohandler = (
             type(self).respond_nohandler is not RequestDispatcher.respond_nohandler
         )
+        # Answers what no handler matched instead of the failure (set_fallback); None: no change.
+        self._fallback: Callable[[Request], Response] | None = None
         # Set while the readiness check of start() waits for its answer (see _readiness).
         self._readiness_token: str | None = None
         # What the server's I/O loop calls (begin_request / finish_request), and nothing else.
@@ -260,6 +262,8 @@ class RequestDispatcher(Registration):
                 return self._handler_failed(request, handler, exc, settles), Outcome.HANDLER_ERROR
             self._record(request, packed, outcome, None, settles)
             return response, outcome
+        if lookup is Lookup.NO_HANDLER and self._fallback is not None:
+            return self._fall_back(request, self._fallback), Outcome.MATCHED
         if lookup is Lookup.NO_HANDLER and self._custom_nohandler:
             try:
                 response = self.respond_nohandler(request)
@@ -279,6 +283,29 @@ class RequestDispatcher(Registration):
                 self._record(request, pack_response(response), Outcome.NO_HANDLER, None)
             return response, Outcome.NO_HANDLER
         return self._no_handler(request, lookup, handler), _OUTCOME_KIND[lookup][0]
+
+    def set_fallback(self, responder: Callable[[Request], Response] | None) -> None:
+        """Answer requests no handler matches with ``responder`` (``None``: the failure again).
+
+        Recording installs one that forwards upstream; its answer is logged as matched, and
+        an exception it raises answers 500 and becomes a finding (out-of-turn still fails).
+        """
+        with self._lock:
+            self._fallback = responder
+
+    def discard_unused(self, handlers: Iterable[RequestHandler]) -> None:
+        """Remove those of ``handlers`` (oneshot) not used yet: never reported as unused."""
+        with self._lock:
+            for handler in handlers:
+                self._registry.discard(handler)
+
+    def _fall_back(self, request: Request, responder: Callable[[Request], Response]) -> Response:
+        try:
+            response = responder(request)
+        except Exception as exc:
+            return self._user_code_failed(request, exc, "forwarding to the upstream failed")
+        self._record(request, pack_response(response), Outcome.MATCHED, None)
+        return response
 
     def _no_handler(
         self, request: Request, lookup: Lookup, handler: RequestHandler | None

@@ -203,6 +203,11 @@ class Registry:
             return Lookup.FOUND, handler
         return Lookup.NO_HANDLER, None
 
+    def discard(self, handler: RequestHandler) -> None:
+        """Remove a oneshot or counted handler not used up yet (gone already: nothing)."""
+        if handler in list(self.oneshot):
+            self.oneshot.remove(handler)
+
     def pending(self) -> list[RequestHandler]:
         """Return the oneshot, counted and ordered handlers not used up yet."""
         return [*self.ordered, *self.oneshot]
