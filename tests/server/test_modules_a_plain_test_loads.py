@@ -36,9 +36,8 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 
 # Loaded only where they are used: wait_async, TLS, interception (CONNECT tunnels, the test
 # CA), a richer check, the HTML or end-of-run report, streaming, faults and latency, handler
-# functions and post hooks. (What a
-# server thread needs to report a failure is loaded when a server starts:
-# _app.failures.load_failure_paths.)
+# functions, post hooks, host= and full-URL matching. (What a server thread needs to report
+# a failure is loaded when a server starts: _app.failures.load_failure_paths.)
 NOT_LOADED = (
     "asyncio",
     "concurrent.futures",
@@ -55,6 +54,7 @@ NOT_LOADED = (
     "httpdouble._app.streaming",
     "httpdouble._app.handler_threads",
     "httpdouble._app.posthooks",
+    "httpdouble._matching.host",
     "httpdouble._intercept",
     "httpdouble._pytest",
 )
@@ -88,7 +88,6 @@ PLAIN_TEST_MODULES = frozenset(
         "httpdouble._matching.body_masking",
         "httpdouble._matching.bodydiff",
         "httpdouble._matching.headers",
-        "httpdouble._matching.host",
         "httpdouble._matching.json_equality",
         "httpdouble._matching.masking",
         "httpdouble._matching.mismatch",

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request
 
 from .._errors import HTTPDoubleUsageError
 from .mismatch import Mismatch
+from .uri import is_url
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 """The port a scheme implies; a host written with it is the host without it."""
@@ -184,10 +185,6 @@ class HostMatcher:
         return f"HostMatcher({self.describe()})"
 
 
-def _is_url(uri: object) -> bool:
-    return isinstance(uri, str) and uri[:8].lower().startswith(("http://", "https://"))
-
-
 def host_and_uri(
     uri: Any, host: HostType | None, query_string: Any
 ) -> tuple[Any, HostMatcher | None, Any]:
@@ -200,7 +197,7 @@ def host_and_uri(
         a URL with a query string and ``query_string=`` too, or one with a fragment or
         user name.
     """
-    if not _is_url(uri):
+    if not is_url(uri):
         return uri, None if host is None else HostMatcher(host), query_string
     try:
         parts = urllib.parse.urlsplit(uri)

@@ -17,14 +17,13 @@ from werkzeug.wrappers import Request
 
 from .._errors import HTTPDoubleUsageError
 from .headers import HeaderValueMatcher
-from .host import HostMatcher, HostType, host_and_uri
 from .json_equality import json_equal
 from .mismatch import Mismatch
 from .query import MappingQueryMatcher, QueryStringType, to_query_matcher
 from .richer import FormSpec, MultipartSpec, RicherMatching, build_checks, data_form_check
 from .uri import URIPattern as URIPattern  # re-exported: its public path
 from .uri import URIType as URIType
-from .uri import is_uri
+from .uri import is_uri, is_url
 
 # .bodydiff explains a miss: imported by the methods that explain one (issue 27), and
 # loaded when a server starts (_app.failures.load_failure_paths).
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from .bodydiff import Difference
     from .checks import Check
     from .composite import AllOf, AnyOf
+    from .host import HostMatcher, HostType
 
 URI_DEFAULT: Final = ""
 """Pass as ``uri`` to match any path."""
@@ -196,7 +196,11 @@ class RequestMatcher:
         multipart: MultipartSpec | None = None,
         host: HostType | None = None,
     ) -> None:
-        uri, host_matcher, query_string = host_and_uri(uri, host, query_string)
+        host_matcher = None
+        if host is not None or is_url(uri):  # .host loads for the first such matcher
+            from .host import host_and_uri
+
+            uri, host_matcher, query_string = host_and_uri(uri, host, query_string)
         if not is_uri(uri):
             raise HTTPDoubleUsageError(
                 "uri",

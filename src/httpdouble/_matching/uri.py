@@ -32,3 +32,8 @@ def is_uri(uri: object) -> bool:
     if isinstance(uri, (str, URIPattern, re.Pattern)):
         return True
     return not isinstance(uri, _NOT_A_URI) and type(uri).__eq__ is not object.__eq__
+
+
+def is_url(uri: object) -> bool:
+    """Return whether ``uri`` is a full ``http://`` or ``https://`` URL, not a path."""
+    return isinstance(uri, str) and uri[:8].lower().startswith(("http://", "https://"))
