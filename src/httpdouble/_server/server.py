@@ -30,6 +30,7 @@ from .._errors import HTTPDoubleUsageError, HTTPServerError
 from .._log.request_log import LogEntry
 from .._matching.request_matcher import RequestMatcher
 from .._report.findings import Finding
+from .._wire.framing import server_line
 from .._wire.request import Limits
 from .binding import is_loopback
 from .connection_findings import wire_reports
@@ -184,6 +185,9 @@ class HTTPServer(Registration):
         from .._app.failures import load_failure_paths  # and failures itself, misses
 
         load_failure_paths()  # before a thread of ours may need them: see its docstring
+        # Read now, not at the first response: out of descriptors, the loop could not list
+        # werkzeug's folder for its version (the value is cached for the process).
+        server_line()
         self.port = self._core.bind(self._requested_port)
         ready = self._core.run()
         with _RUNNING_LOCK:
