@@ -36,8 +36,9 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 
 # Loaded only where they are used: wait_async, TLS, interception (CONNECT tunnels, the test
 # CA), a richer check, the HTML or end-of-run report, streaming, faults and latency, handler
-# functions, post hooks, host= and full-URL matching. (What a server thread needs to report
-# a failure is loaded when a server starts: _app.failures.load_failure_paths.)
+# functions, async handlers, post hooks, host= and full-URL matching. (What a server thread
+# needs to report a failure is loaded when a server starts: load_failure_paths, and
+# HTTPServer.start() for the refusals' words.)
 NOT_LOADED = (
     "asyncio",
     "concurrent.futures",
@@ -55,6 +56,7 @@ NOT_LOADED = (
     "httpdouble._app.handler_threads",
     "httpdouble._app.posthooks",
     "httpdouble._matching.host",
+    "httpdouble._app.awaiting",
     "httpdouble._intercept",
     "httpdouble._pytest",
 )
@@ -65,7 +67,6 @@ PLAIN_TEST_MODULES = frozenset(
     {
         "httpdouble",
         "httpdouble._app",
-        "httpdouble._app.awaiting",
         "httpdouble._app.dispatch",
         "httpdouble._app.entry",
         "httpdouble._app.expectations",

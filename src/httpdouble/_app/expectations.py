@@ -7,6 +7,7 @@ The registry that finds a handler for a request, and its lookup order, is
 from __future__ import annotations
 
 import enum
+import inspect
 import itertools
 import json as _json
 import threading
@@ -18,7 +19,6 @@ from werkzeug.wrappers import Request, Response
 
 from .._errors import HTTPDoubleUsageError
 from .._matching.request_matcher import RequestMatcher
-from .awaiting import is_awaitable, run_to_end
 from .responses import (
     DEFAULT_STALL_SECONDS,
     ResponseHandler,
@@ -477,7 +477,9 @@ class RequestHandler:
                 " call respond_with_data/json/response/handler on it"
             )
         result: Any = self.request_handler(request)
-        if is_awaitable(result):  # an async def handler function
+        if inspect.isawaitable(result):  # an async def handler function
+            from .awaiting import run_to_end
+
             result = run_to_end(result)
         # As in pytest-httpserver: a handler may return text, or nothing for an empty 200.
         if result is None:

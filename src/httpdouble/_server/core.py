@@ -31,7 +31,6 @@ from .binding import bind_listeners
 from .connection import Pending, Reports, serve_connection, serve_one
 from .loop import IOLoop
 from .loop_connection import Conn, ConnReader
-from .refusals import tls_failure_detail
 
 if TYPE_CHECKING:
     from .._app.entry import Application
@@ -372,6 +371,8 @@ class IOCore:
             sock.close()
 
     def _tls_failed(self, exc: BaseException) -> None:
+        from .refusals import tls_failure_detail  # loaded when the server started
+
         response = Response(b"", 400)
         self._app.record_malformed(response, tls_failure_detail(exc), "(TLS handshake)")
 

@@ -186,8 +186,11 @@ class HTTPServer(Registration):
 
         load_failure_paths()  # before a thread of ours may need them: see its docstring
         # Read now, not at the first response: out of descriptors, the loop could not list
-        # werkzeug's folder for its version (the value is cached for the process).
+        # werkzeug's folder for its version (the value is cached for the process), nor
+        # import the words of a refusal (a failed handshake, a limit).
         server_line()
+        from . import refusals  # noqa: F401
+
         self.port = self._core.bind(self._requested_port)
         ready = self._core.run()
         with _RUNNING_LOCK:
