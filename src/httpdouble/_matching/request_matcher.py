@@ -17,7 +17,6 @@ from werkzeug.wrappers import Request
 
 from .._errors import HTTPDoubleUsageError
 from .headers import HeaderValueMatcher
-from .json_equality import json_equal
 from .mismatch import Mismatch
 from .query import MappingQueryMatcher, QueryStringType, to_query_matcher
 from .richer import FormSpec, MultipartSpec, RicherMatching, build_checks, data_form_check
@@ -353,6 +352,8 @@ class RequestMatcher:
             decoded = _json.loads(request.get_data())
         except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
             return False
+        from .json_equality import json_equal  # json= only (ranking loads it at start)
+
         return json_equal(self.json, decoded)
 
     def difference(self, request: Request) -> list[Mismatch]:
