@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from types import TracebackType
 
-_OUR_DIR = str(Path(__file__).parent) + os.sep
+_OUR_DIR = os.path.dirname(__file__) + os.sep  # os.path: pathlib costs every import
 
 
 def _short(value: object, limit: int = 120) -> str:

@@ -25,6 +25,7 @@ from ._log.context import CONTEXT, KEEP_ALIVE_INI, NO_CHECK_MARKER, TEARDOWN_CHE
 from ._pytest import hookspecs as _hooks
 from ._pytest.session import (
     METAVARS,
+    RECORD_MARKER_HELP,
     SETTINGS,
     STATE,
     TEST_DATA,
@@ -94,6 +95,7 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{NO_CHECK_MARKER}: do not fail this test at teardown for its HTTP problems"
         " (they still appear in the end-of-run report).",
     )
+    config.addinivalue_line("markers", RECORD_MARKER_HELP)
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
     if workerinput is not None:
         role, worker = Role.WORKER, str(workerinput.get("workerid", "gw?"))
@@ -162,6 +164,12 @@ def pytest_handlecrashitem(crashitem: str, report: Any, sched: Any) -> None:
 
 
 # ---------------------------------------------------------------------- per test
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    from ._pytest.recording import add_recording_fixture
+
+    add_recording_fixture(items)  # tests marked httpserver_record: their recording fixture
 
 
 @pytest.hookimpl(wrapper=True)

@@ -141,3 +141,26 @@ def test_problems_of_a_test_that_passed_still_fail_it_at_teardown(
         consecutive=False,
     )
     result.stdout.no_fnmatch_line("*ihook*")
+
+
+def test_an_unused_expectation_of_a_failed_call_counts_once(
+    suite: pytest.Pytester, run: Runner
+) -> None:
+    suite.makepyfile(
+        test_unused="""
+def test_fails_with_an_expectation_left(httpserver):
+    httpserver.expect_oneshot_request("/never").respond_with_data("x")
+    assert False
+"""
+    )
+    result = run()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*1 test used httpserver, 0 requests, 1 HTTP problem",
+            "1 HTTP problem failed 1 test (shown above):",
+            "*test_fails_with_an_expectation_left*: expectation never used: oneshot*'/never'",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*2x expectation never used*")
+    result.stdout.no_fnmatch_line("*with the teardown check off*")

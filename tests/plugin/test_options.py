@@ -186,6 +186,12 @@ BAD_SETTINGS = {
         ["--httpserver-outside-problems=maybe"],
         "--httpserver-outside-problems is 'maybe'; expected fail (the default) or ignore",
     ),
+    "record-mode-ini": (
+        "httpserver_record = sometimes",
+        [],
+        "the ini option httpserver_record is 'sometimes';"
+        " expected none, once, new_episodes or all",
+    ),
 }
 
 

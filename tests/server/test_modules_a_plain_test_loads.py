@@ -35,8 +35,10 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 """
 
 # Loaded only where they are used: wait_async, TLS, interception (CONNECT tunnels, the test
-# CA), a richer check, the HTML or end-of-run report. (What a server thread needs to report
-# a failure is loaded when a server starts: _app.failures.load_failure_paths.)
+# CA), a richer check, the HTML or end-of-run report, streaming, faults and latency, handler
+# functions, async handlers, post hooks, host= and full-URL matching. (What a server thread
+# needs to report a failure is loaded when a server starts: load_failure_paths, and
+# HTTPServer.start() for the refusals' words.)
 NOT_LOADED = (
     "asyncio",
     "concurrent.futures",
@@ -50,6 +52,11 @@ NOT_LOADED = (
     "httpdouble._matching.composite",
     "httpdouble._server.tls",
     "httpdouble._server.tunnel",
+    "httpdouble._app.streaming",
+    "httpdouble._app.handler_threads",
+    "httpdouble._app.posthooks",
+    "httpdouble._matching.host",
+    "httpdouble._app.awaiting",
     "httpdouble._intercept",
     "httpdouble._pytest",
 )
@@ -60,27 +67,24 @@ PLAIN_TEST_MODULES = frozenset(
     {
         "httpdouble",
         "httpdouble._app",
-        "httpdouble._app.awaiting",
         "httpdouble._app.dispatch",
         "httpdouble._app.entry",
         "httpdouble._app.expectations",
         "httpdouble._app.failures",
-        "httpdouble._app.handler_threads",
         "httpdouble._app.idle",
         "httpdouble._app.misses",
-        "httpdouble._app.posthooks",
         "httpdouble._app.readiness",
         "httpdouble._app.registration",
         "httpdouble._app.registry",
         "httpdouble._app.responses",
         "httpdouble._app.settings",
-        "httpdouble._app.streaming",
         "httpdouble._app.verification",
         "httpdouble._app.waiting",
         "httpdouble._errors",
         "httpdouble._log",
         "httpdouble._log.context",
         "httpdouble._log.decoding",
+        "httpdouble._log.entry",
         "httpdouble._log.lazy",
         "httpdouble._log.request_log",
         "httpdouble._log.views",
@@ -88,7 +92,6 @@ PLAIN_TEST_MODULES = frozenset(
         "httpdouble._matching.body_masking",
         "httpdouble._matching.bodydiff",
         "httpdouble._matching.headers",
-        "httpdouble._matching.host",
         "httpdouble._matching.json_equality",
         "httpdouble._matching.masking",
         "httpdouble._matching.mismatch",
@@ -115,6 +118,7 @@ PLAIN_TEST_MODULES = frozenset(
         "httpdouble._server.server",
         "httpdouble._server.server_app",
         "httpdouble._server.settings",
+        "httpdouble._values",
         "httpdouble._wire",
         "httpdouble._wire.framing",
         "httpdouble._wire.head",

@@ -77,7 +77,7 @@ def test_the_server_line_names_the_installed_werkzeug_version() -> None:
     # Read from the name of werkzeug's metadata folder (issue 27), not importlib.metadata.
     import importlib.metadata
 
-    from httpdouble._wire.framing import SERVER_LINE
+    from httpdouble._wire.framing import server_line
 
     version = importlib.metadata.version("werkzeug")
-    assert SERVER_LINE.startswith(f"Server: Werkzeug/{version} Python/"), SERVER_LINE
+    assert server_line().startswith(f"Server: Werkzeug/{version} Python/"), server_line()

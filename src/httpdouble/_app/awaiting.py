@@ -8,16 +8,10 @@ imported by the first async handler only.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable
 from typing import TypeVar
 
 T = TypeVar("T")
-
-
-def is_awaitable(value: object) -> bool:
-    """Return whether a handler function gave an awaitable (an ``async def`` one did)."""
-    return inspect.isawaitable(value)
 
 
 def run_to_end(awaitable: Awaitable[T]) -> T:

@@ -10,7 +10,7 @@ one, beside its I/O core (the socket, the threads and the lifecycle).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, Self
 
@@ -31,21 +31,20 @@ from .._matching.request_matcher import RequestMatcher
 from .._report.findings import HANDLER_KINDS, Finding, Kind
 from .._wire.origin import origin_of
 from .._wire.request import skip_unread_body
-from .entry import Application, RequestEntry, body_error
+from .entry import RequestEntry, body_error, streaming_loaded
 from .expectations import HandlerType, RequestHandler
-from .failures import handler_failure, no_handler_failure, user_code_failure
-from .handler_threads import HandlerThreads, call_handler
-from .misses import explain_miss
 from .readiness import READINESS_BODY, READINESS_ENVIRON_KEY
 from .registration import Registration, new_handler
 from .registry import Lookup, Registry, RequestHandlerList
 from .settings import DEFAULT_HANDLER_TIMEOUT, check_app_settings, check_timeout
-from .streaming import FaultResponse, StreamedResponse
 from .verification import Verification
 from .waiting import Waiting, WaitingSettings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from .entry import Application
+    from .handler_threads import HandlerThreads
 
 _OUTCOME_KIND = {
     Lookup.NO_HANDLER: (Outcome.NO_HANDLER, Kind.NO_HANDLER),
@@ -96,13 +95,15 @@ class RequestDispatcher(Registration):
         self.views = Verification(
             self._lock, self._registry, self._log, self._findings, self._unraised
         )
-        self._handler_threads = HandlerThreads()
+        self._threads: HandlerThreads | None = None  # made for the first handler function
         # pytest-httpserver's extension points: a subclass's own dispatch() answers every
         # request; its own respond_nohandler() answers those no handler matched.
         self._custom_dispatch = type(self).dispatch is not RequestDispatcher.dispatch
         self._custom_nohandler = (
             type(self).respond_nohandler is not RequestDispatcher.respond_nohandler
         )
+        # Answers what no handler matched instead of the failure (set_fallback); None: no change.
+        self._fallback: Callable[[Request], Response] | None = None
         # Set while the readiness check of start() waits for its answer (see _readiness).
         self._readiness_token: str | None = None
         # What the server's I/O loop calls (begin_request / finish_request), and nothing else.
@@ -197,8 +198,25 @@ class RequestDispatcher(Registration):
             self._record(request, pack_response(response), Outcome.MATCHED, None)
         return response
 
+    @property
+    def _handler_threads(self) -> HandlerThreads:
+        """The helper threads of handler functions run with a timeout, made on first use."""
+        if self._threads is None:
+            from .handler_threads import HandlerThreads
+
+            with self._lock:
+                if self._threads is None:
+                    self._threads = HandlerThreads()
+        return self._threads
+
+    def _close_handler_threads(self) -> None:
+        if self._threads is not None:
+            self._threads.close()
+
     def _user_code_failed(self, request: Request, exc: BaseException, what: str) -> Response:
         """Answer 500 for an exception of the user's code outside a handler, and keep it."""
+        from .failures import user_code_failure  # loaded when the server started
+
         finding, response = user_code_failure(request, exc, what)
         self._record(request, pack_response(response), Outcome.HANDLER_ERROR, finding)
         return response
@@ -218,14 +236,18 @@ class RequestDispatcher(Registration):
                         handler, request, self.handler_timeout + handler.hook_delay
                     )
                 elif handler.is_function:
+                    from .handler_threads import call_handler
+
                     response = call_handler(handler, request)
                 else:
                     response = handler.respond(request)
                 outcome = Outcome.MATCHED
-                if isinstance(response, FaultResponse):  # logged as what the wire will do
-                    outcome = response.spec.outcome
+                streaming = streaming_loaded()  # None: neither kind below exists yet
+                if streaming is not None and isinstance(response, streaming.FaultResponse):
+                    outcome = response.spec.outcome  # logged as what the wire will do
                     packed = response.logged()
-                elif isinstance(response, StreamedResponse):  # the body is logged once sent
+                elif streaming is not None and isinstance(response, streaming.StreamedResponse):
+                    # The body is logged once sent.
                     packed = (response.status_code, tuple(response.headers.to_wsgi_list()), b"")
                 else:
                     if not response.is_sequence and not response.direct_passthrough:
@@ -240,6 +262,8 @@ class RequestDispatcher(Registration):
                 return self._handler_failed(request, handler, exc, settles), Outcome.HANDLER_ERROR
             self._record(request, packed, outcome, None, settles)
             return response, outcome
+        if lookup is Lookup.NO_HANDLER and self._fallback is not None:
+            return self._fall_back(request, self._fallback), Outcome.MATCHED
         if lookup is Lookup.NO_HANDLER and self._custom_nohandler:
             try:
                 response = self.respond_nohandler(request)
@@ -260,9 +284,36 @@ class RequestDispatcher(Registration):
             return response, Outcome.NO_HANDLER
         return self._no_handler(request, lookup, handler), _OUTCOME_KIND[lookup][0]
 
+    def set_fallback(self, responder: Callable[[Request], Response] | None) -> None:
+        """Answer requests no handler matches with ``responder`` (``None``: the failure again).
+
+        Recording installs one that forwards upstream; its answer is logged as matched, and
+        an exception it raises answers 500 and becomes a finding (out-of-turn still fails).
+        """
+        with self._lock:
+            self._fallback = responder
+
+    def discard_unused(self, handlers: Iterable[RequestHandler]) -> None:
+        """Remove those of ``handlers`` (oneshot) not used yet: never reported as unused."""
+        with self._lock:
+            for handler in handlers:
+                self._registry.discard(handler)
+
+    def _fall_back(self, request: Request, responder: Callable[[Request], Response]) -> Response:
+        try:
+            response = responder(request)
+        except Exception as exc:
+            return self._user_code_failed(request, exc, "forwarding to the upstream failed")
+        self._record(request, pack_response(response), Outcome.MATCHED, None)
+        return response
+
     def _no_handler(
         self, request: Request, lookup: Lookup, handler: RequestHandler | None
     ) -> Response:
+        # Loaded when the server started (failures.load_failure_paths), not with the package.
+        from .failures import no_handler_failure
+        from .misses import explain_miss
+
         outcome, kind = _OUTCOME_KIND[lookup]
         with self._lock:
             miss = explain_miss(self._registry, request, lookup, handler)
@@ -274,6 +325,8 @@ class RequestDispatcher(Registration):
     def _handler_failed(
         self, request: Request, handler: RequestHandler, exc: BaseException, settles: bool
     ) -> Response:
+        from .failures import handler_failure  # loaded when the server started
+
         finding, response = handler_failure(request, handler, exc)
         self._record(request, pack_response(response), Outcome.HANDLER_ERROR, finding, settles)
         return response

@@ -9,7 +9,9 @@ same two calls in a row. :class:`Application` is the whole of what the I/O loop 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
+from types import ModuleType
 from typing import TYPE_CHECKING, Protocol
 
 from werkzeug.wrappers import Request, Response
@@ -20,7 +22,6 @@ from .._wire.framing import PreparedHeaders
 from .expectations import RequestHandler, StaticReply
 from .readiness import READINESS_ENVIRON_KEY
 from .registry import Lookup
-from .streaming import FaultResponse, StreamedResponse, WirePlan
 
 if TYPE_CHECKING:
     import threading
@@ -29,9 +30,62 @@ if TYPE_CHECKING:
 
     from .._log.request_log import PackedResponse, RequestLog
     from .._report.findings import Finding
-    from .handler_threads import HandlerThreads
+    from .streaming import Delay, FaultSpec
 
 _MATCHER_RAISED = "a matcher of a registered handler raised while the request was matched"
+_STREAMING = __name__.rpartition(".")[0] + ".streaming"
+
+
+def streaming_loaded() -> ModuleType | None:
+    """:mod:`.streaming` if it was imported, else ``None``.
+
+    A streamed or faulty response, or a handler's latency, exist only once it was (each is
+    made by a function that imports it), so ``None`` means a response needs no plan: a plain
+    test never imports the module (issue 27).
+    """
+    return sys.modules.get(_STREAMING)
+
+
+class WirePlan:
+    """The WSGI body the dispatcher hands the connection when more than one write is asked.
+
+    :ivar body: the body's iterable (streamed when ``stream``), or the whole body.
+    :ivar stream: whether to send the body chunk by chunk.
+    :ivar latency: the wait before the head.
+    :ivar chunk_delay: the wait between two chunks of a streamed body.
+    :ivar fault: the fault to commit instead of answering.
+    """
+
+    __slots__ = ("body", "chunk_delay", "fault", "latency", "stream")
+
+    def __init__(
+        self,
+        body: Iterable[bytes] | Iterable[str],
+        stream: bool = False,
+        latency: Delay | None = None,
+        chunk_delay: Delay | None = None,
+        fault: FaultSpec | None = None,
+    ) -> None:
+        self.body = body
+        self.stream = stream
+        self.latency = latency
+        self.chunk_delay = chunk_delay
+        self.fault = fault
+
+    def __repr__(self) -> str:
+        return (
+            f"WirePlan(body={self.body!r}, stream={self.stream!r}, latency={self.latency!r},"
+            f" chunk_delay={self.chunk_delay!r}, fault={self.fault!r})"
+        )
+
+    def __iter__(self) -> Iterator[bytes]:  # a plain WSGI server still gets the body
+        for item in self.body:
+            yield item.encode("utf-8") if isinstance(item, str) else item
+
+    def close(self) -> None:
+        close = getattr(self.body, "close", None)
+        if close is not None:
+            close()
 
 
 def body_error(request: Request) -> object:
@@ -61,87 +115,94 @@ class Begun:
         self.reply: StaticReply | None = None  # served from the cache, and logged
 
 
-class _Dispatcher(Protocol):
-    """The parts of :class:`~httpdouble.RequestDispatcher` a request entry uses (no cycle)."""
+if TYPE_CHECKING:  # for annotations only: a Protocol class costs every import
 
-    _custom_dispatch: bool
-    _readiness_token: str | None
-    _lock: threading.RLock
-    _log: RequestLog
+    class _Dispatcher(Protocol):
+        """The parts of :class:`~httpdouble.RequestDispatcher` a request entry uses (no cycle)."""
 
-    def __call__(
-        self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> Iterable[bytes]: ...
+        _custom_dispatch: bool
+        _readiness_token: str | None
+        _lock: threading.RLock
+        _log: RequestLog
 
-    def _lookup(self, request: Request) -> tuple[Lookup, RequestHandler | None, bool]: ...
+        def __call__(
+            self, environ: WSGIEnvironment, start_response: StartResponse
+        ) -> Iterable[bytes]: ...
 
-    def _answer(
-        self, request: Request, lookup: Lookup, handler: RequestHandler | None, settles: bool
-    ) -> tuple[Response, Outcome]: ...
+        def _lookup(self, request: Request) -> tuple[Lookup, RequestHandler | None, bool]: ...
 
-    def _user_code_failed(self, request: Request, exc: BaseException, what: str) -> Response: ...
+        def _answer(
+            self, request: Request, lookup: Lookup, handler: RequestHandler | None, settles: bool
+        ) -> tuple[Response, Outcome]: ...
 
-    def _settle(self, finding: Finding | None, settles: bool) -> None: ...
+        def _user_code_failed(
+            self, request: Request, exc: BaseException, what: str
+        ) -> Response: ...
 
-    def _forget_framed(self) -> None: ...
+        def _settle(self, finding: Finding | None, settles: bool) -> None: ...
 
-    def record_malformed(self, response: Response, detail: str, request_line: str) -> None: ...
+        def _forget_framed(self) -> None: ...
 
-    @property
-    def _handler_threads(self) -> HandlerThreads: ...
+        def record_malformed(self, response: Response, detail: str, request_line: str) -> None: ...
 
-    def _record(
-        self,
-        request: Request | None,
-        response: PackedResponse,
-        outcome: Outcome,
-        finding: Finding | None,
-        settles: bool = False,
-        raw: RawRequest | None = None,
-        shared: bool = False,
-    ) -> None: ...
+        def _close_handler_threads(self) -> None: ...
+
+        def _record(
+            self,
+            request: Request | None,
+            response: PackedResponse,
+            outcome: Outcome,
+            finding: Finding | None,
+            settles: bool = False,
+            raw: RawRequest | None = None,
+            shared: bool = False,
+        ) -> None: ...
 
 
-class Application(Protocol):
-    """What the server's I/O loop and connections call on the application, and nothing else."""
+if TYPE_CHECKING:  # for annotations only: a Protocol class costs every import
 
-    @property
-    def answers_on_threads(self) -> bool:
-        """``True``: a subclass's own WSGI entry point answers every request, on a thread."""
+    class Application(Protocol):
+        """What the server's I/O loop and connections call on the application, and nothing else."""
 
-    def begin_request(
-        self, environ: WSGIEnvironment, raw: RawRequest | None = None
-    ) -> Begun | None:
-        """Look a request up (and answer it at once if it can be)."""
+        @property
+        def answers_on_threads(self) -> bool:
+            """``True``: a subclass's own WSGI entry point answers every request, on a thread."""
 
-    def finish_request(
-        self, environ: WSGIEnvironment, start_response: StartResponse, begun: Begun
-    ) -> Iterable[bytes]:
-        """Answer a request :meth:`begin_request` looked up."""
+        def begin_request(
+            self, environ: WSGIEnvironment, raw: RawRequest | None = None
+        ) -> Begun | None:
+            """Look a request up (and answer it at once if it can be)."""
 
-    def keep_framed(
-        self, begun: Begun, kind: int, framed: tuple[bytes, bytes, bool, bytes]
-    ) -> None:
-        """Cache the framed bytes of ``begun``'s static reply, unless its handler is gone."""
+        def finish_request(
+            self, environ: WSGIEnvironment, start_response: StartResponse, begun: Begun
+        ) -> Iterable[bytes]:
+            """Answer a request :meth:`begin_request` looked up."""
 
-    def record_malformed(self, response: Response, detail: str, request_line: str) -> None:
-        """Log a request the server could not parse, and keep it as a finding."""
+        def keep_framed(
+            self, begun: Begun, kind: int, framed: tuple[bytes, bytes, bool, bytes]
+        ) -> None:
+            """Cache the framed bytes of ``begun``'s static reply, unless its handler is gone."""
 
-    def keep_finding(self, finding: Finding) -> None:
-        """Keep a finding of the server's own (an exception of ours, no file descriptors)."""
+        def record_malformed(self, response: Response, detail: str, request_line: str) -> None:
+            """Log a request the server could not parse, and keep it as a finding."""
 
-    def stopped(self) -> None:
-        """The server stopped: free the framed replies, end the handler threads."""
+        def keep_finding(self, finding: Finding) -> None:
+            """Keep a finding of the server's own (an exception of ours, no file descriptors)."""
 
-    def expect_probe(self, token: str | None) -> None:
-        """Answer a request carrying ``token`` as the readiness probe (``None``: none)."""
+        def stopped(self) -> None:
+            """The server stopped: free the framed replies, end the handler threads."""
 
-    @property
-    def request_log(self) -> RequestLog:
-        """The log, which a connection amends when the wire learns more about a request."""
+        def expect_probe(self, token: str | None) -> None:
+            """Answer a request carrying ``token`` as the readiness probe (``None``: none)."""
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        """The whole WSGI application, for a request the loop does not look up itself."""
+        @property
+        def request_log(self) -> RequestLog:
+            """The log, which a connection amends when the wire learns more about a request."""
+
+        def __call__(
+            self, environ: WSGIEnvironment, start_response: StartResponse
+        ) -> Iterable[bytes]:
+            """The whole WSGI application, for a request the loop does not look up itself."""
 
 
 class RequestEntry:
@@ -168,7 +229,7 @@ class RequestEntry:
     def stopped(self) -> None:
         """The server stopped: free the framed replies, end the handler threads."""
         self._app._forget_framed()
-        self._app._handler_threads.close()
+        self._app._close_handler_threads()
 
     def expect_probe(self, token: str | None) -> None:
         """Answer a request carrying ``token`` as the readiness probe (``None``: none)."""
@@ -251,8 +312,10 @@ class RequestEntry:
             )
         source = begun.source
         response, outcome = self._app._answer(request, lookup, handler, settles)
-        if isinstance(response, StreamedResponse | FaultResponse) or (
-            handler is not None and handler.latency is not None and lookup is Lookup.FOUND
+        streaming = streaming_loaded()
+        if streaming is not None and (
+            isinstance(response, streaming.StreamedResponse | streaming.FaultResponse)
+            or (handler is not None and handler.latency is not None and lookup is Lookup.FOUND)
         ):
             return self._planned(environ, start_response, response, handler)
         # What Response.__call__ does, without its closing-iterator wrapper per request.
@@ -284,6 +347,8 @@ class RequestEntry:
         handler: RequestHandler | None,
     ) -> WirePlan:
         """The body for the connection to carry out: a latency, a stream or a fault."""
+        from .streaming import FaultResponse, StreamedResponse
+
         wait = None if handler is None else handler.latency
         latency = None if wait is None else wait.before
         chunk_latency = None if wait is None else wait.between

@@ -7,20 +7,20 @@ The registry that finds a handler for a request, and its lookup order, is
 from __future__ import annotations
 
 import enum
+import inspect
 import itertools
 import json as _json
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal
 
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from .._errors import HTTPDoubleUsageError
 from .._matching.request_matcher import RequestMatcher
-from .awaiting import is_awaitable, run_to_end
-from .posthooks import PostHook, check_hook, delay_of
 from .responses import (
+    DEFAULT_STALL_SECONDS,
     ResponseHandler,
     check_data,
     check_header_pairs,
@@ -31,19 +31,11 @@ from .responses import (
     response_maker,
     sequence_maker,
 )
-from .streaming import (
-    DEFAULT_STALL_SECONDS,
-    Fault,
-    FaultResponse,
-    Latency,
-    Seconds,
-    StreamedResponse,
-    check_delay,
-    fault_spec,
-    fresh_body,
-    sse_source,
-    streamed_from,
-)
+
+if TYPE_CHECKING:
+    # .streaming loads when a handler first asks for it (issue 27: not in a plain test).
+    from .posthooks import PostHook
+    from .streaming import Fault, Latency, Seconds
 
 HeadersType = Mapping[str, str] | Headers | list[tuple[str, str]] | None
 
@@ -93,21 +85,33 @@ def _plural(count: int) -> str:
     return "time" if count == 1 else "times"
 
 
-class StaticReply(NamedTuple):
+class StaticReply:
     """A static response as the dispatcher sends and logs it, built on its first use.
 
     ``framed`` is the I/O loop's cache of the reply as bytes, one per kind of connection
     (``2 * keep_alive + http10`` -> Date, head or whole reply, keep-alive, big body or
     ``b""``): it lives on the reply, so it goes when its handler does, and its handler
     frees it when cleared, used up or stopped (:meth:`RequestHandler.forget_framed`).
+    A plain class, not a ``NamedTuple``: that costs every import about 0.3 ms (issue 27).
     """
 
-    source: object  # the ``request_handler`` it was built from
-    status: str
-    headers: list[tuple[str, str]]
-    body: tuple[bytes]
-    logged: tuple[int, tuple[tuple[str, str], ...], bytes]  # its body is ``body[0]``
-    framed: dict[int, tuple[bytes, bytes, bool, bytes]]
+    __slots__ = ("body", "framed", "headers", "logged", "source", "status")
+
+    def __init__(
+        self,
+        source: object,  # the ``request_handler`` it was built from
+        status: str,
+        headers: list[tuple[str, str]],
+        body: tuple[bytes],
+        logged: tuple[int, tuple[tuple[str, str], ...], bytes],  # its body is ``body[0]``
+        framed: dict[int, tuple[bytes, bytes, bool, bytes]],
+    ) -> None:
+        self.source = source
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.logged = logged
+        self.framed = framed
 
 
 class NoResponseError(LookupError):
@@ -304,6 +308,8 @@ class RequestHandler:
         returned; see :mod:`httpdouble.hooks` for :class:`~httpdouble.hooks.Delay`,
         :class:`~httpdouble.hooks.Garbage` and :class:`~httpdouble.hooks.Chain`.
         """
+        from .posthooks import check_hook  # with the first hook: a plain test has none
+
         check_hook(hook)
         self._hooks.append(hook)
         self.is_function = True
@@ -312,6 +318,10 @@ class RequestHandler:
     @property
     def hook_delay(self) -> float:
         """Seconds this handler's :class:`~httpdouble.hooks.Delay` hooks wait on purpose."""
+        if not self._hooks:
+            return 0.0
+        from .posthooks import delay_of  # loaded by with_post_hook
+
         return sum(delay_of(hook) for hook in self._hooks)
 
     # ---------------------------------------- streaming, events, faults, latency (_streaming)
@@ -336,6 +346,8 @@ class RequestHandler:
         :param chunk_delay: seconds to wait between two chunks, or ``(low, high)`` for a
             random wait in that range.
         """
+        from .streaming import StreamedResponse, check_delay, fresh_body
+
         make_body = fresh_body(body, "body")
         check_status(status)
         check_header_pairs([("Content-Type", content_type)])
@@ -366,6 +378,8 @@ class RequestHandler:
             iterables as for :meth:`respond_with_stream`. A list is checked here.
         :param event_delay: seconds (or ``(low, high)``) to wait between two events.
         """
+        from .streaming import sse_source
+
         make_events = sse_source(events)
         extra = [(n, v) for n, v in headers_of(headers) or []]
         names = {n.lower() for n, _ in extra}
@@ -400,6 +414,8 @@ class RequestHandler:
         :param stall_seconds: ``STALL``: the longest the connection is held (``stop()``
             and the client closing end it sooner).
         """
+        from .streaming import FaultResponse, fault_spec
+
         spec = fault_spec(fault, data, sent, status, stall_seconds)
         header_list = headers_of(headers)
         if header_list:
@@ -423,6 +439,8 @@ class RequestHandler:
         The wait runs on the connection's own thread: other connections are answered
         meanwhile; a client that gives up, or ``stop()``, ends it.
         """
+        from .streaming import Latency, check_delay
+
         before = check_delay("seconds", seconds)
         between = check_delay("between_chunks", between_chunks)
         self.latency = None if before is None and between is None else Latency(before, between)
@@ -430,6 +448,8 @@ class RequestHandler:
 
     def _respond_with_streamed_response(self, response: Response) -> None:
         """``respond_with_response(Response(generator))``: kept as is, streamed on its one use."""
+        from .streaming import StreamedResponse, fresh_body
+
         make_body = fresh_body(response.response, "response")
         status = response.status
         header_list = list(response.headers.items())
@@ -457,7 +477,9 @@ class RequestHandler:
                 " call respond_with_data/json/response/handler on it"
             )
         result: Any = self.request_handler(request)
-        if is_awaitable(result):  # an async def handler function
+        if inspect.isawaitable(result):  # an async def handler function
+            from .awaiting import run_to_end
+
             result = run_to_end(result)
         # As in pytest-httpserver: a handler may return text, or nothing for an empty 200.
         if result is None:
@@ -473,6 +495,10 @@ class RequestHandler:
         response: Response = result
         for hook in self._hooks:
             response = hook(request, response)
+        if response.is_sequence or response.direct_passthrough:
+            return response  # sent in one write: what streamed_from() would return
+        from .streaming import streamed_from
+
         return streamed_from(response)
 
     def __repr__(self) -> str:

@@ -29,8 +29,9 @@ def load_failure_paths() -> None:
     loop's back-off reports it) and could not import them then: the server calls this when
     it starts (issue 27).
     """
-    from .._matching import masking, ranking  # noqa: F401  # a finding's text; a miss
+    from .._matching import bodydiff, masking, ranking  # noqa: F401  # a finding; a miss
     from .._report import replay, request_summary, sides  # noqa: F401  # a finding's lines
+    from . import misses  # noqa: F401  # what a miss is (this module imports it too)
 
 
 def first_line(exc: BaseException) -> str:

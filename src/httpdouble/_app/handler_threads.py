@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import queue
 import threading
 from typing import Any, cast
@@ -20,6 +19,8 @@ def call_handler(handler: RequestHandler, request: Request) -> Response:
     Threads are reused, so context variables (``decimal`` precision among them) set by one
     call must not reach the next one, possibly in another test.
     """
+    import contextvars  # about 0.3 ms to import: only once a handler function runs
+
     return contextvars.Context().run(handler.respond, request)
 
 

@@ -6,11 +6,11 @@ owns the handlers.
 
 from __future__ import annotations
 
+import os
 import sys
 import urllib.parse
 import warnings
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Unpack
 
 from .._errors import HTTPDoubleUsageError
@@ -210,7 +210,7 @@ def _check_path(uri: str) -> None:
         )
 
 
-_OUR_DIR = str(Path(__file__).parent.parent)
+_OUR_DIR = os.path.dirname(os.path.dirname(__file__))  # os.path: cheaper than pathlib
 
 
 def _caller_level() -> int:

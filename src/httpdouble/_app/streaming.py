@@ -1,10 +1,16 @@
 """Streamed bodies, server-sent events, wire faults and latency: what a handler asks of the wire.
 
 The dispatcher builds the response as usual; when the handler asked for more than a body sent
-in one write, it hands the connection a :class:`WirePlan` as the WSGI body, and
-:func:`httpdouble._server.connection.serve_connection` carries it out: sleeps before the head,
-streams the body chunk by chunk (``Transfer-Encoding: chunked`` for HTTP/1.1, close-delimited for
-HTTP/1.0), or commits the fault. Responses without a plan keep the one-write fast path.
+in one write, it hands the connection a :class:`~httpdouble._app.entry.WirePlan` as the WSGI
+body, and :func:`httpdouble._server.connection.serve_connection` carries it out: sleeps before
+the head, streams the body chunk by chunk (``Transfer-Encoding: chunked`` for HTTP/1.1,
+close-delimited for HTTP/1.0), or commits the fault. Responses without a plan keep the
+one-write fast path.
+
+Imported on first use (``respond_with_stream``, ``respond_with_sse``, ``respond_with_fault``,
+``with_latency``, a body that is an iterator): a plain test never loads it (issue 27). Until
+then no response of this module's classes can exist, which is how the dispatcher tells
+(:func:`httpdouble._app.entry.streaming_loaded`).
 """
 
 from __future__ import annotations
@@ -20,11 +26,10 @@ from werkzeug.wrappers import Response
 
 from .._errors import HTTPDoubleUsageError
 from .._log.request_log import Outcome
-from .responses import check_status
+from .responses import DEFAULT_STALL_SECONDS, check_status
 
 STREAM_LOG_LIMIT = 64 * 1024
 """Bytes of a streamed body the log keeps; past it the log says how many were streamed."""
-DEFAULT_STALL_SECONDS = 30.0
 DEFAULT_GARBAGE = b"HTTP/1.1 2OO OK\r\nContent-Length: banana\r\n\x00\x01 not a header\r\n\r\n"
 
 Seconds = float | tuple[float, float]
@@ -252,33 +257,6 @@ class _Resumed:
 
     def close(self) -> None:
         _close(self.chunks)
-
-
-@dataclass(slots=True)
-class WirePlan:
-    """The WSGI body the dispatcher hands the connection when more than one write is asked.
-
-    :ivar body: the body's iterable (streamed when ``stream``), or the whole body.
-    :ivar stream: whether to send the body chunk by chunk.
-    :ivar latency: the wait before the head.
-    :ivar chunk_delay: the wait between two chunks of a streamed body.
-    :ivar fault: the fault to commit instead of answering.
-    """
-
-    body: Iterable[bytes] | Iterable[str]
-    stream: bool = False
-    latency: Delay | None = None
-    chunk_delay: Delay | None = None
-    fault: FaultSpec | None = None
-
-    def __iter__(self) -> Iterator[bytes]:  # a plain WSGI server still gets the body
-        for item in self.body:
-            yield item.encode("utf-8") if isinstance(item, str) else item
-
-    def close(self) -> None:
-        close = getattr(self.body, "close", None)
-        if close is not None:
-            close()
 
 
 # ------------------------------------------------------------------ server-sent events

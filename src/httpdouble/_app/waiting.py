@@ -10,23 +10,31 @@ import contextlib
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .._errors import HTTPDoubleFailure, HTTPDoubleUsageError
+from .._values import Value
 
 # asyncio (about 20 ms to import) is for wait_async() only, whose caller has imported it.
 if TYPE_CHECKING:
     import asyncio
 
 
-@dataclass(frozen=True)
-class WaitingSettings:
-    """Defaults for :meth:`~httpdouble.HTTPServer.wait`."""
+class WaitingSettings(Value):
+    """Defaults for :meth:`~httpdouble.HTTPServer.wait`. Immutable; equal when every field is."""
 
-    raise_assertions: bool = True
-    stop_on_nohandler: bool = True
-    timeout: float = 5.0
+    __slots__ = __match_args__ = ("raise_assertions", "stop_on_nohandler", "timeout")
+    raise_assertions: bool
+    stop_on_nohandler: bool
+    timeout: float
+
+    def __init__(
+        self, raise_assertions: bool = True, stop_on_nohandler: bool = True, timeout: float = 5.0
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "raise_assertions", raise_assertions)
+        set_field(self, "stop_on_nohandler", stop_on_nohandler)
+        set_field(self, "timeout", timeout)
 
 
 class Waiting:

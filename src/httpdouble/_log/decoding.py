@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from werkzeug.wrappers import Response
 
@@ -15,9 +15,17 @@ from .lazy import LazyRequest, LazyResponse
 if TYPE_CHECKING:
     from werkzeug.wrappers import Request
 
-    from .request_log import _Segment
 
 _Record = tuple[Any, ...]
+
+
+class _Segment(Protocol):
+    """What decoding reads and sets in a segment of the log (``request_log._Segment``)."""
+
+    shared: list[bytes]
+    headers: tuple[tuple[str, str], ...]
+
+
 BODY = 4  # the response body's place in a record
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import bisect
-import enum
 import io
 import marshal
 import threading
 import time
 from array import array
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -18,74 +16,16 @@ from werkzeug.wrappers import Request, Response
 from .context import CONTEXT
 from .decoding import BODY as _BODY
 from .decoding import Pair, collector_paused, newest_kept, pair_of
+from .entry import _OUTCOMES
+from .entry import LogEntry as LogEntry
+from .entry import Outcome as Outcome
+from .entry import Stamp as Stamp
 from .lazy import LazyRequest
 from .lazy import RawRequest as RawRequest  # where the application and loop know it from
 from .views import CHUNK, LogView, _EntriesView, _PairsView
 
 LOG_HANDLE = "httpdouble.log_handle"
 """Environ key of the request's log record, for the connection to amend."""
-
-
-class Outcome(enum.Enum):
-    """What the server did with a request."""
-
-    MATCHED = "matched"
-    NO_HANDLER = "no handler"
-    OUT_OF_ORDER = "out of order"
-    REFUSED = "refused after an ordered violation"
-    HANDLER_ERROR = "handler raised"
-    MALFORMED = "malformed request"
-    NOT_DELIVERED = "answered, but the answer could not be sent"
-    FAULT_RESET = "fault on purpose: connection reset"
-    FAULT_CLOSE = "fault on purpose: closed without answering"
-    FAULT_PARTIAL_BODY = "fault on purpose: body cut short, then closed"
-    FAULT_GARBAGE = "fault on purpose: malformed response bytes, then closed"
-    FAULT_STALL = "fault on purpose: stalled without answering, then closed"
-
-
-_OUTCOMES = {outcome.value: outcome for outcome in Outcome}
-
-
-@dataclass(frozen=True, slots=True)
-class Stamp:
-    """When and where a request arrived.
-
-    :ivar test: node id of the test running at the time, or ``None`` between tests.
-    :ivar after_test: when ``test`` is ``None``: the test that ran last, if any.
-    :ivar worker: the xdist worker id (``"main"`` without xdist).
-    :ivar time: seconds since the epoch.
-    """
-
-    test: str | None
-    after_test: str | None
-    worker: str
-    time: float
-
-    @classmethod
-    def now(cls) -> Stamp:
-        test, after = CONTEXT.state
-        return cls(test, after, CONTEXT.worker, time.time())
-
-    def where(self) -> str:
-        """Return the test, or where between tests the request arrived, as text."""
-        if self.test is not None:
-            return self.test
-        if self.after_test is not None:
-            return f"outside any test (after {self.after_test})"
-        return "outside any test (before the first test)"
-
-
-@dataclass(frozen=True, slots=True)
-class LogEntry:
-    """One request and what the server answered.
-
-    ``request`` is ``None`` for a request too malformed to parse.
-    """
-
-    request: Request | None
-    response: Response
-    outcome: Outcome
-    stamp: Stamp
 
 
 # One logged request as a flat tuple of str, bytes, int, float, bool and None only, kept

@@ -7,13 +7,31 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Request, Response
 
     from .decoding import Pair
-    from .request_log import LogEntry, RequestLog, _Segment
+    from .entry import LogEntry
+
+
+class _Reader(Protocol):
+    """What a view asks of its log (``RequestLog``; named here, not imported: the log
+    module imports this one). ``segment`` is the log's ``_Segment`` the view was taken on."""
+
+    def _decoded(self, segment: Any, start: int, stop: int) -> list[Pair]: ...
+
+    def _entries(self, segment: Any, start: int, stop: int) -> list[LogEntry]: ...
+
+    def _pair(self, segment: Any, index: int) -> Pair: ...
+
+    def _record_index(self, segment: Any, position: int) -> int: ...
+
+    def _matching(
+        self, segment: Any, records: int, predicate: Callable[[Request], bool], keep: bool
+    ) -> Iterator[Pair | None]: ...
+
 
 CHUNK = 512  # records decoded per locked copy when a reader walks the log
 
@@ -31,7 +49,7 @@ class LogView(Sequence[_T]):
 
     __slots__ = ("_log", "_records", "_segment", "_size")
 
-    def __init__(self, log: RequestLog, segment: _Segment, size: int, records: int) -> None:
+    def __init__(self, log: _Reader, segment: Any, size: int, records: int) -> None:
         self._log = log
         self._segment = segment
         self._size = size

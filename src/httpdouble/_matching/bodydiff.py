@@ -25,7 +25,8 @@ BYTES_CONTEXT = 24
 Difference = tuple[str, str, str]
 """``(where, expected, actual)``: ``where`` is appended to the field name (may be empty)."""
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+# Diffs only: compiled on first use, by re's own cache (issue 27).
+_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_-]*"
 
 
 def elide_pair(expected: str, actual: str, limit: int = VALUE_LIMIT) -> tuple[str, str]:
@@ -72,7 +73,7 @@ def _with_type(shown: str, value: Any) -> str:
 
 
 def _key_path(path: str, key: str) -> str:
-    return f"{path}.{key}" if _IDENTIFIER.fullmatch(key) else f"{path}[{key!r}]"
+    return f"{path}.{key}" if re.fullmatch(_IDENTIFIER, key) else f"{path}[{key!r}]"
 
 
 def _plain(value: Any) -> Any:
@@ -179,7 +180,7 @@ def _values(values: list[str]) -> str:
 
 
 def _name(key: str) -> str:
-    return key if _IDENTIFIER.fullmatch(key) else repr(key)
+    return key if re.fullmatch(_IDENTIFIER, key) else repr(key)
 
 
 def mapping_differences(

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from typing import Any, Protocol, Union, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from werkzeug.wrappers import Request
 
 from .._errors import HTTPDoubleUsageError
 from .mismatch import Mismatch
+from .uri import is_url
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 """The port a scheme implies; a host written with it is the host without it."""
@@ -37,10 +38,12 @@ class HostPattern(Protocol):
         """Return whether ``host`` is one this matcher accepts."""
 
 
-HostType = Union[str, "re.Pattern[str]", HostPattern]
+# No typing.Union of a string: that compiles the string at every import (issue 27).
+HostType = str | re.Pattern[str] | HostPattern
 """What ``host=`` may be."""
 
-_HOST_CHARS = re.compile(r"[a-z0-9._~!$&'()*+,;=%-]+|\[[0-9a-f:.]+\]")
+# host= only: compiled on first use, by re's own cache (issue 27).
+_HOST_CHARS = r"[a-z0-9._~!$&'()*+,;=%-]+|\[[0-9a-f:.]+\]"
 
 
 def _usage(got: object, expected: str, remedy: str) -> HTTPDoubleUsageError:
@@ -72,7 +75,7 @@ def split_host(text: str) -> tuple[str, int | None]:
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise _usage(text, "a port from 1 to 65535 after the ':'", "write e.g. 'host:8443'")
         port = int(port_text)
-    if not _HOST_CHARS.fullmatch(name):
+    if not re.fullmatch(_HOST_CHARS, name):
         raise _usage(
             text,
             "a host name or address: 'api.example.test', '127.0.0.1', '[::1]'",
@@ -182,10 +185,6 @@ class HostMatcher:
         return f"HostMatcher({self.describe()})"
 
 
-def _is_url(uri: object) -> bool:
-    return isinstance(uri, str) and uri[:8].lower().startswith(("http://", "https://"))
-
-
 def host_and_uri(
     uri: Any, host: HostType | None, query_string: Any
 ) -> tuple[Any, HostMatcher | None, Any]:
@@ -198,7 +197,7 @@ def host_and_uri(
         a URL with a query string and ``query_string=`` too, or one with a fragment or
         user name.
     """
-    if not _is_url(uri):
+    if not is_url(uri):
         return uri, None if host is None else HostMatcher(host), query_string
     try:
         parts = urllib.parse.urlsplit(uri)

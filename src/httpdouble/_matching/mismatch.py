@@ -5,14 +5,13 @@ A small value shared by the matchers, the findings, the masking and the reports.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
+from .._values import Value
 
-@dataclass(frozen=True, slots=True)
-class Mismatch:
+
+class Mismatch(Value):
     """One field of a request that did not meet a matcher's expectation.
 
     :param field: the part of the request (``uri``, ``method``, ``query_string``,
@@ -24,10 +23,21 @@ class Mismatch:
         tuple and by unpacking. Not compared between two mismatches.
     """
 
+    __slots__ = __match_args__ = ("field", "expected", "actual", "upstream")
+    _not_compared = _not_shown = frozenset({"upstream"})
     field: str
     expected: str
     actual: str
-    upstream: tuple[Any, Any] | None = dataclasses.field(default=None, compare=False, repr=False)
+    upstream: tuple[Any, Any] | None
+
+    def __init__(
+        self, field: str, expected: str, actual: str, upstream: tuple[Any, Any] | None = None
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "field", field)
+        set_field(self, "expected", expected)
+        set_field(self, "actual", actual)
+        set_field(self, "upstream", upstream)
 
     def __str__(self) -> str:
         if not self.expected and not self.actual:  # a note, such as "... and 3 more"

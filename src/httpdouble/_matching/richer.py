@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from werkzeug.datastructures import MultiDict
 
 from .._errors import HTTPDoubleUsageError
-from .host import HostType
 
 # The check classes are imported by the argument that asks for one: a matcher with none of
 # them (most are) never loads the check module and its multipart decoder (issue 27).
 if TYPE_CHECKING:
     from .checks import Check, DataForm, Part
+    from .host import HostType
 
 MultipartSpec = Mapping[str, "bytes | str | Part"]
 FormSpec = Mapping[str, str | list[str] | tuple[str, ...]]

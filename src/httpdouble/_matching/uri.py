@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import abc
 import re
-from typing import Union
 
 
 class URIPattern(abc.ABC):
@@ -21,7 +20,8 @@ class URIPattern(abc.ABC):
         return f"<{type(self).__name__}>"
 
 
-URIType = Union[str, URIPattern, "re.Pattern[str]"]
+# No typing.Union of a string: that compiles the string at every import (issue 27).
+URIType = str | URIPattern | re.Pattern[str]
 
 # Values that can never stand for a path: rejected at registration instead of never matching.
 _NOT_A_URI = (bytes, bytearray, int, float, list, tuple, dict, set, frozenset, type(None))
@@ -32,3 +32,8 @@ def is_uri(uri: object) -> bool:
     if isinstance(uri, (str, URIPattern, re.Pattern)):
         return True
     return not isinstance(uri, _NOT_A_URI) and type(uri).__eq__ is not object.__eq__
+
+
+def is_url(uri: object) -> bool:
+    """Return whether ``uri`` is a full ``http://`` or ``https://`` URL, not a path."""
+    return isinstance(uri, str) and uri[:8].lower().startswith(("http://", "https://"))

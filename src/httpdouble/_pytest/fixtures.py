@@ -7,7 +7,6 @@ import ssl
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -16,6 +15,11 @@ from .._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError,
 from .._log.context import NO_CHECK_MARKER
 from .._report.report import ReportMode
 from .._report.worker_data import per_test_data
+from .recording import (  # noqa: F401 (the two fixtures)
+    _httpdouble_recording,
+    httpserver_record_config,
+    recording_hint,
+)
 from .session import TEST_DATA, Role, State, active_config, state_of
 
 # The server, the findings and werkzeug are imported by the fixtures that need them, not
@@ -211,7 +215,9 @@ def _run_test(server: HTTPServer, item: pytest.Item) -> Iterator[HTTPServer]:
     entries = server.log_entries if keep else []
     requests = len(entries) if keep else server.logged_requests
     hosts = server.application.views.hosts
-    late = server.take_findings(include_unused=True, clear=True)
+    # A failed call showed the unused expectations already (they are still registered):
+    # asking again would count each of them twice.
+    late = server.take_findings(include_unused=not check.call_failed, clear=True)
     findings = check.shown + late
     state.tests += 1
     # Problems shown inside the call's failure count as checked; so do the ones that come
@@ -240,6 +246,9 @@ def _run_test(server: HTTPServer, item: pytest.Item) -> Iterator[HTTPServer]:
         if cause is not None and not item.config.getoption("fulltrace", False):
             hide_our_frames(cause)
         message = failure_message(findings, at_teardown=_hint_due(state))
+        hint = recording_hint(item)  # a test replaying a cassette names it
+        if hint is not None:
+            message += f"\n{hint}"
         raise HTTPDoubleFailure(message) from cause
 
 
@@ -279,6 +288,9 @@ def show_in_failed_call(item: pytest.Item, report: pytest.TestReport) -> None:
                 hide_our_frames(cause)
             parts.append("".join(traceback.format_exception(cause)).rstrip())
         parts.append(failure_message(findings, at_teardown=_hint_due(state)))
+        hint = recording_hint(item)
+        if hint is not None:
+            parts[-1] += f"\n{hint}"
         _add_section(report, "\n\n".join(parts))
 
 
@@ -296,7 +308,7 @@ def _between_tests(finding: Finding, previous_test: str | None) -> Finding:
     from .._log.request_log import Stamp
 
     stamp = finding.stamp
-    return replace(finding, stamp=Stamp(None, previous_test, stamp.worker, stamp.time))
+    return finding.replace(stamp=Stamp(None, previous_test, stamp.worker, stamp.time))
 
 
 @pytest.fixture(scope="session")

@@ -62,6 +62,8 @@ class State:
         self.previous_test: str | None = None  # the test that ran before the current one
         self.item: pytest.Item | None = None  # the test running now (pytest_runtest_protocol)
         self.hint_given = False  # the line on turning the teardown check off was shown
+        self.record_mode: str | None = None  # --httpserver-record or its ini twin
+        self.record_mode_from_command_line: str | None = None  # wins over the marker's
 
 
 STATE = pytest.StashKey[State]()
@@ -112,6 +114,7 @@ METAVARS = {
     "httpserver_port": "PORT",
     "httpserver_outside_problems": "fail|ignore",
     "httpserver_secret_names": "NAMES",
+    "httpserver_record": "MODE",
 }
 SETTINGS: dict[str, tuple[str, str | None, str]] = {
     "httpserver_report": (
@@ -153,6 +156,13 @@ SETTINGS: dict[str, tuple[str, str | None, str]] = {
         " key and session (comma- or space-separated; a header, parameter, cookie, form"
         " field or JSON key whose name contains one is masked).",
     ),
+    "httpserver_record": (
+        "--httpserver-record",
+        None,
+        "record mode of the tests marked httpserver_record: none (the default: replay their"
+        " cassettes only), once (record a missing cassette), new_episodes (record what a"
+        " cassette lacks) or all (record every cassette again).",
+    ),
 }
 
 
@@ -171,6 +181,13 @@ def setting(config: pytest.Config, name: str) -> tuple[str, str] | None:
 
 
 OUTSIDE_POLICIES = ("fail", "ignore")
+RECORD_MARKER = "httpserver_record"
+RECORD_MARKER_HELP = (
+    f"{RECORD_MARKER}(mode=None, upstream=None, upstreams=None, ca=None): replay this test's"
+    " cassette (cassettes/<module>/<test>.json beside the test file) and, in a recording mode,"
+    " forward what it lacks to the upstream and record it."
+)
+RECORD_MODES = ("none", "once", "new_episodes", "all")  # _record.recorder.RecordMode's values
 PYTEST_HTML_PLUGIN = "html"
 
 
@@ -236,6 +253,14 @@ def read_settings(config: pytest.Config, state: State) -> None:
     chosen = setting(config, "httpserver_secret_names")
     configure_names(chosen[0].replace(",", " ").split() if chosen is not None else ())
     state.teardown_check = _teardown_check(config)
+    chosen = setting(config, "httpserver_record")
+    if chosen is not None:
+        value, source = chosen
+        if value.lower() not in RECORD_MODES:
+            raise _bad(source, value, "none, once, new_episodes or all")
+        state.record_mode = value.lower()
+        if source.startswith("-"):
+            state.record_mode_from_command_line = state.record_mode
 
 
 # What pytest takes as a bool in an ini file (its own spelling list).

@@ -8,14 +8,14 @@ builtins, the only form that crosses an xdist process boundary.
 from __future__ import annotations
 
 import enum
+import os
 import traceback
-from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._log.context import NO_CHECK_MARKER, TEARDOWN_CHECK_INI
 from .._log.request_log import Stamp
 from .._matching.mismatch import Mismatch
+from .._values import Value
 
 # Masking, rendering and replay lines are imported where a finding is made or shown: a test
 # with no problem makes none, and pays nothing for them (issue 27).
@@ -44,9 +44,8 @@ HANDLER_KINDS = frozenset({Kind.HANDLER_ERROR, Kind.NO_RESPONSE})
 """The findings ``check_handler_errors`` raises (their cause), and ``check_assertions`` not."""
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One thing that went wrong.
+class Finding(Value):
+    """One thing that went wrong. Immutable; equal when every field but ``cause`` is.
 
     :ivar kind: what happened.
     :ivar stamp: when, in which test, on which worker.
@@ -63,30 +62,63 @@ class Finding:
         sent across processes).
     """
 
+    __slots__ = __match_args__ = (
+        "kind",
+        "stamp",
+        "request",
+        "expected",
+        "closest",
+        "differences",
+        "detail",
+        "cause",
+        "shadowed_by",
+        "base_url",
+    )
+    _not_compared = frozenset({"cause"})
     kind: Kind
     stamp: Stamp
-    request: RequestSummary | None = None
-    expected: str = ""
-    closest: str = ""
-    differences: tuple[Mismatch, ...] = ()
-    detail: str = ""
-    cause: BaseException | None = field(default=None, compare=False)
-    shadowed_by: str = ""
-    base_url: str = ""
+    request: RequestSummary | None
+    expected: str
+    closest: str
+    differences: tuple[Mismatch, ...]
+    detail: str
+    cause: BaseException | None
+    shadowed_by: str
+    base_url: str
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        kind: Kind,
+        stamp: Stamp,
+        request: RequestSummary | None = None,
+        expected: str = "",
+        closest: str = "",
+        differences: tuple[Mismatch, ...] = (),
+        detail: str = "",
+        cause: BaseException | None = None,
+        shadowed_by: str = "",
+        base_url: str = "",
+    ) -> None:
         # The one place where the expected side is masked, whoever builds the finding.
         # An assertion's text is the test's own words, but it often echoes what was sent.
         from .._matching import masking as _masking
 
-        if _masking.showing_secrets():
-            return
-        object.__setattr__(self, "expected", _masking.text(self.expected))
-        object.__setattr__(self, "closest", _masking.text(self.closest))
-        object.__setattr__(self, "shadowed_by", _masking.text(self.shadowed_by))
-        object.__setattr__(
-            self, "differences", tuple(_masking.mismatch(m) for m in self.differences)
-        )
+        if not _masking.showing_secrets():
+            expected = _masking.text(expected)
+            closest = _masking.text(closest)
+            shadowed_by = _masking.text(shadowed_by)
+            differences = tuple(_masking.mismatch(m) for m in differences)
+        set_field = object.__setattr__
+        set_field(self, "kind", kind)
+        set_field(self, "stamp", stamp)
+        set_field(self, "request", request)
+        set_field(self, "expected", expected)
+        set_field(self, "closest", closest)
+        set_field(self, "differences", differences)
+        set_field(self, "detail", detail)
+        set_field(self, "cause", cause)
+        set_field(self, "shadowed_by", shadowed_by)
+        set_field(self, "base_url", base_url)
 
     # -- rendering
 
@@ -196,7 +228,7 @@ class Finding:
         )
 
 
-_OUR_DIR = str(Path(__file__).parent.parent)
+_OUR_DIR = os.path.dirname(os.path.dirname(__file__))  # os.path: cheaper than pathlib
 
 
 def missing_key(exc: BaseException) -> str:
@@ -293,7 +325,7 @@ def numbered_lines(
             key = missing_key(cause)
             if key:
                 note = f"{type(cause).__name__}: {key}; its traceback is above, as the cause"
-            finding = replace(finding, detail=note)
+            finding = finding.replace(detail=note)
         body = finding.lines()
         times = f"{count}x " if count > 1 else ""
         lines.append(f"{indent}{number}. {times}{body[0]}")

@@ -20,7 +20,7 @@ _PORT_ATTEMPTS = 20
 def listen_backlog() -> int:
     """The system's largest accept queue: a burst of connections must not be refused."""
     try:
-        with open("/proc/sys/net/core/somaxconn", encoding="ascii") as file:
+        with open("/proc/sys/net/core/somaxconn", "rb") as file:  # no codec to import
             return max(int(file.read()), socket.SOMAXCONN)
     except (OSError, ValueError):
         return socket.SOMAXCONN  # the kernel clamps a larger value anyway

@@ -31,7 +31,6 @@ from .._app.expectations import HeadersType, RequestHandler
 from .._errors import HTTPDoubleFailure, HTTPDoubleUsageError, HTTPServerError
 from .._log.request_log import Outcome, Stamp, pack_response
 from .._matching import masking as _masking
-from .._matching.host import HostType
 from .._matching.mismatch import Mismatch
 from .._matching.query import QueryStringType
 from .._matching.request_matcher import (
@@ -51,6 +50,8 @@ if TYPE_CHECKING:
     import ssl
 
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from .._matching.host import HostType
 
 DEFAULT_TIMEOUT = 30.0
 

@@ -18,16 +18,14 @@ import socket
 import struct
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._app.streaming import STREAM_LOG_LIMIT, FaultSpec, WirePlan
+from .._app.entry import WirePlan
 from .._wire.framing import DATE, NO_BODY_STATUS, BadResponse, encode_head, error_response, frame
 from .._wire.request import (
     READ,
     BadRequest,
     BodyOnDemand,
-    Reader,
     body_unread,
     read_request,
     read_request_line,
@@ -40,6 +38,9 @@ from .._wire.request import skip_unread_body as skip_unread_body
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
+
+    from .._app.streaming import FaultSpec
+    from .._wire.request import Reader
 
 # Lingering close: how much input is read and dropped, and for how long, before closing.
 LINGER_BYTES = 64 * 1024 * 1024
@@ -112,7 +113,6 @@ def _send_quietly(sock: socket.socket, payload: bytes) -> None:
         sock.sendall(payload)
 
 
-@dataclass(frozen=True)
 class Reports:
     """Where a connection reports what the dispatcher cannot see.
 
@@ -126,16 +126,33 @@ class Reports:
         bytes sent, the body's exception or None, whether the client got it all)``.
     """
 
-    malformed: Callable[[int, str, str, bytes, dict[str, Any] | None], None]
-    bad_response: Callable[[dict[str, Any], BaseException, str], bytes]
-    undelivered: Callable[[dict[str, Any]], None]
-    streamed: (
-        Callable[
-            [dict[str, Any], str, list[tuple[str, str]], bytes, int, BaseException | None, bool],
-            None,
-        ]
-        | None
-    ) = None
+    __slots__ = ("bad_response", "malformed", "streamed", "undelivered")
+
+    def __init__(
+        self,
+        malformed: Callable[[int, str, str, bytes, dict[str, Any] | None], None],
+        bad_response: Callable[[dict[str, Any], BaseException, str], bytes],
+        undelivered: Callable[[dict[str, Any]], None],
+        streamed: (
+            Callable[
+                [
+                    dict[str, Any],
+                    str,
+                    list[tuple[str, str]],
+                    bytes,
+                    int,
+                    BaseException | None,
+                    bool,
+                ],
+                None,
+            ]
+            | None
+        ) = None,
+    ) -> None:
+        self.malformed = malformed
+        self.bad_response = bad_response
+        self.undelivered = undelivered
+        self.streamed = streamed
 
 
 def _respond(
@@ -275,6 +292,8 @@ def _stream(
     handler's own ``Content-Length`` says. A body that raises, or a client that leaves,
     ends the connection without the last chunk: the client sees a body cut short.
     """
+    from .._app.streaming import STREAM_LOG_LIMIT  # loaded: it made the plan's response
+
     body = plan.body
     try:
         stream = environ["wsgi.input"]

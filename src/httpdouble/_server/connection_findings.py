@@ -18,7 +18,6 @@ from .._log.request_log import LOG_HANDLE, Outcome, Stamp, pack, pack_response
 from .._report.findings import Finding, Kind, format_exception
 from .._wire.framing import error_response
 from .connection import Reports
-from .refusals import limit_detail
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,6 +37,8 @@ def wire_reports(app: Application, limits: Callable[[], Limits]) -> Reports:
         environ: dict[str, Any] | None,
     ) -> None:
         response = Response(payload.split(b"\r\n\r\n", 1)[1], status, mimetype="text/plain")
+        from .refusals import limit_detail  # loaded when the server started
+
         detail = limit_detail(status, reason, limits())
         handle = None if environ is None else environ.get(LOG_HANDLE)
         if handle is not None and app.request_log.amend(

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from werkzeug.wrappers import Response
 
-from .._app.entry import Application
 from .._app.idle import IdleThreads
 from .._log.request_log import Stamp
 from .._report.findings import Finding, Kind, format_exception
@@ -32,9 +31,9 @@ from .binding import bind_listeners
 from .connection import Pending, Reports, serve_connection, serve_one
 from .loop import IOLoop
 from .loop_connection import Conn, ConnReader
-from .refusals import tls_failure_detail
 
 if TYPE_CHECKING:
+    from .._app.entry import Application
     from .._wire.request import Reader
     from .tunnel import CertificateSource, Tunnels
 
@@ -49,18 +48,20 @@ _STAY_SECONDS = 0.2
 _Handover = tuple[socket.socket, Any, "Conn | None", "Pending | None"]
 
 
-class Settings(Protocol):
-    """The server's settings the core reads (a test may change some while it runs)."""
+if TYPE_CHECKING:  # for annotations only: a Protocol class costs every import
 
-    host: str
-    ssl_context: ssl.SSLContext | None
-    keep_alive: bool
-    limits: Limits
-    port_source: Callable[[], int] | None
+    class Settings(Protocol):
+        """The server's settings the core reads (a test may change some while it runs)."""
 
-    @property
-    def interception(self) -> CertificateSource | None:
-        """Set while a test intercepts: CONNECT tunnels get their certificates from it."""
+        host: str
+        ssl_context: ssl.SSLContext | None
+        keep_alive: bool
+        limits: Limits
+        port_source: Callable[[], int] | None
+
+        @property
+        def interception(self) -> CertificateSource | None:
+            """Set while a test intercepts: CONNECT tunnels get their certificates from it."""
 
 
 class IOCore:
@@ -370,6 +371,8 @@ class IOCore:
             sock.close()
 
     def _tls_failed(self, exc: BaseException) -> None:
+        from .refusals import tls_failure_detail  # loaded when the server started
+
         response = Response(b"", 400)
         self._app.record_malformed(response, tls_failure_detail(exc), "(TLS handshake)")
 

@@ -33,15 +33,18 @@ import threading
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .._app.entry import Application, Begun
+from .._app.entry import Begun
 from .._app.responses import runs_no_user_code
 from .._wire.framing import DATE, BadResponse, error_response, frame_parts
 from .._wire.head import HAND_OVER, parse_head
 from .._wire.request import ConnectionInfo, Limits
 from .connection import Pending, Reports
 from .loop_connection import Conn, advance
+
+if TYPE_CHECKING:
+    from .._app.entry import Application
 
 _READ_BYTES = 65536
 _ACCEPTS_PER_WAKE = 64  # connections accepted in one go before others get a turn

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import socket
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._wire.request import ConnectionInfo
 
+if TYPE_CHECKING:  # for annotations only: a Protocol class costs every import
 
-class LoopOwner(Protocol):
-    """The loop a connection goes back to (the I/O loop); a Protocol, so no import cycle."""
+    class LoopOwner(Protocol):
+        """The loop a connection goes back to (the I/O loop); a Protocol, so no import cycle."""
 
-    def give_back(self, conn: Conn) -> bool: ...
+        def give_back(self, conn: Conn) -> bool: ...
 
 
 class Conn:

@@ -11,10 +11,13 @@ from __future__ import annotations
 import http.client
 import secrets
 import ssl
+from typing import TYPE_CHECKING
 
-from .._app.entry import Application
 from .._app.readiness import READINESS_BODY, READINESS_HEADER
 from .._errors import HTTPServerError
+
+if TYPE_CHECKING:
+    from .._app.entry import Application
 
 
 def prove_ready(

@@ -21,7 +21,6 @@ from werkzeug.wrappers import Request, Response
 
 from .._app.dispatch import RequestDispatcher
 from .._app.expectations import HandlerType, RequestHandler
-from .._app.failures import load_failure_paths
 from .._app.registration import Registration
 from .._app.registry import RequestHandlerList
 from .._app.settings import DEFAULT_HANDLER_TIMEOUT
@@ -31,6 +30,7 @@ from .._errors import HTTPDoubleUsageError, HTTPServerError
 from .._log.request_log import LogEntry
 from .._matching.request_matcher import RequestMatcher
 from .._report.findings import Finding
+from .._wire.framing import server_line
 from .._wire.request import Limits
 from .binding import is_loopback
 from .connection_findings import wire_reports
@@ -182,7 +182,15 @@ class HTTPServer(Registration):
                 f"server is already running on {self.host}:{self.port}\n"
                 "  to fix: call stop() first, or use a second HTTPServer"
             )
+        from .._app.failures import load_failure_paths  # and failures itself, misses
+
         load_failure_paths()  # before a thread of ours may need them: see its docstring
+        # Read now, not at the first response: out of descriptors, the loop could not list
+        # werkzeug's folder for its version (the value is cached for the process), nor
+        # import the words of a refusal (a failed handshake, a limit).
+        server_line()
+        from . import refusals  # noqa: F401
+
         self.port = self._core.bind(self._requested_port)
         ready = self._core.run()
         with _RUNNING_LOCK:

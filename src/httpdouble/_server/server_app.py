@@ -14,16 +14,18 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 
-class Hooks(Protocol):
-    """pytest-httpserver's extension points, as a server subclass may override them."""
+if TYPE_CHECKING:  # for annotations only: a Protocol class costs every import
 
-    def __call__(
-        self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> Iterable[bytes]: ...
+    class Hooks(Protocol):
+        """pytest-httpserver's extension points, as a server subclass may override them."""
 
-    def dispatch(self, request: Request) -> Response: ...
+        def __call__(
+            self, environ: WSGIEnvironment, start_response: StartResponse
+        ) -> Iterable[bytes]: ...
 
-    def respond_nohandler(self, request: Request, extra_message: str = "") -> Response: ...
+        def dispatch(self, request: Request) -> Response: ...
+
+        def respond_nohandler(self, request: Request, extra_message: str = "") -> Response: ...
 
 
 class ServerApp(RequestDispatcher):

@@ -22,13 +22,16 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .._wire.request import BadRequest, ConnectionInfo, Limits, Reader
+from .._wire.request import BadRequest, ConnectionInfo, Limits
 from .._wire.target import split_authority
 from .connection import Reports, serve_connection, serve_one
 from .loop_connection import ConnReader
 from .refusals import tunnel_failure_detail
+
+if TYPE_CHECKING:
+    from .._wire.request import Reader
 
 ESTABLISHED = b"HTTP/1.1 200 Connection established\r\n\r\n"
 _TLS_HANDSHAKE = 0x16

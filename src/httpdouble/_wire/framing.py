@@ -9,6 +9,7 @@ their replies with it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import sys
@@ -16,11 +17,13 @@ import time
 from collections.abc import Iterable
 from email.utils import formatdate
 
-from .request import TOKEN
+from .request import is_token
 
 NO_BODY_STATUS = frozenset({204, 304})
 # A status line or header of a response: control characters other than HTAB are refused.
-_BAD_TEXT = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# Compiled on first use by re's own cache: a module-level re.compile costs every import
+# about 60 us, for a check that seldom runs (issue 27).
+_BAD_TEXT = r"[\x00-\x08\x0a-\x1f\x7f]"
 # Response header names already checked to be tokens.
 _GOOD_NAMES: set[str] = set()
 # Hop-by-hop and framing headers are the server's to send, never the handler's.
@@ -58,13 +61,14 @@ def _werkzeug_version() -> str:
         return "unknown"
 
 
-def _server_line() -> str:
+@functools.cache
+def server_line() -> str:
+    """What werkzeug's development server, and so pytest-httpserver, sends as ``Server``.
+
+    Suites check that it starts with "Werkzeug". A handler's own Server header replaces it.
+    Read at the first response, not at import: the version costs a directory listing.
+    """
     return f"Server: Werkzeug/{_werkzeug_version()} Python/{sys.version.split()[0]}\r\n"
-
-
-# What werkzeug's development server, and so pytest-httpserver, sends: suites check that it
-# starts with "Werkzeug". A handler's own Server header replaces it.
-SERVER_LINE = _server_line()
 
 
 class _DateCache:
@@ -91,7 +95,7 @@ def error_response(status: int, reason: str) -> bytes:
         f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
         "Content-Type: text/plain; charset=utf-8\r\n"
         f"Content-Length: {len(body)}\r\n"
-        f"{SERVER_LINE}"
+        f"{server_line()}"
         "Connection: close\r\n\r\n"
     ).encode("ascii") + body
 
@@ -120,7 +124,7 @@ def _check_status(status: str) -> None:
         or not code.isascii()
         or code[0] == "0"
         or (len(status) > 3 and status[3] != " ")
-        or (not status.isprintable() and _BAD_TEXT.search(status))
+        or (not status.isprintable() and re.search(_BAD_TEXT, status))
     ):
         raise BadResponse(f"status {status[:40]!r} is not '<3 digits> <reason>' on one line")
 
@@ -128,7 +132,7 @@ def _check_status(status: str) -> None:
 def _check_name(name: str) -> None:
     if name in _GOOD_NAMES:
         return
-    if not isinstance(name, str) or not TOKEN.fullmatch(name.encode("latin-1", "replace")):
+    if not isinstance(name, str) or not is_token(name.encode("latin-1", "replace")):
         raise BadResponse(f"header name {name!r} is not an HTTP token")
     if len(_GOOD_NAMES) < _GOOD_NAMES_MAX:
         _GOOD_NAMES.add(name)
@@ -147,7 +151,7 @@ def encode_head(status: str, headers: Iterable[tuple[str, str]]) -> tuple[bytes,
     has_length = has_date = closes = has_server = False
     for name, value in headers:
         _check_name(name)
-        if not value.isprintable() and _BAD_TEXT.search(value):
+        if not value.isprintable() and re.search(_BAD_TEXT, value):
             raise BadResponse(f"header {name} has a control character in its value {value!r}")
         lower = name.lower()
         if lower == "content-length":
@@ -162,7 +166,7 @@ def encode_head(status: str, headers: Iterable[tuple[str, str]]) -> tuple[bytes,
             continue  # the body is sent whole, with a Content-Length
         head.append(f"{name}: {value}\r\n")
     if not has_server:
-        head.append(SERVER_LINE)
+        head.append(server_line())
     try:
         return "".join(head).encode("latin-1"), has_length, has_date, closes
     except UnicodeEncodeError as exc:

@@ -15,16 +15,16 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from .request import (
-    _BAD_TARGET,
     _COMMON_METHODS,
     _ENVIRON_KEYS,
     _VERSIONS,
-    TOKEN,
     ConnectionInfo,
     Limits,
     _environ_key,
     add_field,
     complete_environ,
+    has_invisible,
+    is_token,
 )
 
 HAND_OVER: Literal[False] = False
@@ -74,7 +74,7 @@ def parse_head(buf: bytearray, info: ConnectionInfo, limits: Limits) -> Parsed |
         method not in _COMMON_METHODS
         or version not in _VERSIONS
         or target[:1] != b"/"
-        or _BAD_TARGET.search(target)
+        or has_invisible(target)
         or len(request_line) + 2 > limits.max_request_line
         or breaks > limits.max_header_count
         or end + 4 - len(request_line) > limits.max_header_bytes
@@ -137,7 +137,7 @@ def _fields(lines: list[bytes]) -> dict[str, Any] | None:
             return None
         key = keys.get(name)
         if key is None:
-            if not TOKEN.fullmatch(name):
+            if not is_token(name):
                 return None
             key = _environ_key(name)
         text = value.strip(b" \t").decode("latin-1")

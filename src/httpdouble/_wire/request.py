@@ -15,38 +15,54 @@ import socket
 import sys
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._errors import HTTPDoubleUsageError
+from .._values import Value
 from .target import TUNNEL_KEY, connect_refusal, is_authority, take_absolute_form, tunnel_host
 
-TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Token characters (RFC 9110 5.6.2) and visible ASCII (RFC 9112 3.2: a request target), as
+# deletion tables for bytes.translate(): each check runs in C, and no regex is compiled at
+# import (about 60 us each, in every process: issue 27).
+_TOKEN_CHARS = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_VISIBLE = bytes(range(0x21, 0x7F))
 _VERSIONS = (b"HTTP/1.1", b"HTTP/1.0")
 _COMMON_METHODS = frozenset((b"GET", b"POST", b"PUT", b"PATCH", b"DELETE", b"HEAD", b"OPTIONS"))
-# A target is visible ASCII only (RFC 9112 3.2): no space, control or non-ASCII byte.
-_BAD_TARGET = re.compile(rb"[^\x21-\x7e]")
-# In a field value (and a chunk extension): control characters other than HTAB, bare CR included.
-_BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+# In a field value (and a chunk extension): control characters other than HTAB, bare CR
+# included. Looked for only in a value that is not printable: compiled then, by re's cache.
+_BAD_VALUE = rb"[\x00-\x08\x0a-\x1f\x7f]"
 _TLS_HANDSHAKE = b"\x16"
 
-_HEX = re.compile(rb"[0-9A-Fa-f]+")
+_HEX = rb"[0-9A-Fa-f]+"  # chunked bodies only: compiled on first use, by re's cache
 # Header name as sent -> its environ key ("" for a name with "_", which is dropped).
 _ENVIRON_KEYS: dict[bytes, str] = {}
 _ENVIRON_KEYS_MAX = 1024
 
 
-class Reader(Protocol):
-    """What requests are read from: a buffered socket file, or the loop's reader."""
-
-    def readline(self, limit: int = -1, /) -> bytes: ...
-
-    def read(self, size: int = -1, /) -> bytes: ...
+def is_token(data: bytes) -> bool:
+    """Return whether ``data`` is an HTTP token: one or more token characters."""
+    return bool(data) and not data.translate(None, _TOKEN_CHARS)
 
 
-@dataclass(frozen=True)
-class Limits:
+def has_invisible(data: bytes) -> bool:
+    """Return whether ``data`` has a byte that is not visible ASCII (space, control, 8-bit)."""
+    return bool(data.translate(None, _VISIBLE))
+
+
+if TYPE_CHECKING:  # for annotations only: a Protocol class costs every import
+
+    class Reader(Protocol):
+        """What requests are read from: a buffered socket file, or the loop's reader."""
+
+        def readline(self, limit: int = -1, /) -> bytes: ...
+
+        def read(self, size: int = -1, /) -> bytes: ...
+
+
+class Limits(Value):
     """Bounds on what one request may send; over a bound the request gets a 4xx.
+
+    Immutable; equal when every bound is.
 
     :param max_request_line: bytes in the request line (414 above it).
     :param max_header_count: number of header lines (431 above it).
@@ -54,21 +70,35 @@ class Limits:
     :param max_body_bytes: bytes of the body, after de-chunking (413 above it).
     """
 
-    max_request_line: int = 8192
-    max_header_count: int = 100
-    max_header_bytes: int = 65536
-    max_body_bytes: int = 10 * 1024 * 1024
+    __slots__ = __match_args__ = (
+        "max_request_line",
+        "max_header_count",
+        "max_header_bytes",
+        "max_body_bytes",
+    )
+    max_request_line: int
+    max_header_count: int
+    max_header_bytes: int
+    max_body_bytes: int
 
-    def __post_init__(self) -> None:
-        for name in ("max_request_line", "max_header_count", "max_header_bytes", "max_body_bytes"):
-            value = getattr(self, name)
+    def __init__(
+        self,
+        max_request_line: int = 8192,
+        max_header_count: int = 100,
+        max_header_bytes: int = 65536,
+        max_body_bytes: int = 10 * 1024 * 1024,
+    ) -> None:
+        given = (max_request_line, max_header_count, max_header_bytes, max_body_bytes)
+        defaults = Limits.__init__.__defaults__ or given
+        for name, value, default in zip(self.__match_args__, given, defaults, strict=True):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise HTTPDoubleUsageError(
                     f"Limits({name}=...)",
                     expected="a positive int",
                     got=value,
-                    remedy=f"pass e.g. Limits({name}={getattr(Limits, name)}) (the default)",
+                    remedy=f"pass e.g. Limits({name}={default}) (the default)",
                 )
+            object.__setattr__(self, name, value)
 
 
 class BadRequest(Exception):
@@ -93,7 +123,6 @@ def _environ_key(name: bytes) -> str:
     return key
 
 
-@dataclass
 class ConnectionInfo:
     """What the WSGI environ needs to know about the connection.
 
@@ -102,18 +131,39 @@ class ConnectionInfo:
         after every response, whatever the client asked.
     """
 
-    server_name: str
-    server_port: int
-    scheme: str
-    remote_addr: str
-    remote_port: int
-    keep_alive: bool = True
-    # Opens a tunnel for a ``CONNECT`` (the server's; ``None``: CONNECT is refused), and the
-    # ``host:port`` of the tunnel this connection is inside of, if it is.
-    tunnel: Callable[[socket.socket, dict[str, Any], Reader], None] | None = None
-    tunnel_target: str | None = None
+    __slots__ = (
+        "base",
+        "keep_alive",
+        "remote_addr",
+        "remote_port",
+        "scheme",
+        "server_name",
+        "server_port",
+        "tunnel",
+        "tunnel_target",
+    )
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        server_name: str,
+        server_port: int,
+        scheme: str,
+        remote_addr: str,
+        remote_port: int,
+        keep_alive: bool = True,
+        tunnel: Callable[[socket.socket, dict[str, Any], Reader], None] | None = None,
+        tunnel_target: str | None = None,
+    ) -> None:
+        self.server_name = server_name
+        self.server_port = server_port
+        self.scheme = scheme
+        self.remote_addr = remote_addr
+        self.remote_port = remote_port
+        self.keep_alive = keep_alive
+        # Opens a tunnel for a ``CONNECT`` (the server's; ``None``: CONNECT is refused), and
+        # the ``host:port`` of the tunnel this connection is inside of, if it is.
+        self.tunnel = tunnel
+        self.tunnel_target = tunnel_target
         # The part of every environ that stays the same on this connection.
         self.base: dict[str, Any] = {
             "SCRIPT_NAME": "",
@@ -163,13 +213,13 @@ def read_request(
             raise BadRequest(505, "HTTP/2 is not served here; use HTTP/1.1")
         raise BadRequest(400, "request line is not 'METHOD target HTTP/1.x'")
     method, target, version = parts
-    if method not in _COMMON_METHODS and not TOKEN.fullmatch(method):
+    if method not in _COMMON_METHODS and not is_token(method):
         raise BadRequest(400, "method is not a valid HTTP token")
     if version not in _VERSIONS:
         if version.startswith(b"HTTP/"):
             raise BadRequest(505, f"{version.decode('latin-1')} is not served; use HTTP/1.1")
         raise BadRequest(400, "protocol version is not HTTP/1.0 or HTTP/1.1")
-    if not target or _BAD_TARGET.search(target):
+    if not target or has_invisible(target):
         raise BadRequest(400, "request target is empty or has a space, control or non-ASCII byte")
 
     environ: dict[str, Any] = {}
@@ -284,12 +334,12 @@ def _field(line: bytes, what: str) -> tuple[bytes, str]:
     if line[0] in b" \t":
         raise BadRequest(400, f"obsolete {what} line folding is not accepted")
     name, colon, value = line.partition(b":")
-    if not colon or (name not in _ENVIRON_KEYS and not TOKEN.fullmatch(name)):
+    if not colon or (name not in _ENVIRON_KEYS and not is_token(name)):
         raise BadRequest(400, f"malformed {what} line {line[:60]!r}")
     value = value.strip(b" \t")
     text = value.decode("latin-1")
     # isprintable() is the fast path: true for ordinary values; HTAB and obs-text need a look.
-    if not text.isprintable() and _BAD_VALUE.search(value):
+    if not text.isprintable() and re.search(_BAD_VALUE, value):
         raise BadRequest(
             400, f"{what} {name.decode()} has a control character (or a bare CR) in its value"
         )
@@ -467,9 +517,9 @@ def _read_chunked(rfile: Reader, limits: Limits) -> bytes:
             raise BadRequest(400, "chunked body: chunk-size line not ended by CRLF, or too long")
         size_text, _, extension = line[:-2].partition(b";")
         # No whitespace around the size: "3 " or " 3" is how framing is made ambiguous.
-        if not _HEX.fullmatch(size_text) or len(size_text) > 16:
+        if not re.fullmatch(_HEX, size_text) or len(size_text) > 16:
             raise BadRequest(400, f"chunked body: bad chunk size {size_text[:20]!r}")
-        if extension and _BAD_VALUE.search(extension):
+        if extension and re.search(_BAD_VALUE, extension):
             raise BadRequest(400, "chunked body: control character in a chunk extension")
         size = int(size_text, 16)
         if size == 0:

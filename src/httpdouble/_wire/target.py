@@ -12,7 +12,8 @@ import re
 from typing import Any
 
 # CONNECT's target (RFC 9110 9.3.6): a host (name, IPv4, or IPv6 in brackets) and a port.
-_AUTHORITY = re.compile(rb"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+):([0-9]{1,5})")
+# CONNECT only: compiled on first use, by re's own cache (issue 27).
+_AUTHORITY = rb"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+):([0-9]{1,5})"
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 TUNNEL_KEY = "httpdouble.tunnel"
 """The environ key of a request inside a CONNECT tunnel: the tunnel's ``host:port``."""
@@ -20,7 +21,7 @@ TUNNEL_KEY = "httpdouble.tunnel"
 
 def is_authority(target: bytes) -> bool:
     """Return whether ``target`` is ``host:port``, what ``CONNECT`` takes."""
-    return _AUTHORITY.fullmatch(target) is not None
+    return re.fullmatch(_AUTHORITY, target) is not None
 
 
 def split_authority(target: str) -> tuple[str, int]:
