@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import enum
 import time
-from typing import TYPE_CHECKING
+
+from werkzeug.wrappers import Request, Response  # at run time: the docs resolve them
 
 from .._values import Value
 from .context import CONTEXT
-
-if TYPE_CHECKING:
-    from werkzeug.wrappers import Request, Response
 
 
 class Outcome(enum.Enum):
