@@ -36,7 +36,8 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 
 # Loaded only where they are used: wait_async, TLS, interception (CONNECT tunnels, the test
 # CA), a richer check, the HTML or end-of-run report, streaming, faults and latency, handler
-# functions, async handlers, post hooks, host= and full-URL matching. (What a server thread
+# functions, async handlers, post hooks, host= and full-URL matching, the end-to-end
+# readiness probe (startup_timeout=). (What a server thread
 # needs to report a failure is loaded when a server starts: load_failure_paths, and
 # HTTPServer.start() for the refusals' words.)
 NOT_LOADED = (
@@ -56,6 +57,7 @@ NOT_LOADED = (
     "httpdouble._app.handler_threads",
     "httpdouble._app.posthooks",
     "httpdouble._matching.host",
+    "httpdouble._server.readiness_probe",
     "httpdouble._app.awaiting",
     "httpdouble._intercept",
     "httpdouble._pytest",
@@ -113,7 +115,6 @@ PLAIN_TEST_MODULES = frozenset(
         "httpdouble._server.core",
         "httpdouble._server.loop",
         "httpdouble._server.loop_connection",
-        "httpdouble._server.readiness_probe",
         "httpdouble._server.refusals",
         "httpdouble._server.server",
         "httpdouble._server.server_app",

@@ -33,15 +33,13 @@ from .._report.findings import Finding
 from .._wire.framing import server_line
 from .._wire.request import Limits
 from .binding import is_loopback
-from .connection_findings import wire_reports
-from .core import IOCore
-from .readiness_probe import prove_ready
 from .server_app import ServerApp
 from .settings import check_settings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
+    from .core import IOCore
     from .tunnel import CertificateSource
 
 
@@ -160,8 +158,13 @@ class HTTPServer(Registration):
         self._readiness_check_pending = False
         self._requested_port = port
         # The I/O core: sockets, the loop, connection threads; it reaches the application
-        # through its named interface (the application's entry) only.
-        self._core = IOCore(
+        # through its named interface (the application's entry) only. Imported here, not at
+        # the top: importing the server stack need not load the sockets, the loop and the
+        # connection code (issue 27, round 3); a server made loads them.
+        from .connection_findings import wire_reports
+        from .core import IOCore
+
+        self._core: IOCore = IOCore(
             self, self._app.entry, wire_reports(self._app.entry, lambda: self.limits)
         )
 
@@ -223,6 +226,8 @@ class HTTPServer(Registration):
         if not self._readiness_check_pending:
             return
         assert self.startup_timeout is not None
+        from .readiness_probe import prove_ready
+
         prove_ready(
             self._app.entry,
             (self.host, self.port),
