@@ -1,5 +1,7 @@
 """pytest-httpserver's ``pytest_httpserver.httpserver`` path: names only, no logic."""
 
+from typing import TYPE_CHECKING
+
 from werkzeug.datastructures import Authorization, MultiDict
 from werkzeug.wrappers import Request, Response
 
@@ -15,6 +17,7 @@ from ._errors import (
     NoHandlerError,
     NoMethodFoundForMatchingHeaderValueError,
 )
+from ._matching import typed_kwargs_getattr
 from ._matching.headers import CaseInsensitiveHeaderValueMatcher, HeaderValueMatcher
 from ._matching.query import (
     BooleanQueryMatcher,
@@ -28,12 +31,19 @@ from ._matching.request_matcher import (
     UNDEFINED,
     URI_DEFAULT,
     RequestMatcher,
-    RequestMatcherKwargs,
     URIPattern,
 )
 from ._matching.request_matcher import _Undefined as Undefined
 from ._server.server import HTTPServer
 from ._server.server import HTTPServer as HTTPServerBase
+
+if TYPE_CHECKING:
+    from ._matching.typed_kwargs import RequestMatcherKwargs
+
+
+# RequestMatcherKwargs is handed on at first access (a type for typing code; issue 27).
+__getattr__ = typed_kwargs_getattr(__name__, frozenset({"RequestMatcherKwargs"}))
+
 
 __all__ = [
     "HEADERS_T",

@@ -37,7 +37,7 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 # Loaded only where they are used: wait_async, TLS, interception (CONNECT tunnels, the test
 # CA), a richer check, the HTML or end-of-run report, streaming, faults and latency, handler
 # functions, async handlers, post hooks, host= and full-URL matching, the end-to-end
-# readiness probe (startup_timeout=). (What a server thread
+# readiness probe (startup_timeout=), the TypedDicts for typing code. (What a server thread
 # needs to report a failure is loaded when a server starts: load_failure_paths, and
 # HTTPServer.start() for the refusals' words.)
 NOT_LOADED = (
@@ -58,6 +58,7 @@ NOT_LOADED = (
     "httpdouble._app.posthooks",
     "httpdouble._matching.host",
     "httpdouble._server.readiness_probe",
+    "httpdouble._matching.typed_kwargs",
     "httpdouble._app.awaiting",
     "httpdouble._intercept",
     "httpdouble._pytest",

@@ -11,7 +11,7 @@ import sys
 import urllib.parse
 import warnings
 from collections.abc import Mapping
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from .._errors import HTTPDoubleUsageError
 from .._matching.query import QueryStringType
@@ -23,9 +23,12 @@ from .._matching.request_matcher import (
     RequestMatcher,
     URIType,
 )
-from .._matching.richer import RicherMatching
 from .expectations import HandlerType, RequestHandler, check_times
 from .verification import check_matcher
+
+if TYPE_CHECKING:
+    # A type for annotations only: loaded on first access (issue 27, round 3).
+    from .._matching.typed_kwargs import RicherMatching
 
 
 class MethodTypoWarning(UserWarning):
