@@ -32,14 +32,12 @@ from .._matching.request_matcher import RequestMatcher
 from .._report.findings import Finding
 from .._wire.framing import server_line
 from .._wire.request import Limits
-from .binding import is_loopback
-from .server_app import ServerApp
-from .settings import check_settings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
     from .core import IOCore
+    from .server_app import ServerApp
     from .tunnel import CertificateSource
 
 
@@ -116,8 +114,14 @@ class HTTPServer(Registration):
     ) -> None:
         # The application: registry, dispatch, log and findings (a RequestDispatcher that
         # calls this server's dispatch() and respond_nohandler() when a subclass has its own).
+        # Imported here, as the I/O core below: a server made needs them, an import does not
+        # (issue 27, round 3).
+        from .binding import is_loopback
+        from .server_app import ServerApp
+        from .settings import check_settings
+
         kind = type(self)
-        self._app = ServerApp(
+        self._app: ServerApp = ServerApp(
             self,
             own_dispatch=kind.dispatch is not HTTPServer.dispatch,
             own_nohandler=kind.respond_nohandler is not HTTPServer.respond_nohandler,
