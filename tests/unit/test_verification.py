@@ -223,6 +223,37 @@ def test_clear_forgets_handlers_log_and_findings(
     assert dispatcher.total_requests == 2
 
 
+def test_taking_with_clear_after_a_clear_still_resets_and_still_takes(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    # Each test's setup takes from a server its last teardown cleared: the shortcut for a
+    # server untouched since must still restore the status code and see what came since.
+    dispatcher.clear()
+    dispatcher.no_handler_status_code = 418
+    assert dispatcher.take_findings(include_unused=False, clear=True) == []
+    assert dispatcher.no_handler_status_code == 500
+    assert client.get("/between-tests").status_code == 500
+    taken = dispatcher.take_findings(include_unused=False, clear=True)
+    assert [f.kind for f in taken] == [Kind.NO_HANDLER]
+    assert dispatcher.log == []
+
+
+def test_clear_retires_every_handler_and_forgets_them(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    ordered = dispatcher.expect_ordered_request("/1")
+    ordered.respond_with_data("1")
+    oneshot = dispatcher.expect_oneshot_request("/once")
+    oneshot.respond_with_data("once")
+    permanent = dispatcher.expect_request("/always")
+    permanent.respond_with_data("always")
+    taken = dispatcher.take_findings(include_unused=True, clear=True)
+    assert [f.kind for f in taken] == [Kind.UNUSED, Kind.UNUSED]  # the permanent one: none
+    assert [h.retired for h in (ordered, oneshot, permanent)] == [True, True, True]
+    assert dispatcher.format_matchers().count("none") == 3
+    assert client.get("/always").status_code == 500
+
+
 def test_clear_log_keeps_handlers_and_findings(
     dispatcher: RequestDispatcher, client: Client
 ) -> None:

@@ -471,10 +471,34 @@ class RequestDispatcher(Registration):
 
     def take_findings(self, include_unused: bool = True, clear: bool = False) -> list[Finding]:
         with self._lock:  # one locked step: no request answered in between is lost
-            taken = self.views.take_findings(include_unused)
+            if clear and self._pristine():
+                # Nothing since the last clear (each test's setup finds it so): nothing to
+                # take, nothing to forget; the clear's one other effect still happens.
+                self.no_handler_status_code = self._default_no_handler_status_code
+                return []
+            registry = self._registry
+            if self._unraised or (include_unused and (registry.ordered or registry.oneshot)):
+                taken = self.views.take_findings(include_unused)
+            else:  # the common case at teardown: nothing found, nothing left unused
+                taken = []
             if clear:
                 self._clear_all()
             return taken
+
+    def _pristine(self) -> bool:
+        """Return whether nothing was registered, logged or found since the last clear."""
+        registry = self._registry
+        return not (
+            self._unraised
+            or self._findings
+            or len(self._log)
+            or registry.ordered
+            or registry.oneshot
+            or registry.permanent
+            or registry.used_up
+            or registry.permanently_failed
+            or registry.needs_body
+        )
 
     def check_assertions(self) -> None:
         __tracebackhide__ = True

@@ -107,6 +107,13 @@ class HandlerList:
     def __bool__(self) -> bool:
         return bool(self._all)
 
+    def retire_all(self) -> None:
+        """Retire every handler (see ``forget_framed``) and forget them."""
+        if self._all:
+            for handler in self._all.values():
+                handler.forget_framed(retire=True)
+            self.clear()
+
     def clear(self) -> None:
         self._all.clear()
         self._index.clear()
@@ -270,12 +277,13 @@ class Registry:
             # Nothing registered since the last clear (each test's setup finds it so).
             self.permanently_failed = self.needs_body = False
             return
-        for handler in (*self.ordered, *self.oneshot, *self.permanent):
+        # Without copying the lists: this runs at every test's teardown (issue 27).
+        for handler in self.ordered:
             handler.forget_framed(retire=True)
-        self.used_up.clear()
         self.ordered.clear()
-        self.oneshot.clear()
-        self.permanent.clear()
+        self.oneshot.retire_all()
+        self.permanent.retire_all()
+        self.used_up.clear()
         self.permanently_failed = False
         self.needs_body = False
 

@@ -249,6 +249,8 @@ class RequestLog:
 
     def hosts(self) -> dict[str, list[int]]:
         """Return ``{host: [requests, unmatched]}`` of the requests meant for other hosts."""
+        if not self._segment.hosts:  # the common case, read at every teardown: no lock
+            return {}
         with self._lock:
             return {host: list(counts) for host, counts in self._segment.hosts.items()}
 

@@ -214,7 +214,8 @@ def _run_test(server: HTTPServer, item: pytest.Item) -> Iterator[HTTPServer]:
     keep = state.mode is ReportMode.ALL or state.exchanges
     entries = server.log_entries if keep else []
     requests = len(entries) if keep else server.logged_requests
-    hosts = server.application.views.hosts
+    # Requests meant for other hosts are logged too: no request, no host to count.
+    hosts = server.application.views.hosts if requests else None
     # A failed call showed the unused expectations already (they are still registered):
     # asking again would count each of them twice.
     late = server.take_findings(include_unused=not check.call_failed, clear=True)
@@ -226,7 +227,7 @@ def _run_test(server: HTTPServer, item: pytest.Item) -> Iterator[HTTPServer]:
     item.stash[TEST_DATA] = per_test_data(
         nodeid=item.nodeid,
         worker=state.worker,
-        url=server.url_for("/").rstrip("/"),
+        url=_base_url(state, server),
         findings=findings,
         requests=requests,
         entries=entries,
@@ -250,6 +251,16 @@ def _run_test(server: HTTPServer, item: pytest.Item) -> Iterator[HTTPServer]:
         if hint is not None:
             message += f"\n{hint}"
         raise HTTPDoubleFailure(message) from cause
+
+
+def _base_url(state: State, server: HTTPServer) -> str:
+    """The server's URL without the final slash, made again only for another server or port."""
+    cached = state.last_url
+    if cached is not None and cached[0] is server and cached[1] == server.port:
+        return cached[2]
+    url = server.url_for("/").rstrip("/")
+    state.last_url = (server, server.port, url)
+    return url
 
 
 def _hint_due(state: State) -> bool:

@@ -106,13 +106,22 @@ def add_recording_fixture(items: list[pytest.Item]) -> None:
     Only marked tests pay for it (``httpserver`` itself takes no ``request``: issue 27).
     First, so the recording starts before ``httpserver_intercept`` changes the CA variables.
     """
+    marked: dict[int, bool] = {}  # id(node) -> the marker is on it or on a parent
+
+    def is_marked(node: pytest.Item | pytest.Collector) -> bool:
+        # As get_closest_marker(...) is not None, with each module and class looked at once
+        # for all its tests rather than again for each (issue 27: the collection hook).
+        known = marked.get(id(node))
+        if known is None:
+            known = any(mark.name == RECORD_MARKER for mark in node.own_markers) or (
+                node.parent is not None and is_marked(node.parent)
+            )
+            marked[id(node)] = known
+        return known
+
     for item in items:
         names = getattr(item, "fixturenames", None)
-        if (
-            isinstance(names, list)
-            and RECORDING_FIXTURE not in names
-            and item.get_closest_marker(RECORD_MARKER) is not None
-        ):
+        if isinstance(names, list) and RECORDING_FIXTURE not in names and is_marked(item):
             names.insert(0, RECORDING_FIXTURE)
 
 

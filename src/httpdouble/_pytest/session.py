@@ -56,6 +56,8 @@ class State:
         self.coordinator: PortCoordinator | None = None  # the controller's, under xdist
         self.ports = PortChoice(VIA_PORTPICKER)
         self.servers: list[HTTPServer] = []
+        # (server, port, URL) of the last test's server: the report data's URL, made once.
+        self.last_url: tuple[HTTPServer, int, str] | None = None
         self.requests = 0
         self.tests = 0
         self.outside: list[Finding] = []

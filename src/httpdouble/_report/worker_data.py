@@ -70,21 +70,21 @@ def per_test_data(
     ``exchanges``: also send each request and response (bounded, masked; the HTML report).
     ``hosts``: ``{host: [requests, unmatched]}`` of the requests meant for other hosts.
     """
-    lines = [_request_line(e) for e in entries[:REQUEST_LINES_PER_TEST]]
+    lines = [_request_line(e) for e in entries[:REQUEST_LINES_PER_TEST]] if entries else []
     data = {
         "nodeid": nodeid,
         "worker": worker,
         "url": url,
         "requests": requests,
         "request_lines": lines,
-        "findings": [f.to_builtins() for f in findings],
+        "findings": [f.to_builtins() for f in findings] if findings else [],
         "checked": checked,
         "host": _host(),
         "ports": ports,
         "portserver": portserver,
         "start": None if span is None else span[0],
         "stop": None if span is None else span[1],
-        "hosts": dict(hosts or {}),
+        "hosts": dict(hosts) if hosts else {},
     }
     if exchanges:
         from .exchanges import EXCHANGES_PER_TEST, exchanges_data
