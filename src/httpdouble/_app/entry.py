@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from werkzeug.wrappers import Request, Response
 
 from .._log.lazy import LazyRequest
-from .._log.request_log import Outcome, RawRequest, pack_response
+from .._log.request_log import Outcome, RawRequest, pack_raw, pack_response
 from .._wire.framing import PreparedHeaders
 from .expectations import RequestHandler, StaticReply
 from .readiness import READINESS_ENVIRON_KEY
@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-    from .._log.request_log import PackedResponse, RequestLog
+    from .._log.request_log import LogHandle, PackedResponse, RequestLog
     from .._report.findings import Finding
+    from .registry import Registry
     from .streaming import Delay, FaultSpec
 
 _MATCHER_RAISED = "a matcher of a registered handler raised while the request was matched"
@@ -124,6 +125,7 @@ if TYPE_CHECKING:  # for annotations only: a Protocol class costs every import
         _readiness_token: str | None
         _lock: threading.RLock
         _log: RequestLog
+        _registry: Registry
 
         def __call__(
             self, environ: WSGIEnvironment, start_response: StartResponse
@@ -179,9 +181,25 @@ if TYPE_CHECKING:  # for annotations only: a Protocol class costs every import
             """Answer a request :meth:`begin_request` looked up."""
 
         def keep_framed(
-            self, begun: Begun, kind: int, framed: tuple[bytes, bytes, bool, bytes]
+            self,
+            handler: RequestHandler | None,
+            reply: StaticReply | None,
+            kind: int,
+            framed: tuple[bytes, bytes, bool, bytes],
         ) -> None:
-            """Cache the framed bytes of ``begun``'s static reply, unless its handler is gone."""
+            """Cache the framed bytes of ``handler``'s static ``reply``, unless it is gone."""
+
+        def answer_again(self, begun: Begun) -> int | None:
+            """The registry's version if the loop may answer ``begun``'s head again."""
+
+        def log_again(
+            self,
+            version: int,
+            handler: RequestHandler,
+            raw: RawRequest,
+            origin: str,
+        ) -> tuple[StaticReply, LogHandle] | None:
+            """Log a head answered again; ``None``: look it up as usual."""
 
         def record_malformed(self, response: Response, detail: str, request_line: str) -> None:
             """Log a request the server could not parse, and keep it as a finding."""
@@ -241,13 +259,56 @@ class RequestEntry:
         return self._app._log
 
     def keep_framed(
-        self, begun: Begun, kind: int, framed: tuple[bytes, bytes, bool, bytes]
+        self,
+        handler: RequestHandler | None,
+        reply: StaticReply | None,
+        kind: int,
+        framed: tuple[bytes, bytes, bool, bytes],
     ) -> None:
-        """Cache the framed bytes of ``begun``'s static reply, unless its handler is gone."""
-        handler, reply = begun.handler, begun.reply
+        """Cache the framed bytes of ``handler``'s static ``reply``, unless the handler is gone."""
         with self._app._lock:  # clear() may retire the handler meanwhile
             if handler is not None and reply is not None and not handler.retired:
                 reply.framed[kind] = framed
+
+    def answer_again(self, begun: Begun) -> int | None:
+        """The registry's version if the loop may answer ``begun``'s head again from what it
+        has (see :meth:`log_again`), without parsing or looking it up; else ``None``.
+
+        Only for a head the loop has just answered from a cached reply, with no body: its
+        lookup gives the same answer until the registry's version changes (only permanent
+        handlers whose matchers read the head alone, see ``Registry.answers_again``).
+        """
+        app = self._app
+        if begun.settles or app._readiness_token is not None or app._custom_dispatch:
+            return None
+        registry = app._registry
+        return registry.version if registry.answers_again() else None
+
+    def log_again(
+        self,
+        version: int,
+        handler: RequestHandler,
+        raw: RawRequest,
+        origin: str,
+    ) -> tuple[StaticReply, LogHandle] | None:
+        """Log a request whose head the loop answered before with ``handler``'s cached
+        reply, and return that reply, if that still holds (``None``: it does not, the loop
+        parses and looks it up).
+
+        What ``begin_request`` would do for it, less the parse and the lookup: the same
+        record, outcome and stamp, with no request object.
+        """
+        reply = handler.reply
+        if (
+            reply is None
+            or self._app._registry.version != version
+            or handler.retired
+            or reply.source is not handler.request_handler
+            or handler.latency is not None
+        ):
+            return None
+        record = pack_raw(raw, b"", reply.logged, Outcome.MATCHED)
+        return reply, self._app._log.append_record(record, True, origin)
 
     def begin_request(
         self, environ: WSGIEnvironment, raw: RawRequest | None = None

@@ -127,6 +127,7 @@ class RequestHandler:
     """
 
     __slots__ = (
+        "__weakref__",  # the I/O loop's memo of a head refers to its handler weakly
         "_hooks",
         "handler_type",
         "is_function",

@@ -26,12 +26,14 @@ index and scan wins, so the documented order holds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import ClassVar
 
 from werkzeug.wrappers import Request
 
 from .._matching.mismatch import Mismatch
+from .._matching.query import BooleanQueryMatcher, MappingQueryMatcher, StringQueryMatcher
 from .._matching.request_matcher import UNDEFINED, RequestMatcher
 from .expectations import HandlerType, RequestHandler
 
@@ -120,6 +122,24 @@ class HandlerList:
         self._scan.clear()
 
 
+def _head_only(matcher: RequestMatcher) -> bool:
+    """Whether ``matcher`` decides on the request head alone, with no code of the user's."""
+    uri = matcher.uri
+    return (
+        type(matcher) is RequestMatcher
+        and not matcher.checks
+        and not matcher.headers
+        and matcher.host_matcher is None
+        and matcher.data is None
+        and matcher.json is UNDEFINED
+        and (type(uri) is str or isinstance(uri, re.Pattern))
+        and (matcher.query_matcher is None or type(matcher.query_matcher) in _OUR_QUERY_MATCHERS)
+    )
+
+
+_OUR_QUERY_MATCHERS = (StringQueryMatcher, MappingQueryMatcher, BooleanQueryMatcher)
+
+
 class Lookup:
     """Result of :meth:`Registry.lookup`, besides the handler: one of four constants.
 
@@ -161,9 +181,33 @@ class Registry:
         # Whether some matcher reads the body: then the dispatcher reads it before it
         # takes its lock, so a client slow to send a body holds up its own connection only.
         self.needs_body = False
+        # Changed by every change of what a lookup can find (see ``answers_again``).
+        self.version = 0
+        # Handlers whose matcher reads more than the request head, or runs code of the user's.
+        self._not_head_only = 0
+
+    def answers_again(self) -> bool:
+        """Whether a lookup's answer holds for the same request head until ``version`` changes.
+
+        True when only permanent handlers are registered and each of them matches on the
+        request head alone, with no code of the user's (a plain ``RequestMatcher``: method,
+        path or regular expression, query string; no headers, which may use user
+        comparators, no host, body or richer checks). The I/O loop then answers a head it
+        has answered before on that connection without parsing and looking it up again.
+        """
+        return not (
+            self.ordered
+            or self.oneshot
+            or self.permanently_failed
+            or self.needs_body
+            or self._not_head_only
+        )
 
     def add(self, handler: RequestHandler) -> None:
         matcher = handler.matcher
+        self.version += 1
+        if not _head_only(matcher):
+            self._not_head_only += 1
         if (
             matcher.data is not None
             or matcher.json is not UNDEFINED
@@ -190,17 +234,20 @@ class Registry:
             head = self.ordered[0]
             if head.matcher.match(request):
                 if head.use():
+                    self.version += 1
                     del self.ordered[0]
                     head.forget_framed(retire=True)
                     self.used_up.append(head)
                 return Lookup.FOUND, head
             later = next((h for h in self.ordered[1:] if h.matcher.match(request)), None)
             if later is not None or not self.ordered_fall_through:
+                self.version += 1
                 self.permanently_failed = True
                 return Lookup.OUT_OF_ORDER, later
         handler = self.oneshot.find(request)
         if handler is not None:
             if handler.use():
+                self.version += 1
                 self.oneshot.remove(handler)
                 handler.forget_framed(retire=True)
                 self.used_up.append(handler)
@@ -213,6 +260,7 @@ class Registry:
     def discard(self, handler: RequestHandler) -> None:
         """Remove a oneshot or counted handler not used up yet (gone already: nothing)."""
         if handler in list(self.oneshot):
+            self.version += 1
             self.oneshot.remove(handler)
 
     def pending(self) -> list[RequestHandler]:
@@ -273,6 +321,8 @@ class Registry:
         return None
 
     def clear(self) -> None:
+        self.version += 1
+        self._not_head_only = 0
         if not (self.ordered or self.oneshot or self.permanent or self.used_up):
             # Nothing registered since the last clear (each test's setup finds it so).
             self.permanently_failed = self.needs_body = False

@@ -83,6 +83,8 @@ def pack(
     """
     if raw is not None:
         assert request is not None
+        if stamp is None:
+            return pack_raw(raw, request.environ["wsgi.input"].getvalue(), response, outcome)
         request_part: tuple[Any, bytes] = (raw, request.environ["wsgi.input"].getvalue())
     else:
         request_part = (None, b"") if request is None else _pack_request(request)
@@ -107,6 +109,13 @@ def pack(
         stamp.worker,
         stamp.time,
     )
+
+
+def pack_raw(raw: RawRequest, body: bytes, response: PackedResponse, outcome: Outcome) -> _Record:
+    """Return the record of a request the I/O loop parsed, stamped now (see :func:`pack`)."""
+    test, after = CONTEXT.state
+    # ``_value_``: the member's value without the enum property's two calls
+    return (raw, body, *response, outcome._value_, test, after, CONTEXT.worker, time.time())
 
 
 def _entry_of(pair: Pair, record: _Record) -> LogEntry:

@@ -37,14 +37,17 @@ from typing import TYPE_CHECKING, Any
 
 from .._app.entry import Begun
 from .._app.responses import runs_no_user_code
+from .._log.request_log import LOG_HANDLE
 from .._wire.framing import DATE, BadResponse, error_response, frame_parts
 from .._wire.head import HAND_OVER, parse_head
+from .._wire.origin import origin_of
 from .._wire.request import ConnectionInfo, Limits
 from .connection import Pending, Reports
-from .loop_connection import Conn, advance
+from .loop_connection import Conn, Memo, advance
 
 if TYPE_CHECKING:
     from .._app.entry import Application
+    from .._app.expectations import RequestHandler, StaticReply
 
 _READ_BYTES = 65536
 _ACCEPTS_PER_WAKE = 64  # connections accepted in one go before others get a turn
@@ -325,6 +328,13 @@ class IOLoop:
                 del buf[: 2 if buf[0] == 13 else 1]
             if not buf or buf == b"\r":
                 return
+            memo = conn.memo
+            if memo is not None and buf.startswith(memo.head):
+                again = self._again(conn, memo)
+                if again is not None:
+                    if not again:
+                        return
+                    continue
             parsed = parse_head(buf, conn.info, self._limits())
             if parsed is None:
                 return
@@ -356,25 +366,70 @@ class IOLoop:
                 return
             reply = begun.reply
             http10 = environ["SERVER_PROTOCOL"] == "HTTP/1.0"
-            # The whole reply is the same for a second (its Date): framed once per second,
-            # and kept on the reply, so it lives and dies with its handler.
-            date = DATE.get()
-            kind = 2 * keep_alive + http10
-            framed = reply.framed.get(kind)
-            if framed is not None and framed[0] is date:
-                data, keep_alive, tail = framed[1], framed[2], framed[3]
-            else:
-                try:
-                    data, tail, keep_alive = _framed(
-                        reply.status, reply.headers, reply.body[0], keep_alive, http10
+            if used == len(head) + 4:  # no body: the head is the whole request
+                version = app.answer_again(begun)
+                if version is not None:  # the next time this head comes, it is answered as is
+                    conn.memo = Memo(
+                        head + b"\r\n\r\n",
+                        self._limits(),
+                        begun.handler,
+                        version,
+                        (head, *conn.facts),
+                        origin_of(environ),
+                        keep_alive,
+                        http10,
                     )
-                except BadResponse as exc:  # pragma: no cover - cached replies were sent before
-                    self._internal_error(exc)
-                    self._close(conn)
-                    return
-                app.keep_framed(begun, kind, (date, data, keep_alive, tail))
-            if not self._send(conn, data, environ, keep_alive, tail):
+            if not self._reply(conn, begun.handler, reply, environ, keep_alive, http10):
                 return
+
+    def _again(self, conn: Conn, memo: Memo) -> bool | None:
+        """Answer the head at the start of the buffer, the one ``memo`` holds, as before:
+        logged as before, the same reply. ``None``: that no longer holds (parse it)."""
+        if self._limits() is not memo.limits:
+            conn.memo = None
+            return None
+        handler = memo.handler()
+        again = (
+            None
+            if handler is None
+            else self._app.log_again(memo.version, handler, memo.raw, memo.origin)
+        )
+        if again is None:
+            conn.memo = None
+            return None
+        reply, handle = again
+        del conn.buf[: len(memo.head)]
+        environ = {LOG_HANDLE: handle}  # what an answer that cannot be sent amends
+        return self._reply(conn, handler, reply, environ, memo.keep_alive, memo.http10)
+
+    def _reply(
+        self,
+        conn: Conn,
+        handler: RequestHandler | None,
+        reply: StaticReply,
+        environ: dict[str, Any],
+        keep_alive: bool,
+        http10: bool,
+    ) -> bool:
+        """Send a cached static reply; return whether the loop may read the next request."""
+        # The whole reply is the same for a second (its Date): framed once per second,
+        # and kept on the reply, so it lives and dies with its handler.
+        date = DATE.get()
+        kind = 2 * keep_alive + http10
+        framed = reply.framed.get(kind)
+        if framed is not None and framed[0] is date:
+            data, keep_alive, tail = framed[1], framed[2], framed[3]
+        else:
+            try:
+                data, tail, keep_alive = _framed(
+                    reply.status, reply.headers, reply.body[0], keep_alive, http10
+                )
+            except BadResponse as exc:  # pragma: no cover - cached replies were sent before
+                self._internal_error(exc)
+                self._close(conn)
+                return False
+            self._app.keep_framed(handler, reply, kind, (date, data, keep_alive, tail))
+        return self._send(conn, data, environ, keep_alive, tail)
 
     def _first_use(
         self, conn: Conn, environ: dict[str, Any], begun: Begun, keep_alive: bool

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import weakref
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._wire.request import ConnectionInfo
@@ -24,6 +25,7 @@ class Conn:
         "close_after",
         "facts",
         "info",
+        "memo",
         "out",
         "out_environ",
         "owner",
@@ -54,6 +56,36 @@ class Conn:
         self.out: list[memoryview] | None = None  # what is left to send, in order
         self.out_environ: dict[str, Any] | None = None
         self.close_after = False
+        # The last head answered from a cached reply, to answer again (``IOLoop._again``).
+        self.memo: Memo | None = None
+
+
+class Memo:
+    """A request head the loop answered from a static reply, and what answering it again
+    takes: the handler (weakly: a cleared handler's reply is not kept alive by a connection
+    that stays open) and the registry's version then (see ``RequestEntry.answer_again``)."""
+
+    __slots__ = ("handler", "head", "http10", "keep_alive", "limits", "origin", "raw", "version")
+
+    def __init__(
+        self,
+        head: bytes,
+        limits: object,
+        handler: Any,
+        version: int,
+        raw: tuple[Any, ...],
+        origin: str,
+        keep_alive: bool,
+        http10: bool,
+    ) -> None:
+        self.head = head  # the whole head, its blank line included: nothing else is read
+        self.limits = limits  # the server's limits it was parsed under
+        self.handler = weakref.ref(handler)
+        self.version = version
+        self.raw = raw  # what the log keeps of it: its head and the connection's facts
+        self.origin = origin
+        self.keep_alive = keep_alive
+        self.http10 = http10
 
 
 class ConnReader:
