@@ -62,7 +62,8 @@ def test_a_repeated_head_is_answered_and_logged_without_a_second_parse(
     server.expect_request("/poll", query_string="a=1").respond_with_json({"n": 1})
     answers = [_get(conn, "/poll?a=1") for _ in range(10)]
     assert answers == [answers[0]] * 10
-    assert answers[0][0] == 200 and b'"n": 1' in answers[0][1]
+    assert answers[0][0] == 200
+    assert b'"n": 1' in answers[0][1]
     # The first use builds the reply, the second is the first served from it; then the memo.
     assert len(parses) == 2, (
         "ten equal heads on one connection\n"
