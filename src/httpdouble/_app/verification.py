@@ -162,6 +162,11 @@ class Verification:
         return self._log.pairs()
 
     @property
+    def log_pairs(self) -> Callable[[], Sequence[tuple[Request, Response]]]:
+        """What :attr:`log` calls (the log's own method, for a reader to call directly)."""
+        return self._log.pairs
+
+    @property
     def logged_requests(self) -> int:
         """How many requests the log holds now (since the last clear)."""
         return len(self._log)

@@ -369,12 +369,12 @@ class RequestLog:
         if found is not None:
             return found
         with self._lock:  # an append may grow (move) the buffer: copy the record under lock
-            amends = segment.amends
             newest, record = segment.newest
-            if newest != index:
-                blob = segment.data[segment.ends[index - 1] if index else 0 : segment.ends[index]]
-        if newest != index:  # outside the lock: the server keeps appending
-            record = marshal.loads(blob)
+            if newest == index:  # its values as logged: no decoding, nothing to wait for
+                return segment.decoded.setdefault(index, pair_of(record, segment))
+            amends = segment.amends
+            blob = segment.data[segment.ends[index - 1] if index else 0 : segment.ends[index]]
+        record = marshal.loads(blob)  # outside the lock: the server keeps appending
         pair = pair_of(record, segment)
         with self._lock:  # two readers may decode one record: every reader gets the first
             if segment.amends == amends:

@@ -107,6 +107,16 @@ class _EntriesView(LogView["LogEntry"]):
 class _PairsView(LogView["tuple[Request, Response]"]):
     __slots__ = ()
 
+    def __getitem__(self, index: Any) -> Any:
+        # ``log[-1]`` (after each request, the common read): the fewest steps
+        size = self._size
+        if type(index) is int and -size <= index < size:
+            segment = self._segment
+            if not segment.gaps:
+                position = index + size if index < 0 else index
+                return segment.decoded.get(position) or self._log._pair(segment, position)
+        return super().__getitem__(index)
+
     def __iter__(self) -> Iterator[tuple[Request, Response]]:
         return (pair for pair in self._walk() if pair[0] is not None)  # type: ignore[misc]
 

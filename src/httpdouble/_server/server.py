@@ -133,6 +133,7 @@ class HTTPServer(Registration):
         )
         # The verification views: the log and findings as a test reads them (the app's).
         self._views = self._app.views
+        self._log_pairs = self._views.log_pairs  # ``log``, one call fewer (issue 27)
         check_settings(host, port, ssl_context, limits, port_source, startup_timeout, keep_alive)
         if not is_loopback(host):
             if not allow_non_loopback:
@@ -420,7 +421,7 @@ class HTTPServer(Registration):
 
     @property
     def log(self) -> Sequence[tuple[Request, Response]]:
-        return self._views.log
+        return self._log_pairs()
 
     @property
     def logged_requests(self) -> int:
