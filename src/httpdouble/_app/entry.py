@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from werkzeug.wrappers import Request, Response
 
 from .._log.lazy import LazyRequest
-from .._log.request_log import Outcome, RawRequest, pack_raw, pack_response
+from .._log.request_log import Outcome, RawRequest, pack_response
 from .._wire.framing import PreparedHeaders
 from .expectations import RequestHandler, StaticReply
 from .readiness import READINESS_ENVIRON_KEY
@@ -307,8 +307,7 @@ class RequestEntry:
             or handler.latency is not None
         ):
             return None
-        record = pack_raw(raw, b"", reply.logged, Outcome.MATCHED)
-        return reply, self._app._log.append_record(record, True, origin)
+        return reply, self._app._log.append_again(raw, reply.logged, origin)
 
     def begin_request(
         self, environ: WSGIEnvironment, raw: RawRequest | None = None
