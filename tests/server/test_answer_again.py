@@ -195,3 +195,40 @@ def test_smaller_limits_apply_to_the_next_equal_head(
     status, _ = _get(conn)
     assert status == 431
     server.clear_assertions()
+
+
+def test_each_connection_logs_its_own_peer_when_both_repeat_a_head(server: HTTPServer) -> None:
+    server.expect_request("/poll").respond_with_data("ok")
+    first = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
+    second = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
+    try:
+        for _ in range(4):  # interleaved: each connection repeats its own head
+            assert _get(first) == (200, b"ok")
+            assert _get(second) == (200, b"ok")
+        ports = {first.sock.getsockname()[1], second.sock.getsockname()[1]}
+        logged = [int(request.environ["REMOTE_PORT"]) for request, _ in server.log]
+    finally:
+        first.close()
+        second.close()
+    assert len(logged) == 8
+    assert set(logged) == ports
+    assert logged[0::2] == [logged[0]] * 4
+    assert logged[1::2] == [logged[1]] * 4
+    assert logged[0] != logged[1]
+
+
+def test_a_big_reply_answered_again_is_logged_whole_and_matched_by_the_log_readers(
+    server: HTTPServer, conn: http.client.HTTPConnection
+) -> None:
+    body = bytes(range(256)) * 16  # 4 KiB: the log keeps it once, by reference
+    server.expect_request("/poll").respond_with_data(body)
+    assert [_get(conn) for _ in range(6)] == [(200, body)] * 6
+    responses = [response.get_data() for _, response in server.log]
+    assert responses == [body] * 6
+    headers = [dict(response.headers) for _, response in server.log]
+    assert headers == [headers[0]] * 6
+    assert headers[0]["Content-Length"] == str(len(body))
+    matcher = RequestMatcher("/poll", headers={"X-Client": "poller"})
+    assert len(list(server.iter_matching_requests(matcher))) == 6
+    server.assert_request_made(matcher, count=6)
+    assert server.log[-1][0].headers["X-Client"] == "poller"

@@ -22,7 +22,7 @@ _Record = tuple[Any, ...]
 class _Segment(Protocol):
     """What decoding reads and sets in a segment of the log (``request_log._Segment``)."""
 
-    shared: list[bytes]
+    shared: list[Any]
     headers: tuple[tuple[str, str], ...]
 
 
@@ -40,9 +40,13 @@ def pair_of(record: _Record, segment: _Segment, request: Request | None = None) 
     items, body, status, headers, response_body = record[:5]
     if type(response_body) is int:  # a static reply's body, kept once
         response_body = segment.shared[response_body]
+    if type(items) is int:  # a request answered again: its head kept once in the segment
+        items = segment.shared[items]
+    if type(headers) is int:  # and its reply's headers
+        headers = segment.shared[headers]
     # Entries in a row from one reply have equal headers: they share one tuple (three
     # objects fewer an entry). Compared, not hashed: a new str has no hash yet.
-    if headers == segment.headers:
+    elif headers == segment.headers:
         headers = segment.headers
     else:
         segment.headers = headers
