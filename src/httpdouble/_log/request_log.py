@@ -58,6 +58,7 @@ LogHandle = tuple["_Segment", int]
 # A static reply's body this big or bigger is logged by reference (see append_record).
 SHARED_BODY_BYTES = 1024
 _RESPONSE = slice(2, 5)  # status, headers, body in a record
+_HEADERS = 3
 _OUTCOME = 5
 
 
@@ -116,6 +117,16 @@ def pack_raw(raw: RawRequest, body: bytes, response: PackedResponse, outcome: Ou
     test, after = CONTEXT.state
     # ``_value_``: the member's value without the enum property's two calls
     return (raw, body, *response, outcome._value_, test, after, CONTEXT.worker, time.time())
+
+
+def _kept_once(segment: _Segment, value: Any) -> int:
+    """Return the index of ``value`` (an immutable object many records repeat) among the
+    segment's shared values, adding it the first time; the caller holds the log's lock."""
+    index = segment.shared_at.get(id(value))
+    if index is None:  # the id stays this object's: ``shared`` keeps it alive
+        index = segment.shared_at[id(value)] = len(segment.shared)
+        segment.shared.append(value)
+    return index
 
 
 def _entry_of(pair: Pair, record: _Record) -> LogEntry:
@@ -207,7 +218,7 @@ class RequestLog:
         """
         if origin:
             self._count_host(origin.partition("://")[2], record[_OUTCOME] in _UNMATCHED)
-        if shared and len(record[_BODY]) >= SHARED_BODY_BYTES:
+        if shared:
             return self._append_shared(record)
         try:
             blob = marshal.dumps(record)
@@ -234,54 +245,35 @@ class RequestLog:
         if origin:
             self._count_host(origin.partition("://")[2], False)
         status, headers, body = response
+        stamp = (_MATCHED, test, after, CONTEXT.worker, time.time())
         with self._lock:
             segment = self._segment
-            shared_at = segment.shared_at
-            refs: list[Any] = []
-            for value in (raw, headers, body):
-                index = shared_at.get(id(value))
-                if index is None:
-                    if value is body and len(body) < SHARED_BODY_BYTES:
-                        refs.append(body)  # a small body costs less as it is
-                        continue
-                    index = shared_at[id(value)] = len(segment.shared)
-                    segment.shared.append(value)
-                refs.append(index)
-            when = time.time()
-            blob = marshal.dumps(
-                (
-                    refs[0],
-                    b"",
-                    status,
-                    refs[1],
-                    refs[2],
-                    _MATCHED,
-                    test,
-                    after,
-                    CONTEXT.worker,
-                    when,
-                )
-            )
+            head = _kept_once(segment, raw)
+            kept_headers = _kept_once(segment, headers)
+            if len(body) >= SHARED_BODY_BYTES:
+                body = _kept_once(segment, body)  # type: ignore[assignment]
+            blob = marshal.dumps((head, b"", status, kept_headers, body, *stamp))
             segment.data += blob
             segment.ends.append(len(segment.data))
             self.total += 1
             index = len(segment.ends) - 1
             # the record itself, whose values are what decoding the blob gives back
-            segment.newest = (
-                index,
-                (raw, b"", *response, _MATCHED, test, after, CONTEXT.worker, when),
-            )
+            segment.newest = index, (raw, b"", *response, *stamp)
             return segment, index
 
     def _append_shared(self, record: _Record) -> LogHandle:
-        body = record[_BODY]
-        with self._lock:  # the index belongs to the segment the record goes to
+        """Append the record of a static reply's request: its response headers (and its body,
+        from :data:`SHARED_BODY_BYTES`) kept once in the segment, the record holding their
+        index (the same objects for every request the reply answers)."""
+        headers, body = record[_HEADERS], record[_BODY]
+        with self._lock:  # the indexes belong to the segment the record goes to
             segment = self._segment
-            index = segment.shared_at.get(id(body))
-            if index is None:
-                index = segment.shared_at[id(body)] = len(segment.shared)
-                segment.shared.append(body)
-            slim = (*record[:_BODY], index, *record[_BODY + 1 :])
+            slim = (
+                *record[:_HEADERS],
+                _kept_once(segment, headers),
+                _kept_once(segment, body) if len(body) >= SHARED_BODY_BYTES else body,
+                *record[_BODY + 1 :],
+            )
             try:
                 blob = marshal.dumps(slim)
             except ValueError:  # an object in the environ or a header: keep what is text
