@@ -21,7 +21,6 @@ from .._log.request_log import (
     LogEntry,
     Outcome,
     PackedResponse,
-    RawRequest,
     RequestLog,
     Stamp,
     pack,
@@ -31,7 +30,6 @@ from .._matching.request_matcher import RequestMatcher
 from .._report.findings import HANDLER_KINDS, Finding, Kind
 from .._wire.origin import origin_of
 from .._wire.request import skip_unread_body
-from .entry import RequestEntry, body_error, streaming_loaded
 from .expectations import HandlerType, RequestHandler
 from .readiness import READINESS_BODY, READINESS_ENVIRON_KEY
 from .registration import Registration, new_handler
@@ -43,6 +41,7 @@ from .waiting import Waiting, WaitingSettings
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
+    from .._log.request_log import RawRequest
     from .entry import Application
     from .handler_threads import HandlerThreads
 
@@ -107,6 +106,10 @@ class RequestDispatcher(Registration):
         # Set while the readiness check of start() waits for its answer (see _readiness).
         self._readiness_token: str | None = None
         # What the server's I/O loop calls (begin_request / finish_request), and nothing else.
+        # Loaded with the first dispatcher, not at import: with it, the log's lazy objects
+        # and the framing of replies (issue 27: what importing the server stack costs).
+        from .entry import RequestEntry
+
         self.entry: Application = RequestEntry(
             self, type(self).__call__ is not RequestDispatcher.__call__
         )
@@ -191,6 +194,8 @@ class RequestDispatcher(Registration):
                     "  expected: a werkzeug Response, a str (the body), or None (an empty 200)"
                 )
         except BaseException as exc:  # pytest.fail() in it too: the user's error
+            from .entry import body_error
+
             if body_error(request) is exc:
                 raise
             return self._user_code_failed(request, exc, "the server's own dispatch() raised")
@@ -242,6 +247,8 @@ class RequestDispatcher(Registration):
                 else:
                     response = handler.respond(request)
                 outcome = Outcome.MATCHED
+                from .entry import streaming_loaded
+
                 streaming = streaming_loaded()  # None: neither kind below exists yet
                 if streaming is not None and isinstance(response, streaming.FaultResponse):
                     outcome = response.spec.outcome  # logged as what the wire will do
@@ -254,6 +261,8 @@ class RequestDispatcher(Registration):
                         response.make_sequence()  # a body that raises is the handler's error
                     packed = pack_response(response)  # so is a body of something else than bytes
             except BaseException as exc:  # pytest.fail() in a handler is a BaseException
+                from .entry import body_error
+
                 if body_error(request) is exc:
                     # The body never arrived (Expect: 100-continue, then cut short): not the
                     # handler's fault. The connection logs the request as malformed.
@@ -273,6 +282,8 @@ class RequestDispatcher(Registration):
                         f" {response!r:.80}\n  expected: a werkzeug Response"
                     )
             except BaseException as exc:  # the user's override: its error, not ours
+                from .entry import body_error
+
                 if body_error(request) is exc:
                     raise
                 failed = self._user_code_failed(

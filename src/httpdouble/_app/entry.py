@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from werkzeug.wrappers import Request, Response
 
 from .._log.lazy import LazyRequest
-from .._log.request_log import Outcome, RawRequest, pack_response
+from .._log.request_log import Outcome, pack_response
 from .._wire.framing import PreparedHeaders
 from .expectations import RequestHandler, StaticReply
 from .readiness import READINESS_ENVIRON_KEY
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-    from .._log.request_log import LogHandle, PackedResponse, RequestLog
+    from .._log.request_log import LogHandle, PackedResponse, RawRequest, RequestLog
     from .._report.findings import Finding
     from .registry import Registry
     from .streaming import Delay, FaultSpec

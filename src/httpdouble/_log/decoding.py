@@ -58,26 +58,6 @@ def pair_of(record: _Record, segment: _Segment, request: Request | None = None) 
     )
 
 
-def newest_kept(record: _Record) -> bool:
-    """Whether the log keeps ``record`` itself as its newest, beside its marshalled copy.
-
-    Reading the newest entry (``log[-1]`` after a request) then skips the unmarshalling:
-    the values are the ones ``marshal.loads`` would return, not copies but equal, of the
-    same types, and immutable (bytes, str, int, float, None and tuples of them), so no
-    reader can tell. A request served from an environ (a ``dict``, which its entry's
-    request takes as its own environ) is not kept so. One record: it is replaced at the
-    next append and costs the collector nothing that grows.
-    """
-    items = record[0]
-    return (
-        type(items) is tuple
-        and type(items[0]) is bytes
-        and type(record[1]) is bytes
-        and type(record[BODY]) is bytes
-        and type(record[3]) is tuple
-    )
-
-
 @contextlib.contextmanager
 def collector_paused(records: int) -> Iterator[None]:
     """Keep the garbage collector from running while ``records`` records (a block of a

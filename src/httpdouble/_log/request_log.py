@@ -9,20 +9,42 @@ import threading
 import time
 from array import array
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
 from .context import CONTEXT
-from .decoding import BODY as _BODY
-from .decoding import Pair, collector_paused, newest_kept, pair_of
 from .entry import _OUTCOMES
 from .entry import LogEntry as LogEntry
 from .entry import Outcome as Outcome
 from .entry import Stamp as Stamp
-from .lazy import LazyRequest
-from .lazy import RawRequest as RawRequest  # where the application and loop know it from
-from .views import CHUNK, LogView, _EntriesView, _PairsView
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from .decoding import Pair
+    from .lazy import LazyRequest
+    from .lazy import RawRequest as RawRequest  # where the application and loop know it from
+    from .views import LogView, _EntriesView, _PairsView
+
+# What reading the log takes, bound by the first log made (:func:`_load_readers`), not when
+# this module is imported: importing the server stack costs less (issue 27), and a log's
+# readers find them as module globals, with no import statement per read.
+pair_of: Callable[..., Pair]
+collector_paused: Callable[[int], AbstractContextManager[None]]
+CHUNK: int
+
+
+def _load_readers() -> None:
+    global pair_of, collector_paused, CHUNK, LazyRequest, _EntriesView, _PairsView
+    from . import decoding, lazy, views
+
+    pair_of, collector_paused = decoding.pair_of, decoding.collector_paused
+    LazyRequest = lazy.LazyRequest  # type: ignore[misc]  # bound once, as a type
+    CHUNK = views.CHUNK
+    _EntriesView = views._EntriesView  # type: ignore[misc]
+    _PairsView = views._PairsView  # type: ignore[misc]
+
 
 LOG_HANDLE = "httpdouble.log_handle"
 """Environ key of the request's log record, for the connection to amend."""
@@ -59,6 +81,7 @@ LogHandle = tuple["_Segment", int]
 SHARED_BODY_BYTES = 1024
 _RESPONSE = slice(2, 5)  # status, headers, body in a record
 _HEADERS = 3
+_BODY = 4  # decoding.BODY
 _OUTCOME = 5
 
 
@@ -117,6 +140,26 @@ def pack_raw(raw: RawRequest, body: bytes, response: PackedResponse, outcome: Ou
     test, after = CONTEXT.state
     # ``_value_``: the member's value without the enum property's two calls
     return (raw, body, *response, outcome._value_, test, after, CONTEXT.worker, time.time())
+
+
+def newest_kept(record: _Record) -> bool:
+    """Whether the log keeps ``record`` itself as its newest, beside its marshalled copy.
+
+    Reading the newest entry (``log[-1]`` after a request) then skips the unmarshalling:
+    the values are the ones ``marshal.loads`` would return, not copies but equal, of the
+    same types, and immutable (bytes, str, int, float, None and tuples of them), so no
+    reader can tell. A request served from an environ (a ``dict``, which its entry's
+    request takes as its own environ) is not kept so. One record: it is replaced at the
+    next append and costs the collector nothing that grows.
+    """
+    items = record[0]
+    return (
+        type(items) is tuple
+        and type(items[0]) is bytes
+        and type(record[1]) is bytes
+        and type(record[_BODY]) is bytes
+        and type(record[_HEADERS]) is tuple
+    )
 
 
 def _kept_once(segment: _Segment, value: Any) -> int:
@@ -203,6 +246,8 @@ class RequestLog:
     """
 
     def __init__(self) -> None:
+        if "pair_of" not in globals():
+            _load_readers()
         self._lock = threading.Lock()
         self._segment = _Segment()
         self.total = 0

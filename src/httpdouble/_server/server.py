@@ -30,7 +30,6 @@ from .._errors import HTTPDoubleUsageError, HTTPServerError
 from .._log.request_log import LogEntry
 from .._matching.request_matcher import RequestMatcher
 from .._report.findings import Finding
-from .._wire.framing import server_line
 from .._wire.request import Limits
 
 if TYPE_CHECKING:
@@ -196,6 +195,8 @@ class HTTPServer(Registration):
         # Read now, not at the first response: out of descriptors, the loop could not list
         # werkzeug's folder for its version (the value is cached for the process), nor
         # import the words of a refusal (a failed handshake, a limit).
+        from .._wire.framing import server_line
+
         server_line()
         from . import refusals  # noqa: F401
 
