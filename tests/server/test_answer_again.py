@@ -232,3 +232,25 @@ def test_a_big_reply_answered_again_is_logged_whole_and_matched_by_the_log_reade
     assert len(list(server.iter_matching_requests(matcher))) == 6
     server.assert_request_made(matcher, count=6)
     assert server.log[-1][0].headers["X-Client"] == "poller"
+
+
+def test_a_post_hook_added_to_a_cached_reply_runs_for_the_next_equal_head(
+    server: HTTPServer, conn: http.client.HTTPConnection
+) -> None:
+    handler = server.expect_request("/poll")
+    handler.respond_with_data("ok")
+    assert [_get(conn) for _ in range(3)] == [(200, b"ok")] * 3
+
+    def hook(request: Request, response: Any) -> Any:
+        response.headers["X-Hook"] = "ran"
+        return response
+
+    handler.with_post_hook(hook)
+    for _ in range(2):
+        conn.request("GET", "/poll", headers={"X-Client": "poller"})
+        answer = conn.getresponse()
+        assert answer.read() == b"ok"
+        assert answer.getheader("X-Hook") == "ran"
+    assert [response.headers.get("X-Hook") for _, response in server.log] == [None] * 3 + [
+        "ran"
+    ] * 2

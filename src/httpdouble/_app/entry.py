@@ -305,6 +305,7 @@ class RequestEntry:
             or handler.retired
             or reply.source is not handler.request_handler
             or handler.latency is not None
+            or handler.is_function  # a post hook added since: it runs on each request
         ):
             return None
         return reply, self._app._log.append_again(raw, reply.logged, origin)

@@ -39,11 +39,12 @@ def _load_readers() -> None:
     global pair_of, collector_paused, CHUNK, LazyRequest, _EntriesView, _PairsView
     from . import decoding, lazy, views
 
-    pair_of, collector_paused = decoding.pair_of, decoding.collector_paused
+    collector_paused = decoding.collector_paused
     LazyRequest = lazy.LazyRequest  # type: ignore[misc]  # bound once, as a type
     CHUNK = views.CHUNK
     _EntriesView = views._EntriesView  # type: ignore[misc]
     _PairsView = views._PairsView  # type: ignore[misc]
+    pair_of = decoding.pair_of  # last: RequestLog() checks for it, from any thread
 
 
 LOG_HANDLE = "httpdouble.log_handle"
