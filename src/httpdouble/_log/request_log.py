@@ -108,8 +108,6 @@ def pack(
     """
     if raw is not None:
         assert request is not None
-        if stamp is None:
-            return pack_raw(raw, request.environ["wsgi.input"].getvalue(), response, outcome)
         request_part: tuple[Any, bytes] = (raw, request.environ["wsgi.input"].getvalue())
     else:
         request_part = (None, b"") if request is None else _pack_request(request)
@@ -134,13 +132,6 @@ def pack(
         stamp.worker,
         stamp.time,
     )
-
-
-def pack_raw(raw: RawRequest, body: bytes, response: PackedResponse, outcome: Outcome) -> _Record:
-    """Return the record of a request the I/O loop parsed, stamped now (see :func:`pack`)."""
-    test, after = CONTEXT.state
-    # ``_value_``: the member's value without the enum property's two calls
-    return (raw, body, *response, outcome._value_, test, after, CONTEXT.worker, time.time())
 
 
 def newest_kept(record: _Record) -> bool:
@@ -279,7 +270,7 @@ class RequestLog:
 
     def append_again(self, raw: RawRequest, response: PackedResponse, origin: str) -> LogHandle:
         """Append the record of a bodiless request the I/O loop answered again from a static
-        reply (``response``, its logged form), stamped now: what :func:`pack_raw` and
+        reply (``response``, its logged form), stamped now: what :func:`pack` and
         :meth:`append_record` make of it, in fewer steps and fewer bytes.
 
         Such requests repeat the same objects: the connection's ``raw`` head and the reply's
