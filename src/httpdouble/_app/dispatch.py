@@ -86,6 +86,9 @@ class RequestDispatcher(Registration):
         self._registry = Registry()
         self._registry.ordered_fall_through = bool(ordered_fall_through)
         self._log = RequestLog()
+        # The registry's version at the last clear: with an empty log and no findings, equal
+        # means nothing happened since (each test's setup checks it without the lock).
+        self._clean_version = self._registry.version
         # Kept here, read and taken by the views; cleared in place, so the views' stay these.
         self._findings: list[Finding] = []
         self._unraised: list[Finding] = []
@@ -483,32 +486,62 @@ class RequestDispatcher(Registration):
     def take_findings(self, include_unused: bool = True, clear: bool = False) -> list[Finding]:
         with self._lock:  # one locked step: no request answered in between is lost
             if clear and self._pristine():
-                # Nothing since the last clear (each test's setup finds it so): nothing to
-                # take, nothing to forget; the clear's one other effect still happens.
+                # Nothing since the last clear: nothing to take, nothing to forget; the
+                # clear's one other effect still happens.
                 self.no_handler_status_code = self._default_no_handler_status_code
                 return []
-            registry = self._registry
-            if self._unraised or (include_unused and (registry.ordered or registry.oneshot)):
-                taken = self.views.take_findings(include_unused)
-            else:  # the common case at teardown: nothing found, nothing left unused
-                taken = []
+            taken = self._take(include_unused)
             if clear:
-                self._clear_all()
+                self._clear_locked()
             return taken
 
-    def _pristine(self) -> bool:
-        """Return whether nothing was registered, logged or found since the last clear."""
+    def begin_test(self) -> list[Finding]:
+        """Clear for a test that starts now; return what was found since the last clear.
+
+        What the fixtures call at each test's setup. The common case, nothing since the
+        last test's :meth:`end_test`, is decided without the lock: a request arriving
+        during the check is the test's either way, as if it came just after it.
+        """
+        if self._pristine():
+            self.no_handler_status_code = self._default_no_handler_status_code
+            return []
+        return self.take_findings(include_unused=False, clear=True)
+
+    def end_test(
+        self, include_unused: bool = True
+    ) -> tuple[list[Finding], int, dict[str, list[int]]]:
+        """End a test in one locked step: take its findings, then clear.
+
+        Return the findings (see :meth:`take_findings`), how many requests the log held,
+        and ``{host: [requests, unmatched]}`` of those meant for other hosts.
+        """
+        with self._lock:
+            requests = len(self._log)
+            if not requests and self._pristine():
+                self.no_handler_status_code = self._default_no_handler_status_code
+                return [], 0, {}
+            hosts = self._log.hosts() if requests else {}
+            taken = self._take(include_unused)
+            self._clear_locked()
+            return taken, requests, hosts
+
+    def _take(self, include_unused: bool) -> list[Finding]:
         registry = self._registry
-        return not (
-            self._unraised
-            or self._findings
-            or len(self._log)
-            or registry.ordered
-            or registry.oneshot
-            or registry.permanent
-            or registry.used_up
-            or registry.permanently_failed
-            or registry.needs_body
+        if self._unraised or (include_unused and (registry.ordered or registry.oneshot)):
+            return self.views.take_findings(include_unused)
+        return []  # the common case at teardown: nothing found, nothing left unused
+
+    def _pristine(self) -> bool:
+        """Return whether nothing was registered, logged or found since the last clear.
+
+        Every change of the registry changes its version (registration, a used-up or
+        discarded handler, an out-of-order request), so one comparison covers it.
+        """
+        return (
+            self._registry.version == self._clean_version
+            and not len(self._log)
+            and not self._unraised
+            and not self._findings
         )
 
     def check_assertions(self) -> None:
@@ -560,12 +593,19 @@ class RequestDispatcher(Registration):
 
     def _clear_all(self) -> None:
         with self._lock:
-            self._registry.clear()
+            self._clear_locked()
+
+    def _clear_locked(self) -> None:
+        registry = self._registry
+        registry.clear()
+        self._clean_version = registry.version
+        if self._findings:
             self._findings.clear()
+        if self._unraised:
             self._unraised.clear()
-            if len(self._log):  # an empty log stays as it is: no new segment to allocate
-                self._log.clear()
-            self.no_handler_status_code = self._default_no_handler_status_code
+        if len(self._log):  # an empty log stays as it is: no new segment to allocate
+            self._log.clear()
+        self.no_handler_status_code = self._default_no_handler_status_code
 
     def clear_log(self) -> None:
         """Forget the request log."""

@@ -323,19 +323,19 @@ class Registry:
     def clear(self) -> None:
         self.version += 1
         self._not_head_only = 0
-        if not (self.ordered or self.oneshot or self.permanent or self.used_up):
-            # Nothing registered since the last clear (each test's setup finds it so).
-            self.permanently_failed = self.needs_body = False
-            return
-        # Without copying the lists: this runs at every test's teardown (issue 27).
-        for handler in self.ordered:
-            handler.forget_framed(retire=True)
-        self.ordered.clear()
-        self.oneshot.retire_all()
-        self.permanent.retire_all()
-        self.used_up.clear()
-        self.permanently_failed = False
-        self.needs_body = False
+        self.permanently_failed = self.needs_body = False
+        # Without copying the lists, or a call where there is nothing to clear: this runs
+        # at every test's teardown (issue 27).
+        if self.ordered:
+            for handler in self.ordered:
+                handler.forget_framed(retire=True)
+            self.ordered.clear()
+        if self.oneshot._all:
+            self.oneshot.retire_all()
+        if self.permanent._all:
+            self.permanent.retire_all()
+        if self.used_up:
+            self.used_up.clear()
 
     def format(self) -> str:
         """Return every matcher, by kind, as readable text."""

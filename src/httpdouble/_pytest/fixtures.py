@@ -56,10 +56,6 @@ class _Check:
         return self._enabled
 
 
-CHECKS = pytest.StashKey[list[_Check]]()
-"""The checks of the test running now; a rerun plugin's next attempt gets new ones."""
-
-
 def _listen_address(config: pytest.Config, worker: str) -> tuple[str, int]:
     chosen = config.hook.pytest_httpdouble_listen_address(config=config, worker_id=worker)
     if chosen is not None:
@@ -183,43 +179,36 @@ def _run_test(server: HTTPServer, item: pytest.Item) -> Iterator[HTTPServer]:
     """Hand a cleared server to one test; turn its HTTP problems into a teardown failure."""
     __tracebackhide__ = True
     state = state_of(item.config)
+    app = server.application
     # What arrived since the last test ended belongs to no test: keep it for the report.
     # Requests of this test's setup before this fixture count too: this test had registered
     # nothing yet, so the test before it is the likely sender.
-    state.outside.extend(
-        _between_tests(f, state.previous_test) if f.stamp.test == item.nodeid else f
-        for f in server.take_findings(include_unused=False, clear=True)
-    )
+    before = app.begin_test()
+    if before:
+        state.outside.extend(
+            _between_tests(f, state.previous_test) if f.stamp.test == item.nodeid else f
+            for f in before
+        )
     # A test may change these for itself; the next test gets them back.
-    handler_timeout, limits = server.handler_timeout, server.limits
-    fall_through, keep_alive = server.ordered_fall_through, server.keep_alive
+    settings = _settings(server)
     check = _Check(server, item)
-    item.stash.setdefault(CHECKS, []).append(check)
+    state.checks.append(check)
     start = time.time()
     yield server
     span = (start, time.time())
-    item.stash[CHECKS].remove(check)
+    state.checks.remove(check)
     if server.interception is not None:  # started in the test and left on: the variables too
         server.interception.stop()
-    # Set back only what the test changed: each setter checks its value under the lock.
-    if server.handler_timeout != handler_timeout:
-        server.handler_timeout = handler_timeout
-    if server.limits is not limits:
-        server.limits = limits
-    if server.ordered_fall_through != fall_through:
-        server.ordered_fall_through = fall_through
-    if server.keep_alive != keep_alive:
-        server.keep_alive = keep_alive
+    if _settings(server) != settings:
+        _restore(server, settings)
     # Rebuilding log objects costs time: only the "all" and the HTML reports need them.
     keep = state.mode is ReportMode.ALL or state.exchanges
     entries = server.log_entries if keep else []
-    requests = len(entries) if keep else server.logged_requests
-    # Requests meant for other hosts are logged too: no request, no host to count.
-    hosts = server.application.views.hosts if requests else None
     # A failed call showed the unused expectations already (they are still registered):
-    # asking again would count each of them twice.
-    late = server.take_findings(include_unused=not check.call_failed, clear=True)
-    findings = check.shown + late
+    # asking again would count each of them twice. Requests meant for other hosts are
+    # logged too: no request, no host to count.
+    late, requests, hosts = app.end_test(include_unused=not check.call_failed)
+    findings = check.shown + late if check.shown else late
     state.tests += 1
     # Problems shown inside the call's failure count as checked; so do the ones that come
     # later, when none were shown: they fail the test below.
@@ -229,7 +218,7 @@ def _run_test(server: HTTPServer, item: pytest.Item) -> Iterator[HTTPServer]:
         worker=state.worker,
         url=_base_url(state, server),
         findings=findings,
-        requests=requests,
+        requests=len(entries) if keep else requests,
         entries=entries,
         checked=checked,
         ports=state.ports.via,
@@ -238,6 +227,8 @@ def _run_test(server: HTTPServer, item: pytest.Item) -> Iterator[HTTPServer]:
         exchanges=state.exchanges,
         hosts=hosts,
     )
+    if not findings:
+        return
     for finding in findings:
         item.user_properties.append((JUNIT_PROPERTY, finding.render()))
     if checked and not check.call_failed:
@@ -251,6 +242,23 @@ def _run_test(server: HTTPServer, item: pytest.Item) -> Iterator[HTTPServer]:
         if hint is not None:
             message += f"\n{hint}"
         raise HTTPDoubleFailure(message) from cause
+
+
+def _settings(server: HTTPServer) -> tuple[float | None, object, bool, bool]:
+    return (server.handler_timeout, server.limits, server.ordered_fall_through, server.keep_alive)
+
+
+def _restore(server: HTTPServer, settings: tuple[float | None, object, bool, bool]) -> None:
+    """Set back what the test changed: each setter checks its value under the lock."""
+    handler_timeout, limits, fall_through, keep_alive = settings
+    if server.handler_timeout != handler_timeout:
+        server.handler_timeout = handler_timeout
+    if server.limits is not limits:
+        server.limits = limits  # type: ignore[assignment]
+    if server.ordered_fall_through != fall_through:
+        server.ordered_fall_through = fall_through
+    if server.keep_alive != keep_alive:
+        server.keep_alive = keep_alive
 
 
 def _base_url(state: State, server: HTTPServer) -> str:
@@ -284,8 +292,8 @@ def show_in_failed_call(item: pytest.Item, report: pytest.TestReport) -> None:
     from .._report.findings import chained_cause, failure_message
 
     state = state_of(item.config)
-    for check in item.stash.get(CHECKS, []):
-        if not check.enabled:
+    for check in list(state.checks):
+        if check.item is not item or not check.enabled:
             continue
         check.call_failed = True
         findings = check.server.take_findings(include_unused=True)

@@ -21,6 +21,7 @@ from .xdist import VIA_PORTPICKER, PortChoice
 if TYPE_CHECKING:  # imported late: a run where no test uses a server never needs them
     from .._report.findings import Finding
     from .._server.server import HTTPServer
+    from .fixtures import _Check
     from .port_coordinator import PortCoordinator
 
 HOST_ENV = "PYTEST_HTTPSERVER_HOST"
@@ -63,6 +64,8 @@ class State:
         self.outside: list[Finding] = []
         self.previous_test: str | None = None  # the test that ran before the current one
         self.item: pytest.Item | None = None  # the test running now (pytest_runtest_protocol)
+        # The teardown checks of the servers the test running now has (one per server).
+        self.checks: list[_Check] = []
         self.hint_given = False  # the line on turning the teardown check off was shown
         self.record_mode: str | None = None  # --httpserver-record or its ini twin
         self.record_mode_from_command_line: str | None = None  # wins over the marker's
