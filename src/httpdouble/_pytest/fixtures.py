@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError, hide_our_frames
-from .._log.context import NO_CHECK_MARKER
 from .._report.report import ReportMode
 from .._report.worker_data import per_test_data
 from .recording import (  # noqa: F401 (the two fixtures)
@@ -20,7 +19,7 @@ from .recording import (  # noqa: F401 (the two fixtures)
     httpserver_record_config,
     recording_hint,
 )
-from .session import TEST_DATA, Role, State, active_config, state_of
+from .session import TEST_DATA, Check, Role, State, active_config, state_of
 
 # The server, the findings and werkzeug are imported by the fixtures that need them, not
 # here: pytest loads this module in every run, also when no test uses a server (issue 15).
@@ -28,32 +27,10 @@ if TYPE_CHECKING:
     from .._report.findings import Finding
     from .._server.server import HTTPServer
     from .._server.tls import TLSCertificates
+    from .._wire.request import Limits
 
 JUNIT_PROPERTY = "httpdouble"
 FAILED_CALL_SECTION = "HTTP problems of this test (httpdouble)"
-
-
-class _Check:
-    """The teardown check of one server in one test (a test may use several servers)."""
-
-    __slots__ = ("_enabled", "call_failed", "item", "server", "shown")
-
-    def __init__(self, server: HTTPServer, item: pytest.Item) -> None:
-        self.server = server
-        self.item = item
-        self.shown: list[Finding] = []  # already shown in the call's failure
-        self.call_failed = False
-        self._enabled: bool | None = None
-
-    @property
-    def enabled(self) -> bool:
-        """Off with the marker or the ini option: the report only lists the findings then.
-
-        Looked up when a finding needs it, not at every setup: most tests have none.
-        """
-        if self._enabled is None:
-            self._enabled = _teardown_check(self.item)
-        return self._enabled
 
 
 def _listen_address(config: pytest.Config, worker: str) -> tuple[str, int]:
@@ -190,8 +167,8 @@ def _run_test(server: HTTPServer, item: pytest.Item) -> Iterator[HTTPServer]:
             for f in before
         )
     # A test may change these for itself; the next test gets them back.
-    settings = _settings(server)
-    check = _Check(server, item)
+    settings = server._test_settings()
+    check = Check(server, item)
     state.checks.append(check)
     start = time.time()
     yield server
@@ -199,7 +176,7 @@ def _run_test(server: HTTPServer, item: pytest.Item) -> Iterator[HTTPServer]:
     state.checks.remove(check)
     if server.interception is not None:  # started in the test and left on: the variables too
         server.interception.stop()
-    if _settings(server) != settings:
+    if server._test_settings() != settings:
         _restore(server, settings)
     # Rebuilding log objects costs time: only the "all" and the HTML reports need them.
     keep = state.mode is ReportMode.ALL or state.exchanges
@@ -244,17 +221,13 @@ def _run_test(server: HTTPServer, item: pytest.Item) -> Iterator[HTTPServer]:
         raise HTTPDoubleFailure(message) from cause
 
 
-def _settings(server: HTTPServer) -> tuple[float | None, object, bool, bool]:
-    return (server.handler_timeout, server.limits, server.ordered_fall_through, server.keep_alive)
-
-
-def _restore(server: HTTPServer, settings: tuple[float | None, object, bool, bool]) -> None:
+def _restore(server: HTTPServer, settings: tuple[float | None, Limits, bool, bool]) -> None:
     """Set back what the test changed: each setter checks its value under the lock."""
     handler_timeout, limits, fall_through, keep_alive = settings
     if server.handler_timeout != handler_timeout:
         server.handler_timeout = handler_timeout
     if server.limits is not limits:
-        server.limits = limits  # type: ignore[assignment]
+        server.limits = limits
     if server.ordered_fall_through != fall_through:
         server.ordered_fall_through = fall_through
     if server.keep_alive != keep_alive:
@@ -437,12 +410,6 @@ def httpserver_intercept(
 
     with intercept(httpserver):
         yield httpserver
-
-
-def _teardown_check(item: pytest.Item) -> bool:
-    if item.get_closest_marker(NO_CHECK_MARKER) is not None:
-        return False
-    return state_of(item.config).teardown_check  # read and checked at startup
 
 
 def _current_item() -> pytest.Item:

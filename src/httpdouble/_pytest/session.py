@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .._errors import HTTPDoubleUsageError
-from .._log.context import KEEP_ALIVE_INI, TEARDOWN_CHECK_INI
+from .._log.context import KEEP_ALIVE_INI, NO_CHECK_MARKER, TEARDOWN_CHECK_INI
 from .._matching.secret_names import configure_names
 from .._report.report import Report, ReportMode
 from .xdist import VIA_PORTPICKER, PortChoice
@@ -21,7 +21,6 @@ from .xdist import VIA_PORTPICKER, PortChoice
 if TYPE_CHECKING:  # imported late: a run where no test uses a server never needs them
     from .._report.findings import Finding
     from .._server.server import HTTPServer
-    from .fixtures import _Check
     from .port_coordinator import PortCoordinator
 
 HOST_ENV = "PYTEST_HTTPSERVER_HOST"
@@ -65,7 +64,7 @@ class State:
         self.previous_test: str | None = None  # the test that ran before the current one
         self.item: pytest.Item | None = None  # the test running now (pytest_runtest_protocol)
         # The teardown checks of the servers the test running now has (one per server).
-        self.checks: list[_Check] = []
+        self.checks: list[Check] = []
         self.hint_given = False  # the line on turning the teardown check off was shown
         self.record_mode: str | None = None  # --httpserver-record or its ini twin
         self.record_mode_from_command_line: str | None = None  # wins over the marker's
@@ -340,3 +339,32 @@ def _report_path(value: str, source: str, *, check: bool) -> Path:
         reason = exc.strerror or type(exc).__name__
         raise _bad(source, value, f"{expected}; {path.parent}: {reason}") from None
     return path
+
+
+class Check:
+    """The teardown check of one server in one test (a test may use several servers)."""
+
+    __slots__ = ("_enabled", "call_failed", "item", "server", "shown")
+
+    def __init__(self, server: HTTPServer, item: pytest.Item) -> None:
+        self.server = server
+        self.item = item
+        self.shown: list[Finding] = []  # already shown in the call's failure
+        self.call_failed = False
+        self._enabled: bool | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """Off with the marker or the ini option: the report only lists the findings then.
+
+        Looked up when a finding needs it, not at every setup: most tests have none.
+        """
+        if self._enabled is None:
+            self._enabled = _check_enabled(self.item)
+        return self._enabled
+
+
+def _check_enabled(item: pytest.Item) -> bool:
+    if item.get_closest_marker(NO_CHECK_MARKER) is not None:
+        return False
+    return state_of(item.config).teardown_check  # read and checked at startup

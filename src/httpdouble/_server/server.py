@@ -472,6 +472,13 @@ class HTTPServer(Registration):
     def add_assertion(self, obj: object) -> None:
         self._app.add_assertion(obj)
 
+    def _test_settings(self) -> tuple[float | None, Limits, bool, bool]:
+        """``handler_timeout``, ``limits``, ``ordered_fall_through`` and ``keep_alive``, in one
+        call: the fixtures read them at each test's setup and teardown to set back what the
+        test changed."""
+        app = self._app
+        return (app.handler_timeout, self.limits, app.ordered_fall_through, self.keep_alive)
+
     def take_findings(self, include_unused: bool = True, clear: bool = False) -> list[Finding]:
         """Return every finding not raised yet and mark them raised.
 
