@@ -391,6 +391,13 @@ class RequestLog:
 
     def pairs(self) -> _PairsView:
         """Return a view of ``(request, response)`` for every parsed request so far."""
+        segment = self._segment
+        size = len(segment.ends)
+        if not segment.gaps:
+            # The common case, without the lock (``log`` is read after each request): an
+            # unparsed record's gap is appended before its end (``_append``), so gaps read
+            # empty after the ends means none of these ``size`` records is unparsed.
+            return _PairsView(self, segment, size, size)
         with self._lock:
             segment = self._segment
             size = len(segment.ends)

@@ -114,7 +114,7 @@ class _PairsView(LogView["tuple[Request, Response]"]):
             segment = self._segment
             if not segment.gaps:
                 position = index + size if index < 0 else index
-                return segment.decoded.get(position) or self._log._pair(segment, position)
+                return self._log._pair(segment, position)  # its first step: the decoded one
         return super().__getitem__(index)
 
     def __iter__(self) -> Iterator[tuple[Request, Response]]:
