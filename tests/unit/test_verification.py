@@ -238,6 +238,47 @@ def test_taking_with_clear_after_a_clear_still_resets_and_still_takes(
     assert dispatcher.log == []
 
 
+def test_a_test_begins_clean_after_whatever_came_between_tests(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    # begin_test decides "nothing since the last clear" without the lock, from the
+    # registry's version: each kind of change between two tests must still be seen.
+    assert dispatcher.end_test() == ([], 0, {})
+    assert dispatcher.begin_test() == []
+    dispatcher.expect_request("/left").respond_with_data("left")  # a handler, no request
+    dispatcher.no_handler_status_code = 418
+    assert dispatcher.begin_test() == []
+    assert dispatcher.no_handler_status_code == 500
+    assert dispatcher.format_matchers().count("none") == 3, "the handler was not cleared"
+    assert client.get("/left").status_code == 500
+    assert [f.kind for f in dispatcher.begin_test()] == [Kind.NO_HANDLER]
+    assert dispatcher.log == []
+    once = dispatcher.expect_oneshot_request("/once")
+    once.respond_with_data("once")
+    assert client.get("/once").status_code == 200
+    dispatcher.clear_log()  # the registry changed (used up): the version says so
+    assert dispatcher.begin_test() == []
+    assert once.retired
+
+
+def test_a_test_ends_with_its_findings_its_count_and_a_clear(
+    dispatcher: RequestDispatcher, client: Client
+) -> None:
+    dispatcher.expect_request("/known").respond_with_data("known")
+    dispatcher.expect_oneshot_request("/never").respond_with_data("never")
+    client.get("/known")
+    client.get("/unknown", headers={"Host": "elsewhere.test"})
+    taken, requests, hosts = dispatcher.end_test(include_unused=True)
+    assert sorted(f.kind.value for f in taken) == sorted(
+        k.value for k in (Kind.NO_HANDLER, Kind.UNUSED)
+    )
+    assert requests == 2
+    assert hosts == {"elsewhere.test": [1, 1]}
+    assert dispatcher.log == []
+    assert dispatcher.format_matchers().count("none") == 3
+    assert dispatcher.end_test(include_unused=True) == ([], 0, {})
+
+
 def test_clear_retires_every_handler_and_forgets_them(
     dispatcher: RequestDispatcher, client: Client
 ) -> None:
