@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from werkzeug.wrappers import Response
 
-from .lazy import LazyRequest, LazyResponse
+from .lazy import logged_request, logged_response
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Request
@@ -51,10 +51,10 @@ def pair_of(record: _Record, segment: _Segment, request: Request | None = None) 
     else:
         segment.headers = headers
     if request is None and items is not None:
-        request = LazyRequest(items, body)
+        request = logged_request(items, body)
     return (
         request,
-        LazyResponse(status, headers, response_body),
+        logged_response(status, headers, response_body),
     )
 
 

@@ -31,16 +31,17 @@ if TYPE_CHECKING:
 # this module is imported: importing the server stack costs less (issue 27), and a log's
 # readers find them as module globals, with no import statement per read.
 pair_of: Callable[..., Pair]
+logged_request: Callable[[Any, bytes], LazyRequest]
 collector_paused: Callable[[int], AbstractContextManager[None]]
 CHUNK: int
 
 
 def _load_readers() -> None:
-    global pair_of, collector_paused, CHUNK, LazyRequest, _EntriesView, _PairsView
+    global pair_of, collector_paused, CHUNK, logged_request, _EntriesView, _PairsView
     from . import decoding, lazy, views
 
     collector_paused = decoding.collector_paused
-    LazyRequest = lazy.LazyRequest  # type: ignore[misc]  # bound once, as a type
+    logged_request = lazy.logged_request
     CHUNK = views.CHUNK
     _EntriesView = views._EntriesView  # type: ignore[misc]
     _PairsView = views._PairsView  # type: ignore[misc]
@@ -521,7 +522,7 @@ class RequestLog:
                     items = record[0]
                     if type(items) is int:  # kept once in the segment (append_again)
                         items = segment.shared[items]
-                    request = None if items is None else LazyRequest(items, record[1])
+                    request = None if items is None else logged_request(items, record[1])
                 if request is None or not predicate(request):
                     continue
                 if record is not None and keep:
