@@ -512,8 +512,10 @@ class RequestDispatcher(Registration):
     ) -> tuple[list[Finding], int, dict[str, list[int]]]:
         """End a test in one locked step: take its findings, then clear.
 
-        Return the findings (see :meth:`take_findings`), how many requests the log held,
-        and ``{host: [requests, unmatched]}`` of those meant for other hosts.
+        What the fixtures call at each test's teardown. Return the findings (as
+        :meth:`~httpdouble.HTTPServer.take_findings` with ``clear=True``), how many
+        requests the log held, and ``{host: [requests, unmatched]}`` of those meant for
+        other hosts.
         """
         with self._lock:
             requests = len(self._log)
