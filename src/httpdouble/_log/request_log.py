@@ -407,13 +407,9 @@ class RequestLog:
         return _PairsView(self, segment, parsed, size)
 
     def clear(self) -> None:
-        """Forget every record and every decoded entry (views taken before keep theirs).
-
-        Without the lock (this runs at every test's teardown): the swap is one assignment,
-        and an append that took the old segment before it completes there, as if it came
-        just before the clear (its handle then finds its record gone, as after any clear).
-        """
-        self._segment = _Segment()
+        """Forget every record and every decoded entry (views taken before keep theirs)."""
+        with self._lock:
+            self._segment = _Segment()
 
     def __iter__(self) -> Iterator[LogEntry]:
         return iter(self.entries())
