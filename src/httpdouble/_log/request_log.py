@@ -376,12 +376,11 @@ class RequestLog:
             if shift:
                 for i in range(index, len(segment.ends)):
                     segment.ends[i] += shift
-            # In this order: _pair reads the newest record without the lock (see there).
+            segment.decoded.pop(index, None)  # read again, it is decoded from the new record
             if segment.newest[0] == index:
                 segment.newest = (-1, ())
-            segment.amends += 1
-            segment.decoded.pop(index, None)  # read again, it is decoded from the new record
             segment.entries.pop(index, None)
+            segment.amends += 1
         return True
 
     def entries(self) -> LogView[LogEntry]:
@@ -463,18 +462,10 @@ class RequestLog:
         found = segment.decoded.get(index)
         if found is not None:
             return found
-        amends = segment.amends
-        newest, record = segment.newest
-        if newest == index:
-            # Its values as logged: no decoding, and no lock (a cold lock is a fifth of
-            # this read). amend() resets ``newest``, then counts the amend, then drops the
-            # decoded pair: a pair made here from a record amended meanwhile is either
-            # dropped by amend() itself or seen below by the count.
-            pair = segment.decoded.setdefault(index, pair_of(record, segment))
-            if segment.amends == amends:
-                return pair
-            return self._pair_checked(segment, index, pair, record)
         with self._lock:  # an append may grow (move) the buffer: copy the record under lock
+            newest, record = segment.newest
+            if newest == index:  # its values as logged: no decoding, nothing to wait for
+                return segment.decoded.setdefault(index, pair_of(record, segment))
             amends = segment.amends
             blob = segment.data[segment.ends[index - 1] if index else 0 : segment.ends[index]]
         record = marshal.loads(blob)  # outside the lock: the server keeps appending
@@ -483,17 +474,6 @@ class RequestLog:
             if segment.amends == amends:
                 return segment.decoded.setdefault(index, pair)
         return self._decoded(segment, index, index + 1)[0]  # amended meanwhile: that way
-
-    def _pair_checked(self, segment: _Segment, index: int, pair: Pair, record: _Record) -> Pair:
-        """Return ``pair`` (made from ``record`` without the lock) if the record is still
-        that, else drop it and decode the record as it is now (an amend came meanwhile)."""
-        with self._lock:
-            start = segment.ends[index - 1] if index else 0
-            if segment.decoded.get(index) is pair:
-                if marshal.loads(segment.data[start : segment.ends[index]]) == record:
-                    return pair  # another record was amended: this one is as it was
-                del segment.decoded[index]
-        return self._decoded(segment, index, index + 1)[0]
 
     def _entries(self, segment: _Segment, start: int, stop: int) -> list[LogEntry]:
         """Return the entries of records ``start`` to ``stop``: their pairs (the ones
