@@ -258,7 +258,8 @@ def test_a_test_begins_clean_after_whatever_came_between_tests(
     assert client.get("/once").status_code == 200
     dispatcher.clear_log()  # the registry changed (used up): the version says so
     assert dispatcher.begin_test() == []
-    assert once.retired
+    assert dispatcher._registry.used_up == [], "the used-up handler was kept"
+    assert dispatcher.end_test() == ([], 0, {})
 
 
 def test_a_test_ends_with_its_findings_its_count_and_a_clear(
