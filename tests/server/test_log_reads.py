@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import http.client
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from werkzeug.wrappers import Request, Response
 
-from httpdouble import HTTPServer, RequestMatcher
+import httpdouble._log.request_log as log_module
+from httpdouble import HTTPServer, Outcome, RequestMatcher
 
 from .clients import HTTPClient
 
@@ -133,3 +136,53 @@ def test_the_newest_entry_read_after_its_request_reads_as_when_decoded_later(
     decoded = list(server.log)
     assert all(a[0] is not b[0] for a, b in zip(newest, decoded, strict=True))
     assert [_read(*entry) for entry in decoded] == read_now
+
+
+@pytest.mark.parametrize("other_reader", ["during", "none"])
+@pytest.mark.parametrize("amended", ["the newest", "an older one"])
+def test_an_amend_while_the_newest_entry_is_paired_without_the_lock_is_not_lost(
+    server: HTTPServer, monkeypatch: pytest.MonkeyPatch, amended: str, other_reader: str
+) -> None:
+    # log[-1] pairs the newest record from the values it was made of, without the lock. An
+    # amend lands in the middle of that pairing (made to happen there), and maybe a second
+    # reader reads the entry right after it: the first read must return the record as
+    # amended, what the second reader got, and every later read the same objects.
+    server.expect_request("/a").respond_with_data("ok")
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        for i in range(3):
+            connection.request("GET", f"/a?i={i}")
+            assert connection.getresponse().read() == b"ok"
+    finally:
+        connection.close()
+    log = server.application._log
+    segment = log._segment
+    assert segment.newest[0] == 2, "the loop's records are kept as the newest"
+    index = 2 if amended == "the newest" else 1
+    original = log_module.pair_of
+    failed = (500, (("Content-Type", "text/plain"),), b"handler failed")
+    second: list[Any] = []
+    made: list[Any] = []
+
+    def amended_meanwhile(*args: Any) -> Any:
+        monkeypatch.setattr(log_module, "pair_of", original)
+        assert log.amend((segment, index), Outcome.HANDLER_ERROR, failed)
+        if other_reader == "during":
+            second.append(server.log[-1])  # another reader, after the amend
+        made.append(original(*args))  # the first reader's pair, from the values it read
+        return made[0]
+
+    monkeypatch.setattr(log_module, "pair_of", amended_meanwhile)
+    first = server.log[-1]
+    if second:
+        assert first is second[0], "two readers of one entry got two objects"
+    assert first is not made[0], "a pair made from replaced values was returned"
+    assert first[0].args["i"] == "2"
+    assert first[1].status_code == (500 if amended == "the newest" else 200)
+    assert server.log[-1] is first
+    statuses = [response.status_code for _, response in server.log]
+    assert statuses == [500 if i == index else 200 for i in range(3)]
+    outcomes = [entry.outcome for entry in server.log_entries]
+    assert outcomes == [Outcome.HANDLER_ERROR if i == index else Outcome.MATCHED for i in range(3)]
+    assert server.log_entries[2].request is server.log[-1][0]
+    assert server.log_entries[2].response is server.log[-1][1]

@@ -376,9 +376,14 @@ class RequestLog:
             if shift:
                 for i in range(index, len(segment.ends)):
                     segment.ends[i] += shift
-            segment.decoded.pop(index, None)  # read again, it is decoded from the new record
             if segment.newest[0] == index:
                 segment.newest = (-1, ())
+            # Read again, the entry is decoded from the new record. The dict is replaced,
+            # not changed, and after ``newest``: a reader pairing the newest record without
+            # the lock (see _pair) may still add to the old one, which nobody reads after.
+            decoded = dict(segment.decoded)
+            decoded.pop(index, None)
+            segment.decoded = decoded
             segment.entries.pop(index, None)
             segment.amends += 1
         return True
@@ -444,10 +449,12 @@ class RequestLog:
                 fresh = {index: pair_of(record, segment) for index, record in records.items()}
             with self._lock:  # two readers may decode one record: every reader gets the first
                 if segment.amends == amends:  # else a record changed meanwhile: decode again
+                    cache = segment.decoded  # an amend replaces it (see amend)
                     for index, decoded in fresh.items():
                         cache.setdefault(index, decoded)
                     break
         out: list[Pair] = []
+        cache = segment.decoded
         for index in range(start, stop):
             found = cache.get(index) or fresh.get(index)
             if found is None:  # dropped by an amend after this read began: decode it anew
@@ -459,9 +466,19 @@ class RequestLog:
         """Return the pair of record ``index``: :meth:`_decoded` for one, the short way
         (``log[-1]`` after each request is the common read; the newest record is read from
         the values it was made of, see :func:`_newest_kept`)."""
-        found = segment.decoded.get(index)
+        decoded = segment.decoded
+        found = decoded.get(index)
         if found is not None:
             return found
+        newest, record = segment.newest
+        if newest == index:
+            # Its values as logged, paired without the lock (a cold lock is a fifth of this
+            # read). amend() resets ``newest``, then replaces the dict: a pair made from
+            # values an amend replaced went to a dict nobody reads any more, and is not
+            # returned (the dict is no longer the segment's), but made again below.
+            pair = decoded.setdefault(index, pair_of(record, segment))
+            if segment.decoded is decoded:
+                return pair
         with self._lock:  # an append may grow (move) the buffer: copy the record under lock
             newest, record = segment.newest
             if newest == index:  # its values as logged: no decoding, nothing to wait for
@@ -507,13 +524,13 @@ class RequestLog:
         it does not match: a count over the log keeps nothing. With ``keep``, a match is
         kept as the entry (with that request), as if read: the caller hands it out.
         """
-        cache = segment.decoded
         for start in range(0, records, CHUNK):
             stop = min(start + CHUNK, records)
+            cache = segment.decoded  # read anew: an amend replaces it (see amend)
             missing = [index for index in range(start, stop) if index not in cache]
             decoded, amends = self._records(segment, missing) if missing else ({}, 0)
             for index in range(start, stop):
-                pair = cache.get(index)
+                pair = segment.decoded.get(index)
                 record = None if pair is not None else decoded.get(index)
                 if record is None:  # read before (or dropped by an amend since listed)
                     pair = pair or self._pair(segment, index)
@@ -529,8 +546,8 @@ class RequestLog:
                     made = pair_of(record, segment, request)
                     with self._lock:
                         same = segment.amends == amends
-                        if same:
-                            pair = cache.setdefault(index, made)
+                        if same:  # the segment's dict now: an amend replaces it
+                            pair = segment.decoded.setdefault(index, made)
                     if not same:  # a record changed meanwhile: the entry is decoded anew
                         pair = self._pair(segment, index)
                 yield pair
