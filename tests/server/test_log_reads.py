@@ -186,3 +186,40 @@ def test_an_amend_while_the_newest_entry_is_paired_without_the_lock_is_not_lost(
     assert outcomes == [Outcome.HANDLER_ERROR if i == index else Outcome.MATCHED for i in range(3)]
     assert server.log_entries[2].request is server.log[-1][0]
     assert server.log_entries[2].response is server.log[-1][1]
+
+
+def test_a_read_while_an_amend_copies_the_decoded_entries_keeps_its_pair(
+    server: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An amend of an older record copies the dict of decoded entries, then puts the copy
+    # in place. A log[-1] of the newest entry on another thread, between the two, must not
+    # return a pair the copy lacks: a later read would then make a second object.
+    server.expect_request("/a").respond_with_data("ok")
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        for i in range(3):
+            connection.request("GET", f"/a?i={i}")
+            assert connection.getresponse().read() == b"ok"
+    finally:
+        connection.close()
+    log = server.application._log
+    segment = log._segment
+    got: list[Any] = []
+    reader = threading.Thread(target=lambda: got.append(server.log[-1]))
+    real_dict = dict
+
+    def copy_then_let_a_reader_in(*args: Any) -> Any:
+        monkeypatch.delattr(log_module, "dict")
+        copied = real_dict(*args)
+        reader.start()
+        reader.join(timeout=0.2)  # it waits for the log's lock if it needs it: let it
+        return copied
+
+    monkeypatch.setattr(log_module, "dict", copy_then_let_a_reader_in, raising=False)
+    failed = (500, (("Content-Type", "text/plain"),), b"handler failed")
+    assert log.amend((segment, 1), Outcome.HANDLER_ERROR, failed)
+    reader.join(timeout=10)
+    assert got, "the reader did not finish"
+    assert server.log[-1] is got[0], "the newest entry became a second object"
+    assert server.log_entries[2].request is got[0][0]
+    assert [response.status_code for _, response in server.log] == [200, 500, 200]

@@ -362,6 +362,10 @@ class RequestLog:
         with self._lock:
             if segment is not self._segment:  # cleared since: the record is gone
                 return False
+            # Odd while the amend is under way, then even again: _pair reads the newest
+            # record without the lock, and trusts what it made only if the count stayed
+            # the same even number. Readers under the lock only ever see it even.
+            segment.amends += 1
             start = segment.ends[index - 1] if index else 0
             end = segment.ends[index]
             record = list(marshal.loads(segment.data[start:end]))
@@ -379,8 +383,8 @@ class RequestLog:
             if segment.newest[0] == index:
                 segment.newest = (-1, ())
             # Read again, the entry is decoded from the new record. The dict is replaced,
-            # not changed, and after ``newest``: a reader pairing the newest record without
-            # the lock (see _pair) may still add to the old one, which nobody reads after.
+            # not changed: a reader pairing the newest record without the lock (see _pair)
+            # may still add to the old one, which nobody reads after.
             decoded = dict(segment.decoded)
             decoded.pop(index, None)
             segment.decoded = decoded
@@ -451,7 +455,7 @@ class RequestLog:
                 if segment.amends == amends:  # else a record changed meanwhile: decode again
                     cache = segment.decoded  # an amend replaces it (see amend)
                     for index, decoded in fresh.items():
-                        cache.setdefault(index, decoded)
+                        fresh[index] = cache.setdefault(index, decoded)
                     break
         out: list[Pair] = []
         cache = segment.decoded
@@ -466,18 +470,20 @@ class RequestLog:
         """Return the pair of record ``index``: :meth:`_decoded` for one, the short way
         (``log[-1]`` after each request is the common read; the newest record is read from
         the values it was made of, see :func:`_newest_kept`)."""
+        amends = segment.amends
         decoded = segment.decoded
         found = decoded.get(index)
         if found is not None:
             return found
         newest, record = segment.newest
-        if newest == index:
+        if newest == index and not amends & 1:
             # Its values as logged, paired without the lock (a cold lock is a fifth of this
-            # read). amend() resets ``newest``, then replaces the dict: a pair made from
-            # values an amend replaced went to a dict nobody reads any more, and is not
-            # returned (the dict is no longer the segment's), but made again below.
+            # read). Trusted only if no amend began meanwhile (the count stayed the same
+            # even number): then the pair went into the dict before any later amend
+            # copies it. Else it may be made of replaced values, or be in a dict an amend
+            # replaced (nobody reads that one after): made again under the lock.
             pair = decoded.setdefault(index, pair_of(record, segment))
-            if segment.decoded is decoded:
+            if segment.amends == amends:
                 return pair
         with self._lock:  # an append may grow (move) the buffer: copy the record under lock
             newest, record = segment.newest
@@ -508,7 +514,11 @@ class RequestLog:
                         pair = pairs[index - missing[0]]
                         cache.setdefault(index, _entry_of(pair, records[index]))
                     break
-        return [cache[index] for index in range(start, stop)]
+        out = [cache.get(index) for index in range(start, stop)]
+        return [
+            entry or self._entries(segment, index, index + 1)[0]  # amended after the copy
+            for index, entry in zip(range(start, stop), out, strict=True)
+        ]
 
     def _matching(
         self,
