@@ -192,7 +192,8 @@ class _Segment:
 
     def __init__(self) -> None:
         self.data = bytearray()
-        # How many records were amended: a reader that decoded across an amend decodes again.
+        # Two for each amend (odd while one is under way): a reader that decoded across an
+        # amend decodes again.
         self.amends = 0
         # End offset of each record in ``data``.
         self.ends = array("q")
@@ -366,30 +367,32 @@ class RequestLog:
             # record without the lock, and trusts what it made only if the count stayed
             # the same even number. Readers under the lock only ever see it even.
             segment.amends += 1
-            start = segment.ends[index - 1] if index else 0
-            end = segment.ends[index]
-            record = list(marshal.loads(segment.data[start:end]))
-            record[_OUTCOME] = outcome.value
-            if response is not None:
-                record[_RESPONSE] = response
-            from .plain import plain
+            try:
+                start = segment.ends[index - 1] if index else 0
+                end = segment.ends[index]
+                record = list(marshal.loads(segment.data[start:end]))
+                record[_OUTCOME] = outcome.value
+                if response is not None:
+                    record[_RESPONSE] = response
+                from .plain import plain
 
-            blob = marshal.dumps(plain(tuple(record)))
-            segment.data[start:end] = blob
-            shift = len(blob) - (end - start)
-            if shift:
-                for i in range(index, len(segment.ends)):
-                    segment.ends[i] += shift
-            if segment.newest[0] == index:
-                segment.newest = (-1, ())
-            # Read again, the entry is decoded from the new record. The dict is replaced,
-            # not changed: a reader pairing the newest record without the lock (see _pair)
-            # may still add to the old one, which nobody reads after.
-            decoded = dict(segment.decoded)
-            decoded.pop(index, None)
-            segment.decoded = decoded
-            segment.entries.pop(index, None)
-            segment.amends += 1
+                blob = marshal.dumps(plain(tuple(record)))
+                segment.data[start:end] = blob
+                shift = len(blob) - (end - start)
+                if shift:
+                    for i in range(index, len(segment.ends)):
+                        segment.ends[i] += shift
+                if segment.newest[0] == index:
+                    segment.newest = (-1, ())
+                # Read again, the entry is decoded from the new record. The dict is replaced,
+                # not changed: a reader pairing the newest record without the lock (see _pair)
+                # may still add to the old one (see there).
+                decoded = dict(segment.decoded)
+                decoded.pop(index, None)
+                segment.decoded = decoded
+                segment.entries.pop(index, None)
+            finally:  # even again, also if this raised: else no read skips the lock
+                segment.amends += 1
         return True
 
     def entries(self) -> LogView[LogEntry]:
@@ -457,35 +460,55 @@ class RequestLog:
                     for index, decoded in fresh.items():
                         fresh[index] = cache.setdefault(index, decoded)
                     break
-        out: list[Pair] = []
+        amends = segment.amends
         cache = segment.decoded
-        for index in range(start, stop):
-            found = cache.get(index) or fresh.get(index)
-            if found is None:  # dropped by an amend after this read began: decode it anew
-                found = self._decoded(segment, index, index + 1)[0]
-            out.append(found)
-        return out
+        found = [cache.get(index) or fresh.get(index) for index in range(start, stop)]
+        if amends & 1 or segment.amends != amends:  # an amend began: the dict may be old
+            with self._lock:
+                cache = segment.decoded
+                found = [cache.get(index) or fresh.get(index) for index in range(start, stop)]
+        return [
+            pair or self._decoded(segment, index, index + 1)[0]  # dropped by an amend since
+            for index, pair in zip(range(start, stop), found, strict=True)
+        ]
+
+    def _cached(self, segment: _Segment, index: int) -> Pair | None:
+        """Return the pair of record ``index`` if a reader made it, else ``None``.
+
+        Without the lock when no amend began meanwhile (see :meth:`_pair`): a dict an
+        amend replaced may hold a pair nobody else gets.
+        """
+        amends = segment.amends
+        found = segment.decoded.get(index)
+        if found is None or (not amends & 1 and segment.amends == amends):
+            return found
+        with self._lock:
+            return segment.decoded.get(index)
 
     def _pair(self, segment: _Segment, index: int) -> Pair:
         """Return the pair of record ``index``: :meth:`_decoded` for one, the short way
         (``log[-1]`` after each request is the common read; the newest record is read from
         the values it was made of, see :func:`_newest_kept`)."""
         amends = segment.amends
-        decoded = segment.decoded
-        found = decoded.get(index)
-        if found is not None:
-            return found
-        newest, record = segment.newest
-        if newest == index and not amends & 1:
-            # Its values as logged, paired without the lock (a cold lock is a fifth of this
-            # read). Trusted only if no amend began meanwhile (the count stayed the same
-            # even number): then the pair went into the dict before any later amend
-            # copies it. Else it may be made of replaced values, or be in a dict an amend
-            # replaced (nobody reads that one after): made again under the lock.
-            pair = decoded.setdefault(index, pair_of(record, segment))
-            if segment.amends == amends:
-                return pair
+        if not amends & 1:
+            # Without the lock (a cold lock is a fifth of this read): the pair a reader made,
+            # or the newest record's, paired from its values as logged. Trusted only if no
+            # amend began meanwhile (the count stayed the same even number): then the dict
+            # is the segment's and no amend copied it meanwhile, so a later amend's copy
+            # keeps what went in. Else the pair may be made of replaced values, or sit in
+            # a dict an amend replaced: the locked path below decides.
+            decoded = segment.decoded
+            found = decoded.get(index)
+            if found is None:
+                newest, record = segment.newest
+                if newest == index:
+                    found = decoded.setdefault(index, pair_of(record, segment))
+            if found is not None and segment.amends == amends:
+                return found
         with self._lock:  # an append may grow (move) the buffer: copy the record under lock
+            found = segment.decoded.get(index)
+            if found is not None:
+                return found
             newest, record = segment.newest
             if newest == index:  # its values as logged: no decoding, nothing to wait for
                 return segment.decoded.setdefault(index, pair_of(record, segment))
@@ -540,7 +563,7 @@ class RequestLog:
             missing = [index for index in range(start, stop) if index not in cache]
             decoded, amends = self._records(segment, missing) if missing else ({}, 0)
             for index in range(start, stop):
-                pair = segment.decoded.get(index)
+                pair = self._cached(segment, index)
                 record = None if pair is not None else decoded.get(index)
                 if record is None:  # read before (or dropped by an amend since listed)
                     pair = pair or self._pair(segment, index)
