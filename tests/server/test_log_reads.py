@@ -138,15 +138,8 @@ def test_the_newest_entry_read_after_its_request_reads_as_when_decoded_later(
     assert [_read(*entry) for entry in decoded] == read_now
 
 
-@pytest.mark.parametrize("other_reader", ["during", "none"])
-@pytest.mark.parametrize("amended", ["the newest", "an older one"])
-def test_an_amend_while_the_newest_entry_is_paired_without_the_lock_is_not_lost(
-    server: HTTPServer, monkeypatch: pytest.MonkeyPatch, amended: str, other_reader: str
-) -> None:
-    # log[-1] pairs the newest record from the values it was made of, without the lock. An
-    # amend lands in the middle of that pairing (made to happen there), and maybe a second
-    # reader reads the entry right after it: the first read must return the record as
-    # amended, what the second reader got, and every later read the same objects.
+def _three_served_by_the_loop(server: HTTPServer) -> tuple[Any, Any]:
+    """Serve ``/a?i=0`` to ``/a?i=2`` from a cached reply; return the log and its segment."""
     server.expect_request("/a").respond_with_data("ok")
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
@@ -156,7 +149,19 @@ def test_an_amend_while_the_newest_entry_is_paired_without_the_lock_is_not_lost(
     finally:
         connection.close()
     log = server.application._log
-    segment = log._segment
+    return log, log._segment
+
+
+@pytest.mark.parametrize("other_reader", ["during", "none"])
+@pytest.mark.parametrize("amended", ["the newest", "an older one"])
+def test_an_amend_while_the_newest_entry_is_paired_without_the_lock_is_not_lost(
+    server: HTTPServer, monkeypatch: pytest.MonkeyPatch, amended: str, other_reader: str
+) -> None:
+    # log[-1] pairs the newest record from the values it was made of, without the lock. An
+    # amend lands in the middle of that pairing (made to happen there), and maybe a second
+    # reader reads the entry right after it: the first read must return the record as
+    # amended, what the second reader got, and every later read the same objects.
+    log, segment = _three_served_by_the_loop(server)
     assert segment.newest[0] == 2, "the loop's records are kept as the newest"
     index = 2 if amended == "the newest" else 1
     original = log_module.pair_of
@@ -194,16 +199,7 @@ def test_a_read_while_an_amend_copies_the_decoded_entries_keeps_its_pair(
     # An amend of an older record copies the dict of decoded entries, then puts the copy
     # in place. A log[-1] of the newest entry on another thread, between the two, must not
     # return a pair the copy lacks: a later read would then make a second object.
-    server.expect_request("/a").respond_with_data("ok")
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    try:
-        for i in range(3):
-            connection.request("GET", f"/a?i={i}")
-            assert connection.getresponse().read() == b"ok"
-    finally:
-        connection.close()
-    log = server.application._log
-    segment = log._segment
+    log, segment = _three_served_by_the_loop(server)
     got: list[Any] = []
     reader = threading.Thread(target=lambda: got.append(server.log[-1]))
     real_dict = dict
