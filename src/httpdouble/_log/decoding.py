@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from werkzeug.wrappers import Response
 
-from .lazy import logged_request, logged_response
+from .lazy import LazyRequest, LazyResponse
+
+_new = object.__new__
+_set = object.__setattr__
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Request
@@ -36,8 +39,15 @@ record itself decodes to (a ``LogEntry`` and its ``Stamp`` are made when asked f
 
 
 def pair_of(record: _Record, segment: _Segment, request: Request | None = None) -> Pair:
-    """Return the pair of ``record`` (with ``request``, if one was made from it already)."""
-    items, body, status, headers, response_body = record[:5]
+    """Return the pair of ``record`` (with ``request``, if one was made from it already).
+
+    The lazy request and response are made as ``lazy.logged_request`` makes one, here in
+    line: this runs for each entry read (``log[-1]`` after each request among them), and
+    the two calls and the record's slice were a third of it.
+    """
+    items = record[0]
+    headers = record[3]
+    response_body = record[4]
     if type(response_body) is int:  # a static reply's body, kept once
         response_body = segment.shared[response_body]
     if type(items) is int:  # a request answered again: its head kept once in the segment
@@ -51,11 +61,14 @@ def pair_of(record: _Record, segment: _Segment, request: Request | None = None) 
     else:
         segment.headers = headers
     if request is None and items is not None:
-        request = logged_request(items, body)
-    return (
-        request,
-        logged_response(status, headers, response_body),
-    )
+        request = _new(LazyRequest)
+        _set(request, "_logged", items)
+        _set(request, "_logged_body", record[1])
+    response = _new(LazyResponse)
+    _set(response, "_logged", headers)
+    _set(response, "_logged_status", record[2])
+    _set(response, "_logged_body", response_body)
+    return request, response
 
 
 @contextlib.contextmanager

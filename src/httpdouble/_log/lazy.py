@@ -234,19 +234,8 @@ _new = object.__new__
 
 def logged_request(items: dict[str, Any] | RawRequest, body: bytes) -> LazyRequest:
     """Return ``LazyRequest(items, body)`` for a logged request, made without the class call
-    (no ``__init__`` frame): the pairs of ``log[-1]`` and a full read are made here."""
+    (no ``__init__`` frame), as ``decoding.pair_of`` makes its pairs."""
     request: LazyRequest = _new(LazyRequest)
     _set(request, "_logged", items)
     _set(request, "_logged_body", body)
     return request
-
-
-def logged_response(
-    status: int, headers: tuple[tuple[str, str], ...], body: bytes
-) -> LazyResponse:
-    """Return ``LazyResponse(status, headers, body)``, made as :func:`logged_request` is."""
-    response: LazyResponse = _new(LazyResponse)
-    _set(response, "_logged", headers)
-    _set(response, "_logged_status", status)
-    _set(response, "_logged_body", body)
-    return response
