@@ -496,7 +496,8 @@ class RequestLog:
             # amend began meanwhile (the count stayed the same even number): then the dict
             # is the segment's and no amend copied it meanwhile, so a later amend's copy
             # keeps what went in. Else the pair may be made of replaced values, or sit in
-            # a dict an amend replaced: the locked path below decides.
+            # a dict an amend replaced: the locked path below decides. (This rests on the GIL:
+            # see docs/explanation/design.rst.)
             decoded = segment.decoded
             found = decoded.get(index)
             if found is None:
