@@ -10,10 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from werkzeug.wrappers import Response
 
-from .lazy import LazyRequest, LazyResponse
-
-_new = object.__new__
-_set = object.__setattr__
+from .lazy import LazyRequest, LazyResponse, _new, _set
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Request
