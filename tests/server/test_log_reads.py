@@ -219,3 +219,86 @@ def test_a_read_while_an_amend_copies_the_decoded_entries_keeps_its_pair(
     assert server.log[-1] is got[0], "the newest entry became a second object"
     assert server.log_entries[2].request is got[0][0]
     assert [response.status_code for _, response in server.log] == [200, 500, 200]
+
+
+def _seen(request: Request, response: Response) -> tuple[Any, ...]:
+    return (
+        request.url,
+        list(request.headers.items()),
+        request.get_data(),
+        response.status_code,
+        list(response.headers.items()),
+        response.get_data(),
+    )
+
+
+def _get(connection: http.client.HTTPConnection, index: int) -> None:
+    connection.request("GET", f"/a?i={index}")
+    assert connection.getresponse().read() == b"ok"
+
+
+def test_once_a_test_reads_its_newest_entry_each_append_pairs_the_next_one(
+    server: HTTPServer,
+) -> None:
+    # Nobody read the log yet: nothing is paired ahead of a read (an unread log stays
+    # records only). After a read of one entry, the appender pairs each newest record,
+    # and a read returns that pair: the same objects as any later read, with the values
+    # a read of the marshalled record gives.
+    log, segment = _three_served_by_the_loop(server)
+    assert segment.newest[0] == 2
+    assert segment.newest[2] is None
+    assert server.log[-1][0].args["i"] == "2"
+    assert segment.read
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        newest = []
+        for i in range(3, 6):
+            _get(connection, i)
+            assert segment.newest[0] == i
+            made = segment.newest[2]
+            assert made is not None, "the appender did not pair the newest record"
+            newest.append(server.log[-1])
+            assert newest[-1] is made
+        assert [request.args["i"] for request, _ in newest] == ["3", "4", "5"]
+        assert all(server.log[i + 3] is pair for i, pair in enumerate(newest))
+        read_now = [_seen(*pair) for pair in newest]
+        log._segment.decoded.clear()  # decoded again, from the marshalled records
+        assert [_seen(*pair) for pair in list(server.log)[3:]] == read_now
+        server.clear_log()
+        assert not log._segment.read, "a new segment (the next test) starts unread"
+        _get(connection, 6)
+        assert log._segment.newest[0] == 0
+        assert log._segment.newest[2] is None
+    finally:
+        connection.close()
+
+
+def test_an_amend_while_a_read_takes_the_appenders_pair_is_not_lost(
+    server: HTTPServer,
+) -> None:
+    # The pair the appender made is taken without the lock too: an amend landing while a
+    # reader publishes it must win, as for a pair the reader makes (see above).
+    log, segment = _three_served_by_the_loop(server)
+    assert server.log[-1][0].args["i"] == "2"  # the read that pairs the next record ahead
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        _get(connection, 3)
+    finally:
+        connection.close()
+    made = segment.newest[2]
+    assert made is not None
+    failed = (500, (("Content-Type", "text/plain"),), b"handler failed")
+
+    class AmendedWhilePublishing(dict):  # type: ignore[type-arg]
+        def setdefault(self, key: Any, default: Any = None) -> Any:
+            assert log.amend((segment, 3), Outcome.HANDLER_ERROR, failed)
+            return super().setdefault(key, default)
+
+    segment.decoded = AmendedWhilePublishing(segment.decoded)
+    first = server.log[-1]
+    assert first is not made, "a pair of the record before its amend was returned"
+    assert first[1].status_code == 500
+    assert first[0].args["i"] == "3"
+    assert server.log[-1] is first
+    assert server.log_entries[3].outcome is Outcome.HANDLER_ERROR
+    assert server.log_entries[3].response is first[1]

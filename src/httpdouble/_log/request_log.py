@@ -142,8 +142,9 @@ def newest_kept(record: _Record) -> bool:
     the values are the ones ``marshal.loads`` would return, not copies but equal, of the
     same types, and immutable (bytes, str, int, float, None and tuples of them), so no
     reader can tell. A request served from an environ (a ``dict``, which its entry's
-    request takes as its own environ) is not kept so. One record: it is replaced at the
-    next append and costs the collector nothing that grows.
+    request takes as its own environ) is not kept so. One record (and its pair, once the
+    segment is read, see ``RequestLog._pair``): it is replaced at the next append and
+    costs the collector nothing that grows.
     """
     items = record[0]
     return (
@@ -170,6 +171,9 @@ def _entry_of(pair: Pair, record: _Record) -> LogEntry:
     return LogEntry(pair[0], pair[1], _OUTCOMES[outcome], Stamp(test, after, worker, when))
 
 
+_NO_NEWEST: tuple[int, _Record, Pair | None] = (-1, (), None)
+
+
 class _Segment:
     """The records appended since one clear, and the entries decoded from them so far.
 
@@ -186,6 +190,7 @@ class _Segment:
         "headers",
         "hosts",
         "newest",
+        "read",
         "shared",
         "shared_at",
     )
@@ -216,8 +221,13 @@ class _Segment:
         # The response headers of the entry decoded last, shared by the next if equal (see
         # _pair_of). Read and set without the lock: either value is right to share.
         self.headers: tuple[tuple[str, str], ...] = ()
-        # (index, record) of the newest record if newest_kept() took it, else (-1, ()).
-        self.newest: tuple[int, _Record] = (-1, ())
+        # (index, record, pair) of the newest record if newest_kept() took it, else
+        # (-1, (), None). ``pair`` is its (request, response), made by the appender when
+        # ``read`` is set, else None (the reader makes it).
+        self.newest: tuple[int, _Record, Pair | None] = _NO_NEWEST
+        # Set by the first read of one entry (``log[-1]``): this test reads its log, most
+        # likely after each request, so each append makes the newest pair (see _pair).
+        self.read = False
         # Requests meant for other hosts: host -> [requests, of them unmatched].
         self.hosts: dict[str, list[int]] = {}
 
@@ -267,8 +277,9 @@ class RequestLog:
             blob = marshal.dumps(plain(record))
             with self._lock:
                 return self._append(blob, record[0] is None, None)
+        newest = self._newest(record)
         with self._lock:
-            return self._append(blob, record[0] is None, record)
+            return self._append(blob, record[0] is None, newest)
 
     def append_again(self, raw: RawRequest, response: PackedResponse, origin: str) -> LogHandle:
         """Append the record of a bodiless request the I/O loop answered again from a static
@@ -285,6 +296,11 @@ class RequestLog:
             self._count_host(origin.partition("://")[2], False)
         status, headers, body = response
         stamp = (_MATCHED, test, after, CONTEXT.worker, time.time())
+        # the record itself, whose values are what decoding the blob gives back
+        record = (raw, b"", status, headers, body, *stamp)
+        # Its pair, if this segment's test reads its log: made before the lock (a clear
+        # meanwhile only means a pair made for nothing, or none, which the reader makes).
+        pair = pair_of(record, self._segment) if self._segment.read else None
         with self._lock:
             segment = self._segment
             head = _kept_once(segment, raw)
@@ -296,8 +312,7 @@ class RequestLog:
             segment.ends.append(len(segment.data))
             self.total += 1
             index = len(segment.ends) - 1
-            # the record itself, whose values are what decoding the blob gives back
-            segment.newest = index, (raw, b"", *response, *stamp)
+            segment.newest = index, record, pair
             return segment, index
 
     def _append_shared(self, record: _Record) -> LogHandle:
@@ -305,6 +320,7 @@ class RequestLog:
         from :data:`SHARED_BODY_BYTES`) kept once in the segment, the record holding their
         index (the same objects for every request the reply answers)."""
         headers, body = record[_HEADERS], record[_BODY]
+        newest = self._newest(record)
         with self._lock:  # the indexes belong to the segment the record goes to
             segment = self._segment
             slim = (
@@ -320,12 +336,23 @@ class RequestLog:
 
                 blob = marshal.dumps(plain(slim))
                 return self._append(blob, record[0] is None, None)
-            return self._append(blob, record[0] is None, record)
+            return self._append(blob, record[0] is None, newest)
 
-    def _append(self, blob: bytes, unparsed: bool, record: _Record | None) -> LogHandle:
+    def _newest(self, record: _Record) -> tuple[_Record, Pair | None] | None:
+        """``record`` and its pair if the log keeps them as its newest (see
+        :func:`newest_kept`), else ``None``; the pair only if this segment's test reads its
+        log (made here, before the lock, by the thread that appends)."""
+        if not newest_kept(record):
+            return None
+        return record, (pair_of(record, self._segment) if self._segment.read else None)
+
+    def _append(
+        self, blob: bytes, unparsed: bool, newest: tuple[_Record, Pair | None] | None
+    ) -> LogHandle:
         """Append one marshalled record; the caller holds the lock.
 
-        :param record: the record ``blob`` was made from, if ``marshal`` took it as it is.
+        :param newest: the record ``blob`` was made from and its pair, if the log keeps
+            them as its newest (``marshal`` took the record as it is).
         """
         segment = self._segment
         if unparsed:  # no request: it has no place among the parsed ones
@@ -334,8 +361,8 @@ class RequestLog:
         segment.ends.append(len(segment.data))
         self.total += 1
         index = len(segment.ends) - 1
-        if record is not None and newest_kept(record):
-            segment.newest = index, record
+        if newest is not None:
+            segment.newest = index, *newest
         return segment, index
 
     def _count_host(self, host: str, unmatched: bool) -> None:
@@ -383,7 +410,7 @@ class RequestLog:
                     for i in range(index, len(segment.ends)):
                         segment.ends[i] += shift
                 if segment.newest[0] == index:
-                    segment.newest = (-1, ())
+                    segment.newest = _NO_NEWEST
                 # Read again, the entry is decoded from the new record. The dict is replaced,
                 # not changed: a reader pairing the newest record without the lock (see _pair)
                 # may still add to the old one (see there).
@@ -488,7 +515,13 @@ class RequestLog:
     def _pair(self, segment: _Segment, index: int) -> Pair:
         """Return the pair of record ``index``: :meth:`_decoded` for one, the short way
         (``log[-1]`` after each request is the common read; the newest record is read from
-        the values it was made of, see :func:`_newest_kept`)."""
+        the values it was made of, see :func:`newest_kept`).
+
+        The first such read in a segment sets ``read``: from then on, the thread that
+        appends a record pairs it too, before it takes the lock, and this read only
+        publishes that pair. A test that reads its log once likely reads it after each
+        request; one that never reads it costs the appender nothing more.
+        """
         amends = segment.amends
         if not amends & 1:
             # Without the lock (a cold lock is a fifth of this read): the pair a reader made,
@@ -501,18 +534,22 @@ class RequestLog:
             decoded = segment.decoded
             found = decoded.get(index)
             if found is None:
-                newest, record = segment.newest
+                newest, record, pair = segment.newest
                 if newest == index:
-                    found = decoded.setdefault(index, pair_of(record, segment))
+                    if pair is None:  # the first read of one entry in this segment
+                        pair = pair_of(record, segment)
+                        segment.read = True  # from now on the appender makes it
+                    found = decoded.setdefault(index, pair)
             if found is not None and segment.amends == amends:
                 return found
         with self._lock:  # an append may grow (move) the buffer: copy the record under lock
             found = segment.decoded.get(index)
             if found is not None:
                 return found
-            newest, record = segment.newest
+            newest, record, pair = segment.newest
             if newest == index:  # its values as logged: no decoding, nothing to wait for
-                return segment.decoded.setdefault(index, pair_of(record, segment))
+                segment.read = True
+                return segment.decoded.setdefault(index, pair or pair_of(record, segment))
             amends = segment.amends
             blob = segment.data[segment.ends[index - 1] if index else 0 : segment.ends[index]]
         record = marshal.loads(blob)  # outside the lock: the server keeps appending
