@@ -518,13 +518,20 @@ class RequestDispatcher(Registration):
         other hosts.
         """
         with self._lock:
-            requests = len(self._log)
-            if not requests and self._pristine():
+            if self._pristine():
                 self.no_handler_status_code = self._default_no_handler_status_code
                 return [], 0, {}
-            hosts = self._log.hosts() if requests else {}
             taken = self._take(include_unused)
-            self._clear_locked()
+            # _clear_locked(), with the log's count and hosts taken as it is cleared
+            registry = self._registry
+            registry.clear()
+            self._clean_version = registry.version
+            if self._findings:
+                self._findings.clear()
+            if self._unraised:
+                self._unraised.clear()
+            requests, hosts = self._log.end()
+            self.no_handler_status_code = self._default_no_handler_status_code
             return taken, requests, hosts
 
     def _take(self, include_unused: bool) -> list[Finding]:

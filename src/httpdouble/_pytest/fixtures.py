@@ -13,7 +13,7 @@ import pytest
 
 from .._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError, hide_our_frames
 from .._report.report import ReportMode
-from .._report.worker_data import per_test_data
+from .._report.worker_data import clean_test_data, per_test_data
 from .recording import (  # noqa: F401 (the two fixtures)
     _httpdouble_recording,
     httpserver_record_config,
@@ -172,7 +172,7 @@ def _run_test(server: HTTPServer, item: pytest.Item) -> Iterator[HTTPServer]:
     state.checks.append(check)
     start = time.time()
     yield server
-    span = (start, time.time())
+    stop = time.time()
     state.checks.remove(check)
     if server.interception is not None:  # started in the test and left on: the variables too
         server.interception.stop()
@@ -185,8 +185,15 @@ def _run_test(server: HTTPServer, item: pytest.Item) -> Iterator[HTTPServer]:
     # asking again would count each of them twice. Requests meant for other hosts are
     # logged too: no request, no host to count.
     late, requests, hosts = app.end_test(include_unused=not check.call_failed)
-    findings = check.shown + late if check.shown else late
     state.tests += 1
+    if not (late or check.shown or keep or hosts):  # the common case: a test with no problem
+        ports = state.ports
+        url = _base_url(state, server)
+        item.stash[TEST_DATA] = clean_test_data(
+            item.nodeid, requests, start, stop, state.worker, url, ports.via, ports.address
+        )
+        return
+    findings = check.shown + late if check.shown else late
     # Problems shown inside the call's failure count as checked; so do the ones that come
     # later, when none were shown: they fail the test below.
     checked = bool(findings) and (not late or not check.shown) and check.enabled
@@ -200,7 +207,7 @@ def _run_test(server: HTTPServer, item: pytest.Item) -> Iterator[HTTPServer]:
         checked=checked,
         ports=state.ports.via,
         portserver=state.ports.address,
-        span=span,
+        span=(start, stop),
         exchanges=state.exchanges,
         hosts=hosts,
     )
