@@ -49,21 +49,50 @@ def test_each_test_gets_the_same_server_cleared(suite: pytest.Pytester, run: Run
     run().assert_outcomes(passed=2)
 
 
-def test_listen_address_fixture_can_be_overridden(suite: pytest.Pytester, run: Runner) -> None:
+def test_address_and_tls_context_overridden_in_a_conftest_start_the_server(
+    suite: pytest.Pytester, run: Runner
+) -> None:
+    # make_httpserver asks for both when it starts (not as arguments, issue 27): the
+    # overrides must win all the same.
+    import portpicker
+
+    port = portpicker.pick_unused_port()
     suite.makeconftest(
-        """
+        f"""
         import pytest
+        import trustme
+
+        CA = trustme.CA()
 
         @pytest.fixture(scope="session")
         def httpserver_listen_address():
-            return ("127.0.0.1", 0)
+            return ("127.0.0.1", {port})
+
+        @pytest.fixture(scope="session")
+        def httpserver_ssl_context():
+            import ssl
+
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            CA.issue_cert("127.0.0.1").configure_cert(context)
+            return context
+
+        @pytest.fixture(scope="session")
+        def ca_bundle(tmp_path_factory):
+            path = tmp_path_factory.mktemp("ca") / "ca.pem"
+            CA.cert_pem.write_to_path(str(path))
+            return str(path)
         """
     )
     suite.makepyfile(
-        """
-        def test_host(httpserver):
-            assert httpserver.host == "127.0.0.1"
-            assert httpserver.url_for("/x").startswith("http://127.0.0.1:")
+        f"""
+        import requests
+
+        def test_host_port_and_tls(httpserver, ca_bundle):
+            assert (httpserver.host, httpserver.port) == ("127.0.0.1", {port})
+            httpserver.expect_request("/x").respond_with_data("over tls")
+            url = httpserver.url_for("/x")
+            assert url.startswith("https://127.0.0.1:")
+            assert requests.get(url, verify=ca_bundle, timeout=10).text == "over tls"
         """
     )
     run().assert_outcomes(passed=1)

@@ -310,14 +310,40 @@ def _between_tests(finding: Finding, previous_test: str | None) -> Finding:
     return finding.replace(stamp=Stamp(None, previous_test, stamp.worker, stamp.time))
 
 
+def _started_with(state: State, name: str) -> Any:
+    """The value of the session fixture ``name`` as the test that starts a server sees it
+    (a ``conftest.py`` override wins, as for an argument), asked for once, at the start.
+
+    The session fixtures of the servers ask for these when they start instead of taking
+    them as arguments: pytest walks a fixture's arguments again at every test that uses it,
+    a cached session fixture included, and each one walked cost a test's setup about 7 us
+    (issue 27). ``make_httpserver`` is still an argument of ``httpserver``; what it was
+    started with is asked for here, once.
+    """
+    item = _current_item()
+    request = getattr(item, "_request", None)  # the test's own FixtureRequest (pytest 8+)
+    if request is not None:
+        return request.getfixturevalue(name)
+    # A kind of test without one (a plugin's own items): the plugin's fixtures' values.
+    if name == "httpserver_listen_address":
+        return _listen_address(active_config(), state.worker)
+    if name == "httpserver_ssl_context":
+        return None
+    raise HTTPDoubleUsageError(
+        f"the {name} fixture",
+        expected="a test item with fixtures (a test function or a doctest)",
+        got=f"{type(item).__name__} {item.nodeid}",
+        remedy="use the httpserver fixture from a test function",
+    )
+
+
 @pytest.fixture(scope="session")
-def make_httpserver(
-    httpserver_listen_address: tuple[str, int],
-    httpserver_ssl_context: ssl.SSLContext | None,
-) -> Iterator[HTTPServer]:
-    """The server of this process (one per xdist worker), started once per session."""
+def make_httpserver() -> Iterator[HTTPServer]:
+    """The server of this process (one per xdist worker), started once per session, with
+    ``httpserver_listen_address`` and ``httpserver_ssl_context`` (overridable)."""
     state = state_of(active_config())
-    server = _start_server(state, httpserver_listen_address, httpserver_ssl_context)
+    address = _started_with(state, "httpserver_listen_address")
+    server = _start_server(state, address, _started_with(state, "httpserver_ssl_context"))
     Plugin.SERVER = server
     yield server
     Plugin.SERVER = None
@@ -372,14 +398,13 @@ def httpsserver_certificates(tmp_path_factory: pytest.TempPathFactory) -> TLSCer
 
 
 @pytest.fixture(scope="session")
-def make_httpsserver(
-    httpserver_listen_address: tuple[str, int],
-    httpsserver_certificates: TLSCertificates,
-) -> Iterator[HTTPServer]:
-    """The HTTPS server of this process, started once per session on a port of its own."""
+def make_httpsserver() -> Iterator[HTTPServer]:
+    """The HTTPS server of this process, started once per session on a port of its own,
+    on the host of ``httpserver_listen_address``, with ``httpsserver_certificates``."""
     state = state_of(active_config())
-    host, _ = httpserver_listen_address
-    server = _start_server(state, (host, 0), httpsserver_certificates.server_context)
+    host, _ = _started_with(state, "httpserver_listen_address")
+    certificates: TLSCertificates = _started_with(state, "httpsserver_certificates")
+    server = _start_server(state, (host, 0), certificates.server_context)
     yield server
     _finish_server(state, server)
 
