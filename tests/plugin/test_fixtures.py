@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 from ..support import Runner
@@ -96,6 +98,79 @@ def test_address_and_tls_context_overridden_in_a_conftest_start_the_server(
         """
     )
     run().assert_outcomes(passed=1)
+
+
+def test_overrides_of_make_httpserver_by_scope_are_the_servers_tests_get(
+    suite: pytest.Pytester, run: Runner
+) -> None:
+    # httpserver does not take make_httpserver as an argument (issue 27), yet each test must
+    # get the one pytest would give it: a conftest's session override, a module's own
+    # (set up again for each module, torn down at its end), a function-scoped one (a new
+    # server for each test), and the plugin's where no override is visible.
+    suite.mkpydir("session_wide")
+    suite.path.joinpath("session_wide", "conftest.py").write_text(
+        textwrap.dedent(
+            """
+            import pytest
+            from httpdouble import HTTPServer
+
+            class Tagged(HTTPServer):
+                tag = "session"
+
+            @pytest.fixture(scope="session")
+            def make_httpserver():
+                server = Tagged(port=0)
+                server.start()
+                yield server
+                server.stop()
+            """
+        )
+    )
+    suite.path.joinpath("session_wide", "test_session.py").write_text(
+        textwrap.dedent(
+            """
+            def test_one(httpserver):
+                assert httpserver.tag == "session"
+
+            def test_two(httpserver):
+                assert httpserver.tag == "session"
+            """
+        )
+    )
+    per_module = """
+        import pytest
+        from httpdouble import HTTPServer
+
+        made = []
+
+        @pytest.fixture(scope="{scope}")
+        def make_httpserver():
+            server = HTTPServer(port=0)
+            server.start()
+            made.append(server)
+            yield server
+            server.stop()
+
+        def test_one(httpserver):
+            assert httpserver is made[-1]
+
+        def test_two(httpserver):
+            assert httpserver is made[-1]
+            assert len(made) == {count}
+        """
+    suite.makepyfile(
+        test_module_a=per_module.format(scope="module", count=1),
+        test_module_b=per_module.format(scope="module", count=1),
+        test_function=per_module.format(scope="function", count=2),
+        test_plain="""
+            from httpdouble.pytest_plugin import Plugin
+
+            def test_plugins(httpserver):
+                assert Plugin.SERVER is httpserver
+                assert not hasattr(httpserver, "tag")
+        """,
+    )
+    run("-p", "no:randomly").assert_outcomes(passed=9)
 
 
 def test_port_option_and_environment_variable_fix_the_port(

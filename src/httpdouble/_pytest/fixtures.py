@@ -350,13 +350,49 @@ def make_httpserver() -> Iterator[HTTPServer]:
     _finish_server(state, server)
 
 
+def _server_for(item: pytest.Item, name: str) -> HTTPServer:
+    """The value of the server fixture ``name`` (``make_httpserver`` or one of its twins)
+    for ``item``: the one visible to it, an override in a ``conftest.py`` or a module
+    included, as if it were an argument.
+
+    The per-test fixtures do not take it as an argument: pytest would walk it again at every
+    test, a cached session fixture included, at about 7 us a test (issue 27). The first
+    test of each module or class asks pytest for it (which sets it up, or finds it set up);
+    the next ones take the value pytest cached, while there is one: a fixture torn down
+    meanwhile (a module-scoped override at its module's end), a function-scoped or a
+    parametrized one, or a failed setup is asked of pytest again, every time.
+    """
+    state = state_of(item.config)
+    key = (item.parent, name)
+    known = state.server_defs.get(key)
+    if known is not None:
+        cached = known.cached_result
+        if cached is not None and cached[2] is None:
+            return cached[0]  # type: ignore[no-any-return]
+    request = item._request  # type: ignore[attr-defined]  # the test's own (pytest 8+)
+    server: HTTPServer = request.getfixturevalue(name)
+    fixturedef = getattr(request, "_fixture_defs", {}).get(name)
+    callspec = getattr(item, "callspec", None)
+    if (
+        fixturedef is not None
+        and fixturedef.scope != "function"
+        and not fixturedef.params
+        and (callspec is None or name not in callspec.params)
+    ):
+        state.server_defs[key] = fixturedef
+    return server
+
+
 @pytest.fixture
-def httpserver(
-    make_httpserver: HTTPServer,
-) -> Iterator[HTTPServer]:
-    """The process's server, cleared, for one test; its HTTP problems fail the test at teardown."""
+def httpserver() -> Iterator[HTTPServer]:
+    """The process's server, cleared, for one test; its HTTP problems fail the test at teardown.
+
+    The server is ``make_httpserver``'s (an override of it wins), asked for without taking
+    it as an argument (see ``_server_for``).
+    """
     __tracebackhide__ = True
-    yield from _run_test(make_httpserver, _current_item())
+    item = _current_item()
+    yield from _run_test(_server_for(item, "make_httpserver"), item)
 
 
 def _one_family(host: str, family: str) -> tuple[Any, Any]:
@@ -368,10 +404,10 @@ def _one_family(host: str, family: str) -> tuple[Any, Any]:
         yield server
         _finish_server(state, server)
 
-    def per_test(request: pytest.FixtureRequest) -> Iterator[HTTPServer]:
+    def per_test() -> Iterator[HTTPServer]:
         __tracebackhide__ = True
-        server = request.getfixturevalue(f"make_httpserver_{family}")
-        yield from _run_test(server, _current_item())
+        item = _current_item()
+        yield from _run_test(_server_for(item, f"make_httpserver_{family}"), item)
 
     make.__doc__ = f"A server of this process on ``{host}`` only, started once per session."
     per_test.__doc__ = f"Like ``httpserver``, on ``{host}`` only."
@@ -410,12 +446,11 @@ def make_httpsserver() -> Iterator[HTTPServer]:
 
 
 @pytest.fixture
-def httpsserver(
-    make_httpsserver: HTTPServer,
-) -> Iterator[HTTPServer]:
+def httpsserver() -> Iterator[HTTPServer]:
     """Like ``httpserver``, over HTTPS; trust it with ``httpsserver_certificates``."""
     __tracebackhide__ = True
-    yield from _run_test(make_httpsserver, _current_item())
+    item = _current_item()
+    yield from _run_test(_server_for(item, "make_httpsserver"), item)
 
 
 @pytest.fixture(scope="session")

@@ -65,6 +65,9 @@ class State:
         self.item: pytest.Item | None = None  # the test running now (pytest_runtest_protocol)
         # The teardown checks of the servers the test running now has (one per server).
         self.checks: list[Check] = []
+        # (a test's parent node, fixture name) -> the FixtureDef of the server fixture its
+        # tests get (see fixtures._server_for): a cached value is taken from it directly.
+        self.server_defs: dict[tuple[Any, str], Any] = {}
         self.hint_given = False  # the line on turning the teardown check off was shown
         self.record_mode: str | None = None  # --httpserver-record or its ini twin
         self.record_mode_from_command_line: str | None = None  # wins over the marker's
