@@ -303,3 +303,26 @@ def test_the_newest_record_amended_is_read_as_amended() -> None:
     _, response = log.pairs()[-1]
     assert (response.status_code, response.get_data()) == (500, b"gone")
     assert log.entries()[-1].outcome is Outcome.NOT_DELIVERED
+
+
+def test_logs_cleared_past_the_spare_segments_each_start_empty_and_apart() -> None:
+    # Each clear takes a segment made ahead with others; past a batch more are made. Two
+    # logs cleared in turn must each get an empty segment of its own, and a view taken
+    # before a clear must keep reading what it held.
+    import httpdouble._log.request_log as log_module
+
+    logs = [RequestLog(), RequestLog()]
+    raw = raw_request(b"GET /s HTTP/1.1")
+    seen: set[int] = set()
+    views = []
+    for round_ in range(2 * log_module.SPARES_MADE_AT_ONCE + 3):
+        for number, log in enumerate(logs):
+            log.append_record(record(raw))
+            views.append((round_, number, log.pairs()))
+            assert log.end() == (1, {})
+            segment = log._segment
+            assert id(segment) not in seen, "a segment was handed out twice"
+            seen.add(id(segment))
+            assert (len(segment.ends), len(segment.data), segment.decoded) == (0, 0, {})
+        assert logs[0]._segment is not logs[1]._segment
+    assert all(len(view) == 1 and view[0][0].path == "/s" for _, _, view in views)
