@@ -363,7 +363,7 @@ def _server_for(item: pytest.Item, name: str) -> HTTPServer:
     parametrized one, or a failed setup is asked of pytest again, every time.
     """
     state = state_of(item.config)
-    key = (item.parent, name)
+    key = (id(item.parent), name)  # nodes live as long as the session: ids stay theirs
     known = state.server_defs.get(key)
     if known is not None:
         cached = known.cached_result
