@@ -522,16 +522,7 @@ class RequestDispatcher(Registration):
                 self.no_handler_status_code = self._default_no_handler_status_code
                 return [], 0, {}
             taken = self._take(include_unused)
-            # _clear_locked(), with the log's count and hosts taken as it is cleared
-            registry = self._registry
-            registry.clear()
-            self._clean_version = registry.version
-            if self._findings:
-                self._findings.clear()
-            if self._unraised:
-                self._unraised.clear()
-            requests, hosts = self._log.end()
-            self.no_handler_status_code = self._default_no_handler_status_code
+            requests, hosts = self._clear_locked()
             return taken, requests, hosts
 
     def _take(self, include_unused: bool) -> list[Finding]:
@@ -604,7 +595,9 @@ class RequestDispatcher(Registration):
         with self._lock:
             self._clear_locked()
 
-    def _clear_locked(self) -> None:
+    def _clear_locked(self) -> tuple[int, dict[str, list[int]]]:
+        """Clear (the caller holds the lock); return how many requests the log held and
+        their hosts (see ``RequestLog.end``: an empty log stays as it is)."""
         registry = self._registry
         registry.clear()
         self._clean_version = registry.version
@@ -612,9 +605,9 @@ class RequestDispatcher(Registration):
             self._findings.clear()
         if self._unraised:
             self._unraised.clear()
-        if len(self._log):  # an empty log stays as it is: no new segment to allocate
-            self._log.clear()
+        ended = self._log.end()
         self.no_handler_status_code = self._default_no_handler_status_code
+        return ended
 
     def clear_log(self) -> None:
         """Forget the request log."""
