@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from ..support import Runner
+from ..support import SUITE_INI, Runner
 
 
 def test_httpserver_fixture_serves_registered_responses(
@@ -171,6 +171,60 @@ def test_overrides_of_make_httpserver_by_scope_are_the_servers_tests_get(
         """,
     )
     run("-p", "no:randomly").assert_outcomes(passed=9)
+
+
+def test_a_parametrized_or_narrower_override_says_how_to_have_arguments_again(
+    suite: pytest.Pytester, run: Runner
+) -> None:
+    # The fixtures ask for these instead of taking them as arguments (issue 27), so pytest
+    # cannot parametrize tests by them: that is a clear error naming the ini switch, and
+    # with the switch the tests run once per parameter, as with pytest-httpserver. A
+    # module-scoped address is refused as pytest-httpserver's ScopeMismatch refuses it.
+    suite.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="session", params=["first", "second"])
+        def httpserver_ssl_context(request):
+            return None
+        """
+    )
+    suite.makepyfile(
+        test_params="""
+            def test_plain(httpserver):
+                assert httpserver.url_for("/").startswith("http://")
+
+            def test_asks_too(httpserver, httpserver_ssl_context):
+                pass
+        """
+    )
+    failed = run("-p", "no:randomly", "test_params.py")
+    failed.assert_outcomes(errors=3)
+    failed.stdout.fnmatch_lines(
+        [
+            "*invalid the httpserver_ssl_context fixture*",
+            "*httpserver_fixture_arguments = true*",
+        ]
+    )
+    suite.makeini(SUITE_INI + "httpserver_fixture_arguments = true\n")
+    run("-p", "no:randomly", "test_params.py").assert_outcomes(passed=4)
+    suite.makeini(SUITE_INI)
+    suite.path.joinpath("conftest.py").unlink()
+    suite.makepyfile(
+        test_params="""
+            import pytest
+
+            @pytest.fixture(scope="module")
+            def httpserver_listen_address():
+                return ("127.0.0.1", 0)
+
+            def test_plain(httpserver):
+                pass
+        """
+    )
+    refused = run("-p", "no:randomly", "test_params.py")
+    refused.assert_outcomes(errors=1)
+    refused.stdout.fnmatch_lines(["*a session-scoped fixture*", "*got: *module-scoped*"])
 
 
 def test_port_option_and_environment_variable_fix_the_port(

@@ -19,7 +19,15 @@ from .recording import (  # noqa: F401 (the two fixtures)
     httpserver_record_config,
     recording_hint,
 )
-from .session import TEST_DATA, Check, Role, State, active_config, state_of
+from .session import (
+    FIXTURE_ARGUMENTS_INI,
+    TEST_DATA,
+    Check,
+    Role,
+    State,
+    active_config,
+    state_of,
+)
 
 # The server, the findings and werkzeug are imported by the fixtures that need them, not
 # here: pytest loads this module in every run, also when no test uses a server (issue 15).
@@ -323,7 +331,22 @@ def _started_with(state: State, name: str) -> Any:
     item = _current_item()
     request = getattr(item, "_request", None)  # the test's own FixtureRequest (pytest 8+)
     if request is not None:
-        return request.getfixturevalue(name)
+        value = _asked(request, name)
+        fixturedef = getattr(request, "_fixture_defs", {}).get(name)
+        if fixturedef is not None and fixturedef.params:
+            # The test asked for it too, so pytest parametrized it: the server started with
+            # the first parameter would serve them all.
+            raise _parametrized(name, f"params={list(fixturedef.params)!r}")
+        if fixturedef is not None and fixturedef.scope != "session":
+            # pytest would refuse it as an argument of a session fixture (ScopeMismatch);
+            # asked for once, it would be kept after its own teardown.
+            raise HTTPDoubleUsageError(
+                f"the {name} fixture",
+                expected="a session-scoped fixture: the server it sets up lives for the session",
+                got=f"a {fixturedef.scope}-scoped fixture ({fixturedef.baseid or 'a plugin'})",
+                remedy='make it scope="session", as pytest-httpserver requires too',
+            )
+        return value
     # A kind of test without one (a plugin's own items): the plugin's fixtures' values.
     if name == "httpserver_listen_address":
         return _listen_address(active_config(), state.worker)
@@ -350,6 +373,29 @@ def make_httpserver() -> Iterator[HTTPServer]:
     _finish_server(state, server)
 
 
+def _asked(request: Any, name: str) -> Any:
+    """``request.getfixturevalue(name)``; pytest's refusal of a parametrized fixture asked
+    for this way becomes a usage error that says how to have it as an argument again."""
+    __tracebackhide__ = True
+    try:
+        return request.getfixturevalue(name)
+    except pytest.fail.Exception as exc:
+        text = str(exc).strip()
+        raise _parametrized(name, text.splitlines()[0] if text else type(exc).__name__) from exc
+
+
+def _parametrized(name: str, got: str) -> HTTPDoubleUsageError:
+    return HTTPDoubleUsageError(
+        f"the {name} fixture",
+        expected="a fixture without params= (the server fixtures ask for it when they need"
+        " it, not as an argument, so pytest cannot parametrize tests by it)",
+        got=got,
+        remedy=f"set {FIXTURE_ARGUMENTS_INI} = true in your pytest configuration: the"
+        " fixtures then take it as an argument, as pytest-httpserver's do, and pytest"
+        " parametrizes the tests by it",
+    )
+
+
 def _server_for(item: pytest.Item, name: str) -> HTTPServer:
     """The value of the server fixture ``name`` (``make_httpserver`` or one of its twins)
     for ``item``: the one visible to it, an override in a ``conftest.py`` or a module
@@ -363,23 +409,28 @@ def _server_for(item: pytest.Item, name: str) -> HTTPServer:
     parametrized one, or a failed setup is asked of pytest again, every time.
     """
     state = state_of(item.config)
+    callspec = getattr(item, "callspec", None)
+    parametrized = callspec is not None and name in callspec.params  # indirectly, here
     key = (id(item.parent), name)  # nodes live as long as the session: ids stay theirs
-    known = state.server_defs.get(key)
+    known = None if parametrized else state.server_defs.get(key)
     if known is not None:
-        cached = known.cached_result
-        if cached is not None and cached[2] is None:
+        remembered, cache_key = known
+        cached = remembered.cached_result
+        # Only the value pytest cached for an unparametrized request (another test's
+        # indirect parameter changes the key: pytest would set it up again).
+        if cached is not None and cached[2] is None and cached[1] == cache_key:
             return cached[0]  # type: ignore[no-any-return]
     request = item._request  # type: ignore[attr-defined]  # the test's own (pytest 8+)
-    server: HTTPServer = request.getfixturevalue(name)
-    fixturedef = getattr(request, "_fixture_defs", {}).get(name)
-    callspec = getattr(item, "callspec", None)
+    server: HTTPServer = _asked(request, name)
+    fixturedef: Any = getattr(request, "_fixture_defs", {}).get(name)
+    cached = getattr(fixturedef, "cached_result", None)
     if (
-        fixturedef is not None
+        cached is not None
+        and not parametrized
         and fixturedef.scope != "function"
         and not fixturedef.params
-        and (callspec is None or name not in callspec.params)
     ):
-        state.server_defs[key] = fixturedef
+        state.server_defs[key] = (fixturedef, cached[1])
     return server
 
 

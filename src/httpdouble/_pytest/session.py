@@ -74,6 +74,9 @@ class State:
 
 
 STATE = pytest.StashKey[State]()
+FIXTURE_ARGUMENTS_INI = "httpserver_fixture_arguments"
+"""Ini option: the server fixtures take what they need as arguments (``argument_fixtures``)."""
+
 TEST_DATA = pytest.StashKey[dict[str, Any]]()
 
 
