@@ -169,8 +169,36 @@ def test_overrides_of_make_httpserver_by_scope_are_the_servers_tests_get(
                 assert Plugin.SERVER is httpserver
                 assert not hasattr(httpserver, "tag")
         """,
+        # An indirect parameter changes pytest's cache key: the tests around it must not
+        # get the server pytest set up for it, nor one it tore down.
+        test_indirect="""
+            import pytest
+            from httpdouble import HTTPServer
+
+            class Tagged(HTTPServer):
+                tag = ""
+
+            @pytest.fixture(scope="module")
+            def make_httpserver(request):
+                server = Tagged(port=0)
+                server.tag = getattr(request, "param", "plain")
+                server.start()
+                yield server
+                server.stop()
+
+            def test_a(httpserver):
+                assert (httpserver.tag, httpserver.is_running()) == ("plain", True)
+
+            @pytest.mark.parametrize("make_httpserver", ["tls"], indirect=True)
+            def test_b(httpserver, make_httpserver):
+                assert httpserver is make_httpserver
+                assert (httpserver.tag, httpserver.is_running()) == ("tls", True)
+
+            def test_c(httpserver):
+                assert (httpserver.tag, httpserver.is_running()) == ("plain", True)
+        """,
     )
-    run("-p", "no:randomly").assert_outcomes(passed=9)
+    run("-p", "no:randomly").assert_outcomes(passed=12)
 
 
 def test_a_parametrized_or_narrower_override_says_how_to_have_arguments_again(

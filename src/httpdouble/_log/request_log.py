@@ -244,11 +244,11 @@ def _new_segment() -> _Segment:
     Empty segments, shared by every log of the process: a ``pop`` and an ``extend`` are
     each one step under the GIL, so two logs never get the same one.
     """
-    try:
-        return _SPARES.pop()
-    except IndexError:
-        _SPARES.extend([_Segment() for _ in range(SPARES_MADE_AT_ONCE)])
-        return _SPARES.pop()
+    while True:  # other threads may take a new batch before this one gets its own
+        try:
+            return _SPARES.pop()
+        except IndexError:
+            _SPARES.extend([_Segment() for _ in range(SPARES_MADE_AT_ONCE)])
 
 
 _UNMATCHED = frozenset(
