@@ -192,7 +192,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     outer = None
     if state is not None:
         state.previous_test = CONTEXT.state[1]
-        outer, state.item = state.item, item  # the fixtures' test (see _current_item)
+        outer, state.item = state.item, item  # the fixtures' test (see asking.current_item)
     CONTEXT.enter_test(item.nodeid)
     try:
         return (yield)

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .fixtures import Plugin, _current_item, _finish_server, _run_test, _start_server
+from .asking import current_item
+from .fixtures import Plugin, _finish_server, _run_test, _start_server
 from .session import active_config, state_of
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def make_httpserver(
 def httpserver(make_httpserver: HTTPServer) -> Iterator[HTTPServer]:
     """The process's server, cleared, for one test; its HTTP problems fail the test at teardown."""
     __tracebackhide__ = True
-    yield from _run_test(make_httpserver, _current_item())
+    yield from _run_test(make_httpserver, current_item())
 
 
 @pytest.fixture(scope="session")
@@ -64,4 +65,4 @@ def make_httpsserver(
 def httpsserver(make_httpsserver: HTTPServer) -> Iterator[HTTPServer]:
     """Like ``httpserver``, over HTTPS; trust it with ``httpsserver_certificates``."""
     __tracebackhide__ = True
-    yield from _run_test(make_httpsserver, _current_item())
+    yield from _run_test(make_httpsserver, current_item())

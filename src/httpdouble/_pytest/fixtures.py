@@ -14,13 +14,13 @@ import pytest
 from .._errors import HTTPDoubleFailure, HTTPDoubleUsageError, ServerStartError, hide_our_frames
 from .._report.report import ReportMode
 from .._report.worker_data import clean_test_data, per_test_data
+from .asking import current_item, server_for, started_with
 from .recording import (  # noqa: F401 (the two fixtures)
     _httpdouble_recording,
     httpserver_record_config,
     recording_hint,
 )
 from .session import (
-    FIXTURE_ARGUMENTS_INI,
     TEST_DATA,
     Check,
     Role,
@@ -318,120 +318,19 @@ def _between_tests(finding: Finding, previous_test: str | None) -> Finding:
     return finding.replace(stamp=Stamp(None, previous_test, stamp.worker, stamp.time))
 
 
-def _started_with(state: State, name: str) -> Any:
-    """The value of the session fixture ``name`` as the test that starts a server sees it
-    (a ``conftest.py`` override wins, as for an argument), asked for once, at the start.
-
-    The session fixtures of the servers ask for these when they start instead of taking
-    them as arguments: pytest walks a fixture's arguments again at every test that uses it,
-    a cached session fixture included, and each one walked cost a test's setup about 7 us
-    (issue 27). ``make_httpserver`` is still an argument of ``httpserver``; what it was
-    started with is asked for here, once.
-    """
-    item = _current_item()
-    request = getattr(item, "_request", None)  # the test's own FixtureRequest (pytest 8+)
-    if request is not None:
-        value = _asked(request, name)
-        fixturedef = getattr(request, "_fixture_defs", {}).get(name)
-        if fixturedef is not None and fixturedef.params:
-            # The test asked for it too, so pytest parametrized it: the server started with
-            # the first parameter would serve them all.
-            raise _parametrized(name, f"params={list(fixturedef.params)!r}")
-        if fixturedef is not None and fixturedef.scope != "session":
-            # pytest would refuse it as an argument of a session fixture (ScopeMismatch);
-            # asked for once, it would be kept after its own teardown.
-            raise HTTPDoubleUsageError(
-                f"the {name} fixture",
-                expected="a session-scoped fixture: the server it sets up lives for the session",
-                got=f"a {fixturedef.scope}-scoped fixture ({fixturedef.baseid or 'a plugin'})",
-                remedy='make it scope="session", as pytest-httpserver requires too',
-            )
-        return value
-    # A kind of test without one (a plugin's own items): the plugin's fixtures' values.
-    if name == "httpserver_listen_address":
-        return _listen_address(active_config(), state.worker)
-    if name == "httpserver_ssl_context":
-        return None
-    raise HTTPDoubleUsageError(
-        f"the {name} fixture",
-        expected="a test item with fixtures (a test function or a doctest)",
-        got=f"{type(item).__name__} {item.nodeid}",
-        remedy="use the httpserver fixture from a test function",
-    )
-
-
 @pytest.fixture(scope="session")
 def make_httpserver() -> Iterator[HTTPServer]:
     """The server of this process (one per xdist worker), started once per session, with
     ``httpserver_listen_address`` and ``httpserver_ssl_context`` (overridable)."""
     state = state_of(active_config())
-    address = _started_with(state, "httpserver_listen_address")
-    server = _start_server(state, address, _started_with(state, "httpserver_ssl_context"))
+    address = started_with(
+        "httpserver_listen_address", lambda: _listen_address(active_config(), state.worker)
+    )
+    server = _start_server(state, address, started_with("httpserver_ssl_context", lambda: None))
     Plugin.SERVER = server
     yield server
     Plugin.SERVER = None
     _finish_server(state, server)
-
-
-def _asked(request: Any, name: str) -> Any:
-    """``request.getfixturevalue(name)``; pytest's refusal of a parametrized fixture asked
-    for this way becomes a usage error that says how to have it as an argument again."""
-    __tracebackhide__ = True
-    try:
-        return request.getfixturevalue(name)
-    except pytest.fail.Exception as exc:
-        text = str(exc).strip()
-        raise _parametrized(name, text.splitlines()[0] if text else type(exc).__name__) from exc
-
-
-def _parametrized(name: str, got: str) -> HTTPDoubleUsageError:
-    return HTTPDoubleUsageError(
-        f"the {name} fixture",
-        expected="a fixture without params= (the server fixtures ask for it when they need"
-        " it, not as an argument, so pytest cannot parametrize tests by it)",
-        got=got,
-        remedy=f"set {FIXTURE_ARGUMENTS_INI} = true in your pytest configuration: the"
-        " fixtures then take it as an argument, as pytest-httpserver's do, and pytest"
-        " parametrizes the tests by it",
-    )
-
-
-def _server_for(item: pytest.Item, name: str) -> HTTPServer:
-    """The value of the server fixture ``name`` (``make_httpserver`` or one of its twins)
-    for ``item``: the one visible to it, an override in a ``conftest.py`` or a module
-    included, as if it were an argument.
-
-    The per-test fixtures do not take it as an argument: pytest would walk it again at every
-    test, a cached session fixture included, at about 7 us a test (issue 27). The first
-    test of each module or class asks pytest for it (which sets it up, or finds it set up);
-    the next ones take the value pytest cached, while there is one: a fixture torn down
-    meanwhile (a module-scoped override at its module's end), a function-scoped or a
-    parametrized one, or a failed setup is asked of pytest again, every time.
-    """
-    state = state_of(item.config)
-    callspec = getattr(item, "callspec", None)
-    parametrized = callspec is not None and name in callspec.params  # indirectly, here
-    key = (id(item.parent), name)  # nodes live as long as the session: ids stay theirs
-    known = None if parametrized else state.server_defs.get(key)
-    if known is not None:
-        remembered, cache_key = known
-        cached = remembered.cached_result
-        # Only the value pytest cached for an unparametrized request (another test's
-        # indirect parameter changes the key: pytest would set it up again).
-        if cached is not None and cached[2] is None and cached[1] == cache_key:
-            return cached[0]  # type: ignore[no-any-return]
-    request = item._request  # type: ignore[attr-defined]  # the test's own (pytest 8+)
-    server: HTTPServer = _asked(request, name)
-    fixturedef: Any = getattr(request, "_fixture_defs", {}).get(name)
-    cached = getattr(fixturedef, "cached_result", None)
-    if (
-        cached is not None
-        and not parametrized
-        and fixturedef.scope != "function"
-        and not fixturedef.params
-    ):
-        state.server_defs[key] = (fixturedef, cached[1])
-    return server
 
 
 @pytest.fixture
@@ -439,11 +338,11 @@ def httpserver() -> Iterator[HTTPServer]:
     """The process's server, cleared, for one test; its HTTP problems fail the test at teardown.
 
     The server is ``make_httpserver``'s (an override of it wins), asked for without taking
-    it as an argument (see ``_server_for``).
+    it as an argument (see ``asking.server_for``).
     """
     __tracebackhide__ = True
-    item = _current_item()
-    yield from _run_test(_server_for(item, "make_httpserver"), item)
+    item = current_item()
+    yield from _run_test(server_for(item, "make_httpserver"), item)
 
 
 def _one_family(host: str, family: str) -> tuple[Any, Any]:
@@ -457,8 +356,8 @@ def _one_family(host: str, family: str) -> tuple[Any, Any]:
 
     def per_test() -> Iterator[HTTPServer]:
         __tracebackhide__ = True
-        item = _current_item()
-        yield from _run_test(_server_for(item, f"make_httpserver_{family}"), item)
+        item = current_item()
+        yield from _run_test(server_for(item, f"make_httpserver_{family}"), item)
 
     make.__doc__ = f"A server of this process on ``{host}`` only, started once per session."
     per_test.__doc__ = f"Like ``httpserver``, on ``{host}`` only."
@@ -489,8 +388,10 @@ def make_httpsserver() -> Iterator[HTTPServer]:
     """The HTTPS server of this process, started once per session on a port of its own,
     on the host of ``httpserver_listen_address``, with ``httpsserver_certificates``."""
     state = state_of(active_config())
-    host, _ = _started_with(state, "httpserver_listen_address")
-    certificates: TLSCertificates = _started_with(state, "httpsserver_certificates")
+    host, _ = started_with(
+        "httpserver_listen_address", lambda: _listen_address(active_config(), state.worker)
+    )
+    certificates: TLSCertificates = started_with("httpsserver_certificates")
     server = _start_server(state, (host, 0), certificates.server_context)
     yield server
     _finish_server(state, server)
@@ -500,8 +401,8 @@ def make_httpsserver() -> Iterator[HTTPServer]:
 def httpsserver() -> Iterator[HTTPServer]:
     """Like ``httpserver``, over HTTPS; trust it with ``httpsserver_certificates``."""
     __tracebackhide__ = True
-    item = _current_item()
-    yield from _run_test(_server_for(item, "make_httpsserver"), item)
+    item = current_item()
+    yield from _run_test(server_for(item, "make_httpsserver"), item)
 
 
 @pytest.fixture(scope="session")
@@ -528,24 +429,6 @@ def httpserver_intercept(
 
     with intercept(httpserver):
         yield httpserver
-
-
-def _current_item() -> pytest.Item:
-    """The test running now, as the plugin's ``pytest_runtest_protocol`` recorded it.
-
-    The per-test fixtures take no ``request`` argument: on pytest 9 each lookup of it
-    builds an object (three a test for ``httpserver``), where the incumbent's fixture pays
-    none (issue 27).
-    """
-    item = state_of(active_config()).item
-    if item is None:
-        raise HTTPDoubleUsageError(
-            "the httpserver fixtures",
-            expected="a test that asks for them (an argument, or usefixtures)",
-            got="a fixture setup outside any running test",
-            remedy="request httpserver from a test or a function-scoped fixture",
-        )
-    return item
 
 
 class Plugin:

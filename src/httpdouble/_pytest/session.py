@@ -66,7 +66,7 @@ class State:
         # The teardown checks of the servers the test running now has (one per server).
         self.checks: list[Check] = []
         # (id of a test's parent node, fixture name) -> the FixtureDef of the server fixture its
-        # tests get (see fixtures._server_for): a cached value is taken from it directly.
+        # tests get (see asking.server_for): a cached value is taken from it directly.
         self.server_defs: dict[tuple[Any, str], Any] = {}
         self.hint_given = False  # the line on turning the teardown check off was shown
         self.record_mode: str | None = None  # --httpserver-record or its ini twin
