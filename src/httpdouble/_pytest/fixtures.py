@@ -20,14 +20,7 @@ from .recording import (  # noqa: F401 (the two fixtures)
     httpserver_record_config,
     recording_hint,
 )
-from .session import (
-    TEST_DATA,
-    Check,
-    Role,
-    State,
-    active_config,
-    state_of,
-)
+from .session import TEST_DATA, Check, Role, State, active_config, state_of
 
 # The server, the findings and werkzeug are imported by the fixtures that need them, not
 # here: pytest loads this module in every run, also when no test uses a server (issue 15).
