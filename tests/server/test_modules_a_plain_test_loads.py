@@ -90,6 +90,7 @@ PLAIN_TEST_MODULES = frozenset(
         "httpdouble._log.entry",
         "httpdouble._log.lazy",
         "httpdouble._log.request_log",
+        "httpdouble._log.segment",
         "httpdouble._log.views",
         "httpdouble._matching",
         "httpdouble._matching.body_masking",
